@@ -1,0 +1,42 @@
+# tariffcost: two commands on a fresh machine with Python 3.11+ and make.
+#   make run   install everything into .venv, then run the monthly job on the embedded sample
+#   make test  install everything into .venv, then run the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lock sample bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/tariffcost backfill --from 2025-01 --to 2026-10
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+# Regenerate the lock file from pyproject.toml (needs the package registry).
+lock:
+	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
+	.lockenv/bin/python -m pip install --quiet --upgrade pip
+	.lockenv/bin/python -m pip install --quiet -e '.[test]'
+	.lockenv/bin/python -m pip install --quiet setuptools wheel && .lockenv/bin/python -m pip freeze --all --exclude-editable | grep -vE "^(tariffcost|pip)==" > requirements.lock
+	rm -rf .lockenv
+
+# Rebuild the synthetic sample inputs (deterministic) from the reference Census mix.
+sample: $(STAMP)
+	$(BIN)/python scripts/make_sample.py
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_bench.py
+
+clean:
+	rm -rf data/warehouse.duckdb* data/exports data/runs

@@ -1,0 +1,40 @@
+"""One place for paths and defaults. Paths derive from the repository root; environment
+variables override them. Nothing here runs at import time beyond constant definitions."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = REPO_ROOT / "data"
+REFERENCE_DIR = DATA_DIR / "reference"
+SCHEDULE_DIR = DATA_DIR / "schedule"
+DEFAULT_SCHEDULE = SCHEDULE_DIR / "default" / "schedule.toml"
+SCENARIO_DIR = SCHEDULE_DIR / "scenarios"
+SAMPLE_DIR = DATA_DIR / "sample"
+SAMPLE_CUSTOMS = SAMPLE_DIR / "customs_lines.parquet"
+SAMPLE_VEHICLES = SAMPLE_DIR / "vehicles.parquet"
+
+DEFAULT_MAX_REJECT_RATE = 0.01
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime locations, resolved once per command from defaults and the environment."""
+
+    db_path: Path
+    exports_dir: Path
+    schedule_path: Path
+
+
+def settings() -> Settings:
+    """Resolve settings now (not at import): TARIFFCOST_DB, TARIFFCOST_EXPORTS and
+    TARIFFCOST_SCHEDULE override the repository defaults."""
+    env = os.environ
+    return Settings(
+        db_path=Path(env.get("TARIFFCOST_DB", DATA_DIR / "warehouse.duckdb")),
+        exports_dir=Path(env.get("TARIFFCOST_EXPORTS", DATA_DIR / "exports")),
+        schedule_path=Path(env.get("TARIFFCOST_SCHEDULE", DEFAULT_SCHEDULE)),
+    )
