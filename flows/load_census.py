@@ -1,0 +1,109 @@
+"""Read a Census imports file (API JSON array with a header row, CSV, or Parquet) and stage it."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pycountry
+
+from flows.config import DATA_DIR, REFERENCE_DIR
+from transforms.schedule import Schedule
+from transforms.stg_census_lines import StagedCensus, stage_census
+
+CENSUS_CODES = REFERENCE_DIR / "census" / "census_country_codes.csv"
+CODE_OVERRIDES = DATA_DIR / "census" / "country_code_overrides.csv"
+REQUIRED = ("CTY_CODE", "I_COMMODITY", "time")
+
+
+class CensusInputError(Exception):
+    """The file cannot be read as a Census imports table (a schema-level problem)."""
+
+
+@dataclass(frozen=True)
+class CensusLoad:
+    staged: StagedCensus
+    rows_in: int
+    checksum_sha256: str
+    source: str
+
+
+def _iso_from_name(name: str) -> str | None:
+    """Exact pycountry look-ups of a Census country name and its parts (no fuzzy matching)."""
+    candidates = [name]
+    if "(" in name:
+        candidates += [name[name.index("(") + 1 :].rstrip(")"), name[: name.index("(")]]
+    if "," in name:
+        candidates.append(name.split(",")[0])
+    for candidate in candidates:
+        try:
+            return pycountry.countries.lookup(candidate.strip()).alpha_2
+        except LookupError:
+            continue
+    return None
+
+
+def census_country_codes() -> pl.DataFrame:
+    """cty_code → country_of_origin (ISO alpha-2), overrides first (see data/census/README.md)."""
+    with CODE_OVERRIDES.open(newline="", encoding="utf-8") as handle:
+        overrides = {row["cty_code"]: row["iso_alpha2"] for row in csv.DictReader(handle)}
+    with CENSUS_CODES.open(newline="", encoding="utf-8") as handle:
+        names = {row["Code"].zfill(4): row["Name"] for row in csv.DictReader(handle)}
+    mapping = {code: overrides.get(code) or _iso_from_name(name) for code, name in names.items()}
+    mapping.update(overrides)
+    return pl.DataFrame(
+        {"cty_code": list(mapping), "country_of_origin": list(mapping.values())},
+        schema={"cty_code": pl.Utf8, "country_of_origin": pl.Utf8},
+    ).drop_nulls()
+
+
+def read_census_raw(path: Path) -> pl.DataFrame:
+    """Every column as text, plus `source_row` (1-based data row)."""
+    if not path.exists():
+        raise CensusInputError(f"{path}: file not found")
+    head = path.read_bytes()[:4]
+    try:
+        if head == b"PAR1":
+            frame = pl.read_parquet(path)
+            frame = frame.with_columns(pl.col(c).cast(pl.Utf8) for c in frame.columns)
+        elif path.read_bytes()[:1].strip() in (b"[",) or path.suffix.lower() == ".json":
+            rows = json.loads(path.read_text(encoding="utf-8-sig"))
+            if not isinstance(rows, list) or len(rows) < 2 or not isinstance(rows[0], list):
+                raise CensusInputError(f"{path}: expected a JSON array of arrays with a header row and data rows")
+            header = [str(h) for h in rows[0]]
+            frame = pl.DataFrame(
+                [[None if v is None else str(v) for v in row] for row in rows[1:]],
+                schema={h: pl.Utf8 for h in header},
+                orient="row",
+            )
+        else:
+            frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
+    except (json.JSONDecodeError, UnicodeDecodeError, pl.exceptions.ComputeError) as error:
+        raise CensusInputError(f"{path}: cannot be read as a Census table: {error}") from error
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise CensusInputError(f"{path}: missing required column(s) {', '.join(missing)}")
+    if frame.height == 0:
+        raise CensusInputError(f"{path}: no data rows")
+    return frame.with_row_index("source_row", offset=1).with_columns(pl.col("source_row").cast(pl.Int64))
+
+
+def load_census(path: Path, month: str | None, schedule: Schedule) -> CensusLoad:
+    """Read, stage and check a Census file; with `month`, only rows whose `time` is that month."""
+    raw = read_census_raw(path)
+    if month is not None:
+        raw = raw.filter(pl.col("time").str.strip_chars().str.slice(0, 7) == month)
+    try:
+        staged = stage_census(raw, census_country_codes(), schedule, str(path))
+    except ValueError as error:
+        raise CensusInputError(f"{path}: {error}") from error
+    return CensusLoad(
+        staged=staged,
+        rows_in=raw.height,
+        checksum_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        source=str(path),
+    )

@@ -1,0 +1,497 @@
+"""Safe publishing: one month of every mart into the DuckDB warehouse and the Parquet exports,
+all or nothing, while readers keep reading.
+
+Warehouse: the live file is copied to a staging file in the same folder; the staging file
+gets the month's rows (delete-then-insert per table, one transaction, parameters only) and
+the `runs` row(s); then CHECKPOINT, close, fsync and `os.replace` onto the live path. A
+reader holding the old file keeps its snapshot (it holds the old inode).
+
+Exports: the month of each exported table is written under `<exports>/.staging-<run_id>/`
+first, then swapped into `<exports>/<export>/year=YYYY/month=M/` by renames (old folder
+renamed away, new one renamed in, old one deleted); no other month is touched.
+
+Journal: attempts that publish nothing (failed, or killed mid-run) are appended to
+`<db>.runs.jsonl`, never to the warehouse, so a failed run leaves it byte-identical. The next
+successful publish folds the journal into `runs` and removes it.
+
+Leftovers of a killed run (staging files, staging and trash export folders) are cleaned by
+`clean_leftovers`, which the next run calls while holding the warehouse lock. A staging
+export folder whose run reached the warehouse (its run_id is in `runs` as success) is rolled
+forward instead of deleted, so the exports always end up matching the warehouse.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow.parquet as pq
+
+from schemas.runs import SCHEMA as RUNS_SCHEMA
+
+# Storage format of a NEW warehouse file: readable by every DuckDB 1.x (and 2.x) client.
+# An existing warehouse keeps the storage version it was created with (DuckDB cannot lower it).
+STORAGE_VERSION = "v1.0.0"
+RUNS_TABLE = "runs"
+STAGING_PREFIX = ".staging-"
+TRASH_PREFIX = ".trash-"
+PARQUET_FILE = "part-0.parquet"
+
+# Test hook: TARIFFCOST_TEST_PAUSE_AT=<point> makes the run stop at that point (after touching
+# TARIFFCOST_TEST_PAUSE_FILE, if set) for TARIFFCOST_TEST_PAUSE_SECONDS, so kill -9 tests can
+# kill it there. Points: "compute" (before the marts are built), "publish" (staging warehouse
+# and staged exports written, just before the swap).
+PAUSE_ENV = "TARIFFCOST_TEST_PAUSE_AT"
+PAUSE_FILE_ENV = "TARIFFCOST_TEST_PAUSE_FILE"
+PAUSE_SECONDS_ENV = "TARIFFCOST_TEST_PAUSE_SECONDS"
+
+
+class PublishError(RuntimeError):
+    """Publishing failed; the live warehouse and exports are unchanged."""
+
+
+def pause_point(name: str) -> None:
+    """Sleep here when the test hook names this point (see PAUSE_ENV)."""
+    if os.environ.get(PAUSE_ENV) != name:
+        return
+    marker = os.environ.get(PAUSE_FILE_ENV)
+    if marker:
+        Path(marker).write_text(f"{os.getpid()} {name}\n")
+    time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "60")))
+
+
+def utc_now() -> dt.datetime:
+    """Now in UTC, naive (the warehouse stores UTC TIMESTAMPs), microsecond precision."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+# --------------------------------------------------------------------------------------------
+# runs rows and the journal
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One `runs` row: one attempt at one month."""
+
+    run_id: str
+    month: str
+    started_at: dt.datetime
+    status: str
+    finished_at: dt.datetime | None = None
+    rows_in: int | None = None
+    rows_rejected: int | None = None
+    rows_published: int | None = None
+    tables_published: dict[str, int] = field(default_factory=dict)
+    schedule_version: str | None = None
+    schedule_source: str | None = None
+    input_checksums: dict[str, dict] = field(default_factory=dict)
+    stage_timings: dict[str, float] = field(default_factory=dict)
+    error_message: str | None = None
+    scenarios: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        row = dataclasses.asdict(self)
+        for key in ("started_at", "finished_at"):
+            row[key] = row[key].isoformat() if row[key] is not None else None
+        return row
+
+    @classmethod
+    def from_json(cls, row: dict) -> RunRecord:
+        values = dict(row)
+        for key in ("started_at", "finished_at"):
+            values[key] = dt.datetime.fromisoformat(values[key]) if values.get(key) else None
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+    def replace(self, **changes) -> RunRecord:
+        return dataclasses.replace(self, **changes)
+
+
+def _json_text(value) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def runs_frame(records: list[RunRecord]) -> pl.DataFrame:
+    """`runs` rows as a frame of the runs schema (JSON columns as text)."""
+    rows = [
+        {
+            "run_id": r.run_id,
+            "month": r.month,
+            "started_at": r.started_at,
+            "finished_at": r.finished_at,
+            "status": r.status,
+            "rows_in": r.rows_in,
+            "rows_rejected": r.rows_rejected,
+            "rows_published": r.rows_published,
+            "tables_published": _json_text(r.tables_published),
+            "schedule_version": r.schedule_version,
+            "schedule_source": r.schedule_source,
+            "input_checksums": _json_text(r.input_checksums),
+            "stage_timings": _json_text(r.stage_timings),
+            "error_message": r.error_message,
+            "scenarios": _json_text(r.scenarios),
+            "warnings": _json_text(r.warnings),
+        }
+        for r in records
+    ]
+    schema = {
+        name: column.dtype.type for name, column in RUNS_SCHEMA.columns.items()
+    }
+    return RUNS_SCHEMA.validate(pl.DataFrame(rows, schema=schema))
+
+
+def journal_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".runs.jsonl")
+
+
+def append_journal(db_path: Path, record: RunRecord) -> None:
+    """Append one attempt to the journal beside the warehouse (durably: fsync)."""
+    path = journal_path(db_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = (json.dumps(record.to_json(), sort_keys=True, default=str) + "\n").encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_journal(db_path: Path) -> list[RunRecord]:
+    """Journaled attempts, the last entry of each run_id winning. An attempt whose last entry
+    is still `running` was killed: it comes back as `abandoned` (readers call this only while
+    holding the warehouse lock, so no live run can be in the journal). A torn last line (the
+    writer was killed mid-write) is skipped."""
+    path = journal_path(db_path)
+    if not path.exists():
+        return []
+    latest: dict[str, RunRecord] = {}
+    for text in path.read_text(encoding="utf-8").splitlines():
+        if not text.strip():
+            continue
+        try:
+            record = RunRecord.from_json(json.loads(text))
+        except (ValueError, TypeError):
+            continue
+        latest[record.run_id] = record
+    return [
+        r.replace(status="abandoned", error_message=r.error_message or "the run was killed")
+        if r.status == "running"
+        else r
+        for r in latest.values()
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# SQL files
+
+
+def read_ddl(table: str) -> str:
+    """The DDL of `table`, from `sql/<table>.sql` (importlib.resources)."""
+    resource = resources.files("sql").joinpath(f"{table}.sql")
+    if not resource.is_file():
+        raise PublishError(f"no DDL for table {table!r}: sql/{table}.sql is missing")
+    return resource.read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------------------------
+# file-system helpers
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            _fsync_path(Path(folder) / name)
+        _fsync_path(Path(folder))
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def staging_db_path(db_path: Path, run_id: str) -> Path:
+    return db_path.with_name(f"{db_path.name}{STAGING_PREFIX}{run_id}")
+
+
+def month_partition(month: str) -> tuple[int, int]:
+    year, number = month.split("-")
+    return int(year), int(number)
+
+
+def export_month_dir(root: Path, export: str, month: str) -> Path:
+    year, number = month_partition(month)
+    return root / export / f"year={year}" / f"month={number}"
+
+
+# --------------------------------------------------------------------------------------------
+# clean-up of killed runs
+
+
+def _published_run_ids(db_path: Path, run_ids: list[str]) -> set[str]:
+    if not run_ids or not db_path.exists():
+        return set()
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        if not con.sql(
+            "SELECT 1 FROM information_schema.tables WHERE table_name = $t",
+            params={"t": RUNS_TABLE},
+        ).fetchall():
+            return set()
+        rows = con.sql(
+            "SELECT run_id FROM runs WHERE status = 'success' AND list_contains($ids, run_id)",
+            params={"ids": run_ids},
+        ).fetchall()
+    finally:
+        con.close()
+    return {row[0] for row in rows}
+
+
+def _swap_in(staged_month: Path, target: Path, trash: Path) -> None:
+    """Replace `target` by `staged_month` with renames; the old folder goes to `trash`."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        trash.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(target, trash)
+    os.replace(staged_month, target)
+    _fsync_path(target.parent)
+    if trash.exists():
+        shutil.rmtree(trash)
+
+
+def _staged_months(staging: Path) -> list[tuple[Path, Path]]:
+    """(staged month folder, its path relative to the export root) under a staging folder."""
+    found = []
+    for month_dir in sorted(staging.glob("*/year=*/month=*")):
+        if month_dir.is_dir():
+            found.append((month_dir, month_dir.relative_to(staging)))
+    return found
+
+
+def _swap_staged_exports(staging: Path, exports_dir: Path, run_id: str) -> None:
+    trash_root = exports_dir / f"{TRASH_PREFIX}{run_id}"
+    for staged, relative in _staged_months(staging):
+        _swap_in(staged, exports_dir / relative, trash_root / relative)
+    _remove(trash_root)
+    _remove(staging)
+
+
+def clean_leftovers(db_path: Path, exports_dir: Path) -> list[str]:
+    """Remove what killed runs left behind; roll forward exports of a run whose warehouse
+    swap happened. Call only while holding the warehouse lock. Returns what it did."""
+    done: list[str] = []
+    if db_path.parent.exists():
+        for path in sorted(db_path.parent.glob(f"{db_path.name}{STAGING_PREFIX}*")):
+            _remove(path)
+            done.append(f"removed staging warehouse {path.name}")
+    if not exports_dir.exists():
+        return done
+    for trash in sorted(exports_dir.glob(f"{TRASH_PREFIX}*")):
+        _remove(trash)
+        done.append(f"removed {trash.name}")
+    stagings = sorted(p for p in exports_dir.glob(f"{STAGING_PREFIX}*") if p.is_dir())
+    run_ids = [p.name.removeprefix(STAGING_PREFIX) for p in stagings]
+    published = _published_run_ids(db_path, run_ids)
+    for staging, run_id in zip(stagings, run_ids, strict=True):
+        if run_id in published:
+            _swap_staged_exports(staging, exports_dir, run_id)
+            done.append(f"rolled forward exports of run {run_id}")
+        else:
+            _remove(staging)
+            done.append(f"removed staged exports of run {run_id}")
+    return done
+
+
+# --------------------------------------------------------------------------------------------
+# publish
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    db_path: Path
+    month: str
+    rows: dict[str, int]
+    exports: dict[str, Path]
+    runs_folded: int
+    seconds: float
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [
+        row[0]
+        for row in con.sql(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_catalog = 'wh' AND table_name = $t ORDER BY ordinal_position",
+            params={"t": table},
+        ).fetchall()
+    ]
+
+
+def _quoted(name: str) -> str:
+    """An identifier for SQL text. Table names come from the mart registry, never from data;
+    this also rejects anything but [a-z0-9_] so no value can reach the SQL text."""
+    if not name.replace("_", "").isalnum() or not name.isascii() or name != name.lower():
+        raise PublishError(f"invalid table name {name!r}")
+    return f'"{name}"'
+
+
+def _replace_month(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, month: str) -> int:
+    """Delete the month's rows of `table` and insert `frame` (zero-copy Arrow scan)."""
+    columns = _table_columns(con, table)
+    if "month" in columns:
+        con.execute(f"DELETE FROM {_quoted(table)} WHERE month = ?", [month])
+    elif "run_id" in columns:
+        # tables without a month column (rejects) are keyed to the month through runs
+        con.execute(
+            f"DELETE FROM {_quoted(table)} WHERE run_id IN "
+            "(SELECT run_id FROM runs WHERE month = ?)",
+            [month],
+        )
+    else:
+        raise PublishError(f"table {table} has neither a month nor a run_id column")
+    unknown = [c for c in frame.columns if c not in columns]
+    if unknown:
+        raise PublishError(
+            f"{table}: columns {unknown} are not in sql/{table}.sql (columns: {columns})"
+        )
+    view = f"incoming_{table}"
+    con.register(view, frame)
+    try:
+        con.execute(f"INSERT INTO {_quoted(table)} BY NAME SELECT * FROM {_quoted(view)}")
+    finally:
+        con.unregister(view)
+    return frame.height
+
+
+def _export_month(con: duckdb.DuckDBPyConnection, table: str, month: str, target: Path) -> Path:
+    """Write the month of `table` to `target/part-0.parquet`: the table's columns with the
+    partition values inside the file (`year`, and `month` as the partition's integer), rows in
+    a stable order, one schema for every month."""
+    year, number = month_partition(month)
+    arrow = con.sql(
+        f"SELECT * REPLACE (CAST($number AS INTEGER) AS month), CAST($year AS INTEGER) AS year "
+        f"FROM {_quoted(table)} WHERE month = $month ORDER BY ALL",
+        params={"number": number, "year": year, "month": month},
+    ).to_arrow_table()
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / PARQUET_FILE
+    pq.write_table(arrow, path, compression="zstd")
+    return path
+
+
+def _open_staging(staging: Path, new: bool) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    if new:
+        con.execute(f"ATTACH ? AS wh (STORAGE_VERSION '{STORAGE_VERSION}')", [str(staging)])
+    else:
+        con.execute("ATTACH ? AS wh", [str(staging)])
+    con.execute("USE wh")
+    return con
+
+
+def publish_month(
+    *,
+    db_path: Path,
+    exports_dir: Path,
+    month: str,
+    tables: Mapping[str, pl.DataFrame],
+    exports: Mapping[str, str],
+    run: RunRecord,
+    pause: Callable[[str], None] = pause_point,
+) -> PublishResult:
+    """Publish one month of every table in `tables` (name -> frame) and the run's `runs` row,
+    atomically. `exports` maps table name -> export folder name for the exported tables.
+    Folds the journal of failed attempts into `runs`. Call while holding the warehouse lock.
+    On any error the live warehouse and exports are unchanged and PublishError is raised."""
+    started = time.perf_counter()
+    db_path = Path(db_path)
+    exports_dir = Path(exports_dir)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    staging = staging_db_path(db_path, run.run_id)
+    export_staging = exports_dir / f"{STAGING_PREFIX}{run.run_id}"
+    journaled = [r for r in read_journal(db_path) if r.run_id != run.run_id]
+    runs_rows = runs_frame([*journaled, run])
+    rows: dict[str, int] = {}
+    staged_exports: dict[str, Path] = {}
+    try:
+        _remove(staging)
+        _remove(export_staging)
+        new = not db_path.exists()
+        if not new:
+            shutil.copyfile(db_path, staging)
+            wal = db_path.with_name(db_path.name + ".wal")
+            if wal.exists():
+                shutil.copyfile(wal, staging.with_name(staging.name + ".wal"))
+        con = _open_staging(staging, new)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            for table in [RUNS_TABLE, *tables]:
+                con.execute(read_ddl(table))
+            for table, frame in tables.items():
+                rows[table] = _replace_month(con, table, frame, month)
+            con.register("incoming_runs", runs_rows)
+            try:
+                con.execute(
+                    "INSERT INTO runs BY NAME SELECT * FROM incoming_runs "
+                    "WHERE run_id NOT IN (SELECT run_id FROM runs)"
+                )
+            finally:
+                con.unregister("incoming_runs")
+            con.execute("COMMIT")
+            con.execute("CHECKPOINT")
+            for table, export in exports.items():
+                if table in tables:
+                    target = export_month_dir(export_staging, export, month)
+                    staged_exports[export] = _export_month(con, table, month, target)
+        finally:
+            con.close()
+        _fsync_path(staging)
+        if export_staging.exists():
+            _fsync_tree(export_staging)
+        pause("publish")
+        os.replace(staging, db_path)
+        _fsync_path(db_path.parent)
+    except BaseException as error:
+        _remove(staging)
+        _remove(staging.with_name(staging.name + ".wal"))
+        _remove(export_staging)
+        if isinstance(error, Exception) and not isinstance(error, PublishError):
+            raise PublishError(f"publishing {month} to {db_path} failed: {error}") from error
+        raise
+    # The warehouse now holds the run; from here a crash is rolled forward by clean_leftovers.
+    if export_staging.exists():
+        _swap_staged_exports(export_staging, exports_dir, run.run_id)
+    # every journal entry is now in `runs` (folded above, or this run's own row)
+    _remove(journal_path(db_path))
+    return PublishResult(
+        db_path=db_path,
+        month=month,
+        rows=rows,
+        exports={
+            export: export_month_dir(exports_dir, export, month) / PARQUET_FILE
+            for export in staged_exports
+        },
+        runs_folded=len(journaled),
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,58 @@
+"""Contract of the raw customs entry lines file, as read: every column text, nothing inferred.
+
+Grain: one row per data row of the input file (`source_row`, 1-based, header excluded). The
+file's own grain (one row per customs entry line) is only checked after parsing, in
+`stg_customs_lines`. Column names are the outside contract ("Input: customs entry lines" in
+README / contract); extra columns in the file are allowed and ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pandera.polars as pa
+import polars as pl
+
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "entry_number",
+    "line_number",
+    "entry_date",
+    "hts_code",
+    "country_of_origin",
+    "customs_value_usd",
+    "quantity",
+    "quantity_unit",
+    "transport_mode",
+    "port_code",
+    "importer_id",
+)
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "declared_duty_usd",
+    "steel_content_value_usd",
+    "aluminum_content_value_usd",
+)
+
+
+class RawCustomsLines(pa.DataFrameModel):
+    """All-text customs lines straight from the file: required columns present, text dtype.
+
+    Values are not checked here (bad values become rejects, not schema errors)."""
+
+    source_row: pl.Int64 = pa.Field(ge=1, unique=True)
+    entry_number: str = pa.Field(nullable=True)
+    line_number: str = pa.Field(nullable=True)
+    entry_date: str = pa.Field(nullable=True)
+    hts_code: str = pa.Field(nullable=True)
+    country_of_origin: str = pa.Field(nullable=True)
+    customs_value_usd: str = pa.Field(nullable=True)
+    quantity: str = pa.Field(nullable=True)
+    quantity_unit: str = pa.Field(nullable=True)
+    transport_mode: str = pa.Field(nullable=True)
+    port_code: str = pa.Field(nullable=True)
+    importer_id: str = pa.Field(nullable=True)
+    declared_duty_usd: Optional[str] = pa.Field(nullable=True)
+    steel_content_value_usd: Optional[str] = pa.Field(nullable=True)
+    aluminum_content_value_usd: Optional[str] = pa.Field(nullable=True)
+
+    class Config:
+        strict = False

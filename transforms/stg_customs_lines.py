@@ -1,0 +1,308 @@
+"""stg_customs_lines: parse, check and normalise the all-text customs entry lines.
+
+Pure Polars. `parse_customs_lines` adds typed helper columns (prefixed `_`) next to the raw
+text, `customs_line_checks` is the table of row rules evaluated over that frame (failures
+become `rejects` rows), and `stage_customs_lines` turns the rows that passed into the staged
+table (columns and dtypes in docs/architecture.md). Nothing is silently reinterpreted: an
+Excel-style date or a thousands separator is a reject, not a guess.
+
+Normalisation (the stg_ layer's job): surrounding whitespace stripped everywhere; entry
+numbers upper case without dashes; HTS codes without dots; country and unit codes upper
+case; transport modes lower case.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import polars as pl
+import pycountry
+
+from schemas.raw_customs_lines import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from transforms.rejects import SOURCE_ROW, RowCheck
+
+MONEY = pl.Decimal(18, 2)
+QUANTITY = pl.Decimal(38, 10)
+MONEY_DECIMALS = 2
+QUANTITY_DECIMALS = 10
+
+TRANSPORT_MODES: tuple[str, ...] = ("vessel", "air", "truck", "rail", "mail", "other")
+# USITC tariff database `mfn_rate_type_code`: 0 free and 7 ad valorem carry no unit; 2 and 5
+# are specific on the second quantity unit; every other code is specific on the first.
+UNITLESS_RATE_TYPES: tuple[str, ...] = ("0", "7")
+SECOND_QUANTITY_RATE_TYPES: tuple[str, ...] = ("2", "5")
+
+STG_COLUMNS: tuple[str, ...] = (
+    "entry_number",
+    "line_number",
+    "entry_date",
+    "month",
+    "hts_code",
+    "country_of_origin",
+    "customs_value_usd",
+    "quantity",
+    "quantity_unit",
+    "transport_mode",
+    "port_code",
+    "importer_id",
+    "declared_duty_usd",
+    "steel_content_value_usd",
+    "aluminum_content_value_usd",
+    SOURCE_ROW,
+)
+
+ENTRY_NUMBER_RE = r"^[A-Z0-9]{3}-?[0-9]{7}-?[0-9]$"
+HTS_CODE_RE = r"^[0-9]{4}\.?[0-9]{2}\.?[0-9]{2}\.?[0-9]{2}$"
+ISO_DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+EXCEL_DATE_RE = r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{2,4}$"
+INTEGER_RE = r"^[+-]?[0-9]+$"
+DECIMAL_RE = r"^-?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
+THOUSANDS_RE = r"^-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$"
+PORT_CODE_RE = r"^[0-9]{4}$"
+
+_MONEY_COLUMNS = ("customs_value_usd",)
+_OPTIONAL_MONEY_COLUMNS = OPTIONAL_COLUMNS
+
+
+@functools.cache
+def iso_country_codes() -> tuple[str, ...]:
+    """ISO 3166-1 alpha-2 codes of current countries (pycountry)."""
+    return tuple(sorted(country.alpha_2 for country in pycountry.countries))
+
+
+def text(column: str) -> pl.Expr:
+    """The raw cell stripped of surrounding whitespace; empty becomes null."""
+    stripped = pl.col(column).str.strip_chars()
+    return pl.when(stripped.str.len_chars() > 0).then(stripped)
+
+
+def entry_number_key(column: str = "entry_number") -> pl.Expr:
+    """Normalised entry number: upper case, no dashes (null when empty)."""
+    return text(column).str.to_uppercase().str.replace_all("-", "", literal=True)
+
+
+def iso_date(column: str) -> pl.Expr:
+    """The cell as a Date when it is exactly `YYYY-MM-DD` and a real calendar day, else null."""
+    value = text(column)
+    return pl.when(value.str.contains(ISO_DATE_RE)).then(
+        value.str.to_date("%Y-%m-%d", strict=False)
+    )
+
+
+def _decimal(column: str, dtype: pl.Decimal) -> pl.Expr:
+    value = text(column)
+    return pl.when(value.str.contains(DECIMAL_RE)).then(value.cast(dtype, strict=False))
+
+
+def _decimal_places(column: str) -> pl.Expr:
+    """Significant digits after the point (trailing zeros do not count)."""
+    fraction = text(column).str.extract(r"\.([0-9]*)$", 1).str.strip_chars_end("0")
+    return fraction.str.len_chars().fill_null(0)
+
+
+def parse_customs_lines(raw: pl.DataFrame, mfn: pl.DataFrame) -> pl.DataFrame:
+    """The raw all-text lines plus typed, normalised helper columns `_<column>` (null where the
+    text does not parse) and the MFN facts of each line's HTS8 (`_in_schedule`,
+    `_rate_unit`: the unit a specific MFN rate is on, null for free/ad valorem rates).
+
+    Missing optional columns are added as empty text. Row order is kept."""
+    missing = [c for c in OPTIONAL_COLUMNS if c not in raw.columns]
+    raw = raw.with_columns(pl.lit(None, dtype=pl.Utf8).alias(c) for c in missing)
+    parsed = raw.with_columns(
+        _entry_number=entry_number_key("entry_number"),
+        _line_number=pl.when(text("line_number").str.contains(INTEGER_RE)).then(
+            text("line_number").str.to_integer(strict=False)
+        ),
+        _entry_date=iso_date("entry_date"),
+        _hts_code=pl.when(text("hts_code").str.contains(HTS_CODE_RE)).then(
+            text("hts_code").str.replace_all(".", "", literal=True)
+        ),
+        _country_of_origin=text("country_of_origin").str.to_uppercase(),
+        _customs_value_usd=_decimal("customs_value_usd", MONEY),
+        _quantity=_decimal("quantity", QUANTITY),
+        _quantity_unit=text("quantity_unit").str.to_uppercase(),
+        _transport_mode=text("transport_mode").str.to_lowercase(),
+        _port_code=text("port_code"),
+        _importer_id=text("importer_id"),
+        **{f"_{c}": _decimal(c, MONEY) for c in _OPTIONAL_MONEY_COLUMNS},
+    ).with_columns(_hts8=pl.col("_hts_code").str.slice(0, 8))
+
+    rate_type = pl.col("mfn_rate_type_code").str.strip_chars()
+    rates = mfn.select(
+        pl.col("hts8").alias("_hts8"),
+        pl.lit(True).alias("_in_schedule"),
+        pl.when(rate_type.is_null() | rate_type.is_in(UNITLESS_RATE_TYPES))
+        .then(pl.lit(None, dtype=pl.Utf8))
+        .when(rate_type.is_in(SECOND_QUANTITY_RATE_TYPES))
+        .then(pl.col("quantity_2_code"))
+        .otherwise(pl.col("quantity_1_code"))
+        .str.strip_chars()
+        .str.to_uppercase()
+        .alias("_rate_unit"),
+    ).unique("_hts8", keep="first")
+    return parsed.join(rates, on="_hts8", how="left", maintain_order="left").with_columns(
+        pl.col("_in_schedule").fill_null(False)
+    )
+
+
+def _not_empty(column: str) -> RowCheck:
+    return RowCheck(column, "not_empty", text(column).is_null(), "a value is required")
+
+
+def _decimal_checks(column: str, decimals: int, dtype: pl.Decimal) -> list[RowCheck]:
+    value = text(column)
+    integer_digits = dtype.precision - dtype.scale
+    thousands = value.str.contains(THOUSANDS_RE)
+    return [
+        RowCheck(
+            column,
+            "thousands_separator",
+            thousands,
+            "write numbers without thousands separators, '.' for decimals (30000.00)",
+        ),
+        RowCheck(
+            column,
+            "decimal",
+            value.is_not_null() & ~thousands & pl.col(f"_{column}").is_null(),
+            "must be a plain decimal number (digits and an optional '.', no exponent) with at most "
+            f"{integer_digits} digits before the point",
+        ),
+        RowCheck(column, "ge_0", pl.col(f"_{column}") < 0, "must be 0 or more"),
+        RowCheck(
+            column,
+            f"max_{decimals}_decimals",
+            pl.col(f"_{column}").is_not_null() & (_decimal_places(column) > decimals),
+            f"at most {decimals} decimal places",
+        ),
+    ]
+
+
+def customs_line_checks() -> list[RowCheck]:
+    """The row rules of the customs lines contract, over `parse_customs_lines` output."""
+    checks: list[RowCheck] = [_not_empty(c) for c in REQUIRED_COLUMNS]
+    entry, line = pl.col("_entry_number"), pl.col("_line_number")
+    entry_date, importer = pl.col("_entry_date"), pl.col("_importer_id")
+    checks += [
+        RowCheck(
+            "entry_number",
+            "entry_number_format",
+            ~text("entry_number").str.to_uppercase().str.contains(ENTRY_NUMBER_RE),
+            "3-character filer code + 7 digits + 1 check digit, dashes allowed (ABC-1234567-8)",
+        ),
+        RowCheck(
+            "line_number",
+            "integer",
+            text("line_number").is_not_null() & line.is_null(),
+            "must be a whole number",
+        ),
+        RowCheck("line_number", "ge_1", line < 1, "must be 1 or more"),
+        RowCheck(
+            "entry_number,line_number",
+            "grain_unique",
+            entry.is_not_null() & line.is_not_null() & (pl.len().over(entry, line) > 1),
+            "(entry_number, line_number) must be unique; every copy is rejected",
+            value=pl.concat_str(pl.col("entry_number"), pl.col("line_number"), separator=","),
+        ),
+        RowCheck(
+            "entry_date",
+            "date_excel_style",
+            text("entry_date").str.contains(EXCEL_DATE_RE),
+            "write dates as ISO YYYY-MM-DD, not month/day/year",
+        ),
+        RowCheck(
+            "entry_date",
+            "date_iso",
+            text("entry_date").is_not_null()
+            & ~text("entry_date").str.contains(EXCEL_DATE_RE)
+            & entry_date.is_null(),
+            "must be a real calendar date written YYYY-MM-DD",
+        ),
+        RowCheck(
+            "entry_date",
+            "entry_single_date",
+            entry.is_not_null()
+            & (entry_date.min().over(entry) != entry_date.max().over(entry)),
+            "all lines of one entry must share one entry_date; every line of the entry is rejected",
+            detail=pl.concat_str(
+                pl.lit("entry "),
+                entry,
+                pl.lit(" has dates "),
+                entry_date.min().over(entry).cast(pl.Utf8),
+                pl.lit(" to "),
+                entry_date.max().over(entry).cast(pl.Utf8),
+            ),
+        ),
+        RowCheck(
+            "hts_code",
+            "hts_10_digits",
+            text("hts_code").is_not_null() & pl.col("_hts_code").is_null(),
+            "must be 10 digits, dots allowed (8703.23.01.90)",
+        ),
+        RowCheck(
+            "hts_code",
+            "hts8_in_schedule",
+            pl.col("_hts_code").is_not_null() & ~pl.col("_in_schedule"),
+            "its 8-digit subheading must be in the schedule's MFN table",
+        ),
+        RowCheck(
+            "country_of_origin",
+            "iso3166_alpha2",
+            ~pl.col("_country_of_origin").is_in(iso_country_codes()),
+            "must be an ISO 3166-1 alpha-2 country code (JP)",
+        ),
+    ]
+    for column in _MONEY_COLUMNS + _OPTIONAL_MONEY_COLUMNS:
+        checks += _decimal_checks(column, MONEY_DECIMALS, MONEY)
+    checks += _decimal_checks("quantity", QUANTITY_DECIMALS, QUANTITY)
+    checks += [
+        RowCheck(
+            "quantity_unit",
+            "quantity_unit_matches_rate",
+            pl.col("_quantity_unit").is_not_null()
+            & pl.col("_rate_unit").is_not_null()
+            & (pl.col("_quantity_unit") != pl.col("_rate_unit")),
+            "the MFN rate is specific, so the quantity must be in the unit the rate is on",
+            detail=pl.concat_str(pl.lit("expected "), pl.col("_rate_unit")),
+        ),
+        RowCheck(
+            "transport_mode",
+            "transport_mode_allowed",
+            ~pl.col("_transport_mode").is_in(TRANSPORT_MODES),
+            "must be one of " + ", ".join(TRANSPORT_MODES),
+        ),
+        RowCheck(
+            "port_code",
+            "port_code_4_digits",
+            ~pl.col("_port_code").str.contains(PORT_CODE_RE),
+            "must be a 4-digit US port code",
+        ),
+        RowCheck(
+            "importer_id",
+            "entry_single_importer",
+            entry.is_not_null() & (importer.min().over(entry) != importer.max().over(entry)),
+            "all lines of one entry must share one importer_id; every line of the entry is rejected",
+            detail=pl.concat_str(pl.lit("entry "), entry, pl.lit(" has several importers")),
+        ),
+    ]
+    return checks
+
+
+def stage_customs_lines(passed: pl.DataFrame) -> pl.DataFrame:
+    """Parsed rows that failed no check → `stg_customs_lines` (typed, normalised), sorted by
+    source row."""
+    return passed.sort(SOURCE_ROW).select(
+        pl.col("_entry_number").alias("entry_number"),
+        pl.col("_line_number").cast(pl.Int64).alias("line_number"),
+        pl.col("_entry_date").alias("entry_date"),
+        pl.col("_entry_date").dt.strftime("%Y-%m").alias("month"),
+        pl.col("_hts_code").alias("hts_code"),
+        pl.col("_country_of_origin").alias("country_of_origin"),
+        pl.col("_customs_value_usd").cast(MONEY).alias("customs_value_usd"),
+        pl.col("_quantity").cast(QUANTITY).alias("quantity"),
+        pl.col("_quantity_unit").alias("quantity_unit"),
+        pl.col("_transport_mode").alias("transport_mode"),
+        pl.col("_port_code").alias("port_code"),
+        pl.col("_importer_id").alias("importer_id"),
+        *(pl.col(f"_{c}").cast(MONEY).alias(c) for c in _OPTIONAL_MONEY_COLUMNS),
+        pl.col(SOURCE_ROW).cast(pl.Int64),
+    )
