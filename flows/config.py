@@ -16,6 +16,7 @@ SCENARIO_DIR = SCHEDULE_DIR / "scenarios"
 SAMPLE_DIR = DATA_DIR / "sample"
 SAMPLE_CUSTOMS = SAMPLE_DIR / "customs_lines.parquet"
 SAMPLE_VEHICLES = SAMPLE_DIR / "vehicles.parquet"
+REFUND_STATUS_RULES = DATA_DIR / "refunds" / "refund_status_rules.csv"
 
 DEFAULT_MAX_REJECT_RATE = 0.01
 

@@ -14,6 +14,8 @@ Steps (each a pure function over whole frames):
 
 from __future__ import annotations
 
+import functools
+import operator
 from decimal import Decimal
 
 import polars as pl
@@ -33,6 +35,12 @@ _ZERO = pl.lit(Decimal(0), dtype=RATE)
 def to_cents(expr: pl.Expr) -> pl.Expr:
     """Round an exact amount once to the cent, half away from zero (the customs convention)."""
     return expr.round(2, mode="half_away_from_zero").cast(MONEY)
+
+
+def money_sum(amounts: list[pl.Expr]) -> pl.Expr:
+    """a + b + ... as Decimal(18,2). Not `sum_horizontal`: polars 2.1 widens a horizontal sum of
+    two or more decimals to Decimal(38,2) and ignores a cast of it back to Decimal(18,2)."""
+    return functools.reduce(operator.add, amounts).cast(MONEY)
 
 
 def layers(schedule: Schedule) -> list[str]:
@@ -190,7 +198,7 @@ def round_components(exact: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     )
     zero_money = pl.lit(Decimal(0), dtype=MONEY)
     component_sums = {
-        f"{component}_duty_usd": pl.sum_horizontal(
+        f"{component}_duty_usd": money_sum(
             [
                 pl.when(pl.col(f"{layer}__component") == component)
                 .then(pl.col(f"{layer}__duty_usd"))
@@ -198,13 +206,11 @@ def round_components(exact: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
                 for layer in layer_names
             ]
             or [zero_money]
-        ).cast(MONEY)
+        )
         for component in COMPONENTS
     }
     rounded = rounded.with_columns(**component_sums)
-    total = pl.sum_horizontal(
-        "mfn_duty_usd", *[f"{component}_duty_usd" for component in COMPONENTS]
-    ).cast(MONEY)
+    total = money_sum([pl.col("mfn_duty_usd"), *[pl.col(f"{component}_duty_usd") for component in COMPONENTS]])
     value = pl.col("customs_value_usd").cast(RATE)
     return rounded.with_columns(total_duty_usd=total).with_columns(
         effective_duty_rate=pl.when(value > 0)
@@ -248,7 +254,8 @@ def _metal_derivative_flag(lines: pl.DataFrame, schedule: Schedule, layer_names:
     matches = (
         _hts_prefix_matches(codes, derivatives.select("hts_prefix", "effective_date"))
         .group_by("hts_code")
-        .agg(derivative_from=pl.col("effective_date").min())
+        # a row without a date is on the list from its first version: in force for flagging
+        .agg(derivative_from=pl.col("effective_date").fill_null(pl.date(1, 1, 1)).min())
     )
     under_232 = pl.any_horizontal(
         [pl.col(f"{layer}__component") == "section_232" for layer in layer_names] or [pl.lit(False)]

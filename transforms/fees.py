@@ -18,7 +18,8 @@ For every entry and fee:
 
 Every entry is treated as a formal entry (the input has no entry type). Lines whose fee rows
 are `unconfirmed` carry `unconfirmed:<fee>_fy<fiscal year of the row's start>` in
-`fee_flags` (e.g. `unconfirmed:mpf_fy2027`); `fee_warnings` summarises them for the run report.
+`fee_flags` (e.g. `unconfirmed:mpf_fy2027`); the run report (flows/summary.py) warns about
+them with the row's confidence note (`fee_rows` gives the label of each row).
 """
 
 from __future__ import annotations
@@ -184,28 +185,3 @@ def entry_fees(lines_with_duty: pl.DataFrame, schedule: Schedule) -> pl.DataFram
         .drop("_row", *[f"{fee_id}_flag" for fee_id in FEE_IDS])
     )
 
-
-def fee_warnings(lines_with_fees: pl.DataFrame, schedule: Schedule) -> list[str]:
-    """One warning per unconfirmed fee row the lines used, for the run summary, e.g.
-    `mpf_fy2027 (from 2026-10-01) is UNCONFIRMED: <confidence note>; used by 3 entries (7 lines)`."""
-    used = (
-        lines_with_fees.select(
-            "entry_number",
-            flag=pl.col("fee_flags").str.split(", ").list.eval(
-                pl.element().filter(pl.element().str.starts_with("unconfirmed:"))
-            ),
-        )
-        .explode("flag")
-        .drop_nulls("flag")
-        .with_columns(fee_label=pl.col("flag").str.strip_prefix("unconfirmed:"))
-        .group_by("fee_label")
-        .agg(entries=pl.col("entry_number").n_unique(), lines=pl.len())
-    )
-    labels = fee_rows(schedule).sort("valid_from").unique("fee_label", keep="first")
-    described = used.join(labels, on="fee_label", how="left").sort("fee_label")
-    return [
-        f"{r['fee_label']} (from {r['valid_from']}) is UNCONFIRMED: {r['confidence_note']}; "
-        f"used by {r['entries']} entr{'y' if r['entries'] == 1 else 'ies'} ({r['lines']} line"
-        f"{'' if r['lines'] == 1 else 's'})"
-        for r in described.to_dicts()
-    ]

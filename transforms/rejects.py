@@ -26,7 +26,8 @@ class RowCheck(NamedTuple):
     fails:  boolean expression over the parsed frame, true where the row breaks the rule;
             null counts as passing (rules on empty values are the `not_empty` check's job).
     rule:   what the rule demands, in words, for people reading the problem.
-    value:  expression giving the offending value as text; default: the raw column.
+    value:  expression giving the offending value as text; default: the raw column (an empty
+            cell is reported as null).
     detail: optional text expression appended to the rule (e.g. the expected unit).
     """
 
@@ -40,6 +41,12 @@ class RowCheck(NamedTuple):
 
 def _fail_column(index: int) -> str:
     return f"{_FAIL_PREFIX}{index}"
+
+
+def _value_text(check: RowCheck) -> pl.Expr:
+    """The offending value as text; an empty cell is null (whitespace is kept as found)."""
+    value = (check.value if check.value is not None else pl.col(check.column)).cast(pl.Utf8)
+    return pl.when(value != "").then(value)
 
 
 def flag_failures(frame: pl.DataFrame, checks: Sequence[RowCheck]) -> pl.DataFrame:
@@ -61,15 +68,14 @@ def split_on_failures(
     flags = [_fail_column(i) for i in range(len(checks))]
     any_failure = pl.any_horizontal(flags) if flags else pl.lit(False)
     passed = flagged.filter(~any_failure).drop(flags)
+    failing = flagged.select(pl.col(flags).any()).row(0) if flags else ()
     parts = [
         flagged.filter(pl.col(_fail_column(i))).select(
             pl.lit(source, dtype=pl.Utf8).alias("source"),
             pl.col(SOURCE_ROW).cast(pl.Int64).alias("row_number"),
             pl.lit(check.column, dtype=pl.Utf8).alias("column"),
             pl.lit(check.check, dtype=pl.Utf8).alias("check"),
-            (check.value if check.value is not None else pl.col(check.column))
-            .cast(pl.Utf8)
-            .alias("value"),
+            _value_text(check).alias("value"),
             (
                 pl.lit(check.rule, dtype=pl.Utf8)
                 if check.detail is None
@@ -79,6 +85,7 @@ def split_on_failures(
             ).alias("message"),
         )
         for i, check in enumerate(checks)
+        if failing[i]
     ]
     rejects = pl.concat(parts, how="vertical") if parts else empty_rejects(with_message=True)
     return passed, rejects.sort(["row_number", "column", "check"], maintain_order=True)

@@ -7,7 +7,7 @@ Column meanings and dtypes are documented in docs/architecture.md ("The schedule
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
@@ -16,6 +16,18 @@ MONEY = pl.Decimal(18, 2)
 
 ALL_SCOPES = "*"
 ALL_ORIGINS = "*"
+
+METAL_DERIVATIVE_COLUMNS = {
+    "hts_prefix": pl.Utf8,
+    "ch99_code": pl.Utf8,
+    "metal": pl.Utf8,
+    "effective_date": pl.Date,
+}
+
+
+def empty_metal_derivatives() -> pl.DataFrame:
+    """No Section 232 steel/aluminum derivative products (schedules that list none)."""
+    return pl.DataFrame(schema=METAL_DERIVATIVE_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -29,6 +41,9 @@ class Schedule:
     measures: pl.DataFrame
     scopes: pl.DataFrame
     fees: pl.DataFrame
+    # Section 232 steel/aluminum derivative products: hts_prefix (digits), ch99_code,
+    # metal (`steel` | `aluminum`), effective_date (null: the source list gives no date).
+    metal_derivatives: pl.DataFrame = field(default_factory=empty_metal_derivatives)
 
     def with_measures(self, measures: pl.DataFrame, name: str | None = None) -> Schedule:
         """The same schedule with another measures table (scenario overlays use this)."""

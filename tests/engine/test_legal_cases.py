@@ -26,6 +26,8 @@ CAR = "8703230190"  # MFN 2.5%, note 33(b) 8703.23.01
 LIGHT_TRUCK = "8704310120"  # MFN 25%, note 33(b) 8704.31.01
 BRAKES = "8708305090"  # MFN 2.5%, 232 parts list prefix 870830
 MOTORCYCLE = "8711406000"  # MFN 2.4%, outside every 232 list
+MEDIUM_TRUCK = "8704225160"  # MFN 25%, GVW 5-20 t: US note 38(b), not note 33(b)
+BUS = "8702103190"  # MFN 2%, US note 38(c)
 
 CASES = [
     # (hts, origin, entry date, value, total duty, 232, ieepa, other, headings)
@@ -76,6 +78,21 @@ CASES = [
     # other origins: German motorcycle pays the 10% baseline in the Japan-deal era, and no 2026 s301
     (MOTORCYCLE, "DE", "2025-08-07", "10000.00", "1240.00", "0.00", "1000.00", "0.00", "9903.01.25"),
     (MOTORCYCLE, "DE", "2026-07-24", "10000.00", "240.00", "0.00", "0.00", "0.00", ""),
+    # medium truck, MFN 25%, $100,000 (MFN 25,000): not a 232 auto, so it pays IEEPA until
+    # the truck 232 starts; the Japan 15% inclusive adds nothing at MFN 25% (9903.02.72)
+    (MEDIUM_TRUCK, "JP", "2025-04-05", "100000.00", "35000.00", "0.00", "10000.00", "0.00", "9903.01.25"),
+    (MEDIUM_TRUCK, "JP", "2025-08-07", "100000.00", "25000.00", "0.00", "0.00", "0.00", "9903.02.72"),
+    (MEDIUM_TRUCK, "JP", "2025-10-31", "100000.00", "25000.00", "0.00", "0.00", "0.00", "9903.02.72"),
+    # 2025-11-01: 232 medium/heavy trucks +25%, no Japan cap, IEEPA excluded (note 2(v)(xiv)):
+    # 25,000 + 25,000 = 50,000
+    (MEDIUM_TRUCK, "JP", "2025-11-01", "100000.00", "50000.00", "25000.00", "0.00", "0.00", "9903.74.01"),
+    (MEDIUM_TRUCK, "JP", "2026-03-01", "100000.00", "50000.00", "25000.00", "0.00", "0.00", "9903.74.01"),
+    # the light truck on the same day stays under the Japan deal: 25% MFN only (9903.94.40)
+    (LIGHT_TRUCK, "JP", "2025-11-01", "40000.00", "10000.00", "0.00", "0.00", "0.00", "9903.94.40"),
+    # bus, MFN 2%, $100,000: 2,000 + 10% (9903.74.02) = 12,000 from 2025-11-01
+    # the day before, the Japan reciprocal 15% total applies: 2,000 + 13,000 = 15,000
+    (BUS, "JP", "2025-10-31", "100000.00", "15000.00", "0.00", "13000.00", "0.00", "9903.02.73"),
+    (BUS, "JP", "2025-11-01", "100000.00", "12000.00", "10000.00", "0.00", "0.00", "9903.74.02"),
 ]
 
 
@@ -90,3 +107,18 @@ def test_legal_case(schedule, hts, origin, date, value, total, s232, ieepa, othe
 def test_unconfirmed_section_301_is_flagged(schedule):
     assert "unconfirmed:" in duty(schedule, MOTORCYCLE, "JP", "2026-07-24", "10000.00")["flags"]
     assert duty(schedule, MOTORCYCLE, "JP", "2026-07-23", "10000.00")["flags"] == ""
+
+
+def test_metal_derivative_motorcycles_are_flagged_not_priced_as_zero_content(schedule):
+    # 8711.30 became a steel derivative (9903.81.91) from 2025-08-18; without the declared
+    # steel content the line says so; 232 auto parts are not derivatives (note 33(a)).
+    import polars as pl
+
+    frame = lines(
+        ("8711300000", "JP", "2025-08-17", "1000.00", "1"),
+        ("8711300000", "JP", "2025-08-18", "1000.00", "1"),
+        ("8711300000", "JP", "2025-08-18", "1000.00", "1"),
+        (BRAKES, "JP", "2025-08-18", "1000.00", "1"),
+    ).with_columns(steel_content_value_usd=pl.Series([None, None, Decimal("300.00"), None], dtype=pl.Decimal(18, 2)))
+    flags = compute_line_duty(frame, schedule).sort("line_number")["flags"].to_list()
+    assert flags == ["", "metal content not declared", "metal derivative duty not computed", ""]

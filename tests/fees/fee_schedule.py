@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import polars as pl
 
+from tests.engine.tiny_schedule import tiny_schedule
 from transforms.schedule import MONEY, RATE, Schedule
 
 FEE_SCHEMA = {
@@ -53,11 +54,8 @@ FEES = pl.DataFrame(
 
 
 def empty_schedule() -> Schedule:
-    """A schedule with only the fee rows (no MFN, measures or scopes)."""
-    return Schedule(
-        version="test", name="fees", source="tests/fees",
-        mfn=pl.DataFrame(), measures=pl.DataFrame(), scopes=pl.DataFrame(), fees=FEES,
-    )
+    """A schedule with only the fee rows (no MFN rates, measures or scopes)."""
+    return replace(tiny_schedule([], {}, {}), source="tests/fees", fees=FEES)
 
 
 def with_fees(schedule: Schedule) -> Schedule:

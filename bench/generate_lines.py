@@ -1,0 +1,367 @@
+"""Generate N synthetic customs entry lines for one month, for the benchmark (`make bench`).
+
+    .venv/bin/python bench/generate_lines.py --lines 5000000 --month 2025-10 --out FILE.parquet
+
+Deterministic: every random draw is a counter-based hash (splitmix64) of (seed, stream, row
+index), so the output depends only on the seed, the month and N, not on the chunk size or the
+machine. Vectorised: whole chunks are built with Polars expressions (no per-row Python) and
+written as Parquet row groups, so 20 million lines never sit in one Python object.
+
+The input looks like a raw ES-003 export, all columns text, as the loader reads them:
+
+- entries of 1 to 8 lines (uniform), one entry date (uniform over the month), one importer and
+  one transport mode per entry; entry numbers `FFF-NNNNNNN-C` (10 filer codes, check digit
+  not verified by the contract);
+- HS10 codes drawn from the real 2024 US imports from Japan
+  (data/reference/census/japan_2024_hs10_imports.parquet, CON_VAL_YR) restricted to the HTS8
+  lines of the shipped schedule's MFN table; each code's weight is its import value divided by
+  a typical line value of its kind, so lines follow the value mix. About a quarter of the
+  entries are vehicle entries (HS 8701-8705, 8711), the rest parts entries;
+- origins: vehicle entries JP; parts entries JP 92 %, DE 3 %, KR 3 %, MX 2 % (MX by truck);
+  parts 12 % by air, everything else by vessel;
+- values: vehicles n (1-12) x unit value, parts log-normal (median about $24,000); quantities in
+  the unit the MFN rate is on (so specific rates can be computed); `declared_duty_usd` is a
+  broker's naive MFN-only figure on ad valorem / free lines; motorcycles under the steel
+  derivative list declare their steel content on 60 % of lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import calendar
+import datetime as dt
+import math
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CENSUS_MIX = REPO_ROOT / "data" / "reference" / "census" / "japan_2024_hs10_imports.parquet"
+SCHEDULE_MFN = REPO_ROOT / "data" / "schedule" / "default" / "mfn_usitc_2025.csv"
+
+DEFAULT_SEED = 20251001
+DEFAULT_MONTH = "2025-10"
+ENTRIES_PER_CHUNK = 250_000  # about 1.1 million lines per Parquet row group
+
+MASK64 = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+_MIX1 = 0xBF58476D1CE4E5B9
+_MIX2 = 0x94D049BB133111EB
+
+VEHICLE_HEADINGS = ("8701", "8702", "8703", "8704", "8705", "8711")
+VEHICLE_ENTRY_SHARE = 0.25
+TYPICAL_LINE_VALUE = {"vehicle": 150_000.0, "part": 40_000.0}
+STEEL_DERIVATIVE_HS6 = ("871130", "871150", "871160")
+COUNT_UNITS = ("NO", "DOZ", "PRS", "DPR", "HUN", "THS", "GRS", "PCS", "DZ")
+
+FILER_CODES = ["EBJ", "A7K", "NX4", "M2T", "KWL", "3FH", "DHL", "UPS", "YSK", "NPX"]
+VEHICLE_IMPORTERS = ["95-377581600", "95-368534100", "95-190526100", "95-245010900", "22-244826300", "95-362213700"]
+PART_IMPORTERS = [
+    "38-247850100", "36-401187500", "62-181234900", "31-162507300", "95-426789200", "34-195533300",
+    "91-187642100", "13-563420800", "76-026588500", "26-331099400", "04-371550600", "52-147963200",
+]
+VESSEL_PORTS = ["2704", "2709", "1001", "4601", "1303", "1401", "1803", "5301", "3001", "3002"]
+AIR_PORTS = ["2720", "4701", "3901", "5501"]
+TRUCK_PORTS = ["2304", "2402"]
+PART_ORIGINS = [("JP", 0.92), ("DE", 0.03), ("KR", 0.03), ("MX", 0.02)]
+AIR_SHARE = 0.12
+
+COLUMNS = [
+    "entry_number", "line_number", "entry_date", "hts_code", "country_of_origin",
+    "customs_value_usd", "quantity", "quantity_unit", "transport_mode", "port_code",
+    "importer_id", "declared_duty_usd", "steel_content_value_usd", "aluminum_content_value_usd",
+]
+
+
+# -- counter-based random numbers ---------------------------------------------------------------
+def _shr(x: pl.Expr, bits: int) -> pl.Expr:
+    return x // pl.lit(1 << bits, dtype=pl.UInt64)
+
+
+def _splitmix64(x: pl.Expr) -> pl.Expr:
+    """splitmix64 finaliser on UInt64 (Polars integer arithmetic wraps modulo 2**64)."""
+    z = x + pl.lit(_GOLDEN, dtype=pl.UInt64)
+    z = (z ^ _shr(z, 30)) * pl.lit(_MIX1, dtype=pl.UInt64)
+    z = (z ^ _shr(z, 27)) * pl.lit(_MIX2, dtype=pl.UInt64)
+    return z ^ _shr(z, 31)
+
+
+def uniform(index: pl.Expr, seed: int, stream: int) -> pl.Expr:
+    """A uniform [0, 1) draw per row, a pure function of (seed, stream, index)."""
+    salt = _splitmix64_int((seed * 1_000_003 + stream) & MASK64)
+    bits = _splitmix64(index.cast(pl.UInt64) ^ pl.lit(salt, dtype=pl.UInt64))
+    return _shr(bits, 11).cast(pl.Float64) * (1.0 / (1 << 53))
+
+
+def _splitmix64_int(x: int) -> int:
+    z = (x + _GOLDEN) & MASK64
+    z = ((z ^ (z >> 30)) * _MIX1) & MASK64
+    z = ((z ^ (z >> 27)) * _MIX2) & MASK64
+    return z ^ (z >> 31)
+
+
+def normal(index: pl.Expr, seed: int, stream: int) -> pl.Expr:
+    """A standard normal draw per row (Box-Muller on two uniforms)."""
+    u1 = 1.0 - uniform(index, seed, stream)  # (0, 1]
+    u2 = uniform(index, seed, stream + 1)
+    return (-2.0 * u1.log()).sqrt() * (2.0 * math.pi * u2).cos()
+
+
+def choose(index: pl.Expr, choices: list[str]) -> pl.Expr:
+    """`choices[index]` per row."""
+    return pl.lit(pl.Series(choices, dtype=pl.Utf8)).gather(index)
+
+
+def pick(u: pl.Expr, choices: list[str]) -> pl.Expr:
+    """One of `choices`, uniformly, from a uniform draw."""
+    return choose((u * len(choices)).floor().cast(pl.Int64).clip(0, len(choices) - 1), choices)
+
+
+# -- the HS mix ---------------------------------------------------------------------------------
+def load_hs_mix(census: Path = CENSUS_MIX, mfn: Path = SCHEDULE_MFN) -> pl.DataFrame:
+    """HS10 codes with their sampling weight, kind (`vehicle`/`part`), MFN rate type, ad valorem
+    rate and the unit quantities are declared in."""
+    rates = pl.read_csv(mfn, infer_schema=False).select(
+        "hts8", "mfn_rate_type_code", "mfn_ad_val_rate", "quantity_1_code", "quantity_2_code"
+    )
+    mix = (
+        pl.read_parquet(census, columns=["I_COMMODITY", "CON_VAL_YR"])
+        .select(hts_code=pl.col("I_COMMODITY"), value=pl.col("CON_VAL_YR").cast(pl.Float64))
+        .filter(pl.col("value") > 0)
+        .with_columns(hts8=pl.col("hts_code").str.slice(0, 8))
+        .join(rates, on="hts8", how="inner")
+        .with_columns(
+            kind=pl.when(pl.col("hts_code").str.slice(0, 4).is_in(VEHICLE_HEADINGS))
+            .then(pl.lit("vehicle"))
+            .otherwise(pl.lit("part")),
+            unit=pl.when(pl.col("mfn_rate_type_code").is_in(["2", "5"]))
+            .then(pl.col("quantity_2_code"))
+            .otherwise(pl.col("quantity_1_code"))
+            .fill_null("X"),
+            mfn_ad_val_rate=pl.col("mfn_ad_val_rate").cast(pl.Float64).fill_null(0.0),
+        )
+        .with_columns(
+            weight=pl.col("value")
+            / pl.col("kind").replace_strict(TYPICAL_LINE_VALUE, return_dtype=pl.Float64)
+        )
+        .sort("hts_code")
+    )
+    if mix.height == 0:
+        raise SystemExit(f"no HS10 code of {census} has its HTS8 in {mfn}")
+    return mix
+
+
+def _sampler(mix: pl.DataFrame, kind: str) -> tuple[pl.DataFrame, pl.Series]:
+    table = mix.filter(pl.col("kind") == kind)
+    cdf = table.get_column("weight").cum_sum() / table.get_column("weight").sum()
+    return table, cdf
+
+
+def _draw(table: pl.DataFrame, cdf: pl.Series, u: pl.Series) -> pl.DataFrame:
+    """Rows of `table` drawn by inverse CDF at the uniforms `u`."""
+    index = cdf.search_sorted(u, side="right").clip(0, table.height - 1)
+    return table.select(pl.all().gather(index))
+
+
+# -- one chunk of entries -----------------------------------------------------------------------
+def _entries(first: int, count: int, seed: int, year: int, month: int) -> pl.DataFrame:
+    days = calendar.monthrange(year, month)[1]
+    e = pl.col("entry_index")
+    origin_u = uniform(e, seed, 4)
+    cumulative = 0.0
+    origin = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.Utf8))
+    for code, share in PART_ORIGINS:
+        cumulative += share
+        origin = origin.when(origin_u < cumulative).then(pl.lit(code))
+    origin = origin.otherwise(pl.lit(PART_ORIGINS[-1][0]))
+    is_vehicle = uniform(e, seed, 1) < VEHICLE_ENTRY_SHARE
+    serial = pl.lit(1_000_000, dtype=pl.Int64) + e // len(FILER_CODES)
+    return (
+        pl.DataFrame({"entry_index": pl.int_range(first, first + count, dtype=pl.Int64, eager=True)})
+        .with_columns(
+            is_vehicle=is_vehicle,
+            n_lines=(uniform(e, seed, 2) * 8).floor().cast(pl.Int64) + 1,
+            entry_date=pl.lit(dt.date(year, month, 1))
+            + pl.duration(days=(uniform(e, seed, 3) * days).floor().cast(pl.Int64)),
+            country_of_origin=pl.when(is_vehicle).then(pl.lit("JP")).otherwise(origin),
+            mode_u=uniform(e, seed, 5),
+            port_u=uniform(e, seed, 6),
+            importer_u=uniform(e, seed, 7),
+            entry_number=pl.concat_str(
+                choose(e % len(FILER_CODES), FILER_CODES),
+                pl.lit("-"),
+                serial.cast(pl.Utf8),
+                pl.lit("-"),
+                (serial % 10).cast(pl.Utf8),
+            ),
+        )
+        .with_columns(
+            transport_mode=pl.when(pl.col("country_of_origin") == "MX")
+            .then(pl.lit("truck"))
+            .when(~pl.col("is_vehicle") & (pl.col("mode_u") < AIR_SHARE))
+            .then(pl.lit("air"))
+            .otherwise(pl.lit("vessel")),
+            importer_id=pl.when(pl.col("is_vehicle"))
+            .then(pick(pl.col("importer_u"), VEHICLE_IMPORTERS))
+            .otherwise(pick(pl.col("importer_u"), PART_IMPORTERS)),
+        )
+        .with_columns(
+            port_code=pl.when(pl.col("transport_mode") == "truck")
+            .then(pick(pl.col("port_u"), TRUCK_PORTS))
+            .when(pl.col("transport_mode") == "air")
+            .then(pick(pl.col("port_u"), AIR_PORTS))
+            .otherwise(pick(pl.col("port_u"), VESSEL_PORTS))
+        )
+        .drop("mode_u", "port_u", "importer_u")
+    )
+
+
+def _money_text(cents: pl.Expr) -> pl.Expr:
+    """Integer cents as text with exactly two decimals (`1234.05`)."""
+    return pl.concat_str(
+        (cents // 100).cast(pl.Utf8), pl.lit("."), (cents % 100).cast(pl.Utf8).str.zfill(2)
+    )
+
+
+def _lines(entries: pl.DataFrame, mix: pl.DataFrame, seed: int, line_offset: int) -> pl.DataFrame:
+    lines = (
+        entries.with_columns(line_number=pl.int_ranges(1, pl.col("n_lines") + 1, dtype=pl.Int64))
+        .explode("line_number")
+        .with_columns(line_index=pl.int_range(pl.len(), dtype=pl.Int64) + line_offset)
+    )
+    li = pl.col("line_index")
+    u_hs = lines.select(uniform(li, seed, 10)).to_series()
+    vehicle_table, vehicle_cdf = _sampler(mix, "vehicle")
+    part_table, part_cdf = _sampler(mix, "part")
+    from_vehicles = _draw(vehicle_table, vehicle_cdf, u_hs)
+    from_parts = _draw(part_table, part_cdf, u_hs)
+    is_vehicle = lines.get_column("is_vehicle")
+    hs = pl.DataFrame(
+        {
+            name: from_vehicles.get_column(name).zip_with(is_vehicle, from_parts.get_column(name))
+            for name in ("hts_code", "unit", "mfn_rate_type_code", "mfn_ad_val_rate")
+        }
+    )
+    lines = pl.concat([lines, hs], how="horizontal")
+
+    motorcycle = pl.col("hts_code").str.starts_with("8711")
+    units = (uniform(li, seed, 11) * pl.when(motorcycle).then(30).otherwise(12)).floor().cast(pl.Int64) + 1
+    unit_cents = pl.when(motorcycle).then(
+        400_000 + (uniform(li, seed, 12) * 1_400_000).floor().cast(pl.Int64)
+    ).otherwise(2_200_000 + (uniform(li, seed, 12) * 3_800_000).floor().cast(pl.Int64))
+    part_cents = (
+        (10.1 + 1.2 * normal(li, seed, 13)).exp().clip(350.0, 2_500_000.0) * 100.0
+    ).round(0).cast(pl.Int64)
+    value_cents = pl.when(pl.col("is_vehicle")).then(units * unit_cents).otherwise(part_cents)
+    unit_price = 5.0 + uniform(li, seed, 15) * 95.0
+    part_quantity = pl.col("value_cents").cast(pl.Float64) / 100.0 / unit_price
+    quantity = (
+        pl.when(pl.col("is_vehicle"))
+        .then(pl.col("units").cast(pl.Utf8))
+        .when(pl.col("unit").is_in(COUNT_UNITS))
+        .then(part_quantity.round(0).clip(1.0, None).cast(pl.Int64).cast(pl.Utf8))
+        .otherwise(_money_text((part_quantity * 100.0).round(0).clip(1.0, None).cast(pl.Int64)))
+    )
+    declared_cents = (pl.col("value_cents").cast(pl.Float64) * pl.col("mfn_ad_val_rate")).round(0).cast(pl.Int64)
+    steel_cents = (
+        pl.col("value_cents").cast(pl.Float64) * (0.15 + 0.15 * uniform(li, seed, 16))
+    ).round(0).cast(pl.Int64)
+    steel_declared = pl.col("hts_code").str.slice(0, 6).is_in(STEEL_DERIVATIVE_HS6) & (
+        uniform(li, seed, 17) < 0.6
+    )
+    dotted = uniform(li, seed, 18) < 0.2
+    return (
+        lines.with_columns(units=units, value_cents=value_cents)
+        .with_columns(
+            hts_code=pl.when(dotted)
+            .then(
+                pl.concat_str(
+                    pl.col("hts_code").str.slice(0, 4), pl.lit("."),
+                    pl.col("hts_code").str.slice(4, 2), pl.lit("."),
+                    pl.col("hts_code").str.slice(6, 2), pl.lit("."),
+                    pl.col("hts_code").str.slice(8, 2),
+                )
+            )
+            .otherwise(pl.col("hts_code")),
+            customs_value_usd=_money_text(pl.col("value_cents")),
+            quantity=quantity,
+            quantity_unit=pl.when(pl.col("is_vehicle")).then(pl.lit("NO")).otherwise(pl.col("unit")),
+            declared_duty_usd=pl.when(pl.col("mfn_rate_type_code").is_in(["0", "7"])).then(
+                _money_text(declared_cents)
+            ),
+            steel_content_value_usd=pl.when(steel_declared).then(_money_text(steel_cents)),
+            aluminum_content_value_usd=pl.lit(None, dtype=pl.Utf8),
+            line_number=pl.col("line_number").cast(pl.Utf8),
+            entry_date=pl.col("entry_date").dt.strftime("%Y-%m-%d"),
+        )
+        .select(COLUMNS)
+    )
+
+
+def generate_lines(
+    n_lines: int,
+    out: Path,
+    month: str = DEFAULT_MONTH,
+    seed: int = DEFAULT_SEED,
+    entries_per_chunk: int = ENTRIES_PER_CHUNK,
+) -> int:
+    """Write exactly `n_lines` lines of `month` (YYYY-MM) to the Parquet file `out`, in row
+    groups of about `entries_per_chunk` entries. Returns the number of entries."""
+    if n_lines < 1:
+        raise ValueError(f"n_lines must be at least 1, got {n_lines}")
+    year, mon = (int(part) for part in month.split("-"))
+    mix = load_hs_mix()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    written = 0
+    first_entry = 0
+    writer: pq.ParquetWriter | None = None
+    try:
+        while written < n_lines:
+            entries = _entries(first_entry, entries_per_chunk, seed, year, mon)
+            # keep whole entries while they fit; the entry that crosses N is cut short
+            ends = entries.get_column("n_lines").cum_sum() + written
+            keep = entries.filter((ends - entries.get_column("n_lines")) < n_lines)
+            overshoot = int(keep.get_column("n_lines").sum()) + written - n_lines
+            if overshoot > 0:
+                last = keep.height - 1
+                keep = keep.with_columns(
+                    n_lines=pl.when(pl.int_range(pl.len()) == last)
+                    .then(pl.col("n_lines") - overshoot)
+                    .otherwise(pl.col("n_lines"))
+                )
+            chunk = _lines(keep, mix, seed, written).to_arrow()
+            if writer is None:
+                writer = pq.ParquetWriter(partial, chunk.schema, compression="zstd")
+            writer.write_table(chunk)
+            written += chunk.num_rows
+            first_entry += keep.height
+    finally:
+        if writer is not None:
+            writer.close()
+    partial.replace(out)
+    return first_entry
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, required=True, help="number of lines to write")
+    parser.add_argument("--month", default=DEFAULT_MONTH, help="YYYY-MM (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--out", type=Path, required=True, help="Parquet file to write")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    entries = generate_lines(args.lines, args.out, args.month, args.seed)
+    print(
+        f"wrote {args.lines:,} lines in {entries:,} entries of {args.month} to {args.out} "
+        f"in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,345 @@
+"""The benchmark (`make bench`): `tariffcost run` against a plain DuckDB SQL script doing the
+same work, on N generated customs lines of one month, plus `tariffcost quote` latency.
+
+    .venv/bin/python bench/run_bench.py                         # 1M and 5M lines (make bench)
+    .venv/bin/python bench/run_bench.py --sizes 1M,5M,10M,20M   # the scaling table
+    .venv/bin/python bench/run_bench.py --sizes 20M --skip-quote
+
+For every size: generate the input once (bench/results/inputs/, reused while seed and month
+stay the same), run the baseline (bench/plain_duckdb.py) and the pipeline (`tariffcost run
+--month M --customs FILE --db X --exports Y`), each in its own process with wall time and peak
+resident memory from wait4 (what `/usr/bin/time -v` reports as "Maximum resident set size"),
+read the pipeline's stage timings from its `runs` row and its printed summary, and check that
+both produced the same lines and the same sums of total_duty_usd, mpf_usd and hmf_usd to the
+cent. Results go to bench/results/ (git-ignored) and the merged latest figures per size to
+bench/RESULTS.md (committed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent
+RESULTS_DIR = BENCH_DIR / "results"
+RESULTS_MD = BENCH_DIR / "RESULTS.md"
+PYTHON = Path(sys.executable)
+TARIFFCOST = PYTHON.parent / "tariffcost"
+
+DEFAULT_SIZES = "1M,5M"
+DEFAULT_MONTH = "2025-10"
+DEFAULT_SEED = 20251001
+QUOTE_ARGS = ["--hts", "8703230190", "--origin", "JP", "--entry-date", "2025-10-15", "--value", "30000"]
+CHECKED_SUMS = ("total_duty_usd", "mpf_usd", "hmf_usd")
+SUMMARY_TIME = re.compile(r"^\s*time: (.+)$", re.MULTILINE)
+STAGE_TIME = re.compile(r"(\w+) ([0-9.]+) s")
+RESULTS_JSON = re.compile(r"```json\n(.*?)\n```", re.DOTALL)
+
+
+@dataclass
+class Measured:
+    """One child process: wall seconds, peak RSS (MiB), exit code and its output."""
+
+    wall_s: float
+    peak_rss_mib: float
+    returncode: int
+    stdout: str = field(repr=False)
+    stderr: str = field(repr=False)
+
+
+def measure(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Measured:
+    """Run `command` to completion; peak RSS is the child's ru_maxrss (the largest of it and
+    the descendants it waited for), as /usr/bin/time -v reports it."""
+    out_path = RESULTS_DIR / ".child.out"
+    err_path = RESULTS_DIR / ".child.err"
+    with out_path.open("w") as out, err_path.open("w") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=cwd)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return Measured(
+        wall_s=wall,
+        peak_rss_mib=usage.ru_maxrss / 1024,  # Linux reports KiB
+        returncode=process.returncode,
+        stdout=out_path.read_text(errors="replace"),
+        stderr=err_path.read_text(errors="replace"),
+    )
+
+
+def parse_size(text: str) -> int:
+    """`1M`, `500k`, `2500000` → number of lines."""
+    text = text.strip().lower().replace("_", "")
+    factor = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
+    number = text[:-1] if factor != 1 else text
+    return int(float(number) * factor)
+
+
+def size_label(n: int) -> str:
+    return f"{n / 1_000_000:g}M" if n >= 1_000_000 else f"{n / 1_000:g}k"
+
+
+def input_file(n: int, month: str, seed: int) -> Path:
+    """The generated input for (n, month, seed), generated in a child process if missing."""
+    path = RESULTS_DIR / "inputs" / f"lines_{n}_{month}_{seed}.parquet"
+    if not path.exists():
+        print(f"  generating {n:,} lines of {month} -> {path.relative_to(REPO_ROOT)}", flush=True)
+        generated = measure(
+            [str(PYTHON), str(BENCH_DIR / "generate_lines.py"), "--lines", str(n), "--month", month,
+             "--seed", str(seed), "--out", str(path)]
+        )
+        if generated.returncode != 0:
+            raise SystemExit(f"generate_lines.py failed:\n{generated.stderr}")
+        print(f"  generated in {generated.wall_s:.1f} s (peak {generated.peak_rss_mib:,.0f} MiB)", flush=True)
+    return path
+
+
+def warehouse_sums(db: Path, table: str = "fct_duty_lines") -> dict[str, str]:
+    """Line count and the checked sums of a warehouse file, as exact decimal text."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        sums = ", ".join(f"CAST(sum({c}) AS VARCHAR)" for c in CHECKED_SUMS)  # fixed column names
+        row = con.sql(f"SELECT CAST(count(*) AS VARCHAR), {sums} FROM {table}").fetchall()[0]
+    finally:
+        con.close()
+    return dict(zip(("lines", *CHECKED_SUMS), row, strict=True))
+
+
+def pipeline_stage_timings(db: Path, stdout: str) -> dict[str, float]:
+    """Stage seconds: the `runs` row's stage_timings (load, validate, compute), completed with
+    the printed summary (which also has publish)."""
+    timings: dict[str, float] = {}
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.sql("SELECT stage_timings FROM runs WHERE status = 'success' ORDER BY started_at DESC LIMIT 1").fetchall()
+    finally:
+        con.close()
+    if rows and rows[0][0]:
+        timings.update({k: float(v) for k, v in json.loads(rows[0][0]).items()})
+    for line in SUMMARY_TIME.findall(stdout):
+        for stage, seconds in STAGE_TIME.findall(line):
+            timings.setdefault(stage, float(seconds))
+    return timings
+
+
+def prefect_env() -> dict[str, str]:
+    """A private Prefect home for the benchmark's runs (temporary local API, no analytics)."""
+    env = dict(os.environ)
+    env["PREFECT_HOME"] = str(RESULTS_DIR / "prefect_home")
+    env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    env.pop("PREFECT_API_URL", None)
+    return env
+
+
+def bench_size(n: int, month: str, seed: int, run_baseline: bool, run_pipeline: bool) -> dict:
+    label = size_label(n)
+    print(f"\n== {n:,} lines ({label}) ==", flush=True)
+    customs = input_file(n, month, seed)
+    work = RESULTS_DIR / "work" / label
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    result: dict = {"lines": n, "month": month, "seed": seed, "input_mib": customs.stat().st_size / 2**20}
+
+    if run_baseline:
+        base_db = work / "baseline.duckdb"
+        base = measure(
+            [str(PYTHON), str(BENCH_DIR / "plain_duckdb.py"), "--json", "--customs", str(customs),
+             "--month", month, "--db", str(base_db), "--agg-parquet", str(work / "baseline_by_hs_month.parquet")]
+        )
+        if base.returncode != 0:
+            raise SystemExit(f"baseline failed ({base.returncode}):\n{base.stderr[-4000:]}")
+        result["baseline"] = {
+            "wall_s": base.wall_s,
+            "peak_rss_mib": base.peak_rss_mib,
+            "steps_s": json.loads(base.stdout.strip().splitlines()[-1]),
+            "sums": warehouse_sums(base_db),
+        }
+        print(f"  baseline  {base.wall_s:8.1f} s  peak {base.peak_rss_mib:8,.0f} MiB", flush=True)
+
+    if run_pipeline:
+        db = work / "warehouse.duckdb"
+        run = measure(
+            [str(TARIFFCOST), "run", "--month", month, "--customs", str(customs), "--db", str(db),
+             "--exports", str(work / "exports")],
+            env=prefect_env(),
+            cwd=work,
+        )
+        (work / "pipeline.stdout").write_text(run.stdout)
+        (work / "pipeline.stderr").write_text(run.stderr)
+        result["pipeline"] = {"wall_s": run.wall_s, "peak_rss_mib": run.peak_rss_mib, "returncode": run.returncode}
+        if run.returncode != 0:
+            print(f"  pipeline FAILED (exit {run.returncode}); output in {work.relative_to(REPO_ROOT)}", flush=True)
+            result["pipeline"]["error"] = (run.stdout + run.stderr)[-2000:]
+            return result
+        stages = pipeline_stage_timings(db, run.stdout)
+        stages["startup_and_other"] = max(run.wall_s - sum(stages.values()), 0.0)
+        result["pipeline"].update(stages_s=stages, sums=warehouse_sums(db))
+        print(f"  pipeline  {run.wall_s:8.1f} s  peak {run.peak_rss_mib:8,.0f} MiB  stages "
+              + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()), flush=True)
+
+    if "baseline" in result and "sums" in result.get("pipeline", {}):
+        pipeline, baseline = result["pipeline"], result["baseline"]
+        result["same_totals"] = pipeline["sums"] == baseline["sums"]
+        result["time_ratio"] = pipeline["wall_s"] / baseline["wall_s"]
+        result["memory_ratio"] = pipeline["peak_rss_mib"] / baseline["peak_rss_mib"]
+        print(f"  ratio: time {result['time_ratio']:.2f}x, peak memory {result['memory_ratio']:.2f}x; "
+              f"totals {'EQUAL' if result['same_totals'] else 'DIFFER'} "
+              f"(pipeline {pipeline['sums']}, baseline {baseline['sums']})", flush=True)
+    shutil.rmtree(work / "exports", ignore_errors=True)
+    return result
+
+
+def bench_quote(runs: int) -> dict:
+    """Wall time of `tariffcost quote` in a fresh process, `runs` times (no Prefect server)."""
+    walls = []
+    for _ in range(runs):
+        quote = measure([str(TARIFFCOST), "quote", *QUOTE_ARGS, "--json"], env=prefect_env())
+        if quote.returncode != 0:
+            return {"error": (quote.stdout + quote.stderr)[-2000:]}
+        walls.append(quote.wall_s)
+        peak = quote.peak_rss_mib
+    print(f"\n== quote: {runs} runs, median {statistics.median(walls):.2f} s, max {max(walls):.2f} s ==")
+    return {"runs": runs, "wall_s": walls, "median_s": statistics.median(walls), "max_s": max(walls),
+            "peak_rss_mib": peak, "args": QUOTE_ARGS}
+
+
+def machine() -> dict:
+    meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else ""
+    total_kib = re.search(r"MemTotal:\s+(\d+)", meminfo)
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    model = re.search(r"model name\s*:\s*(.+)", cpuinfo)
+    import polars
+
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": round(int(total_kib.group(1)) / 2**20, 1) if total_kib else None,
+        "cpu": model.group(1).strip() if model else platform.processor(),
+        "python": platform.python_version(),
+        "polars": polars.__version__,
+        "duckdb": duckdb.__version__,
+    }
+
+
+# -- RESULTS.md -----------------------------------------------------------------------------------
+def previous_results() -> dict:
+    """The results already in bench/RESULTS.md (its JSON block), so sizes accumulate."""
+    if not RESULTS_MD.exists():
+        return {"sizes": {}}
+    found = RESULTS_JSON.search(RESULTS_MD.read_text())
+    return json.loads(found.group(1)) if found else {"sizes": {}}
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def render_markdown(results: dict) -> str:
+    sizes = sorted(results["sizes"].values(), key=lambda r: r["lines"])
+    out = [
+        "# Benchmark results",
+        "",
+        "Written by `bench/run_bench.py` (`make bench`); the latest run of each size is kept. "
+        "Pipeline = `tariffcost run --month M --customs FILE --db X --exports Y` end to end in a "
+        "fresh process (Prefect temporary server start-up included); baseline = "
+        "`bench/plain_duckdb.sql` (same arithmetic, hand-written DuckDB SQL, no row checks, no "
+        "line export). Peak memory = maximum resident set size of the process (wait4).",
+        "",
+    ]
+    for r in sizes:
+        if "machine" in r:
+            m = r["machine"]
+            out.append(f"- {size_label(r['lines'])} measured {r['when']} on {m['cpus']} CPUs, "
+                       f"{m['memory_gib']} GiB ({m['cpu']}), Python {m['python']}, polars {m['polars']}, "
+                       f"duckdb {m['duckdb']}")
+    out += [
+        "",
+        "| lines | pipeline s | baseline s | time ratio | pipeline peak MiB | baseline peak MiB | memory ratio | pipeline s per M lines | baseline s per M lines | same totals |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
+    ]
+    for r in sizes:
+        p, b = r.get("pipeline", {}), r.get("baseline", {})
+        per_m = r["lines"] / 1e6
+        out.append(
+            f"| {r['lines']:,} | {_fmt(p.get('wall_s'), '.1f')} | {_fmt(b.get('wall_s'), '.1f')} | "
+            f"{_fmt(r.get('time_ratio'), '.2f')} | {_fmt(p.get('peak_rss_mib'), ',.0f')} | "
+            f"{_fmt(b.get('peak_rss_mib'), ',.0f')} | {_fmt(r.get('memory_ratio'), '.2f')} | "
+            f"{_fmt(p['wall_s'] / per_m if 'wall_s' in p else None, '.2f')} | "
+            f"{_fmt(b['wall_s'] / per_m if 'wall_s' in b else None, '.2f')} | "
+            f"{ {True: 'yes', False: 'NO'}.get(r.get('same_totals'), '—') } |"
+        )
+    stage_names = sorted({s for r in sizes for s in r.get("pipeline", {}).get("stages_s", {})},
+                         key=["load", "validate", "compute", "publish", "startup_and_other"].index)
+    if stage_names:
+        out += ["", "Pipeline stages (seconds; from the run's `runs` row and summary):", "",
+                "| lines | " + " | ".join(stage_names) + " |", "|---:|" + "---:|" * len(stage_names)]
+        for r in sizes:
+            stages = r.get("pipeline", {}).get("stages_s", {})
+            out.append(f"| {r['lines']:,} | " + " | ".join(_fmt(stages.get(s), ".1f") for s in stage_names) + " |")
+    step_names = list(dict.fromkeys(s for r in sizes for s in r.get("baseline", {}).get("steps_s", {}) if s != "total"))
+    if step_names:
+        out += ["", "Baseline steps (seconds):", "", "| lines | " + " | ".join(step_names) + " |",
+                "|---:|" + "---:|" * len(step_names)]
+        for r in sizes:
+            steps = r.get("baseline", {}).get("steps_s", {})
+            out.append(f"| {r['lines']:,} | " + " | ".join(_fmt(steps.get(s), ".1f") for s in step_names) + " |")
+    quote = results.get("quote")
+    if quote and "median_s" in quote:
+        out += ["", f"`tariffcost quote {' '.join(quote['args'])} --json` in a fresh process, "
+                f"{quote['runs']} runs: median {quote['median_s']:.2f} s, max {quote['max_s']:.2f} s, "
+                f"peak {quote['peak_rss_mib']:,.0f} MiB ({quote.get('when', '')})."]
+    out += ["", "Raw results (read back by the next run):", "", "```json",
+            json.dumps(results, indent=1, sort_keys=True), "```", ""]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=DEFAULT_SIZES, help="comma list, e.g. 1M,5M,20M (default %(default)s)")
+    parser.add_argument("--month", default=DEFAULT_MONTH)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--quote-runs", type=int, default=5)
+    parser.add_argument("--skip-quote", action="store_true")
+    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--skip-pipeline", action="store_true")
+    parser.add_argument("--no-results-md", action="store_true", help="do not update bench/RESULTS.md")
+    args = parser.parse_args(argv)
+
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    when = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    info = machine()
+    merged = previous_results()
+    this_run: dict = {"sizes": {}}
+    for n in (parse_size(s) for s in args.sizes.split(",") if s.strip()):
+        result = bench_size(n, args.month, args.seed, not args.skip_baseline, not args.skip_pipeline)
+        result.update(when=when, machine=info)
+        this_run["sizes"][str(n)] = result
+        merged["sizes"][str(n)] = result
+    if not args.skip_quote:
+        this_run["quote"] = merged["quote"] = {**bench_quote(args.quote_runs), "when": when}
+
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+    (RESULTS_DIR / f"bench-{stamp}.json").write_text(json.dumps(this_run, indent=1))
+    if not args.no_results_md:
+        RESULTS_MD.write_text(render_markdown(merged))
+        print(f"\nupdated {RESULTS_MD.relative_to(REPO_ROOT)}")
+    failed = [r for r in this_run["sizes"].values()
+              if r.get("pipeline", {}).get("returncode", 0) != 0 or r.get("same_totals") is False]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,480 @@
+"""The `tariffcost` command line (contract: README "Command line").
+
+Exit codes: 0 success; 1 the run failed and nothing was published (or `validate` found
+problems); 2 bad command line. Prefect is imported only by `run`, `backfill` and `serve`, so
+`quote`, `validate` and `schedule` answer without starting it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flows.config import DEFAULT_MAX_REJECT_RATE
+from flows.months import month_range, parse_month, previous_month
+
+app = typer.Typer(
+    name="tariffcost",
+    help="Tariff-cost batch calculator for US imports of Japanese motor vehicles and parts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+SERVE_CRON = "0 6 5 * *"
+SERVE_TIMEZONE = "America/New_York"
+KINDS = ("customs", "vehicles", "census")
+HTS_RE = re.compile(r"^[0-9]{10}$")
+ORIGIN_RE = re.compile(r"^[A-Z]{2}$")
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+# --------------------------------------------------------------------------------------------
+# option parsing (bad values exit 2)
+
+
+def _month_option(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return parse_month(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+def _rate_option(value: float) -> float:
+    if not 0 <= value <= 1:
+        raise typer.BadParameter(f"must be a fraction between 0 and 1, got {value}")
+    return value
+
+
+ExistingFile = dict(exists=True, file_okay=True, dir_okay=False, readable=True)
+CustomsOpt = Annotated[Path | None, typer.Option("--customs", help="Customs entry lines (CSV or Parquet).", **ExistingFile)]
+VehiclesOpt = Annotated[Path | None, typer.Option("--vehicles", help="Vehicles file (optional).", **ExistingFile)]
+CensusOpt = Annotated[Path | None, typer.Option("--census", help="Census aggregate statistics (optional).", **ExistingFile)]
+ScheduleOpt = Annotated[Path | None, typer.Option("--schedule", help="A tariff schedule (schedule.toml or its folder) other than the shipped default.", exists=True)]
+DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse (default data/warehouse.duckdb).")]
+ExportsOpt = Annotated[Path | None, typer.Option("--exports", help="Parquet exports root (default data/exports).")]
+RejectOpt = Annotated[float, typer.Option("--max-reject-rate", help="Fail the run when rejected rows / rows in exceed this fraction.", callback=_rate_option)]
+ScenarioOpt = Annotated[list[str] | None, typer.Option("--scenario", help="Scenario overlay to compute as well (repeatable).")]
+WaitLockOpt = Annotated[float, typer.Option("--wait-lock", metavar="SECONDS", help="Wait up to SECONDS for another run's warehouse lock instead of failing at once.", min=0)]
+
+
+def _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock) -> dict:
+    return dict(
+        customs=str(customs) if customs else None,
+        vehicles=str(vehicles) if vehicles else None,
+        census=str(census) if census else None,
+        db=str(db) if db else None,
+        exports=str(exports) if exports else None,
+        schedule_path=str(schedule) if schedule else None,
+        max_reject_rate=max_reject_rate,
+        scenarios=list(scenario or []),
+        wait_lock_seconds=wait_lock,
+    )
+
+
+def _check_flow_options(kwargs: dict) -> None:
+    """Refuse (exit 2) input combinations the run cannot take, before starting Prefect."""
+    from flows.monthly import build_options
+
+    try:
+        build_options(**kwargs)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+def _run_flow(flow_fn, **kwargs) -> None:
+    from flows.lock import LockHeld
+    from flows.monthly import RunFailed
+
+    try:
+        flow_fn(**kwargs)
+    except LockHeld as error:
+        raise _fail(f"tariffcost: {error}") from None
+    except RunFailed:
+        raise typer.Exit(1) from None  # the summary with the reasons is already printed
+    except Exception as error:  # anything else failed the run before publishing
+        raise _fail(f"tariffcost: the run failed, nothing was published: {error}") from None
+
+
+# --------------------------------------------------------------------------------------------
+# run / backfill / serve
+
+
+@app.command()
+def run(
+    month: Annotated[str | None, typer.Option("--month", metavar="YYYY-MM", help="Month of entry dates to run (default: the previous calendar month).", callback=_month_option)] = None,
+    customs: CustomsOpt = None,
+    vehicles: VehiclesOpt = None,
+    census: CensusOpt = None,
+    schedule: ScheduleOpt = None,
+    db: DbOpt = None,
+    exports: ExportsOpt = None,
+    max_reject_rate: RejectOpt = DEFAULT_MAX_REJECT_RATE,
+    scenario: ScenarioOpt = None,
+    wait_lock: WaitLockOpt = 0.0,
+) -> None:
+    """The monthly batch: load, validate, compute, publish one month. With no input option it
+    runs on the embedded sample data."""
+    kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock)
+    _check_flow_options(kwargs)
+    from flows.monthly import monthly_duty_run
+
+    _run_flow(monthly_duty_run, month=month or previous_month(), **kwargs)
+
+
+@app.command()
+def backfill(
+    start: Annotated[str, typer.Option("--from", metavar="YYYY-MM", help="First month.", callback=_month_option)],
+    end: Annotated[str, typer.Option("--to", metavar="YYYY-MM", help="Last month (included).", callback=_month_option)],
+    customs: CustomsOpt = None,
+    vehicles: VehiclesOpt = None,
+    census: CensusOpt = None,
+    schedule: ScheduleOpt = None,
+    db: DbOpt = None,
+    exports: ExportsOpt = None,
+    max_reject_rate: RejectOpt = DEFAULT_MAX_REJECT_RATE,
+    scenario: ScenarioOpt = None,
+    wait_lock: WaitLockOpt = 0.0,
+) -> None:
+    """The monthly batch for every month of a range, each month published on its own
+    (idempotent); stops at the first month that fails."""
+    try:
+        month_range(start, end)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock)
+    _check_flow_options(kwargs)
+    from flows.monthly import backfill_duty_runs
+
+    _run_flow(backfill_duty_runs, start=start, end=end, **kwargs)
+
+
+@app.command()
+def serve(
+    name: Annotated[str, typer.Option("--name", help="Deployment name.")] = "monthly",
+    customs: CustomsOpt = None,
+    vehicles: VehiclesOpt = None,
+    census: CensusOpt = None,
+    schedule: ScheduleOpt = None,
+    db: DbOpt = None,
+    exports: ExportsOpt = None,
+    max_reject_rate: RejectOpt = DEFAULT_MAX_REJECT_RATE,
+    scenario: ScenarioOpt = None,
+) -> None:
+    """Serve the monthly flow as a Prefect deployment: every 5th of the month at 06:00
+    America/New_York it runs the previous month. Needs a running Prefect server
+    (`prefect server start`, then PREFECT_API_URL=http://127.0.0.1:4200/api)."""
+    kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, 0.0)
+    _check_flow_options(kwargs)
+    from prefect.schedules import Cron
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        raise _fail(
+            "tariffcost serve needs a running Prefect server: start one with "
+            "`prefect server start` and set PREFECT_API_URL=http://127.0.0.1:4200/api"
+        )
+    from flows.monthly import monthly_duty_run
+
+    # month stays unset: each scheduled run computes the previous month when it starts
+    parameters = {k: v for k, v in kwargs.items() if v not in (None, [])}
+    monthly_duty_run.serve(
+        name=name,
+        schedules=[Cron(SERVE_CRON, timezone=SERVE_TIMEZONE)],
+        parameters=parameters,
+        description="tariffcost monthly batch for the previous calendar month",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# quote
+
+
+def _hts(value: str) -> str:
+    code = value.replace(".", "").strip()
+    if not HTS_RE.match(code):
+        raise typer.BadParameter(f"must be a 10-digit HTS code (dots allowed), got {value!r}")
+    return code
+
+
+def _origin(value: str) -> str:
+    code = value.strip().upper()
+    if not ORIGIN_RE.match(code):
+        raise typer.BadParameter(f"must be an ISO 3166-1 alpha-2 country code, got {value!r}")
+    return code
+
+
+def _date(value: str) -> str:
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise typer.BadParameter(f"must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+def _money_text(value: str) -> str:
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise typer.BadParameter(f"must be a number of US dollars, got {value!r}") from None
+    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2:
+        raise typer.BadParameter(f"must be ≥ 0 with at most 2 decimals, got {value!r}")
+    return value
+
+
+def _quantity_text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise typer.BadParameter(f"must be a number, got {value!r}") from None
+    if not amount.is_finite() or amount < 0:
+        raise typer.BadParameter(f"must be ≥ 0, got {value!r}")
+    return value
+
+
+def _rate_number(rate: Decimal | None) -> float | None:
+    """A rate fraction as a JSON number (rates carry at most 6 decimals: exact in a float's
+    shortest repr)."""
+    return None if rate is None else float(rate)
+
+
+def _cents(amount: Decimal | None) -> str | None:
+    return None if amount is None else f"{amount:.2f}"
+
+
+class QuoteError(ValueError):
+    """The quote's line cannot be priced under the schedule (e.g. an unknown HTS code)."""
+
+
+def quote_line(hts_code: str, origin: str, entry_date: str, value: str, quantity: str | None, schedule) -> dict:
+    """The quote as the contract's JSON object (money as strings, rates as fractions)."""
+    import polars as pl
+
+    from transforms.duty import AD_VALOREM_CODES, line_components
+    from transforms.schedule import MONEY, RATE
+
+    mfn_row = schedule.mfn.filter(pl.col("hts8") == hts_code[:8])
+    if mfn_row.height == 0:
+        raise QuoteError(
+            f"HTS {_format_hts(hts_code)} is not in the schedule's MFN table "
+            f"(no row for hts8 {hts_code[:8]} in {schedule.source})"
+        )
+    day = dt.date.fromisoformat(entry_date)
+    line = pl.DataFrame(
+        {
+            "entry_number": ["QUOTE000000"],
+            "line_number": [1],
+            "entry_date": [day],
+            "month": [day.strftime("%Y-%m")],
+            "hts_code": [hts_code],
+            "country_of_origin": [origin],
+            "customs_value_usd": [Decimal(value)],
+            "quantity": [Decimal(quantity) if quantity is not None else None],
+            "transport_mode": ["vessel"],
+            "source_row": [1],
+        },
+        schema_overrides={"customs_value_usd": MONEY, "quantity": RATE, "line_number": pl.Int64, "source_row": pl.Int64},
+    )
+    components = line_components(line, schedule)
+    rows = components.select("program", "heading", "measure_id", "stated_rate", "rate", "duty_usd").to_dicts()
+    mfn = next(r for r in rows if r["heading"] == "MFN")
+    total = sum((r["duty_usd"] for r in rows), Decimal("0.00"))
+    mfn_text = mfn["stated_rate"]
+    tariff = mfn_row.row(0, named=True)
+    # the stated ad valorem rate; for specific or compound rates, the ad valorem equivalent
+    mfn_rate = (
+        tariff["mfn_ad_val_rate"] if tariff["mfn_rate_type_code"] in AD_VALOREM_CODES else mfn["rate"]
+    )
+    return {
+        "hts_code": hts_code,
+        "origin": origin,
+        "entry_date": entry_date,
+        "customs_value_usd": _cents(Decimal(value)),
+        "quantity": quantity,
+        "mfn_rate": _rate_number(mfn_rate),
+        "mfn_rate_text": mfn_text,
+        "components": [
+            {
+                "program": r["program"],
+                "heading": r["heading"],
+                "measure_id": r["measure_id"],
+                "stated_rate": r["stated_rate"],
+                "rate": _rate_number(r["rate"]),
+                "duty_usd": _cents(r["duty_usd"]),
+            }
+            for r in rows
+        ],
+        "total_duty_usd": _cents(total),
+        "schedule_version": schedule.version,
+        "unconfirmed": _unconfirmed(rows, schedule),
+    }
+
+
+def _unconfirmed(rows: list[dict], schedule) -> list[str]:
+    ids = {r["measure_id"] for r in rows if r["measure_id"]}
+    measures = schedule.unconfirmed_measures
+    return sorted(m for m in measures.get_column("measure_id").to_list() if m in ids)
+
+
+def _format_hts(code: str) -> str:
+    return f"{code[:4]}.{code[4:6]}.{code[6:8]}.{code[8:]}"
+
+
+def render_quote(q: dict) -> str:
+    """A readable, CBP Form 7501-style breakdown of a quote."""
+    def usd(text: str) -> str:
+        return f"{Decimal(text):,.2f}"
+
+    def pct(rate: float | None) -> str:
+        return "—" if rate is None else f"{Decimal(str(rate)) * 100:.4f}".rstrip("0").rstrip(".") + "%"
+
+    lines = [
+        f"Duty quote (CBP Form 7501 style), schedule {q['schedule_version']}",
+        f"  HTS {_format_hts(q['hts_code'])}   origin {q['origin']}   entry date {q['entry_date']}",
+        f"  entered value USD {usd(q['customs_value_usd'])}"
+        + (f"   quantity {q['quantity']}" if q["quantity"] is not None else ""),
+        "",
+        f"  {'HTS / ch. 99 heading':<22}{'program':<14}{'stated rate':<18}{'rate':>10}{'duty USD':>16}",
+    ]
+    for c in q["components"]:
+        heading = _format_hts(q["hts_code"]) if c["heading"] == "MFN" else c["heading"]
+        flag = "  UNCONFIRMED" if c["measure_id"] in q["unconfirmed"] else ""
+        lines.append(
+            f"  {heading:<22}{c['program'] or '':<14}{c['stated_rate'] or '':<18}"
+            f"{pct(c['rate']):>10}{usd(c['duty_usd']):>16}{flag}"
+        )
+    lines += [
+        f"  {'':<22}{'':<14}{'':<18}{'':>10}{'-' * 16:>16}",
+        f"  {'total duty':<22}{'':<14}{'':<18}{'':>10}{usd(q['total_duty_usd']):>16}",
+    ]
+    return "\n".join(lines)
+
+
+def _read_schedule_or_exit(schedule: Path | None):
+    from flows.schedule_files import read_schedule
+
+    try:
+        return read_schedule(schedule)
+    except Exception as error:
+        raise _fail(f"tariffcost: cannot read the schedule: {error}") from None
+
+
+@app.command()
+def quote(
+    hts: Annotated[str, typer.Option("--hts", metavar="CODE", help="10-digit HTS code (dots allowed).", callback=_hts)],
+    origin: Annotated[str, typer.Option("--origin", metavar="CC", help="Country of origin, ISO alpha-2.", callback=_origin)],
+    entry_date: Annotated[str, typer.Option("--entry-date", metavar="YYYY-MM-DD", help="Date of entry.", callback=_date)],
+    value: Annotated[str, typer.Option("--value", metavar="USD", help="Customs (entered) value in USD.", callback=_money_text)],
+    quantity: Annotated[str | None, typer.Option("--quantity", metavar="Q", help="Quantity in the HTS unit (for specific rates).", callback=_quantity_text)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    schedule: ScheduleOpt = None,
+) -> None:
+    """One line's duty, component by component, without running the pipeline."""
+    sched = _read_schedule_or_exit(schedule)
+    try:
+        q = quote_line(hts, origin, entry_date, value, quantity, sched)
+    except QuoteError as error:
+        raise typer.BadParameter(str(error), param_hint="--hts") from None
+    typer.echo(json.dumps(q, indent=2) if as_json else render_quote(q))
+
+
+# --------------------------------------------------------------------------------------------
+# validate / schedule
+
+
+@app.command()
+def validate(
+    file: Annotated[Path, typer.Argument(help="Input file to check.", exists=True, dir_okay=False, readable=True)],
+    kind: Annotated[str, typer.Option("--kind", help="customs | vehicles | census")],
+    schedule: ScheduleOpt = None,
+) -> None:
+    """Check an input file against its contract; print every problem with row and column;
+    exit 1 if any."""
+    if kind not in KINDS:
+        raise typer.BadParameter(f"must be one of {', '.join(KINDS)}, got {kind!r}", param_hint="--kind")
+    from flows.load import validate_file
+
+    sched = _read_schedule_or_exit(schedule)
+    try:
+        problems = validate_file(file, kind, sched)
+    except ValueError as error:
+        raise _fail(f"tariffcost: {error}") from None
+    for problem in problems:
+        typer.echo(str(problem))
+    if problems:
+        raise _fail(f"{file}: {len(problems)} problem{'s' if len(problems) != 1 else ''} ({kind})")
+    typer.echo(f"{file}: no problems ({kind})")
+
+
+@app.command(name="schedule")
+def schedule_command(
+    on: Annotated[str | None, typer.Option("--date", metavar="YYYY-MM-DD", help="Entry date (default: today).")] = None,
+    origin: Annotated[str | None, typer.Option("--origin", metavar="CC", help="Only measures for this origin (and all origins).")] = None,
+    schedule: ScheduleOpt = None,
+) -> None:
+    """List the chapter 99 measures and fees in force on a date, with headings, rates,
+    sources and UNCONFIRMED flags."""
+    import polars as pl
+
+    from transforms.schedule import in_force_on, measures_in_force
+
+    day = dt.date.fromisoformat(_date(on)) if on else dt.date.today()
+    country = _origin(origin) if origin else None
+    sched = _read_schedule_or_exit(schedule)
+    measures = measures_in_force(sched, day)
+    if country:
+        measures = measures.filter(pl.col("origin").is_in([country, "*"]))
+    fees = sched.fees.filter(in_force_on(pl.col("valid_from"), pl.col("valid_to"), pl.lit(day)))
+    typer.echo(f"Schedule {sched.version} ({sched.name}), in force on {day.isoformat()}"
+               + (f", origin {country}" if country else "") + f" — {sched.source}")
+    typer.echo(f"{measures.height} measure{'s' if measures.height != 1 else ''}:")
+    for m in measures.to_dicts():
+        flag = "  UNCONFIRMED" if m["confidence"] == "unconfirmed" else ""
+        heading = m["heading"] + (f" / {m['heading_at_or_above_cap']}" if m["heading_at_or_above_cap"] else "")
+        until = f" to {m['valid_to']}" if m["valid_to"] else ""
+        typer.echo(
+            f"  {m['measure_id']:<24} {heading:<24} {_stated(m['rate'], m['shape']):<12} "
+            f"{m['program']:<12} origin {m['origin']:<3} scope {m['scope_id']:<20} "
+            f"from {m['valid_from']}{until}{flag}"
+        )
+        typer.echo(f"      {m['description']}. Source: {m['legal_source']}")
+        if flag:
+            typer.echo(f"      UNCONFIRMED: {m['confidence_note']}")
+    typer.echo(f"{fees.height} fee{'s' if fees.height != 1 else ''}:")
+    for f in fees.to_dicts():
+        flag = "  UNCONFIRMED" if f["confidence"] == "unconfirmed" else ""
+        bounds = ", ".join(
+            part for part in (
+                f"min {f['min_usd']}" if f["min_usd"] is not None else "",
+                f"max {f['max_usd']}" if f["max_usd"] is not None else "",
+            ) if part
+        )
+        typer.echo(
+            f"  {f['fee_id']:<6} rate {f['rate'].normalize()}{' (' + bounds + ')' if bounds else ''} "
+            f"modes {f['transport_modes']} from {f['valid_from']}"
+            + (f" to {f['valid_to']}" if f["valid_to"] else "") + f"{flag}. Source: {f['legal_source']}"
+        )
+        if flag:
+            typer.echo(f"      UNCONFIRMED: {f['confidence_note']}")
+
+
+def _stated(rate: Decimal, shape: str) -> str:
+    percent = f"{rate * 100:.4f}".rstrip("0").rstrip(".")
+    return f"+{percent}%" if shape == "additive" else f"{percent}% total"
+
+
+if __name__ == "__main__":
+    app()

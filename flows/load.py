@@ -1,0 +1,472 @@
+"""The `load` and `validate` stages: read an input file as text, check every row, quarantine.
+
+Reading never infers a type: every column is read as text (CSV) or cast to text (Parquet),
+then parsed column-wise by the input kind's pure transform, so a bad value becomes a
+`rejects` row instead of a crash. Schema-level problems (missing file or columns, wrong
+delimiter, not UTF-8, no data rows, unreadable file) raise `InputSchemaError` naming the
+file and the problem.
+
+The machinery is generic over input kinds: an `InputKind` names its columns, its pandera
+contracts and its pure parse / checks / stage functions (`register_input_kind`). Customs
+entry lines are registered here; other kinds (vehicles, census) register a kind or a
+validator of their own (`register_validator`) in their module, listed in `_KIND_MODULES`.
+
+Large files: CSV and Parquet are scanned lazily; only the requested month's rows (plus the
+other lines of the entries they belong to, needed for entry-level rules, and rows whose date
+cannot be parsed) are collected. The byte pass that computes the checksum also proves the
+file is UTF-8, reading it in fixed-size chunks.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import importlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandera.polars as pa
+import polars as pl
+
+from schemas.raw_customs_lines import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, RawCustomsLines
+from schemas.rejects import LoadRejects
+from schemas.stg_customs_lines import StgCustomsLines
+from transforms.rejects import (
+    REJECT_COLUMNS,
+    SOURCE_ROW,
+    RowCheck,
+    flag_failures,
+    split_on_failures,
+)
+from transforms.schedule import Schedule
+from transforms.stg_customs_lines import (
+    customs_line_checks,
+    entry_number_key,
+    iso_date,
+    parse_customs_lines,
+    stage_customs_lines,
+)
+
+CHUNK_BYTES = 8 * 1024 * 1024
+PARQUET_MAGIC = b"PAR1"
+PARQUET_SUFFIXES = (".parquet", ".pq")
+UTF8_BOM = codecs.BOM_UTF8
+OTHER_DELIMITERS = {";": "';'", "\t": "tab", "|": "'|'"}
+MONTH_RE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+
+
+class InputSchemaError(Exception):
+    """A schema-level problem with an input file: the whole file is refused.
+
+    `file` is the path as given, `check` a short name of the problem (e.g. `missing_columns`,
+    `not_utf8`, `delimiter`, `no_data_rows`) and `column` the column concerned, if one is."""
+
+    def __init__(self, file: str, check: str, problem: str, column: str | None = None):
+        super().__init__(f"{file}: {problem}")
+        self.file = file
+        self.check = check
+        self.problem = problem
+        self.column = column
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an input file, for `tariffcost validate`.
+
+    Row-level problems carry the 1-based data row (header excluded), the column, the
+    offending value and the check; file-level problems have `row` None."""
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    check: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.row is None else f"{self.file}: row {self.row}"
+        if self.column is not None:
+            where += f", column {self.column}"
+        shown = "" if self.row is None else f" (value {self.value!r})"
+        return f"{where}: {self.check}: {self.message}{shown}"
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What the load stage hands to the run.
+
+    stg: `stg_customs_lines` rows that passed (only the requested month).
+    rejects: source, row_number, column, check, value (the run adds `run_id`).
+    rows_in: data rows read for the month, counting rows whose date could not be parsed.
+    """
+
+    stg: pl.DataFrame
+    rejects: pl.DataFrame
+    rows_in: int
+    checksum_sha256: str
+    source: str
+
+    @property
+    def rows_rejected(self) -> int:
+        """Rejected rows (a row with several problems counts once)."""
+        return self.rejects["row_number"].n_unique() if self.rejects.height else 0
+
+
+@dataclass(frozen=True)
+class InputKind:
+    """How to read, check and stage one kind of input file.
+
+    parse: all-text frame (with `source_row`) → the same rows plus typed helper columns.
+    checks: the row rules over the parsed frame (see `transforms.rejects.RowCheck`).
+    stage: parsed rows that failed no check → the staged table, validated by `stg_schema`.
+    """
+
+    name: str
+    required_columns: tuple[str, ...]
+    optional_columns: tuple[str, ...]
+    raw_schema: type[pa.DataFrameModel]
+    stg_schema: type[pa.DataFrameModel]
+    parse: Callable[[pl.DataFrame, Schedule], pl.DataFrame]
+    checks: Callable[[], Sequence[RowCheck]]
+    stage: Callable[[pl.DataFrame], pl.DataFrame]
+
+
+@dataclass(frozen=True)
+class StagedInput:
+    """Result of `stage_input`; `rejects` also carries a human `message` per problem."""
+
+    stg: pl.DataFrame
+    rejects: pl.DataFrame
+    rows_in: int
+    checksum_sha256: str
+    source: str
+
+
+Validator = Callable[[Path, Schedule], list[Problem]]
+
+INPUT_KINDS: dict[str, InputKind] = {}
+_VALIDATORS: dict[str, Validator] = {}
+# Modules that register the validators of kinds not defined here, imported on first use.
+_KIND_MODULES = {"vehicles": "flows.load_vehicles", "census": "flows.load_census"}
+
+
+def register_validator(name: str, validator: Validator) -> None:
+    """Make `validate_file(path, name, schedule)` call `validator(path, schedule)`."""
+    _VALIDATORS[name] = validator
+
+
+def register_input_kind(kind: InputKind) -> None:
+    """Register an input kind read by the generic machinery; its validator comes with it."""
+    INPUT_KINDS[kind.name] = kind
+
+    def validate(path: Path, schedule: Schedule) -> list[Problem]:
+        return problems_from_rejects(stage_input(path, kind, schedule).rejects)
+
+    register_validator(kind.name, validate)
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def _sha256_and_utf8(path: Path, source: str, *, check_utf8: bool) -> str:
+    """SHA-256 of the file bytes; with check_utf8, refuse bytes that are not UTF-8, naming the
+    byte offset and line. Reads fixed-size chunks, so memory does not grow with the file."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    lines_before = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            digest.update(chunk)
+            if check_utf8:
+                buffer = decoder.getstate()[0] + chunk
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as error:
+                    bad = offset - (len(buffer) - len(chunk)) + error.start
+                    line = lines_before + buffer[: error.start].count(b"\n") + 1
+                    byte = buffer[error.start : error.start + 1].hex()
+                    raise InputSchemaError(
+                        source,
+                        "not_utf8",
+                        f"not UTF-8 text: byte 0x{byte} at byte offset {bad} (line {line}); "
+                        "save the file as UTF-8",
+                    ) from None
+                lines_before += chunk.count(b"\n")
+            offset += len(chunk)
+    if check_utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise InputSchemaError(
+                source,
+                "not_utf8",
+                "not UTF-8 text: truncated character at the end of the file (byte offset "
+                f"{offset - len(decoder.getstate()[0])})",
+            ) from None
+    return digest.hexdigest()
+
+
+def _first_line(path: Path) -> str:
+    """The header line of a (UTF-8 checked) CSV file, BOM and line end removed."""
+    with path.open("rb") as handle:
+        head = handle.readline(1024 * 1024)
+    return head.removeprefix(UTF8_BOM).decode("utf-8", errors="replace").rstrip("\r\n")
+
+
+def _split_header(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line], delimiter=delimiter), [])
+
+
+def _check_columns(
+    columns: Sequence[str], required: Sequence[str], source: str, header: str | None = None
+) -> None:
+    """Refuse a file whose header lacks required columns (hinting at a wrong delimiter) or
+    repeats a contract column."""
+    missing = [c for c in required if c not in columns]
+    if missing and header is not None:
+        for delimiter, name in OTHER_DELIMITERS.items():
+            split = _split_header(header, delimiter)
+            if len(split) > 1 and sum(c in split for c in required) > len(required) - len(missing):
+                raise InputSchemaError(
+                    source,
+                    "delimiter",
+                    f"the header does not split into the contract columns on ','; the "
+                    f"delimiter looks like {name}: write a comma-separated file",
+                )
+    if missing:
+        raise InputSchemaError(
+            source,
+            "missing_columns",
+            f"missing required columns: {', '.join(missing)} "
+            f"(found: {', '.join(columns) if columns else 'no columns'})",
+            column=",".join(missing),
+        )
+    repeated = sorted({c for c in columns if c in required and list(columns).count(c) > 1})
+    if repeated:
+        raise InputSchemaError(
+            source, "duplicate_columns", f"columns appear more than once: {', '.join(repeated)}"
+        )
+
+
+def _is_parquet(path: Path) -> bool:
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        return True
+    with path.open("rb") as handle:
+        return handle.read(len(PARQUET_MAGIC)) == PARQUET_MAGIC
+
+
+def scan_text_table(
+    path: Path, required: Sequence[str], optional: Sequence[str], source: str
+) -> tuple[pl.LazyFrame, str]:
+    """A lazy all-text frame of the contract columns present (extra columns are dropped) plus
+    `source_row` (Int64, 1-based data row, header excluded), and the file's SHA-256.
+
+    Raises InputSchemaError for a missing or empty file, non-UTF-8 CSV bytes, a wrong
+    delimiter, missing or repeated columns, or a file that is neither CSV nor Parquet."""
+    if not path.is_file():
+        raise InputSchemaError(source, "not_found", "file not found")
+    if path.stat().st_size == 0:
+        raise InputSchemaError(source, "no_data_rows", "empty file: no header and no data rows")
+    parquet = _is_parquet(path)
+    checksum = _sha256_and_utf8(path, source, check_utf8=not parquet)
+    try:
+        if parquet:
+            lazy = pl.scan_parquet(path, row_index_name=SOURCE_ROW, row_index_offset=1)
+            columns = [c for c in lazy.collect_schema().names() if c != SOURCE_ROW]
+            _check_columns(columns, required, source)
+        else:
+            header = _first_line(path)
+            if not header.strip():
+                raise InputSchemaError(
+                    source, "no_data_rows", "empty file: no header and no data rows"
+                )
+            columns = _split_header(header, ",")
+            _check_columns(columns, required, source, header)
+            lazy = pl.scan_csv(
+                path,
+                infer_schema=False,
+                row_index_name=SOURCE_ROW,
+                row_index_offset=1,
+                encoding="utf8",
+                raise_if_empty=False,
+            )
+    except pl.exceptions.PolarsError as error:
+        kind = "Parquet" if parquet else "CSV"
+        raise InputSchemaError(source, "unreadable", f"cannot be read as {kind}: {error}") from None
+    present = [c for c in (*required, *optional) if c in columns]
+    return (
+        lazy.select(
+            pl.col(SOURCE_ROW).cast(pl.Int64),
+            *(pl.col(c).cast(pl.Utf8) for c in present),
+        ),
+        checksum,
+    )
+
+
+def _collect(lazy: pl.LazyFrame, source: str, what: str) -> pl.DataFrame:
+    try:
+        return lazy.collect()
+    except pl.exceptions.PolarsError as error:
+        message = str(error).split("\n")[0]
+        if "more fields than defined" in message:
+            message = "a row has more fields than the header"
+        raise InputSchemaError(source, "unreadable", f"cannot read {what}: {message}") from None
+
+
+# ---------------------------------------------------------------------------- staging
+
+
+def stage_input(
+    path: Path,
+    kind: InputKind,
+    schedule: Schedule,
+    *,
+    select: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None,
+    keep: pl.Expr | None = None,
+) -> StagedInput:
+    """Read `path` as `kind`, check every row, split passing rows from rejects.
+
+    select: narrows the lazy all-text frame before it is collected (e.g. one month plus the
+        rows the rules need for context); default: every row.
+    keep: over the parsed frame, the rows that belong to this load (counted in `rows_in`,
+        staged or rejected); the other collected rows only give context to window rules.
+    """
+    source = str(path)
+    lazy, checksum = scan_text_table(path, kind.required_columns, kind.optional_columns, source)
+    if _collect(lazy.head(1), source, "the first data row").height == 0:
+        raise InputSchemaError(source, "no_data_rows", "no data rows (only a header)")
+    raw = _collect(select(lazy) if select else lazy, source, "the data rows").sort(SOURCE_ROW)
+    kind.raw_schema.validate(raw)
+    checks = kind.checks()
+    flagged = flag_failures(kind.parse(raw, schedule), checks)
+    if keep is not None:
+        flagged = flagged.filter(keep)
+    passed, rejects = split_on_failures(flagged, checks, source)
+    stg = kind.stg_schema.validate(kind.stage(passed))
+    LoadRejects.validate(rejects.select(REJECT_COLUMNS))
+    return StagedInput(stg, rejects, flagged.height, checksum, source)
+
+
+def _month_select(month: str, source: str) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
+    """Rows dated in `month`, rows whose date does not parse, and every other line of the
+    entries dated in `month` (entry-level rules compare all lines of an entry)."""
+
+    def select(lazy: pl.LazyFrame) -> pl.LazyFrame:
+        date = iso_date("entry_date")
+        in_month = date.dt.strftime("%Y-%m") == month
+        entries = _collect(
+            lazy.filter(in_month).select(entry_number_key().alias("key")).unique(),
+            source,
+            "the entry numbers of the month",
+        )["key"]
+        return lazy.filter(in_month | date.is_null() | entry_number_key().is_in(entries.implode()))
+
+    return select
+
+
+def _stage_customs(path: Path, month: str | None, schedule: Schedule) -> StagedInput:
+    kind = INPUT_KINDS["customs"]
+    if month is None:
+        return stage_input(path, kind, schedule)
+    if not MONTH_RE.match(month):
+        raise ValueError(f"month must be YYYY-MM, got {month!r}")
+    date = pl.col("_entry_date")
+    return stage_input(
+        path,
+        kind,
+        schedule,
+        select=_month_select(month, str(path)),
+        keep=date.is_null() | (date.dt.strftime("%Y-%m") == month),
+    )
+
+
+def load_customs_lines(path: Path, month: str | None, schedule: Schedule) -> LoadResult:
+    """Load one month (`YYYY-MM`, by entry_date) of a customs lines file, or all of it
+    (month None). Rows breaking a row rule go to `rejects`; rows whose date does not parse
+    are counted in and rejected whatever the month. Raises InputSchemaError for schema-level
+    problems and ValueError for a malformed month."""
+    staged = _stage_customs(Path(path), month, schedule)
+    return LoadResult(
+        stg=staged.stg,
+        rejects=staged.rejects.select(REJECT_COLUMNS),
+        rows_in=staged.rows_in,
+        checksum_sha256=staged.checksum_sha256,
+        source=staged.source,
+    )
+
+
+# ---------------------------------------------------------------------------- validate
+
+
+def problems_from_rejects(rejects: pl.DataFrame) -> list[Problem]:
+    """Rejects rows (with `message`) as Problems, sorted by row, then column, then check."""
+    ordered = rejects.sort(["row_number", "column", "check"])
+    return [
+        Problem(
+            file=row["source"],
+            row=row["row_number"],
+            column=row["column"],
+            value=row["value"],
+            check=row["check"],
+            message=row["message"],
+        )
+        for row in ordered.iter_rows(named=True)
+    ]
+
+
+def validate_file(path: Path, kind: str, schedule: Schedule) -> list[Problem]:
+    """Every problem of an input file against its contract (`tariffcost validate`): one
+    Problem per failing (row, check), sorted by row then column; a schema-level problem is
+    a single Problem with row None. Prints nothing. Raises ValueError for an unknown kind."""
+    if kind not in _VALIDATORS and kind in _KIND_MODULES:
+        importlib.import_module(_KIND_MODULES[kind])
+    if kind not in _VALIDATORS:
+        known = ", ".join(sorted(_VALIDATORS)) or "none"
+        raise ValueError(f"no validator registered for input kind {kind!r} (registered: {known})")
+    try:
+        return _VALIDATORS[kind](Path(path), schedule)
+    except InputSchemaError as error:
+        return [
+            Problem(
+                file=error.file,
+                row=None,
+                column=error.column,
+                value=None,
+                check=error.check,
+                message=error.problem,
+            )
+        ]
+
+
+register_input_kind(
+    InputKind(
+        name="customs",
+        required_columns=REQUIRED_COLUMNS,
+        optional_columns=OPTIONAL_COLUMNS,
+        raw_schema=RawCustomsLines,
+        stg_schema=StgCustomsLines,
+        parse=lambda raw, schedule: parse_customs_lines(raw, schedule.mfn),
+        checks=customs_line_checks,
+        stage=stage_customs_lines,
+    )
+)
+
+__all__ = [
+    "INPUT_KINDS",
+    "InputKind",
+    "InputSchemaError",
+    "LoadResult",
+    "Problem",
+    "StagedInput",
+    "load_customs_lines",
+    "problems_from_rejects",
+    "register_input_kind",
+    "register_validator",
+    "scan_text_table",
+    "stage_input",
+    "validate_file",
+]

@@ -1,0 +1,293 @@
+"""What a run reports: the terminal summary, the Prefect markdown artifact, the progress
+display, and the report's ingredients computed from the frames (duty by program, warnings,
+worst input problems). Column logic only; printing happens in `print_summary`."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, TextIO
+
+import polars as pl
+
+from transforms.fees import fee_rows
+from transforms.schedule import Schedule
+
+if TYPE_CHECKING:
+    from flows.monthly import RunResult
+
+# program label -> fct_duty_lines column, in report order
+PROGRAM_COLUMNS: dict[str, str] = {
+    "MFN": "mfn_duty_usd",
+    "Section 232": "section_232_duty_usd",
+    "IEEPA": "ieepa_duty_usd",
+    "other (122/301)": "other_duty_usd",
+    "total duty": "total_duty_usd",
+    "MPF": "mpf_usd",
+    "HMF": "hmf_usd",
+    "total cost": "total_cost_usd",
+}
+UNCONFIRMED_PREFIX = "unconfirmed:"
+TOP_PROBLEMS = 5
+EXAMPLES_PER_PROBLEM = 3
+
+
+@dataclass(frozen=True)
+class ProblemSummary:
+    """One (column, check) of the rejects with how many rows broke it and a few examples."""
+
+    source: str
+    column: str
+    check: str
+    rows: int
+    examples: list[tuple[int, str | None]] = field(default_factory=list)
+
+    def describe(self) -> str:
+        shown = ", ".join(f"row {row} {value!r}" for row, value in self.examples)
+        return f"{self.column} / {self.check}: {self.rows} row{'s' if self.rows != 1 else ''} (e.g. {shown})"
+
+
+def duty_by_program(lines: pl.DataFrame | None) -> dict[str, Decimal]:
+    """Exact sums of the line amounts per program (empty when no lines mart was built)."""
+    if lines is None:
+        return {}
+    present = {label: column for label, column in PROGRAM_COLUMNS.items() if column in lines.columns}
+    if lines.height == 0:
+        return {label: Decimal("0.00") for label in present}
+    sums = lines.select(pl.col(column).sum().alias(label) for label, column in present.items())
+    return {label: Decimal(str(value)) for label, value in sums.row(0, named=True).items()}
+
+
+def worst_problems(rejects: pl.DataFrame | None, top: int = TOP_PROBLEMS) -> list[ProblemSummary]:
+    """The checks that rejected the most rows, with the first rows as examples."""
+    if rejects is None or rejects.height == 0:
+        return []
+    grouped = (
+        rejects.sort("row_number")
+        .group_by("source", "column", "check")
+        .agg(
+            rows=pl.col("row_number").n_unique(),
+            example_rows=pl.col("row_number").head(EXAMPLES_PER_PROBLEM),
+            example_values=pl.col("value").head(EXAMPLES_PER_PROBLEM),
+        )
+        .sort(["rows", "source", "column", "check"], descending=[True, False, False, False])
+        .head(top)
+    )
+    return [
+        ProblemSummary(
+            source=r["source"],
+            column=r["column"],
+            check=r["check"],
+            rows=r["rows"],
+            examples=list(zip(r["example_rows"], r["example_values"], strict=True)),
+        )
+        for r in grouped.to_dicts()
+    ]
+
+
+def _flag_counts(lines: pl.DataFrame) -> pl.DataFrame:
+    """flag -> (lines, entries) over the ", "-joined `flags` column."""
+    return (
+        lines.select("entry_number", flag=pl.col("flags").str.split(", "))
+        .explode("flag")
+        .filter(pl.col("flag").is_not_null() & (pl.col("flag") != ""))
+        .group_by("flag")
+        .agg(lines=pl.len(), entries=pl.col("entry_number").n_unique())
+        .sort("flag")
+    )
+
+
+def _plural(n: int, word: str) -> str:
+    if word == "entry":
+        return f"{n} entr{'y' if n == 1 else 'ies'}"
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def run_warnings(lines: pl.DataFrame | None, schedule: Schedule) -> list[str]:
+    """Warnings for the run report from the lines' flags: every UNCONFIRMED measure or fee a
+    line used (with its heading and the schedule's confidence note), then other flags."""
+    if lines is None or lines.height == 0 or "flags" not in lines.columns:
+        return []
+    counts = _flag_counts(lines)
+    measures = schedule.measures.select(
+        "measure_id", "heading", "rate", "shape", "confidence_note", "legal_source"
+    )
+    fees = fee_rows(schedule).select(
+        "fee_label", "valid_from", "rate", "confidence_note"
+    ).unique("fee_label", keep="first", maintain_order=True)
+    warnings: list[str] = []
+    for row in counts.to_dicts():
+        used = f"used by {_plural(row['lines'], 'line')} in {_plural(row['entries'], 'entry')}"
+        flag = row["flag"]
+        if not flag.startswith(UNCONFIRMED_PREFIX):
+            warnings.append(f"{flag}: {used}")
+            continue
+        key = flag.removeprefix(UNCONFIRMED_PREFIX)
+        measure = measures.filter(pl.col("measure_id") == key)
+        fee = fees.filter(pl.col("fee_label") == key)
+        if measure.height:
+            m = measure.row(0, named=True)
+            warnings.append(
+                f"UNCONFIRMED measure {key} (heading {m['heading']}, {m['shape']} rate "
+                f"{m['rate'].normalize()}, {m['legal_source']}): {m['confidence_note']}; {used}"
+            )
+        elif fee.height:
+            f = fee.row(0, named=True)
+            warnings.append(
+                f"UNCONFIRMED fee {key} (from {f['valid_from']}, rate {f['rate'].normalize()}): "
+                f"{f['confidence_note']}; {used}"
+            )
+        else:
+            warnings.append(f"UNCONFIRMED {key}: {used}")
+    return warnings
+
+
+# --------------------------------------------------------------------------------------------
+# rendering
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def _seconds(timings: dict[str, float]) -> str:
+    return ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in timings.items())
+
+
+def _rate(rejected: int, rows_in: int) -> str:
+    return f"{rejected / rows_in:.2%}" if rows_in else "0.00%"
+
+
+def summary_lines(results: Sequence[RunResult]) -> list[str]:
+    """The terminal summary, one month after another, then totals for several months."""
+    out: list[str] = []
+    for r in results:
+        out.append(f"{r.month}  {r.status.upper()}  run {r.run_id}")
+        out.append(
+            f"  lines in {r.rows_in:,}, rejected {r.rows_rejected:,} "
+            f"({_rate(r.rows_rejected, r.rows_in)}), published {r.rows_published:,}"
+        )
+        if r.duty_by_program:
+            out.append(
+                "  USD by program: "
+                + ", ".join(f"{k} {_money(v)}" for k, v in r.duty_by_program.items())
+            )
+        if r.tables:
+            out.append("  tables: " + ", ".join(f"{t} {n:,}" for t, n in r.tables.items()))
+        if r.stage_seconds:
+            out.append("  time: " + _seconds(r.stage_seconds))
+        if r.error:
+            out.append(f"  error: {r.error}")
+            if r.status == "failed":
+                out.append("  nothing was published for this month")
+        if r.problems:
+            out.append("  worst input problems:")
+            out.extend(f"    {p.source}: {p.describe()}" for p in r.problems)
+        if r.warnings:
+            out.append("  warnings:")
+            out.extend(f"    {w}" for w in r.warnings)
+    if len(results) > 1:
+        ok = [r for r in results if r.status == "success"]
+        total: dict[str, Decimal] = {}
+        for r in ok:
+            for k, v in r.duty_by_program.items():
+                total[k] = total.get(k, Decimal("0.00")) + v
+        out.append(
+            f"{len(ok)} of {len(results)} months published; lines in "
+            f"{sum(r.rows_in for r in results):,}, rejected {sum(r.rows_rejected for r in results):,}, "
+            f"published {sum(r.rows_published for r in ok):,}"
+        )
+        if total:
+            out.append("  USD by program: " + ", ".join(f"{k} {_money(v)}" for k, v in total.items()))
+    return out
+
+
+def summary_markdown(results: Sequence[RunResult]) -> str:
+    """The same summary as a markdown artifact: one table row per month, then details."""
+    programs = list(dict.fromkeys(k for r in results for k in r.duty_by_program))
+    header = ["month", "status", "lines in", "rejected", "published", *programs, "seconds"]
+    rows = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
+    for r in results:
+        cells = [
+            r.month,
+            r.status,
+            f"{r.rows_in:,}",
+            f"{r.rows_rejected:,}",
+            f"{r.rows_published:,}",
+            *[_money(r.duty_by_program[p]) if p in r.duty_by_program else "" for p in programs],
+            f"{sum(r.stage_seconds.values()):.2f}",
+        ]
+        rows.append("| " + " | ".join(cells) + " |")
+    details: list[str] = []
+    for r in results:
+        if r.error:
+            details.append(f"- **{r.month}** failed: {r.error}")
+        details.extend(f"- **{r.month}** {p.source}: {p.describe()}" for p in r.problems)
+        details.extend(f"- **{r.month}** warning: {w}" for w in r.warnings)
+    body = "\n".join(rows)
+    if details:
+        body += "\n\n" + "\n".join(details)
+    return "# tariffcost run\n\n" + body + "\n"
+
+
+def print_summary(results: Sequence[RunResult], stream: TextIO | None = None) -> None:
+    stream = stream or sys.stdout
+    stream.write("\n".join(summary_lines(results)) + "\n")
+    stream.flush()
+
+
+# --------------------------------------------------------------------------------------------
+# progress
+
+
+class RunProgress:
+    """A rich progress display on stderr (months done, current stage); silent when stderr
+    is not a terminal."""
+
+    def __init__(self, months: int, enabled: bool | None = None) -> None:
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self._months = months
+        self._progress = None
+        self._task = None
+
+    def __enter__(self) -> RunProgress:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total} months"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._progress.__enter__()
+            self._task = self._progress.add_task("starting", total=self._months)
+        return self
+
+    def stage(self, month: str, stage: str) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, description=f"{month} {stage}")
+
+    def month_done(self) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task)
+
+    def __exit__(self, *exc) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(*exc)
+
+
+@contextmanager
+def no_progress() -> Iterator[RunProgress]:
+    with RunProgress(0, enabled=False) as progress:
+        yield progress

@@ -1,0 +1,251 @@
+"""Golden rows for the customs lines loader: good rows stage with exact dtypes and values, each
+bad value lands in `rejects` with its row, column, check and raw value."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest import COLUMNS, GOOD_ROW, write_rows
+
+from flows.load import load_customs_lines
+from schemas.stg_customs_lines import StgCustomsLines
+
+STG_SCHEMA = {
+    "entry_number": pl.Utf8,
+    "line_number": pl.Int64,
+    "entry_date": pl.Date,
+    "month": pl.Utf8,
+    "hts_code": pl.Utf8,
+    "country_of_origin": pl.Utf8,
+    "customs_value_usd": pl.Decimal(18, 2),
+    "quantity": pl.Decimal(38, 10),
+    "quantity_unit": pl.Utf8,
+    "transport_mode": pl.Utf8,
+    "port_code": pl.Utf8,
+    "importer_id": pl.Utf8,
+    "declared_duty_usd": pl.Decimal(18, 2),
+    "steel_content_value_usd": pl.Decimal(18, 2),
+    "aluminum_content_value_usd": pl.Decimal(18, 2),
+    "source_row": pl.Int64,
+}
+
+
+def test_good_rows_stage_normalised_with_exact_dtypes(good_csv, schedule):
+    result = load_customs_lines(good_csv, None, schedule)
+
+    assert dict(result.stg.schema) == STG_SCHEMA
+    assert result.rejects.height == 0
+    assert result.rows_in == 5
+    assert result.source == str(good_csv)
+    d = Decimal
+    expected = pl.DataFrame(
+        [
+            # dashes dropped; dots dropped from the HTS code; extra column broker_note ignored
+            ("ABC12345678", 1, dt.date(2025, 10, 15), "2025-10", "8703230190", "JP",
+             d("30000.00"), d("1"), "NO", "vessel", "2704", "IMP-001", d("750.00"), None, None, 1),
+            # unit "no" → NO, mode "Vessel" → vessel, 28000.5 → 28000.50
+            ("ABC12345678", 2, dt.date(2025, 10, 15), "2025-10", "8704310120", "JP",
+             d("28000.50"), d("1"), "NO", "vessel", "2704", "IMP-001", None, None, None, 2),
+            # lower-case entry number and country upper-cased; specific rate on M2, unit M2
+            ("XYZ98765432", 1, dt.date(2025, 10, 2), "2025-10", "7005290810", "JP",
+             d("1200.00"), d("35.5"), "M2", "truck", "3802", "IMP-002", None, d("100.00"),
+             d("0.00"), 3),
+            # rate type 2: specific on the second unit (KG)
+            ("XYZ98765432", 2, dt.date(2025, 10, 2), "2025-10", "7004902500", "JP",
+             d("800.10"), d("250.125"), "KG", "truck", "3802", "IMP-002", d("5.60"), None, None, 4),
+            # spaces around the HTS code stripped
+            ("K0Q00000010", 1, dt.date(2025, 11, 3), "2025-11", "4011101010", "JP",
+             d("5000.00"), d("40"), "NO", "air", "4601", "IMP-003", None, None, None, 5),
+        ],
+        schema=STG_SCHEMA,
+        orient="row",
+    )
+    assert result.stg.equals(expected), result.stg
+    StgCustomsLines.validate(result.stg)
+
+
+def _entry(i: int) -> str:
+    """A distinct well-formed entry number per row, so entry-level rules stay quiet."""
+    return f"BAD{i:07d}0"
+
+
+# (column, bad value, other overrides, expected check). Each case is one data row.
+BAD_VALUES = [
+    ("entry_number", "AB-1234567-8", {}, "entry_number_format"),
+    ("entry_number", "ABC-12345-8", {}, "entry_number_format"),
+    ("entry_number", "", {}, "not_empty"),
+    ("line_number", "0", {}, "ge_1"),
+    ("line_number", "1.5", {}, "integer"),
+    ("line_number", "one", {}, "integer"),
+    ("line_number", "99999999999999999999999", {}, "integer"),
+    ("entry_date", "10/15/2025", {}, "date_excel_style"),
+    ("entry_date", "2025-02-30", {}, "date_iso"),
+    ("entry_date", "2025-1-5", {}, "date_iso"),
+    ("entry_date", "", {}, "not_empty"),
+    ("hts_code", "870323019", {}, "hts_10_digits"),
+    ("hts_code", "8703-23-01-90", {}, "hts_10_digits"),
+    ("hts_code", "9999999999", {}, "hts8_in_schedule"),
+    ("country_of_origin", "XX", {}, "iso3166_alpha2"),
+    ("country_of_origin", "JPN", {}, "iso3166_alpha2"),
+    ("customs_value_usd", "30,000.00", {}, "thousands_separator"),
+    ("customs_value_usd", "-1", {}, "ge_0"),
+    ("customs_value_usd", "1.234", {}, "max_2_decimals"),
+    ("customs_value_usd", "1e5", {}, "decimal"),
+    ("customs_value_usd", "$100", {}, "decimal"),
+    ("customs_value_usd", "12345678901234567.00", {}, "decimal"),  # 17 digits > Decimal(18,2)
+    ("customs_value_usd", "", {}, "not_empty"),
+    ("quantity", "-2", {}, "ge_0"),
+    ("quantity", "1,000", {}, "thousands_separator"),
+    ("quantity", "0.12345678901", {}, "max_10_decimals"),
+    ("quantity", "", {}, "not_empty"),
+    ("quantity_unit", "", {}, "not_empty"),
+    # 7005.29.08 is 18.7 cents/m2 (rate type 1, quantity_1_code M2)
+    ("quantity_unit", "KG", {"hts_code": "7005290810"}, "quantity_unit_matches_rate"),
+    # 7004.90.25 is 0.7 cents/kg (rate type 2: quantity_2_code KG, not quantity_1_code M2)
+    ("quantity_unit", "M2", {"hts_code": "7004902500"}, "quantity_unit_matches_rate"),
+    ("transport_mode", "boat", {}, "transport_mode_allowed"),
+    ("transport_mode", "", {}, "not_empty"),
+    ("port_code", "270", {}, "port_code_4_digits"),
+    ("port_code", "27O4", {}, "port_code_4_digits"),
+    ("importer_id", "   ", {}, "not_empty"),
+    ("declared_duty_usd", "-5", {}, "ge_0"),
+    ("declared_duty_usd", "1,500.00", {}, "thousands_separator"),
+    ("steel_content_value_usd", "1.001", {}, "max_2_decimals"),
+    ("aluminum_content_value_usd", "abc", {}, "decimal"),
+]
+
+
+def test_each_bad_value_lands_in_rejects_with_row_column_check_value(tmp_path, schedule):
+    rows = [dict(GOOD_ROW, entry_number=_entry(0))]  # row 1 stays good
+    for i, (column, value, others, _) in enumerate(BAD_VALUES, start=1):
+        rows.append({**GOOD_ROW, "entry_number": _entry(i), **others, column: value})
+    path = write_rows(tmp_path / "bad.csv", rows)
+
+    result = load_customs_lines(path, None, schedule)
+
+    got = result.rejects.select("row_number", "column", "check", "value").rows()
+    expected = [
+        (i + 1, column, check, value if value != "" else None)
+        for i, (column, value, _, check) in enumerate(BAD_VALUES, start=1)
+    ]
+    assert sorted(got, key=lambda r: r[0]) == expected
+    assert result.rejects["source"].unique().to_list() == [str(path)]
+    assert result.stg["source_row"].to_list() == [1]
+    assert result.rows_in == len(BAD_VALUES) + 1
+
+
+def test_trailing_zeros_do_not_count_as_decimals_and_empty_optionals_are_null(tmp_path, schedule):
+    row = dict(GOOD_ROW, customs_value_usd="100.500", quantity="2.50000000000000")
+    result = load_customs_lines(write_rows(tmp_path / "z.csv", [row]), None, schedule)
+    assert result.rejects.height == 0
+    assert result.stg["customs_value_usd"].to_list() == [Decimal("100.50")]
+    assert result.stg["quantity"].to_list() == [Decimal("2.5")]
+    assert result.stg["steel_content_value_usd"].to_list() == [None]
+
+
+def test_row_with_two_problems_gives_two_rejects_and_one_rejected_row(tmp_path, schedule):
+    row = dict(GOOD_ROW, customs_value_usd="-1.234", port_code="x")
+    result = load_customs_lines(write_rows(tmp_path / "two.csv", [row]), None, schedule)
+    assert result.rejects.select("row_number", "column", "check").rows() == [
+        (1, "customs_value_usd", "ge_0"),
+        (1, "customs_value_usd", "max_2_decimals"),
+        (1, "port_code", "port_code_4_digits"),
+    ]
+    assert result.rows_rejected == 1
+    assert result.stg.height == 0
+    assert result.rows_in == 1
+
+
+def test_duplicate_keys_reject_every_copy(tmp_path, schedule):
+    rows = [
+        dict(GOOD_ROW, entry_number="ABC-1234567-8", line_number="1"),
+        dict(GOOD_ROW, entry_number="ABC-1234567-8", line_number="2"),
+        dict(GOOD_ROW, entry_number="abc12345678", line_number="01"),  # same key, written differently
+        dict(GOOD_ROW, entry_number="ABC12345678", line_number="1"),
+    ]
+    result = load_customs_lines(write_rows(tmp_path / "dup.csv", rows), None, schedule)
+    assert result.rejects.select("row_number", "column", "check", "value").rows() == [
+        (1, "entry_number,line_number", "grain_unique", "ABC-1234567-8,1"),
+        (3, "entry_number,line_number", "grain_unique", "abc12345678,01"),
+        (4, "entry_number,line_number", "grain_unique", "ABC12345678,1"),
+    ]
+    assert result.stg.select("entry_number", "line_number").rows() == [("ABC12345678", 2)]
+
+
+def test_entry_level_rules_reject_every_line_of_a_mixed_entry(tmp_path, schedule):
+    rows = [
+        # entry ABC: two dates
+        dict(GOOD_ROW, entry_number="ABC12345678", line_number="1", entry_date="2025-10-15"),
+        dict(GOOD_ROW, entry_number="ABC12345678", line_number="2", entry_date="2025-10-16"),
+        # entry DEF: two importers
+        dict(GOOD_ROW, entry_number="DEF12345678", line_number="1", importer_id="IMP-1"),
+        dict(GOOD_ROW, entry_number="DEF12345678", line_number="2", importer_id="IMP-2"),
+        # entry GHI: consistent
+        dict(GOOD_ROW, entry_number="GHI12345678", line_number="1"),
+        dict(GOOD_ROW, entry_number="GHI12345678", line_number="2"),
+    ]
+    result = load_customs_lines(write_rows(tmp_path / "mixed.csv", rows), None, schedule)
+    assert result.rejects.select("row_number", "column", "check").rows() == [
+        (1, "entry_date", "entry_single_date"),
+        (2, "entry_date", "entry_single_date"),
+        (3, "importer_id", "entry_single_importer"),
+        (4, "importer_id", "entry_single_importer"),
+    ]
+    assert result.stg["source_row"].to_list() == [5, 6]
+
+
+def test_missing_optional_columns_stage_as_null(tmp_path, schedule):
+    required = [c for c in COLUMNS if not c.endswith(("duty_usd", "content_value_usd"))]
+    path = write_rows(tmp_path / "req.csv", [GOOD_ROW], columns=required)
+    result = load_customs_lines(path, None, schedule)
+    assert result.stg.columns == list(STG_SCHEMA)
+    assert result.stg.select("declared_duty_usd", "steel_content_value_usd").rows() == [(None, None)]
+
+
+def test_parquet_input_with_typed_columns(tmp_path, schedule):
+    """A Parquet file with real types is read as text first, then parsed the same way."""
+    frame = pl.DataFrame(
+        {
+            "entry_number": ["ABC12345678", "ABC12345678"],
+            "line_number": [1, 2],
+            "entry_date": [dt.date(2025, 10, 15), dt.date(2025, 10, 15)],
+            "hts_code": ["8703230190", "8703230190"],
+            "country_of_origin": ["JP", "JP"],
+            "customs_value_usd": [Decimal("30000.00"), Decimal("-5.00")],
+            "quantity": [1.0, 1.0],
+            "quantity_unit": ["NO", "NO"],
+            "transport_mode": ["vessel", "vessel"],
+            "port_code": ["2704", "2704"],
+            "importer_id": ["IMP-001", "IMP-001"],
+        },
+        schema_overrides={"customs_value_usd": pl.Decimal(18, 2)},
+    )
+    path = tmp_path / "lines.data"  # no extension: recognised by the PAR1 magic
+    frame.write_parquet(path)
+
+    result = load_customs_lines(path, "2025-10", schedule)
+    assert result.stg.select("entry_number", "line_number", "customs_value_usd").rows() == [
+        ("ABC12345678", 1, Decimal("30000.00"))
+    ]
+    assert result.rejects.select("row_number", "column", "check", "value").rows() == [
+        (2, "customs_value_usd", "ge_0", "-5.00")
+    ]
+    assert result.rows_in == 2
+    assert dict(result.stg.schema) == STG_SCHEMA
+
+
+def test_checksum_is_sha256_of_the_file_bytes(good_csv, schedule):
+    import hashlib
+
+    expected = hashlib.sha256(Path(good_csv).read_bytes()).hexdigest()
+    assert load_customs_lines(good_csv, "2025-10", schedule).checksum_sha256 == expected
+
+
+@pytest.mark.parametrize("month", ["2025-13", "2025-1", "October"])
+def test_malformed_month_is_a_value_error(good_csv, schedule, month):
+    with pytest.raises(ValueError, match="YYYY-MM"):
+        load_customs_lines(good_csv, month, schedule)

@@ -1,0 +1,114 @@
+"""fct_ieepa_refunds: the IEEPA refund ledger, one row per customs line that carried IEEPA
+duty (computed `ieepa_duty_usd` > 0; under the schedule that is entries from 2025-04-05 to
+2026-02-23), the list a customs broker files refund claims from (tariff-rules.md, "Refunds
+of IEEPA duties").
+
+- `ieepa_duty_usd`: the computed IEEPA component of the line;
+- `declared_ieepa_duty_usd`: where the line declared its duty, the declared duty less the
+  computed non-IEEPA components (MFN, 232, other), floored at 0: the IEEPA duty the importer
+  most likely paid (null without a declared duty);
+- `ieepa_headings`: the line's chapter 99 headings that belong to IEEPA measures of the
+  schedule (program `ieepa`), `ch99_headings` all of them;
+- the refund status is an *estimate* as of `as_of_date` (the run date): the liquidation date
+  is estimated as entry_date + the rules' liquidation lag, and the row of
+  `refund_status_rules` whose window holds `as_of − estimated liquidation date` gives
+  `refund_status`, `cape_eligible` and `refund_status_note`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import polars as pl
+
+from transforms.schedule import MONEY, Schedule
+
+LINE_ID = ["entry_number", "line_number"]
+IEEPA_PROGRAM = "ieepa"
+NON_IEEPA_COMPONENTS = ["mfn_duty_usd", "section_232_duty_usd", "other_duty_usd"]
+MONEY_COLUMNS = ["customs_value_usd", "ieepa_duty_usd", "declared_duty_usd", "declared_ieepa_duty_usd"]
+
+FCT_IEEPA_REFUNDS_COLUMNS = [
+    "entry_number",
+    "line_number",
+    "entry_date",
+    "month",
+    "importer_id",
+    "hts_code",
+    "country_of_origin",
+    "customs_value_usd",
+    "ieepa_duty_usd",
+    "declared_duty_usd",
+    "declared_ieepa_duty_usd",
+    "ieepa_headings",
+    "ch99_headings",
+    "estimated_liquidation_date",
+    "as_of_date",
+    "refund_status",
+    "cape_eligible",
+    "refund_status_note",
+]
+
+
+def ieepa_headings(schedule: Schedule) -> list[str]:
+    """Every chapter 99 heading an IEEPA measure of the schedule can report."""
+    ieepa = schedule.measures.filter(pl.col("program") == IEEPA_PROGRAM)
+    headings = pl.concat([ieepa.get_column("heading"), ieepa.get_column("heading_at_or_above_cap")]).drop_nulls()
+    return sorted(set(headings.to_list()) - {""})
+
+
+def _declared_ieepa() -> pl.Expr:
+    paid_other = pl.col(NON_IEEPA_COMPONENTS[0])
+    for column in NON_IEEPA_COMPONENTS[1:]:
+        paid_other = paid_other + pl.col(column)
+    rest = (pl.col("declared_duty_usd") - paid_other).cast(MONEY)
+    zero = pl.lit(Decimal(0), dtype=MONEY)
+    return pl.when(rest < zero).then(zero).otherwise(rest).cast(MONEY)
+
+
+def _with_refund_status(ledger: pl.DataFrame, rules: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    lag_days = rules.get_column("liquidation_lag_days")[0]
+    dated = ledger.with_columns(
+        estimated_liquidation_date=pl.col("entry_date") + pl.duration(days=lag_days),
+        as_of_date=pl.lit(as_of, dtype=pl.Date),
+    ).with_columns(
+        days_after_liquidation=(pl.col("as_of_date") - pl.col("estimated_liquidation_date")).dt.total_days()
+    )
+    window = (
+        pl.col("days_after_liquidation_from").is_null()
+        | (pl.col("days_after_liquidation_from") <= pl.col("days_after_liquidation"))
+    ) & (
+        pl.col("days_after_liquidation_to").is_null()
+        | (pl.col("days_after_liquidation") < pl.col("days_after_liquidation_to"))
+    )
+    statuses = rules.select(
+        "days_after_liquidation_from",
+        "days_after_liquidation_to",
+        refund_status="status",
+        cape_eligible="cape_eligible",
+        refund_status_note="note",
+    )
+    return dated.join(statuses, how="cross").filter(window)
+
+
+def build_fct_ieepa_refunds(
+    fct_duty_lines: pl.DataFrame, schedule: Schedule, refund_status_rules: pl.DataFrame, as_of: dt.date
+) -> pl.DataFrame:
+    """The refund ledger of the lines (fct_duty_lines columns) as of `as_of` (the run date).
+    `refund_status_rules` is the checked frame of `flows.refund_rules.read_refund_status_rules`
+    (its windows tile the days, so every line gets exactly one status)."""
+    headings = ieepa_headings(schedule)
+    ledger = fct_duty_lines.filter(pl.col("ieepa_duty_usd") > 0).with_columns(
+        declared_ieepa_duty_usd=pl.when(pl.col("declared_duty_usd").is_not_null()).then(_declared_ieepa()),
+        ieepa_headings=pl.col("ch99_headings")
+        .str.split(", ")
+        .list.filter(pl.element().is_in(headings))
+        .list.join(", "),
+    )
+    return (
+        _with_refund_status(ledger, refund_status_rules, as_of)
+        .select(FCT_IEEPA_REFUNDS_COLUMNS)
+        .with_columns(pl.col(MONEY_COLUMNS).cast(MONEY))
+        .sort(LINE_ID)
+    )

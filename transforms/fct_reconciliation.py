@@ -1,0 +1,232 @@
+"""fct_reconciliation: one row per customs line that declared its duty, comparing the declared
+duty with the duty computed under the schedule, with the likely cause of a difference.
+
+`difference_usd` = computed − declared: negative means the importer overpaid, positive that
+it underpaid; within one cent either way is a `match`.
+
+Likely causes are recognised by re-pricing the line under a *wrong reading* of one measure that
+applied to it and checking whether the declared duty equals that price (within two cents:
+each of up to three separately rounded components may be half a cent off). Every wrong reading
+is a change to the schedule's own measures, run through the same engine, so no rate is written
+here. The readings, tried in this order for each applied measure (in layer order):
+
+1. `inclusive_as_additive`: an inclusive-total measure (e.g. the Japan 15% reciprocal rate
+   from 2025-08-07, or the 2025-09-16 Japan deal rate for 232 goods) charged as
+   "+rate on top of MFN";
+2. `superseded`: the measure treated as absent, so that the measure it displaced in the same
+   layer applies (e.g. 232 autos at +25% after the 2025-09-16 deal, or the +10% baseline
+   after the Japan reciprocal rate took effect);
+3. `omitted`: the measure's duty left off the declaration;
+4. `not_applied`: the measure treated as absent with no successor in its layer, so that
+   measures it excludes apply instead (e.g. a part priced under the Japan reciprocal rate
+   although the 232 medium/heavy truck parts measure, which has no Japan cap, covers it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import polars as pl
+
+from transforms.duty import KEY, compute_line_duty, layers, resolve_measures
+from transforms.schedule import MONEY, Schedule
+
+LINE_ID = ["entry_number", "line_number"]
+ENGINE_INPUT = ["hts_code", "country_of_origin", "entry_date", "customs_value_usd", "quantity"]
+MATCH_TOLERANCE_USD = Decimal("0.01")
+CAUSE_TOLERANCE_USD = Decimal("0.02")
+STATUSES = ("match", "overpaid", "underpaid")
+MONEY_COLUMNS = ["customs_value_usd", "declared_duty_usd", "total_duty_usd", "difference_usd"]
+
+FCT_RECONCILIATION_COLUMNS = [
+    "entry_number",
+    "line_number",
+    "entry_date",
+    "month",
+    "importer_id",
+    "hts_code",
+    "country_of_origin",
+    "customs_value_usd",
+    "declared_duty_usd",
+    "total_duty_usd",
+    "difference_usd",
+    "status",
+    "likely_cause",
+    "ch99_headings",
+]
+
+
+def _percent(rate: Decimal) -> str:
+    text = format((rate * 100).normalize(), "f")
+    return f"{text}%"
+
+
+@dataclass(frozen=True)
+class WrongReading:
+    """A recognisable misreading of one applied measure `m` (a row of schedule.measures):
+    `applies_to(m)`, the measures table as the declarant read it, and the cause sentence (an
+    expression over the re-priced line: `alt_headings` is its ch99_headings, and
+    `successor_heading` / `successor_measure_id` the measure of m's layer under the misreading).
+    `successor`: True = only lines where another measure of m's layer applies under the
+    misreading, False = only lines where none does, None = every line."""
+
+    name: str
+    applies_to: Callable[[dict], bool]
+    measures: Callable[[pl.DataFrame, dict], pl.DataFrame]
+    cause: Callable[[dict], pl.Expr]
+    successor: bool | None = None
+
+
+def _without(measures: pl.DataFrame, m: dict) -> pl.DataFrame:
+    return measures.filter(pl.col("measure_id") != m["measure_id"])
+
+
+def _set(measures: pl.DataFrame, measure_id: str, **values) -> pl.DataFrame:
+    is_m = pl.col("measure_id") == measure_id
+    return measures.with_columns(
+        [pl.when(is_m).then(pl.lit(v, dtype=measures.schema[c])).otherwise(pl.col(c)).alias(c) for c, v in values.items()]
+    )
+
+
+READINGS = [
+    WrongReading(
+        name="inclusive_as_additive",
+        applies_to=lambda m: m["shape"] == "inclusive_total",
+        measures=lambda measures, m: _set(measures, m["measure_id"], shape="additive"),
+        cause=lambda m: pl.lit(
+            f"{m['heading']} ({m['measure_id']}) is {_percent(m['rate'])} in total including MFN "
+            f"(from {m['valid_from']}); declared as +{_percent(m['rate'])} stacked on MFN"
+        ),
+    ),
+    WrongReading(
+        name="superseded",
+        applies_to=lambda m: True,
+        measures=_without,
+        cause=lambda m: pl.format(
+            "declared under the superseded {} ({}) instead of {} ({}, from {})",
+            pl.col("successor_heading"),
+            pl.col("successor_measure_id"),
+            pl.lit(m["heading"]),
+            pl.lit(m["measure_id"]),
+            pl.lit(str(m["valid_from"])),
+        ),
+        successor=True,
+    ),
+    WrongReading(
+        name="omitted",
+        applies_to=lambda m: True,
+        measures=lambda measures, m: _set(measures, m["measure_id"], rate=Decimal(0)),
+        cause=lambda m: pl.lit(f"{m['measure_id']} duty ({m['heading']}, {m['program']}) not declared"),
+    ),
+    WrongReading(
+        name="not_applied",
+        applies_to=lambda m: True,
+        measures=_without,
+        cause=lambda m: pl.format(
+            "declared as if {} ({}, from {}) did not apply: priced under {}",
+            pl.lit(m["heading"]),
+            pl.lit(m["measure_id"]),
+            pl.lit(str(m["valid_from"])),
+            pl.when(pl.col("alt_headings") == "").then(pl.lit("MFN only")).otherwise(pl.col("alt_headings")),
+        ),
+        successor=False,
+    ),
+]
+
+
+def with_status(lines: pl.DataFrame) -> pl.DataFrame:
+    """Lines that declared duty, with difference_usd (computed − declared) and status."""
+    difference = (pl.col("total_duty_usd") - pl.col("declared_duty_usd")).cast(MONEY)
+    tolerance = pl.lit(MATCH_TOLERANCE_USD, dtype=MONEY)
+    return (
+        lines.filter(pl.col("declared_duty_usd").is_not_null())
+        .with_columns(difference_usd=difference)
+        .with_columns(
+            status=pl.when(pl.col("difference_usd").abs() <= tolerance)
+            .then(pl.lit("match"))
+            .when(pl.col("difference_usd") < 0)
+            .then(pl.lit("overpaid"))
+            .otherwise(pl.lit("underpaid"))
+        )
+    )
+
+
+def _successors(lines: pl.DataFrame, alt: Schedule, layer: str) -> pl.DataFrame:
+    """Per line, the measure of `layer` that applies under the alternative schedule (no row
+    where none does)."""
+    resolved = resolve_measures(lines.select(KEY).unique(), alt).filter(pl.col("layer") == layer)
+    return lines.select(*LINE_ID, *KEY).join(
+        resolved.select(*KEY, successor_measure_id="measure_id", successor_heading="heading"), on=KEY
+    ).select(*LINE_ID, "successor_measure_id", "successor_heading")
+
+
+def _readings(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+    """Every (line, wrong reading of an applied measure) that reproduces the declared duty:
+    LINE_ID, `reading_order`, `likely_cause`."""
+    applied = resolve_measures(lines.select(KEY).unique(), schedule)
+    line_measures = lines.select(*LINE_ID, *KEY).join(applied.select(*KEY, "measure_id"), on=KEY)
+    layer_order = {layer: i for i, layer in enumerate(layers(schedule))}
+    measures = (
+        schedule.measures.join(line_measures.select("measure_id").unique(), on="measure_id", how="semi")
+        .with_columns(layer_order=pl.col("layer").replace_strict(layer_order, return_dtype=pl.Int64))
+        .sort("layer_order", "measure_id")
+    )
+    engine_columns = [c for c in ENGINE_INPUT if c in lines.columns]
+    found = []
+    # one pass per applied measure and reading (a handful), each over whole frames
+    for m_index, m in enumerate(measures.iter_rows(named=True)):
+        subset = lines.join(
+            line_measures.filter(pl.col("measure_id") == m["measure_id"]).select(LINE_ID), on=LINE_ID, how="semi"
+        ).select(*LINE_ID, *engine_columns, "declared_duty_usd", "total_duty_usd")
+        for r_index, reading in enumerate(READINGS):
+            if not reading.applies_to(m):
+                continue
+            alt = schedule.with_measures(reading.measures(schedule.measures, m))
+            priced = compute_line_duty(subset.select(*LINE_ID, *engine_columns), alt).select(
+                *LINE_ID, alt_total_usd="total_duty_usd", alt_headings="ch99_headings"
+            )
+            candidates = subset.join(priced, on=LINE_ID)
+            if reading.successor is not None:
+                successors = _successors(subset, alt, m["layer"])
+                candidates = candidates.join(successors, on=LINE_ID, how="inner" if reading.successor else "anti")
+            found.append(
+                candidates.filter(
+                    (pl.col("alt_total_usd") != pl.col("total_duty_usd"))
+                    & ((pl.col("alt_total_usd") - pl.col("declared_duty_usd")).abs() <= pl.lit(CAUSE_TOLERANCE_USD, dtype=MONEY))
+                ).select(
+                    *LINE_ID,
+                    reading_order=pl.lit(r_index * 10_000 + m_index, dtype=pl.Int64),
+                    likely_cause=reading.cause(m),
+                )
+            )
+    schema = {"entry_number": pl.Utf8, "line_number": pl.Int64, "reading_order": pl.Int64, "likely_cause": pl.Utf8}
+    return pl.concat([pl.DataFrame(schema=schema), *found], how="vertical_relaxed")
+
+
+def likely_causes(mismatched: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+    """LINE_ID and `likely_cause` for the lines whose declared duty a wrong reading explains
+    (the first reading in READINGS order, then layer order)."""
+    return (
+        _readings(mismatched, schedule)
+        .sort(*LINE_ID, "reading_order")
+        .group_by(LINE_ID, maintain_order=True)
+        .first()
+        .select(*LINE_ID, "likely_cause")
+    )
+
+
+def build_fct_reconciliation(fct_duty_lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+    """One row per line with `declared_duty_usd`: declared vs computed, status, likely cause.
+
+    `fct_duty_lines` needs the fct_duty_lines columns (declared_duty_usd, importer_id, quantity
+    and the engine inputs included)."""
+    checked = with_status(fct_duty_lines)
+    causes = likely_causes(checked.filter(pl.col("status") != "match"), schedule)
+    return (
+        checked.join(causes, on=LINE_ID, how="left")
+        .select(FCT_RECONCILIATION_COLUMNS)
+        .with_columns(pl.col(MONEY_COLUMNS).cast(MONEY))
+        .sort(LINE_ID)
+    )
