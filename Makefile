@@ -18,7 +18,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/tariffcost backfill --from 2025-01 --to 2026-10
+	$(BIN)/tariffcost backfill --from 2025-01 --to 2026-10 --scenario no_japan_deal --scenario pre_2025 --scenario ieepa_upheld
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -92,6 +92,13 @@ def _check_flow_options(kwargs: dict) -> None:
         build_options(**kwargs)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
+    from flows.scenario_files import ScenarioFileError, scenario_path
+
+    for spec in kwargs.get("scenarios") or []:
+        try:
+            scenario_path(spec)
+        except ScenarioFileError as error:
+            raise typer.BadParameter(str(error), param_hint="--scenario") from None
 
 
 def _run_flow(flow_fn, **kwargs) -> None:

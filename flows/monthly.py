@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ from flows.publish import (
     utc_now,
 )
 from flows.schedule_files import read_schedule
+from flows.report import write_month_reports
 from flows.scenario_files import build_scenario_mart
 from flows.summary import (
     ProblemSummary,
@@ -581,6 +583,17 @@ def _run_in_flow(months: Sequence[str], options: RunOptions) -> list[RunResult]:
         key="tariffcost-run-summary",
         description=f"tariffcost {months[0]}..{months[-1]}",
     )
+    reports, report_problems = write_month_reports(
+        options.db_path, options.exports_dir, [r.month for r in results if r.status == "success"], options.schedule_path
+    )
+    for report in reports:
+        print(f"report {report.month}: {report.path}")
+        create_markdown_artifact(
+            markdown=report.markdown, key=f"tariffcost-report-{report.month}",
+            description=f"tariffcost report {report.month} ({report.path})",
+        )
+    for problem in report_problems:
+        print(f"warning: {problem}", file=sys.stderr)
     if any(r.status != "success" for r in results):
         raise RunFailed(results)
     return results

@@ -159,6 +159,15 @@ def _floats(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.col(pl.Decimal).cast(pl.Float64))
 
 
+def _month_axis() -> alt.X:
+    """Months on a UTC time axis (dates are UTC midnights), one labelled tick per month."""
+    return alt.X(
+        "utcyearmonth(month_start):T",
+        title="month of entry",
+        axis=alt.Axis(format="%b %Y", tickCount={"interval": "month", "step": 1}, labelAngle=-40),
+    )
+
+
 def chart_specs(data: ReportData) -> dict[str, dict]:
     """Chart id → Vega-Lite spec (a dict). Charts without data are left out."""
     specs: dict[str, dict] = {}
@@ -170,7 +179,7 @@ def chart_specs(data: ReportData) -> dict[str, dict]:
             alt.Chart(frame, title="Duty by program per month (USD)")
             .mark_bar()
             .encode(
-                x=alt.X("yearmonth(month_start):T", title="month of entry"),
+                x=alt.X("month:O", title="month of entry"),
                 y=alt.Y("sum(duty_usd):Q", title="duty (USD)", stack="zero"),
                 color=alt.Color("program:N", scale=alt.Scale(domain=list(PROGRAM_LABELS.values()), range=PROGRAM_COLORS),
                                 title="program"),
@@ -186,7 +195,7 @@ def chart_specs(data: ReportData) -> dict[str, dict]:
             alt.Chart(frame)
             .mark_line(point=True)
             .encode(
-                x=alt.X("month_start:T", title="month of entry", axis=alt.Axis(format="%Y-%m")),
+                x=_month_axis(),
                 y=alt.Y("effective_duty_rate:Q", title="effective duty rate", axis=alt.Axis(format="%")),
                 color=alt.Color("category:N", sort=CATEGORY_ORDER, title="category"),
                 tooltip=[alt.Tooltip("month:N"), alt.Tooltip("category:N"),
@@ -196,14 +205,14 @@ def chart_specs(data: ReportData) -> dict[str, dict]:
         )
         layers = [lines]
         if data.policy_events.height:
-            events = data.policy_events.with_columns(date=pl.col("date").cast(pl.Utf8))
+            events = data.policy_events.with_columns(
+                day=pl.col("date").cast(pl.Utf8), date=pl.col("date").cast(pl.Utf8)
+            )
             rules = alt.Chart(events).mark_rule(color="#888", strokeDash=[4, 3]).encode(
-                x="date:T", tooltip=[alt.Tooltip("date:N", title="policy date"), alt.Tooltip("label:N", title="change")]
+                x=alt.X("utcyearmonthdate(date):T"),
+                tooltip=[alt.Tooltip("day:N", title="policy date"), alt.Tooltip("label:N", title="change")],
             )
-            labels = alt.Chart(events).mark_text(align="left", dx=3, dy=-4, angle=0, fontSize=9, color="#555", baseline="bottom").encode(
-                x="date:T", y=alt.value(10), text=alt.Text("date:N")
-            )
-            layers += [rules, labels]
+            layers.append(rules)
         specs["effective_rate"] = (
             alt.layer(*layers, title=f"Effective duty rate, origin {data.origin} (dashed: policy dates of the schedule)")
             .properties(width=760, height=300)
@@ -247,7 +256,7 @@ def chart_specs(data: ReportData) -> dict[str, dict]:
             alt.Chart(frame, title="Total duty per month under each scenario (USD)")
             .mark_line(point=True)
             .encode(
-                x=alt.X("month_start:T", title="month of entry", axis=alt.Axis(format="%Y-%m")),
+                x=_month_axis(),
                 y=alt.Y("total_duty_usd:Q", title="total duty (USD)"),
                 color=alt.Color("scenario:N", title="scenario"),
                 strokeDash=alt.condition(alt.datum.scenario == ENACTED, alt.value([1, 0]), alt.value([5, 3])),
@@ -476,7 +485,7 @@ def render_html(data: ReportData, specs: dict[str, dict]) -> str:
     if data.scenarios is not None:
         for r in data.scenarios.iter_rows(named=True):
             if r["scenario"] != ENACTED:
-                kpis.append((f"vs {r['scenario']}", _signed_money(-Decimal(r["delta_vs_enacted_usd"]))))
+                kpis.append((f"{r['scenario']} vs as enacted", _signed_money(r["delta_vs_enacted_usd"])))
     body = [
         f"<h1>tariffcost report {html.escape(data.month)}</h1>",
         *[f'<p class="{"warn" if line.startswith("Warning") else "meta"}">{html.escape(line)}</p>' for line in _run_lines(data)],
@@ -522,6 +531,7 @@ def render_html(data: ReportData, specs: dict[str, dict]) -> str:
 
 @dataclass(frozen=True)
 class ReportResult:
+    month: str
     path: Path
     markdown: str
     charts: list[str]
@@ -539,4 +549,25 @@ def write_report(db_path: Path, exports_dir: Path, month: str, schedule: Schedul
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     temporary.write_text(page, encoding="utf-8")
     os.replace(temporary, path)
-    return ReportResult(path=path, markdown=summary_markdown(data), charts=list(specs))
+    return ReportResult(month=month, path=path, markdown=summary_markdown(data), charts=list(specs))
+
+
+def write_month_reports(db_path: Path, exports_dir: Path, months: list[str], schedule_path: Path | None = None,
+                        origin: str = DEFAULT_ORIGIN) -> tuple[list[ReportResult], list[str]]:
+    """A report for each published month, after the run. Never raises: the months are
+    already published, so a report that cannot be built is returned as a problem message."""
+    from flows.schedule_files import read_schedule
+
+    if not months:
+        return [], []
+    try:
+        schedule = read_schedule(schedule_path)
+    except Exception as error:  # the run read the same schedule; report why the reports are missing
+        return [], [f"reports not written: cannot read the schedule: {error}"]
+    reports, problems = [], []
+    for month in months:
+        try:
+            reports.append(write_report(db_path, exports_dir, month, schedule, origin))
+        except Exception as error:
+            problems.append(f"report {month} not written: {type(error).__name__}: {error}")
+    return reports, problems

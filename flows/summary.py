@@ -89,14 +89,15 @@ def worst_problems(rejects: pl.DataFrame | None, top: int = TOP_PROBLEMS) -> lis
 
 
 def _flag_counts(lines: pl.DataFrame) -> pl.DataFrame:
-    """flag -> (lines, entries) over the ", "-joined `flags` column."""
+    """flag -> (lines, entries) over the ", "-joined `flags` column, UNCONFIRMED flags first."""
     return (
         lines.select("entry_number", flag=pl.col("flags").str.split(", "))
         .explode("flag")
         .filter(pl.col("flag").is_not_null() & (pl.col("flag") != ""))
         .group_by("flag")
         .agg(lines=pl.len(), entries=pl.col("entry_number").n_unique())
-        .sort("flag")
+        .with_columns(other=~pl.col("flag").str.starts_with(UNCONFIRMED_PREFIX))
+        .sort("other", "flag")  # UNCONFIRMED measures and fees first
     )
 
 

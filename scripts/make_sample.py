@@ -217,6 +217,9 @@ def load_mix() -> dict[str, pl.DataFrame]:
         for line in (REFERENCE / "section232" / "auto_parts_hts.txt").read_text().splitlines()
         if line.strip()
     ]
+    derivatives = pl.read_csv(
+        REFERENCE / "section232" / "metal_derivative_products.csv", infer_schema=False
+    ).to_dicts()
     base = (
         census.select(
             hs10=pl.col("I_COMMODITY"),
@@ -227,7 +230,18 @@ def load_mix() -> dict[str, pl.DataFrame]:
         .filter(pl.col("value") > 0)
         .join(usitc, on="hts8", how="inner")
         .with_columns(
-            on_232_list=pl.any_horizontal([pl.col("hs10").str.starts_with(p) for p in parts_list])
+            on_232_list=pl.any_horizontal([pl.col("hs10").str.starts_with(p) for p in parts_list]),
+            # Section 232 steel/aluminum derivative listing (first match; empty date = the
+            # derivative duties in force before 2025-08-18, taken as 2025-03-12)
+            derivative_type=pl.coalesce(
+                [pl.when(pl.col("hs10").str.starts_with(d["hts_prefix"])).then(pl.lit(d["derivative_type"])) for d in derivatives]
+            ),
+            derivative_from=pl.coalesce(
+                [
+                    pl.when(pl.col("hs10").str.starts_with(d["hts_prefix"])).then(pl.lit(d["effective_date"] or "2025-03-12"))
+                    for d in derivatives
+                ]
+            ).str.to_date(),
         )
         .sort("hs10")
     )
@@ -301,7 +315,7 @@ class Generator:
     def parts_value_and_quantity(self, unit: str | None) -> tuple[Decimal, str | None, str]:
         value = Decimal(str(round(min(max(self.rng.lognormvariate(10.1, 1.2), 350.0), 2_500_000.0), 2)))
         if unit in (None, "", "NA", "X"):
-            return value, None, "X"
+            return value, "0", "X"  # no HTS quantity unit: quantity 0 in X (the contract requires one)
         unit_price = {
             "KG": (6, 40), "NO": (20, 450), "T": (2000, 20000), "M2": (5, 60), "DOZ": (60, 600),
             "PRS": (20, 120), "HUN": (100, 900), "CM2": (0.5, 3), "DPR": (200, 900), "LNM": (1, 12),
@@ -330,6 +344,8 @@ class Generator:
             "mfn_rate_type_code": hs["mfn_rate_type_code"],
             "mfn_ad_val_rate": hs["mfn_ad_val_rate"],
             "on_232_list": hs["on_232_list"],
+            "derivative_type": hs["derivative_type"],
+            "derivative_from": hs["derivative_from"],
             "steel_content_value_usd": None,
             "aluminum_content_value_usd": None,
         }
@@ -441,6 +457,12 @@ class Generator:
             else:
                 value, qty, unit = self.parts_value_and_quantity(hs["quantity_1_code"])
                 line.update(customs_value_usd=value, quantity=qty, quantity_unit=unit)
+                # Parts on the steel/aluminum derivative list: half the importers declare the
+                # metal content (20-45 % of value), the others leave it empty.
+                kind = hs["derivative_type"]
+                if kind and line["entry_date"] >= hs["derivative_from"] and self.rng.random() < 0.5:
+                    column = "steel_content_value_usd" if kind == "steel" else "aluminum_content_value_usd"
+                    line[column] = money(value * Decimal(str(round(self.rng.uniform(0.20, 0.45), 3))))
             lines.append(line)
         return lines
 
@@ -483,6 +505,8 @@ def declared_rate(line: dict, mistake: bool) -> Decimal | None:
         return None  # medium/heavy trucks: 232 trucks from 2025-11-01, not declared here
     if line["category"] == "motorcycle" and hs10[:6] in ("871130", "871150", "871160") and day >= D(2025, 8, 18):
         return None  # steel derivative duty needs the metal content; not declared here
+    if line["derivative_type"] and not line["on_232_list"] and day >= line["derivative_from"]:
+        return None  # steel/aluminum derivative duty on the metal content: not declared here
     if line["on_232_list"]:
         # Section 232 parts 9903.94.05 (+25 %) from 2025-05-03, Japan deal 9903.94.42/.43 from
         # 2025-09-16; before 2025-05-03 the IEEPA reciprocal applies (10 %, 24 % on 2025-04-09).
@@ -676,7 +700,7 @@ the loader reads inputs as text and validates them.
   2 % MX (Mexican ones by truck through Laredo 2304 / El Paso 2402), the rest JP.
 - **Values**: a vehicle line is n vehicles (1–12) at 74–86 % of an invented MSRP in the
   model's range; parts lines follow a log-normal value (median ≈ $24k); quantities use the
-  HTS8's `quantity_1_code` (`NO` for vehicles, `X` and no quantity where the database has none).
+  HTS8's `quantity_1_code` (`NO` for vehicles; `X` with quantity 0 where the database has none).
 - **Ports**: real CBP port codes — vessel 2704 Los Angeles, 2709 Long Beach, 1001 New York,
   4601 Newark, 1303 Baltimore, 1401 Norfolk, 1803 Jacksonville, 5301 Houston, 3001 Seattle,
   3002 Tacoma; air 2720 Los Angeles Intl, 4701 JFK, 3901 Chicago, 5501 Dallas/Fort Worth.
@@ -688,11 +712,13 @@ the loader reads inputs as text and validates them.
   with plain arithmetic of the tariff rules (not with the project's engine); about 4 % of those
   carry a typical mistake: Section 232 at +25 % on top of MFN after the 2025-09-16 Japan deal,
   the IEEPA 15 % stacked on MFN instead of inclusive (2025-08-07 to 2026-02-23), or 232 forgotten
-  on a vehicle between 2025-04-03 and 2025-09-15. Medium/heavy trucks and steel-derivative
-  motorcycles never carry a declared duty.
+  on a vehicle between 2025-04-03 and 2025-09-15. Medium/heavy trucks and steel/aluminum
+  derivative goods (outside the 232 auto lists) never carry a declared duty.
 - **Steel content**: 60 % of the 8711.30/.50/.60 motorcycle lines entered from 2025-08-18
   declare `steel_content_value_usd` (15–30 % of value); the others leave it empty so that the
-  "metal content not declared" flag shows. `aluminum_content_value_usd` is always empty.
+  "metal content not declared" flag shows. Parts on the steel/aluminum derivative list
+  (`data/reference/section232/metal_derivative_products.csv`) entered from the listing date
+  declare the steel or aluminum content (20–45 % of value) on half of their lines.
 - **Vehicles**: a synthetic catalogue of Japanese-built models (Toyota, Lexus, Honda, Nissan,
   Mazda, Subaru, Mitsubishi) whose engine size, propulsion and gross vehicle weight match the
   HTS6 of the line they are entered on; VINs use the makers' real WMIs from

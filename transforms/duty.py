@@ -197,20 +197,21 @@ def round_components(exact: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
         **{f"{layer}__duty_usd": to_cents(pl.col(f"{layer}__extra")) for layer in layer_names},
     )
     zero_money = pl.lit(Decimal(0), dtype=MONEY)
+    # explicit `+` rather than sum_horizontal: polars 2.1 drops a narrowing Decimal cast
+    # applied to sum_horizontal, leaving Decimal(38, 2) where the contract says (18, 2)
     component_sums = {
-        f"{component}_duty_usd": money_sum(
+        f"{component}_duty_usd": _money_sum(
             [
                 pl.when(pl.col(f"{layer}__component") == component)
                 .then(pl.col(f"{layer}__duty_usd"))
                 .otherwise(zero_money)
                 for layer in layer_names
             ]
-            or [zero_money]
         )
         for component in COMPONENTS
     }
     rounded = rounded.with_columns(**component_sums)
-    total = money_sum([pl.col("mfn_duty_usd"), *[pl.col(f"{component}_duty_usd") for component in COMPONENTS]])
+    total = _money_sum([pl.col("mfn_duty_usd"), *[pl.col(f"{component}_duty_usd") for component in COMPONENTS]])
     value = pl.col("customs_value_usd").cast(RATE)
     return rounded.with_columns(total_duty_usd=total).with_columns(
         effective_duty_rate=pl.when(value > 0)
@@ -224,6 +225,14 @@ def round_components(exact: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
         ).fill_null(""),
         flags=_flags(exact.columns, layer_names),
     )
+
+
+def _money_sum(amounts: list[pl.Expr]) -> pl.Expr:
+    """Exact sum of money expressions, as DECIMAL(18,2)."""
+    total = pl.lit(Decimal(0), dtype=MONEY)
+    for amount in amounts:
+        total = total + amount
+    return total.cast(MONEY)
 
 
 def _flags(columns: list[str], layer_names: list[str]) -> pl.Expr:

@@ -125,3 +125,10 @@ def test_line_components_sum_to_total_and_name_headings():
     assert [r["duty_usd"] for r in rows] == [Decimal("750.00"), Decimal("3750.00")]
     assert [r["rate"] for r in rows] == [Decimal("0.025000"), Decimal("0.125000")]
     assert rows[1]["stated_rate"] == "15% total"
+
+
+def test_money_columns_are_decimal_18_2():
+    out = compute_line_duty(lines(("8703230190", "JP", "2025-10-01", "30000.00", "1")), SCHEDULE)
+    for column in ("mfn_duty_usd", "section_232_duty_usd", "ieepa_duty_usd", "other_duty_usd", "total_duty_usd"):
+        assert out.schema[column] == pl.Decimal(18, 2), column
+    assert out.schema["effective_duty_rate"] == pl.Decimal(18, 6)

@@ -1,5 +1,5 @@
-"""Small hand-made mart frames with the published dtypes, for publish tests that must not
-depend on the engine."""
+"""Small hand-made inputs: mart frames with the published dtypes (for publish tests that
+must not depend on the engine) and customs CSV rows (header: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,14 @@ from flows.publish import RunRecord, utc_now
 
 MONEY = pl.Decimal(18, 2)
 RATE = pl.Decimal(18, 6)
+
+# Japanese passenger car, HTS 8703.23.01.90, value $30,000.00 (tariff-rules.md worked examples)
+CAR_MARCH = "ABC12345678,1,2025-03-15,8703.23.01.90,JP,30000.00,1,NO,vessel,2704,IMP-001,,,"
+CAR_JUNE = "ABC22345678,1,2025-06-10,8703.23.01.90,JP,30000.00,1,NO,vessel,2704,IMP-001,,,"
+CAR_SEPT = "ABC32345678,1,2025-09-16,8703.23.01.90,JP,30000.00,1,NO,vessel,2704,IMP-001,,,"
+CAR_JUNE_2 = "ABC42345678,1,2025-06-20,8703.23.01.90,JP,30000.00,1,NO,vessel,2704,IMP-001,,,"
+BAD_JUNE = "ABC52345678,1,2025-06-21,8703.23.01.90,XZ,30000.00,1,NO,vessel,2704,IMP-001,,,"  # no such country
+
 SUMMED = [
     "customs_value_usd", "mfn_duty_usd", "section_232_duty_usd", "ieepa_duty_usd",
     "other_duty_usd", "total_duty_usd", "mpf_usd", "hmf_usd", "total_cost_usd",

@@ -16,14 +16,7 @@ from flows.monthly import MARTS, Mart, RunOptions, check_inputs, run_months
 from flows.publish import journal_path, read_journal
 from flows.schedule_files import read_schedule
 from flows.summary import summary_lines
-
-# Japanese passenger car, HTS 8703.23.01.90, value $30,000.00 (tariff-rules.md worked examples)
-CAR_MARCH = "ABC12345678,1,2025-03-15,8703.23.01.90,JP,30000.00,1,NO,vessel,2704,IMP-001,,,"
-CAR_JUNE = "ABC22345678,1,2025-06-10,8703.23.01.90,JP,30000.00,1,NO,vessel,2704,IMP-001,,,"
-CAR_SEPT = "ABC32345678,1,2025-09-16,8703.23.01.90,JP,30000.00,1,NO,vessel,2704,IMP-001,,,"
-CAR_JUNE_2 = "ABC42345678,1,2025-06-20,8703.23.01.90,JP,30000.00,1,NO,vessel,2704,IMP-001,,,"
-BAD_JUNE = "ABC52345678,1,2025-06-21,8703.23.01.90,XZ,30000.00,1,NO,vessel,2704,IMP-001,,,"
-
+from tests.flows.frames import BAD_JUNE, CAR_JUNE, CAR_JUNE_2, CAR_MARCH, CAR_SEPT
 
 @pytest.fixture(scope="module")
 def schedule():

@@ -1,0 +1,139 @@
+"""The run report's ingredients (golden rows) and its rendering; months; retryable errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+
+import duckdb
+import polars as pl
+import pytest
+
+from flows.monthly import RunResult, _is_io_error
+from flows.months import month_range, parse_month, previous_month
+from flows.publish import PublishError
+from flows.summary import (
+    ProblemSummary,
+    duty_by_program,
+    run_warnings,
+    summary_lines,
+    summary_markdown,
+    worst_problems,
+)
+from tests.engine.tiny_schedule import measure, tiny_schedule
+from tests.flows.frames import rejects
+from transforms.schedule import MONEY, RATE
+
+
+def test_worst_problems_counts_rows_per_check_with_first_examples():
+    frame = rejects("r1", [
+        (9, "quantity", "not_empty", None),
+        (2, "quantity", "not_empty", None),
+        (5, "quantity", "not_empty", None),
+        (7, "quantity", "not_empty", None),
+        (5, "hts_code", "hts_10_digits", "87O3"),
+    ])
+    assert worst_problems(frame) == [
+        ProblemSummary("in.csv", "quantity", "not_empty", 4, [(2, None), (5, None), (7, None)]),
+        ProblemSummary("in.csv", "hts_code", "hts_10_digits", 1, [(5, "87O3")]),
+    ]
+    assert worst_problems(frame, top=1)[0].describe() == (
+        "quantity / not_empty: 4 rows (e.g. row 2 None, row 5 None, row 7 None)"
+    )
+    assert worst_problems(frame.head(0)) == []
+
+
+def lines(flags: list[str], amounts: list[str]) -> pl.DataFrame:
+    columns = ["mfn_duty_usd", "section_232_duty_usd", "ieepa_duty_usd", "other_duty_usd",
+               "total_duty_usd", "mpf_usd", "hmf_usd", "total_cost_usd"]
+    return pl.DataFrame(
+        {"entry_number": [f"ABC1234567{i}" for i in range(len(flags))], "flags": flags,
+         **{c: [Decimal(a) for a in amounts] for c in columns}},
+        schema_overrides={c: MONEY for c in columns},
+    )
+
+
+def test_duty_by_program_is_the_exact_sum_of_lines():
+    # 0.10 + 0.20 + 0.70 = 1.00 exactly (in floats it would not be)
+    sums = duty_by_program(lines(["", "", ""], ["0.10", "0.20", "0.70"]))
+    assert sums["MFN"] == Decimal("1.00") and sums["total cost"] == Decimal("1.00")
+    assert list(sums) == ["MFN", "Section 232", "IEEPA", "other (122/301)", "total duty", "MPF", "HMF", "total cost"]
+    assert duty_by_program(None) == {}
+
+
+def test_run_warnings_name_unconfirmed_measures_and_fees_used():
+    schedule = tiny_schedule(
+        [measure("s301_x", "other", "*", "2026-07-24", "0.125", shape="inclusive_total",
+                 heading="9903.05.49", confidence="unconfirmed", program="section_301", component="other")],
+        {}, {"87032301": ("2.5%", "7", "0.025", "0")},
+    )
+    schedule = dataclasses.replace(schedule, measures=schedule.measures.with_columns(
+        confidence_note=pl.lit("one source reads it as +10%")))
+    fees = pl.DataFrame(
+        {"fee_id": ["mpf"], "valid_from": [dt.date(2026, 10, 1)], "valid_to": [None], "rate": [Decimal("0.003464")],
+         "min_usd": [Decimal("33.58")], "max_usd": [Decimal("651.50")], "transport_modes": ["*"],
+         "confidence": ["unconfirmed"], "confidence_note": ["FY2027 bounds not published"], "legal_source": ["19 CFR 24.23"]},
+        schema_overrides={"valid_to": pl.Date, "rate": RATE, "min_usd": MONEY, "max_usd": MONEY},
+    )
+    schedule = dataclasses.replace(schedule, fees=fees)
+    frame = lines(
+        ["unconfirmed:s301_x, unconfirmed:mpf_fy2027", "unconfirmed:s301_x, metal content not declared", ""],
+        ["1.00", "1.00", "1.00"],
+    )
+    assert run_warnings(frame, schedule) == [
+        "UNCONFIRMED fee mpf_fy2027 (from 2026-10-01, rate 0.003464): FY2027 bounds not published; "
+        "used by 1 line in 1 entry",
+        "UNCONFIRMED measure s301_x (heading 9903.05.49, inclusive_total rate 0.125, test): "
+        "one source reads it as +10%; used by 2 lines in 2 entries",
+        "metal content not declared: used by 1 line in 1 entry",
+    ]
+
+
+def test_summary_lines_golden():
+    result = RunResult(
+        run_id="b-2025-06", month="2025-06", status="success", rows_in=3, rows_rejected=1,
+        rows_published=2, tables={"fct_duty_lines": 2}, duty_by_program={"MFN": Decimal("1500.00"),
+        "total duty": Decimal("16500.00")}, stage_seconds={"load": 0.1, "publish": 0.25},
+        warnings=["metal content not declared: used by 1 line in 1 entry"],
+    )
+    assert summary_lines([result]) == [
+        "2025-06  SUCCESS  run b-2025-06",
+        "  lines in 3, rejected 1 (33.33%), published 2",
+        "  USD by program: MFN 1,500.00, total duty 16,500.00",
+        "  tables: fct_duty_lines 2",
+        "  time: load 0.10 s, publish 0.25 s",
+        "  warnings:",
+        "    metal content not declared: used by 1 line in 1 entry",
+    ]
+    failed = RunResult(run_id="b-2025-07", month="2025-07", status="failed", rows_in=4, error="boom")
+    both = summary_lines([result, failed])
+    assert both[-2:] == [
+        "1 of 2 months published; lines in 7, rejected 1, published 2",
+        "  USD by program: MFN 1,500.00, total duty 16,500.00",
+    ]
+    markdown = summary_markdown([result, failed])
+    assert "| 2025-06 | success | 3 | 1 | 2 | 1,500.00 | 16,500.00 | 0.35 |" in markdown
+    assert "- **2025-07** failed: boom" in markdown
+
+
+def test_months():
+    assert previous_month(dt.date(2025, 1, 15)) == "2024-12"
+    assert previous_month(dt.date(2026, 3, 31)) == "2026-02"
+    assert month_range("2025-11", "2026-02") == ["2025-11", "2025-12", "2026-01", "2026-02"]
+    assert month_range("2025-01", "2025-01") == ["2025-01"]
+    with pytest.raises(ValueError, match="before --from"):
+        month_range("2025-02", "2025-01")
+    for bad in ["2025-13", "2025-1", "25-01", "2025/01", ""]:
+        with pytest.raises(ValueError, match="YYYY-MM"):
+            parse_month(bad)
+
+
+def test_only_transient_io_errors_are_retried():
+    assert _is_io_error(OSError(5, "Input/output error"))
+    assert _is_io_error(PublishError("publishing failed").with_traceback(None)) is False
+    wrapped = PublishError("publishing failed")
+    wrapped.__cause__ = duckdb.IOException("disk hiccup")
+    assert _is_io_error(wrapped)
+    assert not _is_io_error(FileNotFoundError(2, "No such file"))
+    assert not _is_io_error(ValueError("bad month"))
