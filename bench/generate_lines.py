@@ -21,7 +21,8 @@ The input looks like a raw ES-003 export, all columns text, as the loader reads 
   parts 12 % by air, everything else by vessel;
 - values: vehicles n (1-12) x unit value, parts log-normal (median about $24,000); quantities in
   the unit the MFN rate is on (so specific rates can be computed); `declared_duty_usd` is a
-  broker's naive MFN-only figure on ad valorem / free lines; motorcycles under the steel
+  broker's naive MFN-only figure on 10 % of the ad valorem / free lines (`--declared-share`),
+  empty elsewhere; motorcycles under the steel
   derivative list declare their steel content on 60 % of lines.
 """
 
@@ -45,6 +46,10 @@ SCHEDULE_MFN = REPO_ROOT / "data" / "schedule" / "default" / "mfn_usitc_2025.csv
 DEFAULT_SEED = 20251001
 DEFAULT_MONTH = "2025-10"
 ENTRIES_PER_CHUNK = 250_000  # about 1.1 million lines per Parquet row group
+# Share of lines carrying a broker's declared duty. The figure is a naive MFN-only one, so it
+# rarely matches after 2025-04 and sends the line through the reconciliation's likely-cause
+# search (the expensive path): 10 % is a bad broker month, not a typical one.
+DECLARED_SHARE = 0.10
 
 MASK64 = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -226,7 +231,9 @@ def _money_text(cents: pl.Expr) -> pl.Expr:
     )
 
 
-def _lines(entries: pl.DataFrame, mix: pl.DataFrame, seed: int, line_offset: int) -> pl.DataFrame:
+def _lines(
+    entries: pl.DataFrame, mix: pl.DataFrame, seed: int, line_offset: int, declared_share: float
+) -> pl.DataFrame:
     lines = (
         entries.with_columns(line_number=pl.int_ranges(1, pl.col("n_lines") + 1, dtype=pl.Int64))
         .explode("line_number")
@@ -289,9 +296,9 @@ def _lines(entries: pl.DataFrame, mix: pl.DataFrame, seed: int, line_offset: int
             customs_value_usd=_money_text(pl.col("value_cents")),
             quantity=quantity,
             quantity_unit=pl.when(pl.col("is_vehicle")).then(pl.lit("NO")).otherwise(pl.col("unit")),
-            declared_duty_usd=pl.when(pl.col("mfn_rate_type_code").is_in(["0", "7"])).then(
-                _money_text(declared_cents)
-            ),
+            declared_duty_usd=pl.when(
+                pl.col("mfn_rate_type_code").is_in(["0", "7"]) & (uniform(li, seed, 19) < declared_share)
+            ).then(_money_text(declared_cents)),
             steel_content_value_usd=pl.when(steel_declared).then(_money_text(steel_cents)),
             aluminum_content_value_usd=pl.lit(None, dtype=pl.Utf8),
             line_number=pl.col("line_number").cast(pl.Utf8),
@@ -307,6 +314,7 @@ def generate_lines(
     month: str = DEFAULT_MONTH,
     seed: int = DEFAULT_SEED,
     entries_per_chunk: int = ENTRIES_PER_CHUNK,
+    declared_share: float = DECLARED_SHARE,
 ) -> int:
     """Write exactly `n_lines` lines of `month` (YYYY-MM) to the Parquet file `out`, in row
     groups of about `entries_per_chunk` entries. Returns the number of entries."""
@@ -333,7 +341,7 @@ def generate_lines(
                     .then(pl.col("n_lines") - overshoot)
                     .otherwise(pl.col("n_lines"))
                 )
-            chunk = _lines(keep, mix, seed, written).to_arrow()
+            chunk = _lines(keep, mix, seed, written, declared_share).to_arrow()
             if writer is None:
                 writer = pq.ParquetWriter(partial, chunk.schema, compression="zstd")
             writer.write_table(chunk)
@@ -352,9 +360,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--month", default=DEFAULT_MONTH, help="YYYY-MM (default %(default)s)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--out", type=Path, required=True, help="Parquet file to write")
+    parser.add_argument("--declared-share", type=float, default=DECLARED_SHARE,
+                        help="share of lines with a (naive, mismatching) declared duty (default %(default)s)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    entries = generate_lines(args.lines, args.out, args.month, args.seed)
+    entries = generate_lines(args.lines, args.out, args.month, args.seed, declared_share=args.declared_share)
     print(
         f"wrote {args.lines:,} lines in {entries:,} entries of {args.month} to {args.out} "
         f"in {time.perf_counter() - started:.1f} s",

@@ -43,6 +43,7 @@ TARIFFCOST = PYTHON.parent / "tariffcost"
 DEFAULT_SIZES = "1M,5M"
 DEFAULT_MONTH = "2025-10"
 DEFAULT_SEED = 20251001
+GENERATOR_VERSION = "g2"  # bump when bench/generate_lines.py changes its output
 QUOTE_ARGS = ["--hts", "8703230190", "--origin", "JP", "--entry-date", "2025-10-15", "--value", "30000"]
 CHECKED_SUMS = ("total_duty_usd", "mpf_usd", "hmf_usd")
 SUMMARY_TIME = re.compile(r"^\s*time: (.+)$", re.MULTILINE)
@@ -95,7 +96,7 @@ def size_label(n: int) -> str:
 
 def input_file(n: int, month: str, seed: int) -> Path:
     """The generated input for (n, month, seed), generated in a child process if missing."""
-    path = RESULTS_DIR / "inputs" / f"lines_{n}_{month}_{seed}.parquet"
+    path = RESULTS_DIR / "inputs" / f"lines_{GENERATOR_VERSION}_{n}_{month}_{seed}.parquet"
     if not path.exists():
         print(f"  generating {n:,} lines of {month} -> {path.relative_to(REPO_ROOT)}", flush=True)
         generated = measure(

@@ -1,0 +1,212 @@
+"""`tariffcost` commands through typer's CliRunner: outputs and exit codes (0 ok, 1 run
+failed / problems found, 2 bad command line)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import SERVE_CRON, SERVE_TIMEZONE, app
+from flows.lock import warehouse_lock
+from tests.flows.frames import BAD_JUNE, CAR_JUNE, CAR_JUNE_2
+
+REPO = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+# ------------------------------------------------------------------------------- quote
+
+
+@pytest.mark.parametrize(
+    ("entry_date", "components", "total"),
+    [
+        # 2.5% MFN on $30,000.00 = 750.00
+        ("2025-03-15", [("mfn", "MFN", 0.025, "750.00")], "750.00"),
+        # + Section 232 autos 25% = 7,500.00; no IEEPA on 232 goods
+        ("2025-06-10", [("mfn", "MFN", 0.025, "750.00"), ("section_232", "9903.94.01", 0.25, "7500.00")], "8250.00"),
+        # Japan deal: 15% total = 750.00 MFN + 12.5% extra 3,750.00 (9903.94.41)
+        ("2025-09-16", [("mfn", "MFN", 0.025, "750.00"), ("section_232", "9903.94.41", 0.125, "3750.00")], "4500.00"),
+    ],
+)
+def test_quote_json_worked_examples(entry_date, components, total):
+    result = invoke("quote", "--hts", "8703.23.01.90", "--origin", "JP", "--entry-date", entry_date,
+                    "--value", "30000", "--json")
+    assert result.exit_code == 0, result.output
+    quote = json.loads(result.stdout)
+    assert {k: quote[k] for k in ("hts_code", "origin", "entry_date", "customs_value_usd", "mfn_rate")} == {
+        "hts_code": "8703230190", "origin": "JP", "entry_date": entry_date,
+        "customs_value_usd": "30000.00", "mfn_rate": 0.025,
+    }
+    assert [(c["program"], c["heading"], c["rate"], c["duty_usd"]) for c in quote["components"]] == components
+    assert quote["total_duty_usd"] == total
+
+
+def test_quote_text_is_a_7501_style_breakdown():
+    result = invoke("quote", "--hts", "8703230190", "--origin", "jp", "--entry-date", "2025-09-16", "--value", "30000")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[1].split() == ["HTS", "8703.23.01.90", "origin", "JP", "entry", "date", "2025-09-16"]
+    assert any(line.split()[:2] == ["9903.94.41", "section_232"] and line.split()[-1] == "3,750.00" for line in lines)
+    assert lines[-1].split() == ["total", "duty", "4,500.00"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ["--hts", "8703", "--origin", "JP", "--entry-date", "2025-06-10", "--value", "1"],
+        ["--hts", "9999.99.99.99", "--origin", "JP", "--entry-date", "2025-06-10", "--value", "1"],
+        ["--hts", "8703230190", "--origin", "JPN", "--entry-date", "2025-06-10", "--value", "1"],
+        ["--hts", "8703230190", "--origin", "JP", "--entry-date", "2025-06-31", "--value", "1"],
+        ["--hts", "8703230190", "--origin", "JP", "--entry-date", "2025-06-10", "--value", "-1"],
+        ["--hts", "8703230190", "--origin", "JP", "--entry-date", "2025-06-10", "--value", "1.005"],
+        ["--hts", "8703230190", "--origin", "JP", "--entry-date", "2025-06-10"],
+    ],
+)
+def test_quote_bad_command_line_exits_2(bad):
+    assert invoke("quote", *bad).exit_code == 2
+
+
+def test_quote_answers_without_prefect_in_under_a_second():
+    script = textwrap.dedent(
+        """
+        import sys, time
+        from typer.testing import CliRunner
+        from flows.cli import app
+        started = time.perf_counter()
+        result = CliRunner().invoke(app, ["quote", "--hts", "8703230190", "--origin", "JP",
+                                          "--entry-date", "2025-06-10", "--value", "30000", "--json"])
+        print(result.exit_code, round(time.perf_counter() - started, 3), "prefect" in sys.modules)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
+    code, seconds, prefect_loaded = out.stdout.split()
+    assert (code, prefect_loaded) == ("0", "False"), out.stderr
+    assert float(seconds) < 1.0
+
+
+# ------------------------------------------------------------------------- validate
+
+
+def test_validate_clean_file_exits_0(customs_csv):
+    path = customs_csv([CAR_JUNE, CAR_JUNE_2])
+    result = invoke("validate", path, "--kind", "customs")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"{path}: no problems (customs)"
+
+
+def test_validate_prints_every_problem_with_row_and_column_and_exits_1(customs_csv):
+    path = customs_csv([CAR_JUNE, BAD_JUNE])
+    result = invoke("validate", path, "--kind", "customs")
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"{path}: row 2, column country_of_origin: iso3166_alpha2")
+    assert "'XZ'" in result.stdout
+    assert "1 problem (customs)" in result.stderr
+
+
+@pytest.mark.parametrize("bad", [["--kind", "tea"], [], ["--kind"]])
+def test_validate_bad_command_line_exits_2(customs_csv, bad):
+    assert invoke("validate", customs_csv([CAR_JUNE]), *bad).exit_code == 2
+    assert invoke("validate", "/no/such/file.csv", "--kind", "customs").exit_code == 2
+
+
+# ------------------------------------------------------------------------- schedule
+
+
+def test_schedule_lists_measures_in_force_with_unconfirmed_flags():
+    result = invoke("schedule", "--date", "2026-08-01", "--origin", "JP")
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line for line in result.stdout.splitlines() if line.startswith("  ") and not line.startswith("    ")}
+    # the Japan deal for cars (inclusive 15%) and the 2026 Section 301 duty, which is UNCONFIRMED
+    assert "9903.94.41 / 9903.94.40" in rows["s232_autos_jp_deal"] and "15% total" in rows["s232_autos_jp_deal"]
+    assert rows["s301_jp_2026"].rstrip().endswith("UNCONFIRMED")
+    assert "UNCONFIRMED" not in rows["s232_autos_jp_deal"]
+    # IEEPA ended 2026-02-24: nothing of it is in force on 2026-08-01
+    assert not [k for k in rows if k.startswith("ieepa")]
+    assert invoke("schedule", "--date", "2026-02-30").exit_code == 2
+
+
+# ---------------------------------------------------------------- run / backfill / serve
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ["run", "--month", "2025-13"],
+        ["run", "--month", "June"],
+        ["run", "--customs", "/no/such/file.csv"],
+        ["run", "--max-reject-rate", "1.5"],
+        ["run", "--no-such-option"],
+        ["backfill", "--from", "2025-05", "--to", "2025-01"],
+        ["backfill", "--from", "2025-5", "--to", "2025-06"],
+        ["backfill", "--from", "2025-01"],
+        [],
+    ],
+)
+def test_run_and_backfill_bad_command_line_exit_2(bad):
+    assert invoke(*bad).exit_code == 2
+
+
+def test_run_publishes_and_exits_0(prefect_harness, tmp_path, customs_csv):
+    db, exports = tmp_path / "w.duckdb", tmp_path / "exports"
+    result = invoke("run", "--month", "2025-06", "--customs", customs_csv([CAR_JUNE, CAR_JUNE_2]),
+                    "--db", db, "--exports", exports)
+    assert result.exit_code == 0, result.output
+    assert "2025-06  SUCCESS" in result.stdout
+    assert "lines in 2, rejected 0 (0.00%), published 2" in result.stdout
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.sql("SELECT sum(total_duty_usd) FROM fct_duty_lines").fetchall()[0][0] == 16500  # 2 × 8,250.00
+    con.close()
+
+
+def test_run_over_the_reject_threshold_exits_1_and_publishes_nothing(prefect_harness, tmp_path, customs_csv):
+    db = tmp_path / "w.duckdb"
+    result = invoke("run", "--month", "2025-06", "--customs", customs_csv([CAR_JUNE, BAD_JUNE]),
+                    "--db", db, "--exports", tmp_path / "exports")
+    assert result.exit_code == 1
+    assert "1 of 2 input rows rejected (50.00%) exceeds --max-reject-rate 1.00%" in result.stdout
+    assert "country_of_origin / iso3166_alpha2: 1 row (e.g. row 2 'XZ')" in result.stdout
+    assert not db.exists() and not (tmp_path / "exports").exists()
+
+
+def test_run_refused_while_another_holds_the_lock_exits_1(prefect_harness, tmp_path, customs_csv):
+    db = tmp_path / "w.duckdb"
+    with warehouse_lock(db):
+        result = invoke("run", "--month", "2025-06", "--customs", customs_csv([CAR_JUNE]), "--db", db,
+                        "--exports", tmp_path / "exports")
+    assert result.exit_code == 1
+    assert "another run holds the warehouse lock (pid " in result.stderr
+    assert not db.exists()
+
+
+def test_serve_needs_a_prefect_server(monkeypatch):
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    result = invoke("serve")
+    assert result.exit_code == 1
+    assert "prefect server start" in result.stderr
+
+
+def test_serve_deploys_the_monthly_flow_on_the_5th_at_6_new_york(monkeypatch, tmp_path):
+    from prefect import Flow
+
+    calls = []
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
+    monkeypatch.setattr(Flow, "serve", lambda self, **kwargs: calls.append((self.name, kwargs)))
+    result = invoke("serve", "--db", tmp_path / "w.duckdb")
+    assert result.exit_code == 0, result.output
+    [(name, kwargs)] = calls
+    [schedule] = kwargs["schedules"]
+    assert name == "monthly-duty-run"
+    assert (schedule.cron, schedule.timezone) == (SERVE_CRON, SERVE_TIMEZONE) == ("0 6 5 * *", "America/New_York")
+    assert kwargs["parameters"]["db"] == str(tmp_path / "w.duckdb")
+    assert "month" not in kwargs["parameters"]  # each run takes the previous month when it starts
