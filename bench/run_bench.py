@@ -170,7 +170,8 @@ def bench_size(n: int, month: str, seed: int, run_baseline: bool, run_pipeline: 
     work = RESULTS_DIR / "work" / label
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    result: dict = {"lines": n, "month": month, "seed": seed, "input_mib": customs.stat().st_size / 2**20}
+    result: dict = {"lines": n, "month": month, "seed": seed, "input_mib": customs.stat().st_size / 2**20,
+                    "load_average_before": os.getloadavg()[0]}
 
     if run_baseline:
         base_db = work / "baseline.duckdb"
@@ -280,7 +281,8 @@ def render_markdown(results: dict) -> str:
     for r in sizes:
         if "machine" in r:
             m = r["machine"]
-            out.append(f"- {size_label(r['lines'])} measured {r['when']} on {m['cpus']} CPUs, "
+            out.append(f"- {size_label(r['lines'])} measured {r['when']} (1-minute load average "
+                       f"{r.get('load_average_before', float('nan')):.1f} before) on {m['cpus']} CPUs, "
                        f"{m['memory_gib']} GiB ({m['cpu']}), Python {m['python']}, polars {m['polars']}, "
                        f"duckdb {m['duckdb']}")
     out += [

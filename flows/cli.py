@@ -70,6 +70,25 @@ ScenarioOpt = Annotated[list[str] | None, typer.Option("--scenario", help="Scena
 WaitLockOpt = Annotated[float, typer.Option("--wait-lock", metavar="SECONDS", help="Wait up to SECONDS for another run's warehouse lock instead of failing at once.", min=0)]
 
 
+def _input_location(value: str | None) -> str | None:
+    """An input of `backfill`: an existing file, or an fsspec URL (`scheme://…`) that the
+    cluster workers read (only with --cluster / --workers)."""
+    if value is None or ("://" in value and not value.startswith("file://")):
+        return value
+    path = value.removeprefix("file://")
+    if not Path(path).is_file():
+        raise typer.BadParameter(f"file {value!r} does not exist")
+    return path
+
+
+BackfillCustomsOpt = Annotated[str | None, typer.Option("--customs", help="Customs entry lines (CSV or Parquet): a path, or with --cluster/--workers an fsspec URL.", callback=_input_location)]
+BackfillVehiclesOpt = Annotated[str | None, typer.Option("--vehicles", help="Vehicles file (optional): a path, or with --cluster/--workers an fsspec URL.", callback=_input_location)]
+ClusterOpt = Annotated[str | None, typer.Option("--cluster", metavar="ADDRESS", help="Run the months on a running Dask scheduler (e.g. tcp://scheduler.internal:8786).")]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", metavar="N", help="Run the months on a local Dask cluster of N worker processes.", min=1)]
+StagingOpt = Annotated[str | None, typer.Option("--staging", metavar="PATH|URL", help="With --cluster/--workers: where workers write month Parquet before the publish (shared storage; default: beside the warehouse).")]
+PartitionLinesOpt = Annotated[int, typer.Option("--partition-lines", metavar="N", help="With --cluster/--workers: split a month of more than N input lines into entry-hash partitions.", min=1)]
+
+
 def _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock) -> dict:
     return dict(
         customs=str(customs) if customs else None,
@@ -145,8 +164,8 @@ def run(
 def backfill(
     start: Annotated[str, typer.Option("--from", metavar="YYYY-MM", help="First month.", callback=_month_option)],
     end: Annotated[str, typer.Option("--to", metavar="YYYY-MM", help="Last month (included).", callback=_month_option)],
-    customs: CustomsOpt = None,
-    vehicles: VehiclesOpt = None,
+    customs: BackfillCustomsOpt = None,
+    vehicles: BackfillVehiclesOpt = None,
     census: CensusOpt = None,
     schedule: ScheduleOpt = None,
     db: DbOpt = None,
@@ -154,15 +173,32 @@ def backfill(
     max_reject_rate: RejectOpt = DEFAULT_MAX_REJECT_RATE,
     scenario: ScenarioOpt = None,
     wait_lock: WaitLockOpt = 0.0,
+    cluster: ClusterOpt = None,
+    workers: WorkersOpt = None,
+    staging: StagingOpt = None,
+    partition_lines: PartitionLinesOpt = 2_000_000,
 ) -> None:
     """The monthly batch for every month of a range, each month published on its own
-    (idempotent); stops at the first month that fails."""
+    (idempotent); stops at the first month that fails. With --cluster or --workers the months
+    run in parallel on Dask and are published together, in one swap."""
     try:
         month_range(start, end)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
+    if cluster and workers:
+        raise typer.BadParameter("give --cluster ADDRESS or --workers N, not both", param_hint="--cluster")
+    distributed = bool(cluster or workers)
+    for name, value in (("--customs", customs), ("--vehicles", vehicles)):
+        if value and "://" in value and not value.startswith("file://") and not distributed:
+            raise typer.BadParameter("a URL input needs --cluster or --workers", param_hint=name)
     kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock)
     _check_flow_options(kwargs)
+    if distributed:
+        from flows.distributed import cluster_backfill
+
+        _run_flow(cluster_backfill, start=start, end=end, cluster=cluster, workers=workers,
+                  staging=staging, partition_lines=partition_lines, **kwargs)
+        return
     from flows.monthly import backfill_duty_runs
 
     _run_flow(backfill_duty_runs, start=start, end=end, **kwargs)

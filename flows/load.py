@@ -56,6 +56,8 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 UTF8_BOM = codecs.BOM_UTF8
 OTHER_DELIMITERS = {";": "';'", "\t": "tab", "|": "'|'"}
 MONTH_RE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+# Row index while reading, renamed to source_row (a file may have a column of that name).
+_ROW_INDEX = "__tariffcost_row_index"
 
 
 class InputSchemaError(Exception):
@@ -275,8 +277,8 @@ def scan_text_table(
     checksum = _sha256_and_utf8(path, source, check_utf8=not parquet)
     try:
         if parquet:
-            lazy = pl.scan_parquet(path, row_index_name=SOURCE_ROW, row_index_offset=1)
-            columns = [c for c in lazy.collect_schema().names() if c != SOURCE_ROW]
+            lazy = pl.scan_parquet(path, row_index_name=_ROW_INDEX, row_index_offset=1)
+            columns = [c for c in lazy.collect_schema().names() if c != _ROW_INDEX]
             _check_columns(columns, required, source)
         else:
             header = _first_line(path)
@@ -289,7 +291,7 @@ def scan_text_table(
             lazy = pl.scan_csv(
                 path,
                 infer_schema=False,
-                row_index_name=SOURCE_ROW,
+                row_index_name=_ROW_INDEX,
                 row_index_offset=1,
                 encoding="utf8",
                 raise_if_empty=False,
@@ -300,7 +302,7 @@ def scan_text_table(
     present = [c for c in (*required, *optional) if c in columns]
     return (
         lazy.select(
-            pl.col(SOURCE_ROW).cast(pl.Int64),
+            pl.col(_ROW_INDEX).cast(pl.Int64).alias(SOURCE_ROW),
             *(pl.col(c).cast(pl.Utf8) for c in present),
         ),
         checksum,
@@ -368,28 +370,38 @@ def _month_select(month: str, source: str) -> Callable[[pl.LazyFrame], pl.LazyFr
     return select
 
 
-def _stage_customs(path: Path, month: str | None, schedule: Schedule) -> StagedInput:
+def _stage_customs(
+    path: Path, month: str | None, schedule: Schedule, rows: pl.Expr | None = None
+) -> StagedInput:
     kind = INPUT_KINDS["customs"]
     if month is None:
-        return stage_input(path, kind, schedule)
+        select = (lambda lazy: lazy.filter(rows)) if rows is not None else None
+        return stage_input(path, kind, schedule, select=select)
     if not MONTH_RE.match(month):
         raise ValueError(f"month must be YYYY-MM, got {month!r}")
     date = pl.col("_entry_date")
+    in_month = _month_select(month, str(path))
     return stage_input(
         path,
         kind,
         schedule,
-        select=_month_select(month, str(path)),
+        select=(lambda lazy: in_month(lazy.filter(rows))) if rows is not None else in_month,
         keep=date.is_null() | (date.dt.strftime("%Y-%m") == month),
     )
 
 
-def load_customs_lines(path: Path, month: str | None, schedule: Schedule) -> LoadResult:
+def load_customs_lines(
+    path: Path, month: str | None, schedule: Schedule, *, rows: pl.Expr | None = None
+) -> LoadResult:
     """Load one month (`YYYY-MM`, by entry_date) of a customs lines file, or all of it
     (month None). Rows breaking a row rule go to `rejects`; rows whose date does not parse
     are counted in and rejected whatever the month. Raises InputSchemaError for schema-level
-    problems and ValueError for a malformed month."""
-    staged = _stage_customs(Path(path), month, schedule)
+    problems and ValueError for a malformed month.
+
+    rows: over the raw all-text columns, only the rows to load (e.g. one entry-number hash
+    partition of a large month, flows/distributed.py); it must keep or drop whole entries,
+    since entry-level rules compare all lines of an entry."""
+    staged = _stage_customs(Path(path), month, schedule, rows)
     return LoadResult(
         stg=staged.stg,
         rejects=staged.rejects.select(REJECT_COLUMNS),

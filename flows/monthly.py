@@ -238,6 +238,7 @@ class RunResult:
     rows_in: int = 0
     rows_rejected: int = 0
     rows_published: int = 0
+    rows_in_by_input: dict[str, int] = field(default_factory=dict)
     tables: dict[str, int] = field(default_factory=dict)
     duty_by_program: dict[str, Decimal] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
@@ -393,6 +394,7 @@ def run_month(
     try:
         loaded = timed("load", stages.load, month, dict(options.inputs), schedule)
         record = record.replace(input_checksums=_input_checksums(loaded))
+        result.rows_in_by_input = {kind: int(r.rows_in) for kind, r in loaded.items()}
         try:
             validated = timed("validate", stages.validate, month, loaded, run_id, options.max_reject_rate)
         except RejectThresholdExceeded as refused:
@@ -572,9 +574,18 @@ def build_options(
     )
 
 
-def _run_in_flow(months: Sequence[str], options: RunOptions) -> list[RunResult]:
+def _run_in_flow(
+    months: Sequence[str],
+    options: RunOptions,
+    runner: Callable[[Sequence[str], RunOptions, RunProgress], list[RunResult]] | None = None,
+) -> list[RunResult]:
+    """Run the months (default: `run_months` with Prefect stages; flows/distributed.py passes
+    its cluster runner), then the summary, artifacts and reports; RunFailed if a month failed."""
     with RunProgress(len(months)) as progress:
-        results = run_months(months, options, stages=PREFECT_STAGES, progress=progress)
+        if runner is None:
+            results = run_months(months, options, stages=PREFECT_STAGES, progress=progress)
+        else:
+            results = runner(months, options, progress)
     print_summary(results)
     from prefect.artifacts import create_markdown_artifact
 

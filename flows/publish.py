@@ -28,7 +28,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -373,7 +373,8 @@ def _replace_month(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFra
     unknown = [c for c in frame.columns if c not in columns]
     if unknown:
         raise PublishError(
-            f"{table}: columns {unknown} are not in sql/{table}.sql (columns: {columns})"
+            f"{table}: columns {unknown} are not in the warehouse table (its columns: {columns}); "
+            f"add them to sql/{table}.sql, and to an existing warehouse with ALTER TABLE"
         )
     view = f"incoming_{table}"
     con.register(view, frame)
@@ -424,16 +425,44 @@ def publish_month(
     atomically. `exports` maps table name -> export folder name for the exported tables.
     Folds the journal of failed attempts into `runs`. Call while holding the warehouse lock.
     On any error the live warehouse and exports are unchanged and PublishError is raised."""
+    return publish_months(
+        db_path=db_path, exports_dir=exports_dir, months={month: tables}, exports=exports,
+        runs=[run], pause=pause,
+    )[0]
+
+
+TableSource = pl.DataFrame | Callable[[], pl.DataFrame]
+
+
+def publish_months(
+    *,
+    db_path: Path,
+    exports_dir: Path,
+    months: Mapping[str, Mapping[str, TableSource]],
+    exports: Mapping[str, str],
+    runs: Sequence[RunRecord],
+    pause: Callable[[str], None] = pause_point,
+) -> list[PublishResult]:
+    """Publish several months (month -> table name -> frame) and their `runs` rows in ONE
+    swap of the warehouse: all months or none. A table may be given as a zero-argument
+    callable returning its frame; it is called when its turn comes, so a long backfill never
+    holds every month in memory at once. Exports are staged under
+    `<exports>/.staging-<first run_id>/` and swapped in after the warehouse swap. Same
+    guarantees as `publish_month` (which is this function for one month)."""
     started = time.perf_counter()
+    if not months or not runs:
+        raise PublishError("nothing to publish: no month or no run record given")
     db_path = Path(db_path)
     exports_dir = Path(exports_dir)
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    staging = staging_db_path(db_path, run.run_id)
-    export_staging = exports_dir / f"{STAGING_PREFIX}{run.run_id}"
-    journaled = [r for r in read_journal(db_path) if r.run_id != run.run_id]
-    runs_rows = runs_frame([*journaled, run])
-    rows: dict[str, int] = {}
-    staged_exports: dict[str, Path] = {}
+    key = runs[0].run_id
+    staging = staging_db_path(db_path, key)
+    export_staging = exports_dir / f"{STAGING_PREFIX}{key}"
+    own = {r.run_id for r in runs}
+    journaled = [r for r in read_journal(db_path) if r.run_id not in own]
+    runs_rows = runs_frame([*journaled, *runs])
+    rows: dict[str, dict[str, int]] = {month: {} for month in months}
+    staged_exports: dict[str, dict[str, Path]] = {month: {} for month in months}
     try:
         _remove(staging)
         _remove(export_staging)
@@ -446,10 +475,14 @@ def publish_month(
         con = _open_staging(staging, new)
         try:
             con.execute("BEGIN TRANSACTION")
-            for table in [RUNS_TABLE, *tables]:
+            names = dict.fromkeys(name for tables in months.values() for name in tables)
+            for table in [RUNS_TABLE, *names]:
                 con.execute(read_ddl(table))
-            for table, frame in tables.items():
-                rows[table] = _replace_month(con, table, frame, month)
+            for month, tables in months.items():
+                for table, source in tables.items():
+                    frame = source() if callable(source) else source
+                    rows[month][table] = _replace_month(con, table, frame, month)
+                    del frame
             con.register("incoming_runs", runs_rows)
             try:
                 con.execute(
@@ -460,10 +493,11 @@ def publish_month(
                 con.unregister("incoming_runs")
             con.execute("COMMIT")
             con.execute("CHECKPOINT")
-            for table, export in exports.items():
-                if table in tables:
-                    target = export_month_dir(export_staging, export, month)
-                    staged_exports[export] = _export_month(con, table, month, target)
+            for month, tables in months.items():
+                for table, export in exports.items():
+                    if table in tables:
+                        target = export_month_dir(export_staging, export, month)
+                        staged_exports[month][export] = _export_month(con, table, month, target)
         finally:
             con.close()
         _fsync_path(staging)
@@ -477,21 +511,26 @@ def publish_month(
         _remove(staging.with_name(staging.name + ".wal"))
         _remove(export_staging)
         if isinstance(error, Exception) and not isinstance(error, PublishError):
-            raise PublishError(f"publishing {month} to {db_path} failed: {error}") from error
+            where = ", ".join(months)
+            raise PublishError(f"publishing {where} to {db_path} failed: {error}") from error
         raise
     # The warehouse now holds the run; from here a crash is rolled forward by clean_leftovers.
     if export_staging.exists():
-        _swap_staged_exports(export_staging, exports_dir, run.run_id)
-    # every journal entry is now in `runs` (folded above, or this run's own row)
+        _swap_staged_exports(export_staging, exports_dir, key)
+    # every journal entry is now in `runs` (folded above, or this run's own rows)
     _remove(journal_path(db_path))
-    return PublishResult(
-        db_path=db_path,
-        month=month,
-        rows=rows,
-        exports={
-            export: export_month_dir(exports_dir, export, month) / PARQUET_FILE
-            for export in staged_exports
-        },
-        runs_folded=len(journaled),
-        seconds=time.perf_counter() - started,
-    )
+    seconds = time.perf_counter() - started
+    return [
+        PublishResult(
+            db_path=db_path,
+            month=month,
+            rows=rows[month],
+            exports={
+                export: export_month_dir(exports_dir, export, month) / PARQUET_FILE
+                for export in staged_exports[month]
+            },
+            runs_folded=len(journaled),
+            seconds=seconds,
+        )
+        for month in months
+    ]

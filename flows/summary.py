@@ -5,8 +5,7 @@ worst input problems). Column logic only; printing happens in `print_summary`.""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, TextIO
@@ -167,9 +166,14 @@ def summary_lines(results: Sequence[RunResult]) -> list[str]:
     out: list[str] = []
     for r in results:
         out.append(f"{r.month}  {r.status.upper()}  run {r.run_id}")
+        by_input = (
+            " (" + ", ".join(f"{kind} {n:,}" for kind, n in r.rows_in_by_input.items()) + ")"
+            if len(r.rows_in_by_input) > 1
+            else ""
+        )
         out.append(
-            f"  lines in {r.rows_in:,}, rejected {r.rows_rejected:,} "
-            f"({_rate(r.rows_rejected, r.rows_in)}), published {r.rows_published:,}"
+            f"  rows in {r.rows_in:,}{by_input}, rejected {r.rows_rejected:,} "
+            f"({_rate(r.rows_rejected, r.rows_in)}), lines published {r.rows_published:,}"
         )
         if r.duty_by_program:
             out.append(
@@ -197,9 +201,9 @@ def summary_lines(results: Sequence[RunResult]) -> list[str]:
             for k, v in r.duty_by_program.items():
                 total[k] = total.get(k, Decimal("0.00")) + v
         out.append(
-            f"{len(ok)} of {len(results)} months published; lines in "
+            f"{len(ok)} of {len(results)} months published; rows in "
             f"{sum(r.rows_in for r in results):,}, rejected {sum(r.rows_rejected for r in results):,}, "
-            f"published {sum(r.rows_published for r in ok):,}"
+            f"lines published {sum(r.rows_published for r in ok):,}"
         )
         if total:
             out.append("  USD by program: " + ", ".join(f"{k} {_money(v)}" for k, v in total.items()))
@@ -209,7 +213,7 @@ def summary_lines(results: Sequence[RunResult]) -> list[str]:
 def summary_markdown(results: Sequence[RunResult]) -> str:
     """The same summary as a markdown artifact: one table row per month, then details."""
     programs = list(dict.fromkeys(k for r in results for k in r.duty_by_program))
-    header = ["month", "status", "lines in", "rejected", "published", *programs, "seconds"]
+    header = ["month", "status", "rows in", "rejected", "lines published", *programs, "seconds"]
     rows = [
         "| " + " | ".join(header) + " |",
         "|" + "|".join("---" for _ in header) + "|",
@@ -286,9 +290,3 @@ class RunProgress:
     def __exit__(self, *exc) -> None:
         if self._progress is not None:
             self._progress.__exit__(*exc)
-
-
-@contextmanager
-def no_progress() -> Iterator[RunProgress]:
-    with RunProgress(0, enabled=False) as progress:
-        yield progress

@@ -163,7 +163,7 @@ def test_run_publishes_and_exits_0(prefect_harness, tmp_path, customs_csv):
                     "--db", db, "--exports", exports)
     assert result.exit_code == 0, result.output
     assert "2025-06  SUCCESS" in result.stdout
-    assert "lines in 2, rejected 0 (0.00%), published 2" in result.stdout
+    assert "rows in 2, rejected 0 (0.00%), lines published 2" in result.stdout
     con = duckdb.connect(str(db), read_only=True)
     assert con.sql("SELECT sum(total_duty_usd) FROM fct_duty_lines").fetchall()[0][0] == 16500  # 2 × 8,250.00
     con.close()
@@ -189,9 +189,19 @@ def test_run_refused_while_another_holds_the_lock_exits_1(prefect_harness, tmp_p
     assert not db.exists()
 
 
+def never_serve(self, **kwargs):
+    raise AssertionError("the test must not start serving")
+
+
 def test_serve_needs_a_prefect_server(monkeypatch):
+    from prefect import Flow
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    monkeypatch.setattr(Flow, "serve", never_serve)
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    result = invoke("serve")
+    # no API configured (the session's test harness may have set one: unset it here)
+    with temporary_settings(updates={PREFECT_API_URL: None}):
+        result = invoke("serve")
     assert result.exit_code == 1
     assert "prefect server start" in result.stderr
 
@@ -199,10 +209,12 @@ def test_serve_needs_a_prefect_server(monkeypatch):
 def test_serve_deploys_the_monthly_flow_on_the_5th_at_6_new_york(monkeypatch, tmp_path):
     from prefect import Flow
 
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     calls = []
-    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
     monkeypatch.setattr(Flow, "serve", lambda self, **kwargs: calls.append((self.name, kwargs)))
-    result = invoke("serve", "--db", tmp_path / "w.duckdb")
+    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:4200/api"}):
+        result = invoke("serve", "--db", tmp_path / "w.duckdb")
     assert result.exit_code == 0, result.output
     [(name, kwargs)] = calls
     [schedule] = kwargs["schedules"]

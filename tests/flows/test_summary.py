@@ -93,13 +93,13 @@ def test_run_warnings_name_unconfirmed_measures_and_fees_used():
 def test_summary_lines_golden():
     result = RunResult(
         run_id="b-2025-06", month="2025-06", status="success", rows_in=3, rows_rejected=1,
-        rows_published=2, tables={"fct_duty_lines": 2}, duty_by_program={"MFN": Decimal("1500.00"),
+        rows_published=2, rows_in_by_input={"customs": 2, "vehicles": 1}, tables={"fct_duty_lines": 2}, duty_by_program={"MFN": Decimal("1500.00"),
         "total duty": Decimal("16500.00")}, stage_seconds={"load": 0.1, "publish": 0.25},
         warnings=["metal content not declared: used by 1 line in 1 entry"],
     )
     assert summary_lines([result]) == [
         "2025-06  SUCCESS  run b-2025-06",
-        "  lines in 3, rejected 1 (33.33%), published 2",
+        "  rows in 3 (customs 2, vehicles 1), rejected 1 (33.33%), lines published 2",
         "  USD by program: MFN 1,500.00, total duty 16,500.00",
         "  tables: fct_duty_lines 2",
         "  time: load 0.10 s, publish 0.25 s",
@@ -109,7 +109,7 @@ def test_summary_lines_golden():
     failed = RunResult(run_id="b-2025-07", month="2025-07", status="failed", rows_in=4, error="boom")
     both = summary_lines([result, failed])
     assert both[-2:] == [
-        "1 of 2 months published; lines in 7, rejected 1, published 2",
+        "1 of 2 months published; rows in 7, rejected 1, lines published 2",
         "  USD by program: MFN 1,500.00, total duty 16,500.00",
     ]
     markdown = summary_markdown([result, failed])

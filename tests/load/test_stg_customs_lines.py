@@ -249,3 +249,26 @@ def test_checksum_is_sha256_of_the_file_bytes(good_csv, schedule):
 def test_malformed_month_is_a_value_error(good_csv, schedule, month):
     with pytest.raises(ValueError, match="YYYY-MM"):
         load_customs_lines(good_csv, month, schedule)
+
+
+def test_extra_columns_are_ignored_even_one_named_source_row(tmp_path, schedule):
+    columns = ["source_row", *COLUMNS, "remarks"]
+    row = dict(GOOD_ROW, source_row="77", remarks="anything, really")
+    result = load_customs_lines(write_rows(tmp_path / "x.csv", [row], columns), None, schedule)
+    assert result.rejects.height == 0
+    assert result.stg["source_row"].to_list() == [1]
+    assert result.stg.columns == list(STG_SCHEMA)
+
+
+def test_with_the_shipped_default_schedule(tmp_path, good_csv):
+    """The real MFN table (flows.schedule_files) gives the same verdicts as the hand-built one:
+    7005.29.08 is 18.7 cents/m2, so a quantity in KG is refused."""
+    from flows.schedule_files import read_schedule
+
+    schedule = read_schedule()
+    assert load_customs_lines(good_csv, None, schedule).rejects.height == 0
+    row = dict(GOOD_ROW, hts_code="7005.29.08.10", quantity_unit="KG")
+    result = load_customs_lines(write_rows(tmp_path / "kg.csv", [row]), None, schedule)
+    assert result.rejects.select("column", "check", "value").rows() == [
+        ("quantity_unit", "quantity_unit_matches_rate", "KG")
+    ]
