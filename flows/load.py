@@ -14,7 +14,9 @@ validator of their own (`register_validator`) in their module, listed in `_KIND_
 Large files: CSV and Parquet are scanned lazily; only the requested month's rows (plus the
 other lines of the entries they belong to, needed for entry-level rules, and rows whose date
 cannot be parsed) are collected. The byte pass that computes the checksum also proves the
-file is UTF-8, reading it in fixed-size chunks.
+file is UTF-8, reading it in fixed-size chunks. Measured on 2 cores: a 2.0 GB CSV (23 M rows)
+loads one month (1.08 M rows) at a peak of about 1.6 GB of memory; the whole-file mode
+(month None, `validate_file`) holds every row and needs about 10 times the file size.
 """
 
 from __future__ import annotations

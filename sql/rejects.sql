@@ -6,5 +6,5 @@ CREATE TABLE IF NOT EXISTS rejects (
     "column"   VARCHAR NOT NULL,  -- input column (composite keys: "entry_number,line_number")
     "check"    VARCHAR NOT NULL,  -- rule that failed, e.g. hts8_in_schedule
     value      VARCHAR,           -- offending value as text (null when the cell was empty)
-    run_id     VARCHAR NOT NULL   -- grain (run_id, source, row_number, column, check): schemas/rejects.py
+    run_id     VARCHAR NOT NULL   -- grain: (run_id, source, row_number, column, check)
 );

@@ -280,7 +280,8 @@ def customs_line_checks() -> list[RowCheck]:
             "importer_id",
             "entry_single_importer",
             entry.is_not_null() & (importer.min().over(entry) != importer.max().over(entry)),
-            "all lines of one entry must share one importer_id; every line of the entry is rejected",
+            "all lines of one entry must share one importer_id; "
+            "every line of the entry is rejected",
             detail=pl.concat_str(pl.lit("entry "), entry, pl.lit(" has several importers")),
         ),
     ]

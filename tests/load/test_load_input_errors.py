@@ -63,7 +63,9 @@ def test_latin1_bytes_name_the_byte_offset_and_line(tmp_path, schedule):
     assert f"byte 0xc9 at byte offset {offset} (line 3)" in str(error)
 
 
-def test_bad_byte_beyond_the_first_chunk_reports_its_absolute_offset(tmp_path, schedule, monkeypatch):
+def test_bad_byte_beyond_the_first_chunk_reports_its_absolute_offset(
+    tmp_path, schedule, monkeypatch
+):
     monkeypatch.setattr("flows.load.CHUNK_BYTES", 64)  # force several chunks on a tiny file
     # "é" in UTF-8 is C3 A9; split across a chunk boundary it must still decode.
     good = (GOOD_LINE.replace("IMP-001", "IMP-é") + "\n").encode() * 4

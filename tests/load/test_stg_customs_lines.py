@@ -164,7 +164,8 @@ def test_duplicate_keys_reject_every_copy(tmp_path, schedule):
     rows = [
         dict(GOOD_ROW, entry_number="ABC-1234567-8", line_number="1"),
         dict(GOOD_ROW, entry_number="ABC-1234567-8", line_number="2"),
-        dict(GOOD_ROW, entry_number="abc12345678", line_number="01"),  # same key, written differently
+        # the same key as rows 1 and 4, written differently
+        dict(GOOD_ROW, entry_number="abc12345678", line_number="01"),
         dict(GOOD_ROW, entry_number="ABC12345678", line_number="1"),
     ]
     result = load_customs_lines(write_rows(tmp_path / "dup.csv", rows), None, schedule)
@@ -203,7 +204,8 @@ def test_missing_optional_columns_stage_as_null(tmp_path, schedule):
     path = write_rows(tmp_path / "req.csv", [GOOD_ROW], columns=required)
     result = load_customs_lines(path, None, schedule)
     assert result.stg.columns == list(STG_SCHEMA)
-    assert result.stg.select("declared_duty_usd", "steel_content_value_usd").rows() == [(None, None)]
+    optional = result.stg.select("declared_duty_usd", "steel_content_value_usd")
+    assert optional.rows() == [(None, None)]
 
 
 def test_parquet_input_with_typed_columns(tmp_path, schedule):
