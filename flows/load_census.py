@@ -12,6 +12,7 @@ import polars as pl
 import pycountry
 
 from flows.config import DATA_DIR, REFERENCE_DIR
+from flows.load import InputSchemaError, Problem, problems_from_rejects, register_validator
 from transforms.schedule import Schedule
 from transforms.stg_census_lines import StagedCensus, stage_census
 
@@ -20,16 +21,42 @@ CODE_OVERRIDES = DATA_DIR / "census" / "country_code_overrides.csv"
 REQUIRED = ("CTY_CODE", "I_COMMODITY", "time")
 
 
-class CensusInputError(Exception):
+class CensusInputError(InputSchemaError):
     """The file cannot be read as a Census imports table (a schema-level problem)."""
+
+    def __init__(self, path: Path, problem: str, check: str = "unreadable"):
+        super().__init__(str(path), check, problem)
+
+
+CHECK_MESSAGES = {
+    "hts10_format": "I_COMMODITY must be a 10-digit HS code",
+    "cty_code_known": "CTY_CODE is not a Census country code that maps to ISO 3166-1",
+    "month_format": "time must be YYYY-MM",
+    "money_non_negative_2dp": "value must be a number >= 0 with at most 2 decimals",
+    "grain_unique": "month x I_COMMODITY x CTY_CODE appears more than once",
+}
 
 
 @dataclass(frozen=True)
 class CensusLoad:
+    """The load stage's result for a Census input (same shape as the customs LoadResult)."""
+
     staged: StagedCensus
     rows_in: int
     checksum_sha256: str
     source: str
+
+    @property
+    def stg(self) -> pl.DataFrame:
+        return self.staged.stg
+
+    @property
+    def rejects(self) -> pl.DataFrame:
+        return self.staged.rejects
+
+    @property
+    def out_of_scope(self) -> pl.DataFrame:
+        return self.staged.out_of_scope
 
 
 def _iso_from_name(name: str) -> str | None:
@@ -64,16 +91,17 @@ def census_country_codes() -> pl.DataFrame:
 def read_census_raw(path: Path) -> pl.DataFrame:
     """Every column as text, plus `source_row` (1-based data row)."""
     if not path.exists():
-        raise CensusInputError(f"{path}: file not found")
-    head = path.read_bytes()[:4]
+        raise CensusInputError(path, "file not found", "not_found")
+    with path.open("rb") as handle:
+        head = handle.read(4)
     try:
         if head == b"PAR1":
             frame = pl.read_parquet(path)
             frame = frame.with_columns(pl.col(c).cast(pl.Utf8) for c in frame.columns)
-        elif path.read_bytes()[:1].strip() in (b"[",) or path.suffix.lower() == ".json":
+        elif head.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"[") or path.suffix.lower() == ".json":
             rows = json.loads(path.read_text(encoding="utf-8-sig"))
             if not isinstance(rows, list) or len(rows) < 2 or not isinstance(rows[0], list):
-                raise CensusInputError(f"{path}: expected a JSON array of arrays with a header row and data rows")
+                raise CensusInputError(path, "expected a JSON array of arrays with a header row and data rows")
             header = [str(h) for h in rows[0]]
             frame = pl.DataFrame(
                 [[None if v is None else str(v) for v in row] for row in rows[1:]],
@@ -83,12 +111,12 @@ def read_census_raw(path: Path) -> pl.DataFrame:
         else:
             frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
     except (json.JSONDecodeError, UnicodeDecodeError, pl.exceptions.ComputeError) as error:
-        raise CensusInputError(f"{path}: cannot be read as a Census table: {error}") from error
+        raise CensusInputError(path, f"cannot be read as a Census table: {error}") from error
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
-        raise CensusInputError(f"{path}: missing required column(s) {', '.join(missing)}")
+        raise CensusInputError(path, f"missing required column(s) {', '.join(missing)}", "missing_columns")
     if frame.height == 0:
-        raise CensusInputError(f"{path}: no data rows")
+        raise CensusInputError(path, "no data rows", "no_data_rows")
     return frame.with_row_index("source_row", offset=1).with_columns(pl.col("source_row").cast(pl.Int64))
 
 
@@ -100,10 +128,46 @@ def load_census(path: Path, month: str | None, schedule: Schedule) -> CensusLoad
     try:
         staged = stage_census(raw, census_country_codes(), schedule, str(path))
     except ValueError as error:
-        raise CensusInputError(f"{path}: {error}") from error
+        raise CensusInputError(path, str(error), "missing_columns") from error
     return CensusLoad(
         staged=staged,
         rows_in=raw.height,
         checksum_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
         source=str(path),
     )
+
+
+def validate_census_file(path: Path, schedule: Schedule) -> list[Problem]:
+    """Every row problem of a Census file (`tariffcost validate --kind census`)."""
+    rejects = load_census(Path(path), None, schedule).rejects.with_columns(
+        message=pl.col("check").replace_strict(CHECK_MESSAGES, default="invalid value")
+    )
+    return problems_from_rejects(rejects)
+
+
+register_validator("census", validate_census_file)
+
+
+def census_warnings(tables: dict[str, pl.DataFrame], loaded: dict) -> list[str]:
+    """The Census comparison for the run summary: our total against Census's calculated duty,
+    and the well-formed rows left out because the schedule does not cover their HTS8."""
+    census = loaded.get("census")
+    mart = tables.get("fct_census_duty_by_hs_month")
+    if census is None or mart is None:
+        return []
+    notes = []
+    if mart.height:
+        calculated = mart["calculated_duty_usd"].sum()
+        computed = mart["computed_duty_usd"].sum()
+        gap = f" ({(computed / calculated - 1) * 100:+.2f}%)" if calculated else ""
+        notes.append(
+            f"census: computed duty ${computed:,.2f} vs Census calculated ${calculated:,.2f}{gap} "
+            f"on {mart.height:,} HS10 x country rows"
+        )
+    skipped = census.out_of_scope
+    if skipped.height:
+        notes.append(
+            f"census: {skipped.height:,} rows (${skipped['customs_value_usd'].sum():,.2f}) outside the "
+            "schedule's MFN chapters were not priced"
+        )
+    return notes

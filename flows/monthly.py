@@ -31,6 +31,7 @@ from prefect.tasks import exponential_backoff
 
 from flows.config import DEFAULT_MAX_REJECT_RATE, SAMPLE_CUSTOMS, SAMPLE_VEHICLES, settings
 from flows.load import load_customs_lines
+from flows.load_census import census_warnings, load_census
 from flows.lock import warehouse_lock
 from flows.months import month_range, parse_month, previous_month
 from flows.publish import (
@@ -61,6 +62,7 @@ from flows.load_vehicles import (
     load_vehicles,
     vehicle_warnings,
 )
+from schemas.fct_census_duty_by_hs_month import SCHEMA as FCT_CENSUS_DUTY_BY_HS_MONTH
 from schemas.fct_duty_by_model_month import SCHEMA as FCT_DUTY_BY_MODEL_MONTH
 from schemas.fct_vehicle_duty import SCHEMA as FCT_VEHICLE_DUTY
 from schemas.fct_duty_by_hs_month import SCHEMA as FCT_DUTY_BY_HS_MONTH
@@ -70,6 +72,7 @@ from schemas.fct_ieepa_refunds import SCHEMA as FCT_IEEPA_REFUNDS
 from schemas.fct_ieepa_refunds_by_importer_month import SCHEMA as FCT_IEEPA_REFUNDS_BY_IMPORTER_MONTH
 from schemas.fct_reconciliation import SCHEMA as FCT_RECONCILIATION
 from schemas.fct_reconciliation_by_importer_month import SCHEMA as FCT_RECONCILIATION_BY_IMPORTER_MONTH
+from transforms.fct_census_duty_by_hs_month import build_fct_census_duty_by_hs_month
 from transforms.fct_duty_by_hs_month import build_fct_duty_by_hs_month
 from transforms.fct_duty_lines import build_fct_duty_lines
 from transforms.fct_ieepa_refunds import build_fct_ieepa_refunds
@@ -163,6 +166,7 @@ MARTS: list[Mart] = [
     # refund status estimated as of the run date (UTC)
     Mart("fct_ieepa_refunds", lambda c: build_fct_ieepa_refunds(c.marts["fct_duty_lines"], c.schedule, read_refund_status_rules(), utc_now().date()), FCT_IEEPA_REFUNDS, "ieepa_refunds", ("customs",)),
     Mart("fct_ieepa_refunds_by_importer_month", lambda c: build_fct_ieepa_refunds_by_importer_month(c.marts["fct_ieepa_refunds"]), FCT_IEEPA_REFUNDS_BY_IMPORTER_MONTH, "ieepa_refunds_by_importer_month", ("customs",)),
+    Mart("fct_census_duty_by_hs_month", lambda c: build_fct_census_duty_by_hs_month(c.loaded["census"].stg, c.schedule), FCT_CENSUS_DUTY_BY_HS_MONTH, "census_duty_by_hs_month", ("census",)),
     Mart("fct_vehicle_duty", fct_vehicle_duty_for_month, FCT_VEHICLE_DUTY, None, ("customs", "vehicles")),
     Mart("fct_duty_by_model_month", fct_duty_by_model_month_for_month, FCT_DUTY_BY_MODEL_MONTH, None, ("customs", "vehicles")),
 ]
@@ -172,6 +176,7 @@ MARTS: list[Mart] = [
 INPUT_LOADERS: dict[str, Callable[[Path, str, Schedule], Any]] = {
     "customs": load_customs_lines,
     "vehicles": load_vehicles,
+    "census": load_census,
 }
 
 # Input kinds whose loader needs other inputs: kind → the kinds whose (path, loaded result)
@@ -408,7 +413,7 @@ def run_month(
         tables = dict(timed("compute", stages.compute, ctx, marts))
         lines = tables.get(LINES_TABLE)
         result.duty_by_program = duty_by_program(lines)
-        result.warnings = run_warnings(lines, schedule) + vehicle_warnings(tables)
+        result.warnings = run_warnings(lines, schedule) + vehicle_warnings(tables) + census_warnings(tables, loaded)
         if validated.rejects is not None:
             tables[REJECTS_TABLE] = validated.rejects
         exports = {m.table: m.export for m in marts if m.export and m.table in tables}
@@ -595,7 +600,8 @@ def _run_in_flow(
         description=f"tariffcost {months[0]}..{months[-1]}",
     )
     reports, report_problems = write_month_reports(
-        options.db_path, options.exports_dir, [r.month for r in results if r.status == "success"], options.schedule_path
+        options.db_path, options.exports_dir, [r.month for r in results if r.status == "success" and LINES_TABLE in r.tables],
+        options.schedule_path,
     )
     for report in reports:
         print(f"report {report.month}: {report.path}")

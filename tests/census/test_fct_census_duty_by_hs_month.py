@@ -119,3 +119,27 @@ def test_country_codes_map_to_iso():
     assert codes["5880"] == "JP" and codes["5800"] == "KR" and codes["4280"] == "DE"
     assert codes["0003"] == "EU" and codes["2774"] == "SX" and codes["4803"] == "XK"
     assert codes["1220"] == "CA" and codes["2010"] == "MX"
+
+
+def test_run_with_census_input_publishes_the_census_mart(tmp_path, schedule):
+    # `run --month 2024-12 --census FILE`: only the census input, the mart in DuckDB and Parquet
+    import duckdb
+
+    from flows.monthly import RunOptions, run_months
+
+    opts = RunOptions(db_path=tmp_path / "w.duckdb", exports_dir=tmp_path / "exports",
+                      inputs={"census": CENSUS / "japan_2024_hs10_ch87.csv"})
+    [result] = run_months(["2024-12"], opts, schedule=schedule)
+    assert result.status == "success", result.error
+    assert any("Census calculated $1,261,974,298.00" in w for w in result.warnings)
+    con = duckdb.connect(str(opts.db_path), read_only=True)
+    try:
+        rows, calculated, computed = con.sql(
+            "SELECT count(*), sum(calculated_duty_usd), sum(computed_duty_usd) FROM fct_census_duty_by_hs_month"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    assert (rows, calculated) == (269, Decimal("1261974298.00"))
+    assert abs(computed / calculated - 1) < Decimal("0.005")
+    exported = pl.read_parquet(opts.exports_dir / "census_duty_by_hs_month" / "year=2024" / "month=12")
+    assert exported.height == 269
