@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import threading
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
@@ -120,6 +121,30 @@ def _check_flow_options(kwargs: dict) -> None:
             raise typer.BadParameter(str(error), param_hint="--scenario") from None
 
 
+def _start_prefect_api_early() -> threading.Thread | None:
+    """Boot Prefect's temporary local API in the background, so its start-up (a few seconds,
+    in its own process) overlaps the run's imports and option checks; the flow run then finds
+    it running. None when an API is configured (PREFECT_API_URL, e.g. the test harness): the
+    flow connects to it as usual. A failed start is left to the flow, which starts the server
+    itself and reports the error."""
+    from prefect.settings import PREFECT_API_URL
+
+    if PREFECT_API_URL.value():
+        return None
+
+    def start() -> None:
+        try:
+            from prefect.server.api.server import SubprocessASGIServer
+
+            SubprocessASGIServer().start()
+        except Exception:  # the flow run starts (or fails to start) it again
+            pass
+
+    thread = threading.Thread(target=start, name="prefect-temporary-api", daemon=True)
+    thread.start()
+    return thread
+
+
 def _run_flow(flow_fn, **kwargs) -> None:
     from flows.lock import LockHeld
     from flows.monthly import RunFailed
@@ -154,9 +179,12 @@ def run(
     """The monthly batch: load, validate, compute, publish one month. With no input option it
     runs on the embedded sample data."""
     kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock)
+    early_api = _start_prefect_api_early()
     _check_flow_options(kwargs)
     from flows.monthly import monthly_duty_run
 
+    if early_api is not None:
+        early_api.join()
     _run_flow(monthly_duty_run, month=month or previous_month(), **kwargs)
 
 

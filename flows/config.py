@@ -21,6 +21,16 @@ REFUND_STATUS_RULES = DATA_DIR / "refunds" / "refund_status_rules.csv"
 DEFAULT_MAX_REJECT_RATE = 0.01
 
 
+def cache_dir() -> Path:
+    """Where derived, rebuildable files are cached between runs (e.g. the report's JavaScript
+    bundle): TARIFFCOST_CACHE, else $XDG_CACHE_HOME/tariffcost, else ~/.cache/tariffcost."""
+    env = os.environ
+    if env.get("TARIFFCOST_CACHE"):
+        return Path(env["TARIFFCOST_CACHE"])
+    base = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else Path.home() / ".cache"
+    return base / "tariffcost"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime locations, resolved once per command from defaults and the environment."""

@@ -167,8 +167,8 @@ MARTS: list[Mart] = [
     Mart("fct_ieepa_refunds", lambda c: build_fct_ieepa_refunds(c.marts["fct_duty_lines"], c.schedule, read_refund_status_rules(), utc_now().date()), FCT_IEEPA_REFUNDS, "ieepa_refunds", ("customs",)),
     Mart("fct_ieepa_refunds_by_importer_month", lambda c: build_fct_ieepa_refunds_by_importer_month(c.marts["fct_ieepa_refunds"]), FCT_IEEPA_REFUNDS_BY_IMPORTER_MONTH, "ieepa_refunds_by_importer_month", ("customs",)),
     Mart("fct_census_duty_by_hs_month", lambda c: build_fct_census_duty_by_hs_month(c.loaded["census"].stg, c.schedule), FCT_CENSUS_DUTY_BY_HS_MONTH, "census_duty_by_hs_month", ("census",)),
-    Mart("fct_vehicle_duty", fct_vehicle_duty_for_month, FCT_VEHICLE_DUTY, None, ("customs", "vehicles")),
-    Mart("fct_duty_by_model_month", fct_duty_by_model_month_for_month, FCT_DUTY_BY_MODEL_MONTH, None, ("customs", "vehicles")),
+    Mart("fct_vehicle_duty", fct_vehicle_duty_for_month, FCT_VEHICLE_DUTY, "vehicle_duty", ("customs", "vehicles")),
+    Mart("fct_duty_by_model_month", fct_duty_by_model_month_for_month, FCT_DUTY_BY_MODEL_MONTH, "duty_by_model_month", ("customs", "vehicles")),
 ]
 
 # Input kind → load(path, month, schedule) returning an object with rows_in, checksum_sha256,

@@ -28,6 +28,7 @@ import altair as alt
 import duckdb
 import polars as pl
 
+from flows import config
 from transforms.scenario import ENACTED
 from transforms.schedule import Schedule
 
@@ -457,9 +458,27 @@ def _script_json(value: object) -> str:
 
 
 def _javascript_bundle() -> str:
+    """Vega, Vega-Lite and Vega-Embed as one script. Building it takes vl-convert about 1.5 s,
+    so it is cached per vl-convert version in flows.config.cache_dir() (written to a temporary
+    file, then renamed: a concurrent run never reads half a file); an unwritable cache only
+    costs the rebuild."""
     import vl_convert
 
-    return vl_convert.javascript_bundle().replace("</script", "<\\/script")
+    version = re.sub(r"[^0-9A-Za-z.]", "_", getattr(vl_convert, "__version__", "unknown"))
+    cached = config.cache_dir() / f"vl_convert-{version}-bundle.js"
+    try:
+        return cached.read_text(encoding="utf-8")
+    except OSError:
+        pass
+    bundle = vl_convert.javascript_bundle().replace("</script", "<\\/script")
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+        partial.write_text(bundle, encoding="utf-8")
+        os.replace(partial, cached)
+    except OSError:
+        pass
+    return bundle
 
 
 _EMBED = """
