@@ -22,28 +22,13 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.schedule import RATE, Schedule
+from transforms.schedule import MEASURE_COLUMNS, RATE, Schedule
 
 ENACTED = "as_enacted"
 OPERATIONS = ("add", "end", "change")
 # Measure fields an overlay row may set (valid_from comes from effective_date; ids never change).
 SETTABLE_FIELDS = {
-    "program": pl.Utf8,
-    "component": pl.Utf8,
-    "layer": pl.Utf8,
-    "scope_id": pl.Utf8,
-    "origin": pl.Utf8,
-    "valid_to": pl.Date,
-    "shape": pl.Utf8,
-    "rate": RATE,
-    "heading": pl.Utf8,
-    "heading_at_or_above_cap": pl.Utf8,
-    "excluded_by": pl.Utf8,
-    "priority": pl.Int64,
-    "confidence": pl.Utf8,
-    "confidence_note": pl.Utf8,
-    "legal_source": pl.Utf8,
-    "description": pl.Utf8,
+    name: dtype for name, dtype in MEASURE_COLUMNS.items() if name not in ("measure_id", "valid_from")
 }
 # Fields an `add` row must set; the others default as below.
 REQUIRED_FOR_ADD = (

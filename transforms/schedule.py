@@ -14,6 +14,28 @@ import polars as pl
 RATE = pl.Decimal(38, 10)
 MONEY = pl.Decimal(18, 2)
 
+# The measures table: column → dtype (docs/architecture.md, "The schedule").
+MEASURE_COLUMNS: dict[str, pl.DataType] = {
+    "measure_id": pl.Utf8,
+    "program": pl.Utf8,
+    "component": pl.Utf8,
+    "layer": pl.Utf8,
+    "scope_id": pl.Utf8,
+    "origin": pl.Utf8,
+    "valid_from": pl.Date,
+    "valid_to": pl.Date,
+    "shape": pl.Utf8,
+    "rate": RATE,
+    "heading": pl.Utf8,
+    "heading_at_or_above_cap": pl.Utf8,
+    "excluded_by": pl.Utf8,
+    "priority": pl.Int64,
+    "confidence": pl.Utf8,
+    "confidence_note": pl.Utf8,
+    "legal_source": pl.Utf8,
+    "description": pl.Utf8,
+}
+
 ALL_SCOPES = "*"
 ALL_ORIGINS = "*"
 

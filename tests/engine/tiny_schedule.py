@@ -8,28 +8,8 @@ from decimal import Decimal
 
 import polars as pl
 
-from transforms.schedule import MONEY, RATE, Schedule
+from transforms.schedule import MEASURE_COLUMNS, MONEY, RATE, Schedule
 
-MEASURE_COLUMNS = {
-    "measure_id": pl.Utf8,
-    "program": pl.Utf8,
-    "component": pl.Utf8,
-    "layer": pl.Utf8,
-    "scope_id": pl.Utf8,
-    "origin": pl.Utf8,
-    "valid_from": pl.Date,
-    "valid_to": pl.Date,
-    "shape": pl.Utf8,
-    "rate": RATE,
-    "heading": pl.Utf8,
-    "heading_at_or_above_cap": pl.Utf8,
-    "excluded_by": pl.Utf8,
-    "priority": pl.Int64,
-    "confidence": pl.Utf8,
-    "confidence_note": pl.Utf8,
-    "legal_source": pl.Utf8,
-    "description": pl.Utf8,
-}
 
 
 def measure(measure_id: str, layer: str, scope_id: str, valid_from: str, rate: str, *,
