@@ -59,10 +59,22 @@ def make_input(months: list[str], lines: int, work: Path) -> Path:
     for i, month in enumerate(months):
         part = work / f"{month}.parquet"
         generate_lines(lines, part, month, DEFAULT_SEED + i)
-        parts.append(part)
+        parts.append(unique_entries(pl.scan_parquet(part), i * (lines // 10 + 1)))
     out.parent.mkdir(parents=True, exist_ok=True)
-    pl.concat([pl.scan_parquet(p) for p in parts]).sink_parquet(out, compression="zstd")
+    pl.concat(parts).sink_parquet(out, compression="zstd")
     return out
+
+
+def unique_entries(lazy: pl.LazyFrame, offset: int) -> pl.LazyFrame:
+    """Shift the 7-digit serial of `FFF-NNNNNNN-C` by `offset`: the generator numbers the
+    entries of every month alike, and an entry number seen in two months would be one entry
+    with two dates (rejected). A month of N lines has at most N / 10 serials per filer code."""
+    parts = pl.col("entry_number").str.split("-")
+    serial = parts.list.get(1).cast(pl.Int64) + offset
+    return lazy.with_columns(
+        entry_number=pl.concat_str(parts.list.get(0), pl.lit("-"), serial.cast(pl.Utf8).str.zfill(7),
+                                   pl.lit("-"), (serial % 10).cast(pl.Utf8))
+    )
 
 
 def timed_backfill(name: str, months: list[str], customs: Path, work: Path, extra: list[str]) -> dict:
@@ -81,6 +93,7 @@ def timed_backfill(name: str, months: list[str], customs: Path, work: Path, extr
         raise SystemExit(f"{name} backfill failed ({done.returncode}): see {work / f'{name}.log'}")
     con = duckdb.connect(str(db), read_only=True)
     totals = con.sql("SELECT count(*), sum(total_duty_usd), sum(mpf_usd) FROM fct_duty_lines").fetchall()[0]
+    rejected = con.sql("SELECT count(DISTINCT row_number) FROM rejects").fetchall()[0][0]
     runs = con.sql("SELECT month, rows_in, stage_timings FROM runs WHERE status = 'success' ORDER BY month").fetchall()
     con.close()
     task_seconds = {m: sum(json.loads(t).values()) for m, _, t in runs}
@@ -90,6 +103,7 @@ def timed_backfill(name: str, months: list[str], customs: Path, work: Path, extr
         "total_duty_usd": str(totals[1]),
         "mpf_usd": str(totals[2]),
         "rows_in": sum(r for _, r, _ in runs),
+        "rows_rejected": rejected,
         "month_task_s": {m: round(s, 1) for m, s in task_seconds.items()},
     }
 

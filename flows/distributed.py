@@ -85,6 +85,7 @@ from flows.publish import (
 )
 from flows.schedule_files import read_schedule
 from flows.summary import RunProgress, duty_by_program, run_warnings
+from flows.load_census import census_warnings
 from flows.load_vehicles import vehicle_warnings
 from transforms.schedule import Schedule
 from transforms.stg_customs_lines import entry_number_key, iso_date
@@ -318,7 +319,7 @@ def _finish_month(
     """Stage the month's tables and describe it as run_month would (success)."""
     started = time.perf_counter()
     lines = tables.get(LINES_TABLE)
-    warnings = run_warnings(lines, job.schedule) + vehicle_warnings(tables)
+    warnings = run_warnings(lines, job.schedule) + vehicle_warnings(tables) + census_warnings(tables, loaded)
     if rejects is not None:
         tables[REJECTS_TABLE] = rejects
     staged = {name: write_frame(frame, join(job.staging, f"{name}.parquet")) for name, frame in tables.items()}
