@@ -414,6 +414,8 @@ def run_month(
         lines = tables.get(LINES_TABLE)
         result.duty_by_program = duty_by_program(lines)
         result.warnings = run_warnings(lines, schedule) + vehicle_warnings(tables) + census_warnings(tables, loaded)
+        # the staged inputs are done with: let them go before publish (memory peak)
+        del ctx, loaded
         if validated.rejects is not None:
             tables[REJECTS_TABLE] = validated.rejects
         exports = {m.table: m.export for m in marts if m.export and m.table in tables}

@@ -2,7 +2,7 @@
 all or nothing, while readers keep reading.
 
 Warehouse: the live file is copied to a staging file in the same folder; the staging file
-gets the month's rows (delete-then-insert per table, one transaction, parameters only) and
+gets the month's rows (delete-then-insert, one transaction per table, parameters only) and
 the `runs` row(s); then CHECKPOINT, close, fsync and `os.replace` onto the live path. A
 reader holding the old file keeps its snapshot (it holds the old inode).
 
@@ -35,7 +35,6 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-import pyarrow.parquet as pq
 
 from schemas.runs import SCHEMA as RUNS_SCHEMA
 
@@ -356,8 +355,9 @@ def _quoted(name: str) -> str:
     return f'"{name}"'
 
 
-def _replace_month(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, month: str) -> int:
-    """Delete the month's rows of `table` and insert `frame` (zero-copy Arrow scan)."""
+def _replace_month(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, month: str) -> tuple[int, bool]:
+    """Delete the month's rows of `table` and insert `frame` (zero-copy Arrow scan). Returns
+    the rows inserted and whether they went in in export order (`in_line_order`)."""
     columns = _table_columns(con, table)
     if "month" in columns:
         con.execute(f"DELETE FROM {_quoted(table)} WHERE month = ?", [month])
@@ -382,22 +382,47 @@ def _replace_month(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFra
         con.execute(f"INSERT INTO {_quoted(table)} BY NAME SELECT * FROM {_quoted(view)}")
     finally:
         con.unregister(view)
-    return frame.height
+    return frame.height, in_line_order(frame, columns)
 
 
-def _export_month(con: duckdb.DuckDBPyConnection, table: str, month: str, target: Path) -> Path:
+LINE_GRAIN = ("entry_number", "line_number")
+
+
+def in_line_order(frame: pl.DataFrame, table_columns: Sequence[str]) -> bool:
+    """True when `ORDER BY ALL` over the table's columns would give `frame`'s own row order:
+    the table starts with the line grain (entry_number, line_number) and the frame's rows are
+    strictly increasing on it (so the grain is unique and later columns never break a tie).
+    Text compares byte-wise in both Polars and DuckDB."""
+    if tuple(table_columns[:2]) != LINE_GRAIN or not set(LINE_GRAIN) <= set(frame.columns):
+        return False
+    if frame.height < 2:
+        return True
+    entry, line = pl.col("entry_number"), pl.col("line_number")
+    increasing = (entry > entry.shift(1)) | ((entry == entry.shift(1)) & (line > line.shift(1)))
+    return bool(frame.select(increasing.slice(1).fill_null(False).all()).item())
+
+
+def _export_month(
+    con: duckdb.DuckDBPyConnection, table: str, month: str, target: Path, in_order: bool = False
+) -> Path:
     """Write the month of `table` to `target/part-0.parquet`: the table's columns with the
     partition values inside the file (`year`, and `month` as the partition's integer), rows in
-    a stable order, one schema for every month."""
+    a stable order (ORDER BY ALL), one schema for every month.
+
+    in_order: the month's rows were inserted in ORDER BY ALL order (`in_line_order`); DuckDB
+    keeps insertion order in a scan (preserve_insertion_order), so the rows are streamed to
+    the file instead of sorted again, which would hold the whole month in memory."""
     year, number = month_partition(month)
-    arrow = con.sql(
-        f"SELECT * REPLACE (CAST($number AS INTEGER) AS month), CAST($year AS INTEGER) AS year "
-        f"FROM {_quoted(table)} WHERE month = $month ORDER BY ALL",
-        params={"number": number, "year": year, "month": month},
-    ).to_arrow_table()
     target.mkdir(parents=True, exist_ok=True)
     path = target / PARQUET_FILE
-    pq.write_table(arrow, path, compression="zstd")
+    # DuckDB writes the file itself (in parallel, without handing the rows to Python); the
+    # path is a parameter, the table name a checked identifier
+    con.execute(
+        f"COPY (SELECT * REPLACE (CAST($number AS INTEGER) AS month), CAST($year AS INTEGER) AS year "
+        f"FROM {_quoted(table)} WHERE month = $month{'' if in_order else ' ORDER BY ALL'}) TO $path "
+        "(FORMAT parquet, COMPRESSION zstd)",
+        {"number": number, "year": year, "month": month, "path": str(path)},
+    )
     return path
 
 
@@ -462,6 +487,7 @@ def publish_months(
     journaled = [r for r in read_journal(db_path) if r.run_id not in own]
     runs_rows = runs_frame([*journaled, *runs])
     rows: dict[str, dict[str, int]] = {month: {} for month in months}
+    in_order: dict[tuple[str, str], bool] = {}
     staged_exports: dict[str, dict[str, Path]] = {month: {} for month in months}
     try:
         _remove(staging)
@@ -474,15 +500,20 @@ def publish_months(
                 shutil.copyfile(wal, staging.with_name(staging.name + ".wal"))
         con = _open_staging(staging, new)
         try:
-            con.execute("BEGIN TRANSACTION")
+            # One transaction per table: the staging file is only swapped in once every table
+            # is written, so the publish stays all-or-nothing, and each commit lets DuckDB
+            # write that table's rows out instead of holding the whole month in memory.
             names = dict.fromkeys(name for tables in months.values() for name in tables)
             for table in [RUNS_TABLE, *names]:
                 con.execute(read_ddl(table))
             for month, tables in months.items():
                 for table, source in tables.items():
                     frame = source() if callable(source) else source
-                    rows[month][table] = _replace_month(con, table, frame, month)
+                    con.execute("BEGIN TRANSACTION")
+                    rows[month][table], in_order[month, table] = _replace_month(con, table, frame, month)
+                    con.execute("COMMIT")
                     del frame
+            con.execute("BEGIN TRANSACTION")
             con.register("incoming_runs", runs_rows)
             try:
                 con.execute(
@@ -497,7 +528,9 @@ def publish_months(
                 for table, export in exports.items():
                     if table in tables:
                         target = export_month_dir(export_staging, export, month)
-                        staged_exports[month][export] = _export_month(con, table, month, target)
+                        staged_exports[month][export] = _export_month(
+                            con, table, month, target, in_order.get((month, table), False)
+                        )
         finally:
             con.close()
         _fsync_path(staging)

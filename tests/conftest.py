@@ -17,6 +17,8 @@ os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.pop("PREFECT_API_URL", None)
+# derived files (the report's JavaScript bundle) are cached per session, never in ~/.cache
+os.environ["TARIFFCOST_CACHE"] = tempfile.mkdtemp(prefix="tariffcost-cache-")
 
 CUSTOMS_HEADER = (
     "entry_number,line_number,entry_date,hts_code,country_of_origin,customs_value_usd,"

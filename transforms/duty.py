@@ -143,7 +143,7 @@ def _mfn_exact(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     ).otherwise(_ZERO)
     return (
         lines.with_columns(hts8=pl.col("hts_code").str.slice(0, 8))
-        .join(mfn, on="hts8", how="left")
+        .join(mfn, on="hts8", how="left", maintain_order="left")
         .with_columns(
             mfn_exact=pl.col("mfn_ad_val_rate").fill_null(_ZERO) * value + specific,
         )
@@ -159,7 +159,7 @@ def compute_exact_components(lines: pl.DataFrame, schedule: Schedule) -> pl.Data
     layer_names = layers(schedule)
     keys = lines.select(KEY).unique()
     wide = _layer_columns(resolve_measures(keys, schedule), keys, layer_names)
-    out = _mfn_exact(lines, schedule).join(wide, on=KEY, how="left")
+    out = _mfn_exact(lines, schedule).join(wide, on=KEY, how="left", maintain_order="left")
     value = pl.col("customs_value_usd").cast(RATE)
     exprs = []
     for layer in layer_names:
@@ -279,7 +279,7 @@ def _metal_derivative_flag(lines: pl.DataFrame, schedule: Schedule, layer_names:
         & ~under_232
     )
     return (
-        lines.join(matches, on="hts_code", how="left")
+        lines.join(matches, on="hts_code", how="left", maintain_order="left")
         .with_columns(
             metal_derivative=pl.when(is_derivative & ~content_declared)
             .then(pl.lit("metal content not declared"))
@@ -303,12 +303,22 @@ LINE_DUTY_COLUMNS = [
 ]
 
 
+ENGINE_COLUMNS = [*KEY, "customs_value_usd", "quantity", "steel_content_value_usd", "aluminum_content_value_usd"]
+
+
 def compute_line_duty(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
-    """The input lines plus LINE_DUTY_COLUMNS (and nothing else)."""
+    """The input lines (same rows, same order) plus LINE_DUTY_COLUMNS (and nothing else).
+
+    The engine works on the columns it reads (ENGINE_COLUMNS present in `lines`), with every
+    join keeping the left order, and the results are placed beside the untouched input: the
+    other input columns are never copied through the joins."""
     layer_names = layers(schedule)
-    exact = compute_exact_components(lines, schedule)
+    engine = lines.select(c for c in ENGINE_COLUMNS if c in lines.columns)
+    exact = compute_exact_components(engine, schedule)
     exact = _metal_derivative_flag(exact, schedule, layer_names)
-    return round_components(exact, schedule).select(*lines.columns, *LINE_DUTY_COLUMNS)
+    duty = round_components(exact, schedule).select(LINE_DUTY_COLUMNS)
+    del exact
+    return pl.concat([lines, duty], how="horizontal")
 
 
 def _stated_rate(rate: pl.Expr, shape: pl.Expr) -> pl.Expr:

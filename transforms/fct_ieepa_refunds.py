@@ -68,8 +68,10 @@ def _declared_ieepa() -> pl.Expr:
 
 
 def _with_refund_status(ledger: pl.DataFrame, rules: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """The ledger plus the status columns, worked out once per distinct entry date (the status
+    depends on the entry date only) and joined to the lines."""
     lag_days = rules.get_column("liquidation_lag_days")[0]
-    dated = ledger.with_columns(
+    dated = ledger.select(pl.col("entry_date").unique()).with_columns(
         estimated_liquidation_date=pl.col("entry_date") + pl.duration(days=lag_days),
         as_of_date=pl.lit(as_of, dtype=pl.Date),
     ).with_columns(
@@ -89,7 +91,10 @@ def _with_refund_status(ledger: pl.DataFrame, rules: pl.DataFrame, as_of: dt.dat
         cape_eligible="cape_eligible",
         refund_status_note="note",
     )
-    return dated.join(statuses, how="cross").filter(window)
+    per_date = dated.join(statuses, how="cross").filter(window).select(
+        "entry_date", "estimated_liquidation_date", "as_of_date", "refund_status", "cape_eligible", "refund_status_note"
+    )
+    return ledger.join(per_date, on="entry_date", how="inner")
 
 
 def build_fct_ieepa_refunds(
@@ -99,12 +104,19 @@ def build_fct_ieepa_refunds(
     `refund_status_rules` is the checked frame of `flows.refund_rules.read_refund_status_rules`
     (its windows tile the days, so every line gets exactly one status)."""
     headings = ieepa_headings(schedule)
-    ledger = fct_duty_lines.filter(pl.col("ieepa_duty_usd") > 0).with_columns(
-        declared_ieepa_duty_usd=pl.when(pl.col("declared_duty_usd").is_not_null()).then(_declared_ieepa()),
+    ledger = fct_duty_lines.filter(pl.col("ieepa_duty_usd") > 0).select(
+        *[c for c in FCT_IEEPA_REFUNDS_COLUMNS if c in fct_duty_lines.columns],
+        *NON_IEEPA_COMPONENTS,
+    )
+    # the IEEPA headings of each distinct ch99_headings text (a few hundred), not of each line
+    by_text = ledger.select(pl.col("ch99_headings").unique()).with_columns(
         ieepa_headings=pl.col("ch99_headings")
         .str.split(", ")
         .list.filter(pl.element().is_in(headings))
         .list.join(", "),
+    )
+    ledger = ledger.join(by_text, on="ch99_headings", how="left", nulls_equal=True).with_columns(
+        declared_ieepa_duty_usd=pl.when(pl.col("declared_duty_usd").is_not_null()).then(_declared_ieepa()),
     )
     return (
         _with_refund_status(ledger, refund_status_rules, as_of)

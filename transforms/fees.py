@@ -65,22 +65,26 @@ def _check_columns(lines: pl.DataFrame) -> None:
         raise FeeError(f"entry_fees: input lines lack column(s) {', '.join(missing)}")
 
 
-def _check_one_date_per_entry(lines: pl.DataFrame) -> None:
+def _check_one_date_per_entry(lines: pl.DataFrame, key: str = "entry_number") -> None:
+    """FeeError when an entry's lines have several entry dates; `key` identifies the entry
+    (entry_number, or an integer id of it)."""
+    dates = lines.group_by(key).agg(pl.col("entry_date").n_unique().alias("dates"))
+    if dates.filter(pl.col("dates") > 1).height == 0:
+        return
     split = (
-        lines.group_by("entry_number")
+        lines.join(dates.filter(pl.col("dates") > 1).select(key), on=key, how="semi")
+        .group_by("entry_number")
         .agg(pl.col("entry_date").unique().sort())
-        .filter(pl.col("entry_date").list.len() > 1)
         .sort("entry_number")
     )
-    if split.height:
-        examples = "; ".join(
-            f"{row['entry_number']}: {', '.join(str(d) for d in row['entry_date'])}"
-            for row in split.head(5).to_dicts()
-        )
-        raise FeeError(
-            f"entry_fees: column entry_date: {split.height} entr(y/ies) have lines with "
-            f"different entry dates (rule: one entry date per entry): {examples}"
-        )
+    examples = "; ".join(
+        f"{row['entry_number']}: {', '.join(str(d) for d in row['entry_date'])}"
+        for row in split.head(5).to_dicts()
+    )
+    raise FeeError(
+        f"entry_fees: column entry_date: {split.height} entr(y/ies) have lines with "
+        f"different entry dates (rule: one entry date per entry): {examples}"
+    )
 
 
 def _row_per_date(dates: pl.DataFrame, rows: pl.DataFrame, fee_id: str, source: str) -> pl.DataFrame:
@@ -103,19 +107,37 @@ def _row_per_date(dates: pl.DataFrame, rows: pl.DataFrame, fee_id: str, source: 
 
 
 def _allocated_fee(lines: pl.DataFrame, rows: pl.DataFrame, fee_id: str, source: str) -> pl.DataFrame:
-    """`_row`, `<fee_id>_usd` (Decimal(18,2)) and `<fee_id>_flag` for every input line."""
+    """`<fee_id>_usd` (Decimal(18,2)) and `<fee_id>_flag` for every input line, in input order.
+
+    `lines` has `_row` (0..n-1, the input order), `_entry` (an integer id per entry_number)
+    and the REQUIRED_COLUMNS but total_duty_usd. Which lines a fee row covers is decided once
+    per distinct (entry_date, transport_mode); the fee is computed once per entry; only the
+    covered lines are sorted (by entry, remainder, line) to hand out the left-over cents."""
     matched = _row_per_date(lines.select("entry_date").unique(), rows, fee_id, source)
-    covered = (
-        lines.join(matched, on="entry_date", how="inner")
+    coverage = (
+        lines.select("entry_date", "transport_mode")
+        .unique()
+        .join(matched, on="entry_date", how="inner")
         .filter(
             (pl.col("transport_modes").str.strip_chars() == ALL_MODES)
-            | pl.col("transport_modes").str.split(" ").list.contains(pl.col("transport_mode"))
+            | pl.col("transport_modes").str.split(" ").list.contains(pl.col("transport_mode")).fill_null(False)
         )
-        .with_columns(value_cents=(pl.col("customs_value_usd") * pl.lit(100)).cast(_CENTS))
+        .select("entry_date", "transport_mode", "rate", "min_usd", "max_usd", "confidence", "fee_label")
     )
-    entry = pl.col("entry_number")
-    base_cents = pl.col("value_cents").sum().over(entry)
-    exact_fee = pl.col("rate").cast(RATE) * (pl.col("customs_value_usd").cast(RATE).sum().over(entry))
+    covered = lines.select(
+        "_row", "_entry", "entry_date", "transport_mode", "line_number",
+        value_cents=(pl.col("customs_value_usd") * pl.lit(100)).cast(pl.Int64),
+    ).join(coverage, on=["entry_date", "transport_mode"], how="inner", nulls_equal=True)
+    # an entry has one entry date (checked), so one fee row: the fee is per entry
+    per_entry = covered.group_by("_entry").agg(
+        base_cents=pl.col("value_cents").cast(_CENTS).sum(),
+        covered_lines=pl.len(),
+        rate=pl.col("rate").first(),
+        min_usd=pl.col("min_usd").first(),
+        max_usd=pl.col("max_usd").first(),
+    )
+    # the exact fee on the exact base: cents / 100 as RATE is the covered value, exactly
+    exact_fee = pl.col("rate").cast(RATE) * (pl.col("base_cents").cast(RATE) / pl.lit(100))
     clamped = (
         pl.when(pl.col("min_usd").is_not_null() & (exact_fee < pl.col("min_usd").cast(RATE)))
         .then(pl.col("min_usd").cast(RATE))
@@ -124,34 +146,48 @@ def _allocated_fee(lines: pl.DataFrame, rows: pl.DataFrame, fee_id: str, source:
         .otherwise(exact_fee)
     )
     fee_cents = (clamped.round(2, mode="half_away_from_zero").cast(MONEY) * pl.lit(100)).cast(_CENTS)
-    weight = pl.when(base_cents > 0).then(pl.col("value_cents")).otherwise(pl.lit(1, dtype=_CENTS))
-    shares = covered.with_columns(fee_cents=fee_cents, weight=weight).with_columns(
-        weight_total=pl.col("weight").sum().over(entry),
-        share_numerator=pl.col("fee_cents") * pl.col("weight"),
-    ).with_columns(
-        floor_cents=pl.col("share_numerator") // pl.col("weight_total"),
-        remainder=pl.col("share_numerator") % pl.col("weight_total"),
+    per_entry = per_entry.select(
+        "_entry",
+        "base_cents",
+        fee_cents=fee_cents,
+        weight_total=pl.when(pl.col("base_cents") > 0)
+        .then(pl.col("base_cents"))
+        .otherwise(pl.col("covered_lines").cast(_CENTS)),
     )
-    allocated = (
-        shares.with_columns(left_over=pl.col("fee_cents") - pl.col("floor_cents").sum().over(entry))
-        .sort(["entry_number", "remainder", "line_number", "_row"], descending=[False, True, False, False])
-        .with_columns(rank=pl.int_range(pl.len(), dtype=_CENTS).over(entry))
-        .select(
-            "_row",
-            (pl.col("floor_cents") + (pl.col("rank") < pl.col("left_over")).cast(_CENTS)).alias("cents"),
-            pl.when(pl.col("confidence") == "unconfirmed")
-            .then(pl.lit("unconfirmed:") + pl.col("fee_label"))
-            .alias(f"{fee_id}_flag"),
+    weight = pl.when(pl.col("base_cents") > 0).then(pl.col("value_cents").cast(_CENTS)).otherwise(
+        pl.lit(1, dtype=_CENTS)
+    )
+    shares = (
+        covered.join(per_entry, on="_entry", how="inner")
+        .with_columns(share_numerator=pl.col("fee_cents") * weight)
+        .with_columns(
+            floor_cents=pl.col("share_numerator") // pl.col("weight_total"),
+            remainder=pl.col("share_numerator") % pl.col("weight_total"),
         )
     )
-    return (
-        lines.select("_row")
-        .join(allocated, on="_row", how="left")
-        .select(
-            "_row",
-            (pl.col("cents").fill_null(0).cast(MONEY) * _ONE_CENT).cast(MONEY).alias(f"{fee_id}_usd"),
-            f"{fee_id}_flag",
-        )
+    left_over = shares.group_by("_entry").agg(
+        left_over=pl.col("fee_cents").first() - pl.col("floor_cents").sum()
+    )
+    ranked = (
+        shares.select("_row", "_entry", "line_number", "remainder", "floor_cents", "confidence", "fee_label")
+        .join(left_over, on="_entry", how="inner")
+        .sort(["_entry", "remainder", "line_number", "_row"], descending=[False, True, False, False])
+        .with_columns(rank=pl.int_range(pl.len(), dtype=_CENTS).over("_entry"))
+    )
+    allocated = ranked.select(
+        "_row",
+        cents=(pl.col("floor_cents") + (pl.col("rank") < pl.col("left_over")).cast(_CENTS)).cast(MONEY) * _ONE_CENT,
+        flag=pl.when(pl.col("confidence") == "unconfirmed").then(pl.lit("unconfirmed:") + pl.col("fee_label")),
+    )
+    # back to input order by position (`_row` is 0..n-1): uncovered lines pay 0, no flag
+    positions = allocated.get_column("_row")
+    fee = pl.Series(f"{fee_id}_usd", [Decimal(0)], dtype=MONEY).new_from_index(0, lines.height)
+    flag = pl.Series(f"{fee_id}_flag", [None], dtype=pl.Utf8).new_from_index(0, lines.height)
+    return pl.DataFrame(
+        [
+            fee.scatter(positions, allocated.get_column("cents").cast(MONEY)),
+            flag.scatter(positions, allocated.get_column("flag")),
+        ]
     )
 
 
@@ -165,15 +201,15 @@ def entry_fees(lines_with_duty: pl.DataFrame, schedule: Schedule) -> pl.DataFram
     date has no (or more than one) row of a fee in the schedule.
     """
     _check_columns(lines_with_duty)
-    _check_one_date_per_entry(lines_with_duty)
-    lines = lines_with_duty.with_row_index("_row")
-    keys = lines.select("_row", *REQUIRED_COLUMNS[:-1])
+    keys = lines_with_duty.select(*REQUIRED_COLUMNS[:-1]).with_row_index("_row").with_columns(
+        _entry=pl.col("entry_number").rank("dense")
+    )
+    _check_one_date_per_entry(keys, "_entry")
     rows = fee_rows(schedule)
-    out = lines
-    for fee_id in FEE_IDS:
-        out = out.join(_allocated_fee(keys, rows, fee_id, schedule.source), on="_row", how="left")
+    fees = [_allocated_fee(keys, rows, fee_id, schedule.source) for fee_id in FEE_IDS]
+    del keys
     return (
-        out.sort("_row")
+        pl.concat([lines_with_duty, *fees], how="horizontal")
         .with_columns(
             # a + b + c, not sum_horizontal: polars 2.1 ignores a cast of sum_horizontal from
             # Decimal(38,2) to Decimal(18,2)
@@ -182,6 +218,6 @@ def entry_fees(lines_with_duty: pl.DataFrame, schedule: Schedule) -> pl.DataFram
                 [pl.col(f"{fee_id}_flag") for fee_id in FEE_IDS], separator=", ", ignore_nulls=True
             ).fill_null(""),
         )
-        .drop("_row", *[f"{fee_id}_flag" for fee_id in FEE_IDS])
+        .drop(*[f"{fee_id}_flag" for fee_id in FEE_IDS])
     )
 

@@ -66,9 +66,11 @@ def split_on_failures(
     (row, check): source, row_number, column, check, value (text, may be null) and message,
     sorted by row_number, column, check."""
     flags = [_fail_column(i) for i in range(len(checks))]
-    any_failure = pl.any_horizontal(flags) if flags else pl.lit(False)
-    passed = flagged.filter(~any_failure).drop(flags)
     failing = flagged.select(pl.col(flags).any()).row(0) if flags else ()
+    if any(failing):
+        passed = flagged.filter(~pl.any_horizontal(flags)).drop(flags)
+    else:  # nothing failed: no filtering copy of the whole frame
+        passed = flagged.drop(flags)
     parts = [
         flagged.filter(pl.col(_fail_column(i))).select(
             pl.lit(source, dtype=pl.Utf8).alias("source"),

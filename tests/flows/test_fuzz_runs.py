@@ -86,7 +86,8 @@ def render(rows: list[list[str]], mutations) -> bytes:
     separator = ","
     for m in text_ops:
         if m[0] == "cell":
-            body[m[1] % len(body)][m[2]] = m[3]
+            row = body[m[1] % len(body)]
+            row[m[2] % len(row)] = m[3]
         elif m[0] == "drop_column" and len(header) > 1:
             header.pop(m[1] % len(header))
             for r in body:
