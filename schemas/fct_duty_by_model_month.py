@@ -7,6 +7,8 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
+from schemas import common
+
 MONEY = pl.Decimal(18, 2)
 SHARE = pl.Decimal(18, 6)
 
@@ -32,7 +34,7 @@ def _counts_within_vehicles(data: pa.PolarsData) -> pl.LazyFrame:
 
 SCHEMA = pa.DataFrameSchema(
     {
-        "month": pa.Column(pl.Utf8, pa.Check.str_matches(r"^[0-9]{4}-(0[1-9]|1[0-2])$")),
+        "month": common.month(),
         "make": pa.Column(pl.Utf8),
         "model": pa.Column(pl.Utf8),
         "vehicles": pa.Column(pl.Int64, pa.Check.ge(1)),

@@ -8,6 +8,8 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
+from schemas import common
+
 MONEY = pl.Decimal(18, 2)
 GRAIN = ["entry_number", "line_number"]
 
@@ -24,13 +26,13 @@ def _declared_ieepa_only_with_declared_duty(data: pa.PolarsData) -> pl.LazyFrame
 
 SCHEMA = pa.DataFrameSchema(
     {
-        "entry_number": pa.Column(pl.Utf8, pa.Check.str_matches(r"^[A-Z0-9]{3}[0-9]{8}$")),
-        "line_number": pa.Column(pl.Int64, pa.Check.ge(1)),
+        "entry_number": common.entry_number(),
+        "line_number": common.line_number(),
         "entry_date": pa.Column(pl.Date),
-        "month": pa.Column(pl.Utf8, pa.Check.str_matches(r"^[0-9]{4}-(0[1-9]|1[0-2])$")),
+        "month": common.month(),
         "importer_id": pa.Column(pl.Utf8),
-        "hts_code": pa.Column(pl.Utf8, pa.Check.str_matches(r"^[0-9]{10}$")),
-        "country_of_origin": pa.Column(pl.Utf8, pa.Check.str_matches(r"^[A-Z]{2}$")),
+        "hts_code": common.hts_code(),
+        "country_of_origin": common.country_of_origin(),
         "customs_value_usd": pa.Column(MONEY, pa.Check.ge(0)),
         "ieepa_duty_usd": pa.Column(MONEY, pa.Check.gt(0)),
         "declared_duty_usd": pa.Column(MONEY, pa.Check.ge(0), nullable=True),

@@ -7,6 +7,8 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
+from schemas import common
+
 MONEY = pl.Decimal(18, 2)
 GRAIN = ["month", "importer_id"]
 
@@ -23,7 +25,7 @@ def _cape_part_of_total(data: pa.PolarsData) -> pl.LazyFrame:
 
 SCHEMA = pa.DataFrameSchema(
     {
-        "month": pa.Column(pl.Utf8, pa.Check.str_matches(r"^[0-9]{4}-(0[1-9]|1[0-2])$")),
+        "month": common.month(),
         "importer_id": pa.Column(pl.Utf8),
         "entry_count": pa.Column(pl.Int64, pa.Check.ge(1)),
         "line_count": pa.Column(pl.Int64, pa.Check.ge(1)),

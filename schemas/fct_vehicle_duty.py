@@ -9,6 +9,8 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
+from schemas import common
+
 from transforms.stg_vehicles import PROPULSIONS, VEHICLE_CLASSES
 from transforms.vin import VIN_RE
 
@@ -42,11 +44,11 @@ def _ok_means_same_subheading(data: pa.PolarsData) -> pl.LazyFrame:
 SCHEMA = pa.DataFrameSchema(
     {
         "vin": pa.Column(pl.Utf8, pa.Check.str_matches(VIN_RE)),
-        "entry_number": pa.Column(pl.Utf8, pa.Check.str_matches(r"^[A-Z0-9]{3}[0-9]{8}$")),
-        "line_number": pa.Column(pl.Int64, pa.Check.ge(1)),
+        "entry_number": common.entry_number(),
+        "line_number": common.line_number(),
         "entry_date": pa.Column(pl.Date),
-        "month": pa.Column(pl.Utf8, pa.Check.str_matches(r"^[0-9]{4}-(0[1-9]|1[0-2])$")),
-        "country_of_origin": pa.Column(pl.Utf8, pa.Check.str_matches(r"^[A-Z]{2}$")),
+        "month": common.month(),
+        "country_of_origin": common.country_of_origin(),
         "make": pa.Column(pl.Utf8),
         "model": pa.Column(pl.Utf8),
         "model_year": pa.Column(pl.Int64, pa.Check.ge(1981)),
@@ -54,7 +56,7 @@ SCHEMA = pa.DataFrameSchema(
         "propulsion": pa.Column(pl.Utf8, pa.Check.isin(list(PROPULSIONS))),
         "engine_cc": pa.Column(pl.Int64, pa.Check.gt(0), nullable=True),
         "gvw_kg": pa.Column(pl.Int64, pa.Check.gt(0)),
-        "hts_declared": pa.Column(pl.Utf8, pa.Check.str_matches(r"^[0-9]{10}$")),
+        "hts_declared": common.hts_code(),
         "hts_expected": pa.Column(pl.Utf8, pa.Check.str_matches(r"^870[34][0-9]{2}$"), nullable=True),
         "classification_ok": pa.Column(pl.Boolean),
         "maker_from_wmi": pa.Column(pl.Utf8, nullable=True),

@@ -149,7 +149,7 @@ def _not_empty(column: str) -> RowCheck:
     return RowCheck(column, "not_empty", text(column).is_null(), "a value is required")
 
 
-def _decimal_checks(column: str, decimals: int, dtype: pl.Decimal) -> list[RowCheck]:
+def decimal_checks(column: str, decimals: int, dtype: pl.Decimal) -> list[RowCheck]:
     value = text(column)
     integer_digits = dtype.precision - dtype.scale
     thousands = value.str.contains(THOUSANDS_RE)
@@ -177,12 +177,10 @@ def _decimal_checks(column: str, decimals: int, dtype: pl.Decimal) -> list[RowCh
     ]
 
 
-def customs_line_checks() -> list[RowCheck]:
-    """The row rules of the customs lines contract, over `parse_customs_lines` output."""
-    checks: list[RowCheck] = [_not_empty(c) for c in REQUIRED_COLUMNS]
-    entry, line = pl.col("_entry_number"), pl.col("_line_number")
-    entry_date, importer = pl.col("_entry_date"), pl.col("_importer_id")
-    checks += [
+def entry_line_key_checks(line: pl.Expr) -> list[RowCheck]:
+    """The rules of an (entry_number, line_number) key, shared by every input that carries
+    one; `line` is the parsed line number."""
+    return [
         RowCheck(
             "entry_number",
             "entry_number_format",
@@ -196,6 +194,16 @@ def customs_line_checks() -> list[RowCheck]:
             "must be a whole number",
         ),
         RowCheck("line_number", "ge_1", line < 1, "must be 1 or more"),
+    ]
+
+
+def customs_line_checks() -> list[RowCheck]:
+    """The row rules of the customs lines contract, over `parse_customs_lines` output."""
+    checks: list[RowCheck] = [_not_empty(c) for c in REQUIRED_COLUMNS]
+    entry, line = pl.col("_entry_number"), pl.col("_line_number")
+    entry_date, importer = pl.col("_entry_date"), pl.col("_importer_id")
+    checks += entry_line_key_checks(line)
+    checks += [
         RowCheck(
             "entry_number,line_number",
             "grain_unique",
@@ -252,8 +260,8 @@ def customs_line_checks() -> list[RowCheck]:
         ),
     ]
     for column in _MONEY_COLUMNS + _OPTIONAL_MONEY_COLUMNS:
-        checks += _decimal_checks(column, MONEY_DECIMALS, MONEY)
-    checks += _decimal_checks("quantity", QUANTITY_DECIMALS, QUANTITY)
+        checks += decimal_checks(column, MONEY_DECIMALS, MONEY)
+    checks += decimal_checks("quantity", QUANTITY_DECIMALS, QUANTITY)
     checks += [
         RowCheck(
             "quantity_unit",

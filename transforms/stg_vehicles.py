@@ -21,11 +21,11 @@ import polars as pl
 from transforms.rejects import SOURCE_ROW, RowCheck
 from transforms.stg_customs_lines import (
     DECIMAL_RE,
-    ENTRY_NUMBER_RE,
     INTEGER_RE,
     MONEY,
     MONEY_DECIMALS,
-    _decimal_checks,
+    decimal_checks,
+    entry_line_key_checks,
     entry_number_key,
     text,
 )
@@ -185,19 +185,7 @@ def vehicle_checks() -> list[RowCheck]:
             vin.is_not_null() & (pl.len().over(vin) > 1),
             "each VIN may appear once; every copy is rejected",
         ),
-        RowCheck(
-            "entry_number",
-            "entry_number_format",
-            ~text("entry_number").str.to_uppercase().str.contains(ENTRY_NUMBER_RE),
-            "3-character filer code + 7 digits + 1 check digit, dashes allowed (ABC-1234567-8)",
-        ),
-        RowCheck(
-            "line_number",
-            "integer",
-            text("line_number").is_not_null() & line.is_null(),
-            "must be a whole number",
-        ),
-        RowCheck("line_number", "ge_1", line < 1, "must be 1 or more"),
+        *entry_line_key_checks(line),
         RowCheck(
             "entry_number,line_number",
             "customs_line_exists",
@@ -255,7 +243,7 @@ def vehicle_checks() -> list[RowCheck]:
         *_positive_integer("gvw_kg", "kilograms"),
     ]
     for column in ("msrp_usd", "customs_value_usd"):
-        checks += _decimal_checks(column, MONEY_DECIMALS, MONEY)
+        checks += decimal_checks(column, MONEY_DECIMALS, MONEY)
     return checks
 
 

@@ -1,0 +1,70 @@
+"""Column contracts and dataset checks shared by the mart schemas: one definition of what a
+money column, an HTS code, a month or an entry key is, used by every table that has one."""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+
+MONEY = pl.Decimal(18, 2)
+EFFECTIVE_RATE = pl.Decimal(18, 6)
+COMPONENTS = ["mfn_duty_usd", "section_232_duty_usd", "ieepa_duty_usd", "other_duty_usd"]
+
+
+def month() -> pa.Column:
+    """`YYYY-MM`."""
+    return pa.Column(pl.Utf8, pa.Check.str_matches(r"^[0-9]{4}-(0[1-9]|1[0-2])$"))
+
+
+def hts_code() -> pa.Column:
+    """10 digits, no dots."""
+    return pa.Column(pl.Utf8, pa.Check.str_matches(r"^[0-9]{10}$"))
+
+
+def country_of_origin() -> pa.Column:
+    """ISO 3166-1 alpha-2."""
+    return pa.Column(pl.Utf8, pa.Check.str_matches(r"^[A-Z]{2}$"))
+
+
+def entry_number() -> pa.Column:
+    """Normalised CBP entry number: filer code + 7 digits + check digit, no dashes."""
+    return pa.Column(pl.Utf8, pa.Check.str_matches(r"^[A-Z0-9]{3}[0-9]{8}$"))
+
+
+def line_number() -> pa.Column:
+    return pa.Column(pl.Int64, pa.Check.ge(1))
+
+
+def duty() -> pa.Column:
+    """A non-negative amount of money."""
+    return pa.Column(MONEY, pa.Check.ge(0))
+
+
+def effective_rate() -> pa.Column:
+    """A non-negative fraction; null where the value is 0."""
+    return pa.Column(EFFECTIVE_RATE, pa.Check.ge(0), nullable=True)
+
+
+def _money_sum(columns: list[str]) -> pl.Expr:
+    total = pl.lit(0, pl.Decimal(38, 2))
+    for column in columns:
+        total = total + pl.col(column)
+    return total
+
+
+def total_is_sum_of_components() -> pa.Check:
+    """total_duty_usd = MFN + Section 232 + IEEPA + other, exactly."""
+    return pa.Check(
+        lambda data: data.lazyframe.select(pl.col("total_duty_usd") == _money_sum(COMPONENTS)),
+        name="total_duty_is_sum_of_components",
+    )
+
+
+def cost_is_duty_plus_fees() -> pa.Check:
+    """total_cost_usd = total duty + MPF + HMF, exactly."""
+    return pa.Check(
+        lambda data: data.lazyframe.select(
+            pl.col("total_cost_usd") == _money_sum(["total_duty_usd", "mpf_usd", "hmf_usd"])
+        ),
+        name="total_cost_is_duty_plus_fees",
+    )
