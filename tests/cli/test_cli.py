@@ -37,6 +37,10 @@ def invoke(*args: str):
         ("2025-06-10", [("mfn", "MFN", 0.025, "750.00"), ("section_232", "9903.94.01", 0.25, "7500.00")], "8250.00"),
         # Japan deal: 15% total = 750.00 MFN + 12.5% extra 3,750.00 (9903.94.41)
         ("2025-09-16", [("mfn", "MFN", 0.025, "750.00"), ("section_232", "9903.94.41", 0.125, "3750.00")], "4500.00"),
+        # still 15% total after IEEPA ends (Section 122 excludes 232 goods) and after the 2026
+        # Section 301 start (also excludes them)
+        ("2026-03-01", [("mfn", "MFN", 0.025, "750.00"), ("section_232", "9903.94.41", 0.125, "3750.00")], "4500.00"),
+        ("2026-08-01", [("mfn", "MFN", 0.025, "750.00"), ("section_232", "9903.94.41", 0.125, "3750.00")], "4500.00"),
     ],
 )
 def test_quote_json_worked_examples(entry_date, components, total):
