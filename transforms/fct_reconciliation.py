@@ -180,16 +180,27 @@ def _readings(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
         subset = lines.join(
             line_measures.filter(pl.col("measure_id") == m["measure_id"]).select(LINE_ID), on=LINE_ID, how="semi"
         ).select(*LINE_ID, *engine_columns, "declared_duty_usd", "total_duty_usd")
+        # readings that misread the measures the same way (superseded and not_applied both
+        # drop m) share one re-pricing and one successor lookup
+        priced_by_misreading: dict[Callable, tuple[Schedule, pl.DataFrame]] = {}
+        successors_by_misreading: dict[Callable, pl.DataFrame] = {}
         for r_index, reading in enumerate(READINGS):
             if not reading.applies_to(m):
                 continue
-            alt = schedule.with_measures(reading.measures(schedule.measures, m))
-            priced = compute_line_duty(subset.select(*LINE_ID, *engine_columns), alt).select(
-                *LINE_ID, alt_total_usd="total_duty_usd", alt_headings="ch99_headings"
-            )
+            if reading.measures not in priced_by_misreading:
+                alt = schedule.with_measures(reading.measures(schedule.measures, m))
+                priced_by_misreading[reading.measures] = (
+                    alt,
+                    compute_line_duty(subset.select(*LINE_ID, *engine_columns), alt).select(
+                        *LINE_ID, alt_total_usd="total_duty_usd", alt_headings="ch99_headings"
+                    ),
+                )
+            alt, priced = priced_by_misreading[reading.measures]
             candidates = subset.join(priced, on=LINE_ID)
             if reading.successor is not None:
-                successors = _successors(subset, alt, m["layer"])
+                if reading.measures not in successors_by_misreading:
+                    successors_by_misreading[reading.measures] = _successors(subset, alt, m["layer"])
+                successors = successors_by_misreading[reading.measures]
                 candidates = candidates.join(successors, on=LINE_ID, how="inner" if reading.successor else "anti")
             found.append(
                 candidates.filter(

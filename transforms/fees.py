@@ -44,6 +44,7 @@ REQUIRED_COLUMNS = [
 
 _CENTS = pl.Int128
 _ONE_CENT = pl.lit(Decimal("0.01"), dtype=MONEY)
+_POSITION = pl.int_range(pl.len(), dtype=pl.Int64)
 
 
 class FeeError(ValueError):
@@ -172,7 +173,14 @@ def _allocated_fee(lines: pl.DataFrame, rows: pl.DataFrame, fee_id: str, source:
         shares.select("_row", "_entry", "line_number", "remainder", "floor_cents", "confidence", "fee_label")
         .join(left_over, on="_entry", how="inner")
         .sort(["_entry", "remainder", "line_number", "_row"], descending=[False, True, False, False])
-        .with_columns(rank=pl.int_range(pl.len(), dtype=_CENTS).over("_entry"))
+        # rank within the entry = position − position of the entry's first row (the frame is
+        # sorted by entry: one pass, no per-entry window)
+        .with_columns(
+            rank=(
+                _POSITION
+                - pl.when(pl.col("_entry").ne_missing(pl.col("_entry").shift(1))).then(_POSITION).forward_fill()
+            ).cast(_CENTS)
+        )
     )
     allocated = ranked.select(
         "_row",
