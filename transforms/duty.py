@@ -43,6 +43,17 @@ def money_sum(amounts: list[pl.Expr]) -> pl.Expr:
     return functools.reduce(operator.add, amounts).cast(MONEY)
 
 
+def effective_rate(amount: pl.Expr, base: pl.Expr) -> pl.Expr:
+    """amount ÷ base as a Decimal(18, 6) fraction, rounded half away from zero; null where the
+    base is 0 (an effective duty rate is undefined on a zero value)."""
+    return (
+        pl.when(base > 0)
+        .then((amount.cast(RATE) / base.cast(RATE)).round(6, mode="half_away_from_zero"))
+        .otherwise(None)
+        .cast(EFFECTIVE_RATE)
+    )
+
+
 def layers(schedule: Schedule) -> list[str]:
     """Stacking layers in the order they first appear in the schedule's measures file."""
     return schedule.measures.get_column("layer").unique(maintain_order=True).to_list()
@@ -212,12 +223,8 @@ def round_components(exact: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     }
     rounded = rounded.with_columns(**component_sums)
     total = _money_sum([pl.col("mfn_duty_usd"), *[pl.col(f"{component}_duty_usd") for component in COMPONENTS]])
-    value = pl.col("customs_value_usd").cast(RATE)
     return rounded.with_columns(total_duty_usd=total).with_columns(
-        effective_duty_rate=pl.when(value > 0)
-        .then((pl.col("total_duty_usd").cast(RATE) / value).round(6, mode="half_away_from_zero"))
-        .otherwise(None)
-        .cast(EFFECTIVE_RATE),
+        effective_duty_rate=effective_rate(pl.col("total_duty_usd"), pl.col("customs_value_usd")),
         ch99_headings=pl.concat_str(
             [pl.col(f"{layer}__applied_heading") for layer in layer_names] or [pl.lit(None, pl.Utf8)],
             separator=", ",
@@ -340,19 +347,13 @@ def line_components(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     `program`, `heading` (`MFN` for MFN), `measure_id`, `stated_rate`, `shape`, `rate`
     (duty ÷ value, the effective extra rate) and `duty_usd`. Keeps the input columns."""
     layer_names = layers(schedule)
-    exact = round_components(compute_exact_components(lines, schedule), schedule)
-    value = pl.col("customs_value_usd").cast(RATE)
-
-    def effective(amount: str) -> pl.Expr:
-        return (
-            pl.when(value > 0)
-            .then((pl.col(amount).cast(RATE) / value).round(6, mode="half_away_from_zero"))
-            .otherwise(None)
-            .cast(EFFECTIVE_RATE)
-        )
-
     base = lines.columns
+    exact = round_components(
+        compute_exact_components(lines.with_row_index("_line_order"), schedule), schedule
+    )
+    value = pl.col("customs_value_usd")
     mfn = exact.select(
+        "_line_order",
         *base,
         layer_order=pl.lit(0, pl.Int32),
         program=pl.lit("mfn"),
@@ -360,7 +361,7 @@ def line_components(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
         measure_id=pl.lit(None, pl.Utf8),
         stated_rate=pl.col("mfn_rate_text"),
         shape=pl.lit("mfn"),
-        rate=effective("mfn_duty_usd"),
+        rate=effective_rate(pl.col("mfn_duty_usd"), value),
         duty_usd=pl.col("mfn_duty_usd"),
     )
     programs = schedule.measures.select("measure_id", "program")
@@ -369,16 +370,17 @@ def line_components(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
         part = (
             exact.filter(pl.col(f"{layer}__measure_id").is_not_null())
             .select(
+                "_line_order",
                 *base,
                 layer_order=pl.lit(order, pl.Int32),
                 measure_id=pl.col(f"{layer}__measure_id"),
                 heading=pl.col(f"{layer}__applied_heading"),
                 stated_rate=_stated_rate(pl.col(f"{layer}__rate"), pl.col(f"{layer}__shape")),
                 shape=pl.col(f"{layer}__shape"),
-                rate=effective(f"{layer}__duty_usd"),
+                rate=effective_rate(pl.col(f"{layer}__duty_usd"), value),
                 duty_usd=pl.col(f"{layer}__duty_usd"),
             )
             .join(programs, on="measure_id", how="left")
         )
         parts.append(part.select(mfn.columns))
-    return pl.concat(parts).sort([*base, "layer_order"]).drop("layer_order")
+    return pl.concat(parts).sort("_line_order", "layer_order").drop("_line_order", "layer_order")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.duty import compute_exact_components, layers, round_components
+from transforms.duty import compute_exact_components, effective_rate, layers, round_components
 from transforms.schedule import MONEY, RATE, Schedule
 from transforms.stg_census_lines import period_segments
 
@@ -74,16 +74,12 @@ def build_fct_census_duty_by_hs_month(stg_census: pl.DataFrame, schedule: Schedu
             **{f"{layer}__measure_id": pl.when(pl.col(f"{layer}__measure_id") != "").then(pl.col(f"{layer}__measure_id")) for layer in layer_names},
         )
     )
-    value = pl.col("customs_value_usd").cast(RATE)
     return (
         round_components(per_row, schedule)
         .with_columns(
             computed_duty_usd=pl.col("total_duty_usd"),
             duty_gap_usd=(pl.col("total_duty_usd") - pl.col("calculated_duty_usd")).cast(MONEY),
-            calculated_duty_rate=pl.when(value > 0)
-            .then((pl.col("calculated_duty_usd").cast(RATE) / value).round(6, mode="half_away_from_zero"))
-            .otherwise(None)
-            .cast(pl.Decimal(18, 6)),
+            calculated_duty_rate=effective_rate(pl.col("calculated_duty_usd"), pl.col("customs_value_usd")),
         )
         .select(OUTPUT_COLUMNS)
         .sort("month", "hts_code", "cty_code")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.duty import EFFECTIVE_RATE
-from transforms.schedule import MONEY, RATE
+from transforms.duty import effective_rate
+from transforms.schedule import MONEY
 
 GRAIN = ["month", "hts_code", "country_of_origin"]
 SUMMED = [
@@ -24,7 +24,6 @@ SUMMED = [
 
 def build_fct_duty_by_hs_month(fct_duty_lines: pl.DataFrame) -> pl.DataFrame:
     """Aggregate lines; money sums stay DECIMAL(18,2) and are exact."""
-    value = pl.col("customs_value_usd").cast(RATE)
     return (
         fct_duty_lines.group_by(GRAIN)
         .agg(
@@ -32,10 +31,7 @@ def build_fct_duty_by_hs_month(fct_duty_lines: pl.DataFrame) -> pl.DataFrame:
             **{column: pl.col(column).sum().cast(MONEY) for column in SUMMED},
         )
         .with_columns(
-            effective_duty_rate=pl.when(value > 0)
-            .then((pl.col("total_duty_usd").cast(RATE) / value).round(6, mode="half_away_from_zero"))
-            .otherwise(None)
-            .cast(EFFECTIVE_RATE)
+            effective_duty_rate=effective_rate(pl.col("total_duty_usd"), pl.col("customs_value_usd"))
         )
         .select(*GRAIN, "line_count", *SUMMED, "effective_duty_rate")
         .sort(GRAIN)

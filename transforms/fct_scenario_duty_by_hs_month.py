@@ -9,8 +9,8 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from transforms.duty import EFFECTIVE_RATE, compute_line_duty
-from transforms.schedule import MONEY, RATE, Schedule
+from transforms.duty import compute_line_duty, effective_rate
+from transforms.schedule import MONEY, Schedule
 from transforms.scenario import ENACTED
 
 GRAIN = ["scenario", "month", "hts_code", "country_of_origin"]
@@ -60,7 +60,6 @@ def build_fct_scenario_duty_by_hs_month(
     enacted = combined.filter(pl.col("scenario") == ENACTED).select(
         *GRAIN[1:], enacted_total=pl.col("total_duty_usd")
     )
-    value = pl.col("customs_value_usd").cast(RATE)
     order = pl.DataFrame(
         {"scenario": [ENACTED, *scenarios], "scenario_order": list(range(len(scenarios) + 1))}
     )
@@ -68,10 +67,7 @@ def build_fct_scenario_duty_by_hs_month(
         combined.join(enacted, on=GRAIN[1:], how="left")
         .with_columns(
             delta_vs_enacted_usd=(pl.col("total_duty_usd") - pl.col("enacted_total")).cast(MONEY),
-            effective_duty_rate=pl.when(value > 0)
-            .then((pl.col("total_duty_usd").cast(RATE) / value).round(6, mode="half_away_from_zero"))
-            .otherwise(None)
-            .cast(EFFECTIVE_RATE),
+            effective_duty_rate=effective_rate(pl.col("total_duty_usd"), pl.col("customs_value_usd")),
         )
         .join(order, on="scenario")
         .sort("scenario_order", *GRAIN[1:])
