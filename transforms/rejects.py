@@ -39,6 +39,11 @@ class RowCheck(NamedTuple):
     detail: pl.Expr | None = None
 
 
+def one_of(column: str, check: str, parsed: pl.Expr, allowed: tuple[str, ...]) -> RowCheck:
+    """The rule "the parsed value of `column` is one of `allowed`"."""
+    return RowCheck(column, check, ~parsed.is_in(allowed), "must be one of " + ", ".join(allowed))
+
+
 def _fail_column(index: int) -> str:
     return f"{_FAIL_PREFIX}{index}"
 

@@ -19,7 +19,7 @@ import polars as pl
 import pycountry
 
 from schemas.raw_customs_lines import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
-from transforms.rejects import SOURCE_ROW, RowCheck
+from transforms.rejects import SOURCE_ROW, RowCheck, one_of
 
 MONEY = pl.Decimal(18, 2)
 QUANTITY = pl.Decimal(38, 10)
@@ -272,12 +272,7 @@ def customs_line_checks() -> list[RowCheck]:
             "the MFN rate is specific, so the quantity must be in the unit the rate is on",
             detail=pl.concat_str(pl.lit("expected "), pl.col("_rate_unit")),
         ),
-        RowCheck(
-            "transport_mode",
-            "transport_mode_allowed",
-            ~pl.col("_transport_mode").is_in(TRANSPORT_MODES),
-            "must be one of " + ", ".join(TRANSPORT_MODES),
-        ),
+        one_of("transport_mode", "transport_mode_allowed", pl.col("_transport_mode"), TRANSPORT_MODES),
         RowCheck(
             "port_code",
             "port_code_4_digits",

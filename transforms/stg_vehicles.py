@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.rejects import SOURCE_ROW, RowCheck
+from transforms.rejects import SOURCE_ROW, RowCheck, one_of
 from transforms.stg_customs_lines import (
     DECIMAL_RE,
     INTEGER_RE,
@@ -215,18 +215,8 @@ def vehicle_checks() -> list[RowCheck]:
                 pl.lit("entry year "), pl.col("_line_entry_date").dt.year().cast(pl.Utf8)
             ),
         ),
-        RowCheck(
-            "vehicle_class",
-            "vehicle_class_allowed",
-            ~pl.col("_vehicle_class").is_in(VEHICLE_CLASSES),
-            "must be one of " + ", ".join(VEHICLE_CLASSES),
-        ),
-        RowCheck(
-            "propulsion",
-            "propulsion_allowed",
-            ~propulsion.is_in(PROPULSIONS),
-            "must be one of " + ", ".join(PROPULSIONS),
-        ),
+        one_of("vehicle_class", "vehicle_class_allowed", pl.col("_vehicle_class"), VEHICLE_CLASSES),
+        one_of("propulsion", "propulsion_allowed", propulsion, PROPULSIONS),
         *_positive_integer("engine_cc", "cubic centimetres"),
         RowCheck(
             "engine_cc",
