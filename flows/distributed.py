@@ -360,6 +360,21 @@ def _timed(timings: dict[str, float], stage: str, call, *args, **kwargs):
         timings[stage] = round(timings.get(stage, 0.0) + time.perf_counter() - started, 3)
 
 
+def _validate_counting(job: MonthJob, loaded: dict[str, Any], timings: dict[str, float], counts: dict) -> Any:
+    """The validate stage for a month job; `counts` receives its row counts and worst problems
+    whether the month passes or is refused (RejectThresholdExceeded propagates)."""
+    def count(validated) -> None:
+        counts.update(rows_in=validated.rows_in, rows_rejected=validated.rows_rejected, problems=validated.problems)
+
+    try:
+        validated = _timed(timings, "validate", validate_stage, job.month, loaded, job.run_id, job.max_reject_rate)
+    except RejectThresholdExceeded as refused:
+        count(refused.validated)
+        raise
+    count(validated)
+    return validated
+
+
 def stage_month(job: MonthJob) -> StagedMonth:
     """A whole month on a worker: load, validate, compute (flows/monthly.py's stages), then
     its tables to the staging area. A month whose data fails is returned as failed; only an
@@ -370,13 +385,7 @@ def stage_month(job: MonthJob) -> StagedMonth:
     try:
         loaded = _timed(timings, "load", load_inputs, job.month, job.inputs, job.schedule)
         record = record.replace(input_checksums=_input_checksums(loaded))
-        try:
-            validated = _timed(timings, "validate", validate_stage, job.month, loaded, job.run_id, job.max_reject_rate)
-        except RejectThresholdExceeded as refused:
-            v = refused.validated
-            counts = {"rows_in": v.rows_in, "rows_rejected": v.rows_rejected, "problems": v.problems}
-            raise
-        counts = {"rows_in": validated.rows_in, "rows_rejected": validated.rows_rejected, "problems": validated.problems}
+        validated = _validate_counting(job, loaded, timings, counts)
         ctx = MonthContext(month=job.month, schedule=job.schedule, loaded=loaded, scenarios=job.scenarios)
         tables = dict(_timed(timings, "compute", compute_stage, ctx))
         return _finish_month(job, record, loaded, tables, validated.rejects, validated.rows_in,
@@ -477,13 +486,7 @@ def merge_partitions(job: MonthJob, parts: Sequence[StagedPartition]) -> StagedM
                 loaded[kind] = _named_after(result, str(location))
             timings["load"] = round(timings.get("load", 0.0) + time.perf_counter() - started, 3)
             record = record.replace(input_checksums=_input_checksums(loaded))
-        try:
-            validated = _timed(timings, "validate", validate_stage, job.month, loaded, job.run_id, job.max_reject_rate)
-        except RejectThresholdExceeded as refused:
-            v = refused.validated
-            counts = {"rows_in": v.rows_in, "rows_rejected": v.rows_rejected, "problems": v.problems}
-            raise
-        counts = {"rows_in": validated.rows_in, "rows_rejected": validated.rows_rejected, "problems": validated.problems}
+        validated = _validate_counting(job, loaded, timings, counts)
         mart = _lines_mart()
         try:
             lines = mart.schema.validate(lines, lazy=True) if mart.schema is not None else lines
