@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import threading
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +18,7 @@ import typer
 
 from flows.config import DEFAULT_MAX_REJECT_RATE
 from flows.months import month_range, parse_month, previous_month
+from flows.prefect_api import prefect_api
 
 app = typer.Typer(
     name="tariffcost",
@@ -121,35 +121,14 @@ def _check_flow_options(kwargs: dict) -> None:
             raise typer.BadParameter(str(error), param_hint="--scenario") from None
 
 
-def _start_prefect_api_early() -> threading.Thread | None:
-    """Boot Prefect's temporary local API in the background, so its start-up (a few seconds,
-    in its own process) overlaps the run's imports and option checks; the flow run then finds
-    it running. None when an API is configured (PREFECT_API_URL, e.g. the test harness): the
-    flow connects to it as usual. A failed start is left to the flow, which starts the server
-    itself and reports the error."""
-    from prefect.settings import PREFECT_API_URL
-
-    if PREFECT_API_URL.value():
-        return None
-
-    def start() -> None:
-        try:
-            from prefect.server.api.server import SubprocessASGIServer
-
-            SubprocessASGIServer().start()
-        except Exception:  # the flow run starts (or fails to start) it again
-            pass
-
-    thread = threading.Thread(target=start, name="prefect-temporary-api", daemon=True)
-    thread.start()
-    return thread
-
-
-def _run_flow(flow_fn, **kwargs) -> None:
+def _run_flow(api, flow_fn, **kwargs) -> None:
+    """Run a flow once the Prefect API (`flows.prefect_api.prefect_api`) answers; failures
+    become exit codes with one line on stderr."""
     from flows.lock import LockHeld
     from flows.monthly import RunFailed
 
     try:
+        api.ready()
         flow_fn(**kwargs)
     except LockHeld as error:
         raise _fail(f"tariffcost: {error}") from None
@@ -179,13 +158,11 @@ def run(
     """The monthly batch: load, validate, compute, publish one month. With no input option it
     runs on the embedded sample data."""
     kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock)
-    early_api = _start_prefect_api_early()
-    _check_flow_options(kwargs)
-    from flows.monthly import monthly_duty_run
+    with prefect_api() as api:  # boots while the options are checked and the flow imported
+        _check_flow_options(kwargs)
+        from flows.monthly import monthly_duty_run
 
-    if early_api is not None:
-        early_api.join()
-    _run_flow(monthly_duty_run, month=month or previous_month(), **kwargs)
+        _run_flow(api, monthly_duty_run, month=month or previous_month(), **kwargs)
 
 
 @app.command()
@@ -220,16 +197,17 @@ def backfill(
         if value and "://" in value and not value.startswith("file://") and not distributed:
             raise typer.BadParameter("a URL input needs --cluster or --workers", param_hint=name)
     kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock)
-    _check_flow_options(kwargs)
-    if distributed:
-        from flows.distributed import cluster_backfill
+    with prefect_api() as api:
+        _check_flow_options(kwargs)
+        if distributed:
+            from flows.distributed import cluster_backfill
 
-        _run_flow(cluster_backfill, start=start, end=end, cluster=cluster, workers=workers,
-                  staging=staging, partition_lines=partition_lines, **kwargs)
-        return
-    from flows.monthly import backfill_duty_runs
+            _run_flow(api, cluster_backfill, start=start, end=end, cluster=cluster, workers=workers,
+                      staging=staging, partition_lines=partition_lines, **kwargs)
+            return
+        from flows.monthly import backfill_duty_runs
 
-    _run_flow(backfill_duty_runs, start=start, end=end, **kwargs)
+        _run_flow(api, backfill_duty_runs, start=start, end=end, **kwargs)
 
 
 @app.command()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import hashlib
 import importlib
 import re
@@ -355,13 +356,30 @@ def stage_input(
     return StagedInput(stg, rejects, flagged.height, checksum, source)
 
 
+def _in_month(date: pl.Expr, month: str) -> pl.Expr:
+    """`date` falls in `month` (YYYY-MM): a range test, no per-row formatting."""
+    year, number = int(month[:4]), int(month[5:7])
+    first = dt.date(year, number, 1)
+    after = dt.date(year + number // 12, number % 12 + 1, 1)
+    return (date >= first) & (date < after)
+
+
 def _month_select(month: str, source: str) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
     """Rows dated in `month`, rows whose date does not parse, and every other line of the
-    entries dated in `month` (entry-level rules compare all lines of an entry)."""
+    entries dated in `month` (entry-level rules compare all lines of an entry). A file
+    holding nothing but that month (the usual monthly extract) is taken whole after one scan
+    of its date column."""
 
     def select(lazy: pl.LazyFrame) -> pl.LazyFrame:
         date = iso_date("entry_date")
-        in_month = date.dt.strftime("%Y-%m") == month
+        in_month = _in_month(date, month)
+        others = _collect(
+            lazy.select((date.is_not_null() & ~in_month).sum().alias("others")),
+            source,
+            "the entry dates",
+        ).item()
+        if others == 0:
+            return lazy
         entries = _collect(
             lazy.filter(in_month).select(entry_number_key().alias("key")).unique(),
             source,
@@ -388,7 +406,7 @@ def _stage_customs(
         kind,
         schedule,
         select=(lambda lazy: in_month(lazy.filter(rows))) if rows is not None else in_month,
-        keep=date.is_null() | (date.dt.strftime("%Y-%m") == month),
+        keep=date.is_null() | _in_month(date, month),
     )
 
 

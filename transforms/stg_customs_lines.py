@@ -14,6 +14,7 @@ case; transport modes lower case.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 import polars as pl
 import pycountry
@@ -76,28 +77,74 @@ def text(column: str) -> pl.Expr:
     return pl.when(stripped.str.len_chars() > 0).then(stripped)
 
 
+TEXT_PREFIX = "__text_"
+_EDGE_WHITESPACE_RE = r"^\s|\s$"
+
+
+def clean(column: str) -> pl.Expr:
+    """`text(column)` as computed once by `with_text_columns` (parse functions and row checks
+    read this, not the raw cell, so a column is stripped once however many rules look at it)."""
+    return pl.col(TEXT_PREFIX + column)
+
+
+def with_text_columns(raw: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """`raw` plus `__text_<column>` = `text(column)` for every column in `columns`.
+
+    One scan per column finds whether any cell has surrounding whitespace or is empty; a
+    column with neither (clean data, the usual case) is shared as it is, not copied, and only
+    the columns that need it are stripped."""
+    probes = raw.select(
+        *(
+            pl.col(c).str.contains(_EDGE_WHITESPACE_RE).any().alias(f"ws_{i}")
+            for i, c in enumerate(columns)
+        ),
+        *((pl.col(c) == "").any().alias(f"empty_{i}") for i, c in enumerate(columns)),
+    ).row(0, named=True)
+
+    def cleaned(i: int, column: str) -> pl.Expr:
+        if probes[f"ws_{i}"]:
+            return text(column)
+        if probes[f"empty_{i}"]:
+            return pl.when(pl.col(column) != "").then(pl.col(column))
+        return pl.col(column)
+
+    return raw.with_columns(cleaned(i, c).alias(TEXT_PREFIX + c) for i, c in enumerate(columns))
+
+
 def entry_number_key(column: str = "entry_number") -> pl.Expr:
     """Normalised entry number: upper case, no dashes (null when empty)."""
-    return text(column).str.to_uppercase().str.replace_all("-", "", literal=True)
+    return normalised_entry_number(text(column))
+
+
+def normalised_entry_number(value: pl.Expr) -> pl.Expr:
+    """An entry number's stripped text (`text` or `clean`) upper case, without dashes."""
+    return value.str.to_uppercase().str.replace_all("-", "", literal=True)
 
 
 def iso_date(column: str) -> pl.Expr:
     """The cell as a Date when it is exactly `YYYY-MM-DD` and a real calendar day, else null."""
-    value = text(column)
-    return pl.when(value.str.contains(ISO_DATE_RE)).then(
-        value.str.to_date("%Y-%m-%d", strict=False)
-    )
+    return date_of(text(column))
 
 
-def _decimal(column: str, dtype: pl.Decimal) -> pl.Expr:
-    value = text(column)
+def date_of(value: pl.Expr) -> pl.Expr:
+    """Stripped text as a Date when it is exactly `YYYY-MM-DD` and a real calendar day."""
+    return pl.when(value.str.contains(ISO_DATE_RE)).then(value.str.to_date("%Y-%m-%d", strict=False))
+
+
+def integer_of(value: pl.Expr) -> pl.Expr:
+    """Stripped text as an integer when it is a plain (signed) whole number, else null."""
+    return pl.when(value.str.contains(INTEGER_RE)).then(value.str.to_integer(strict=False))
+
+
+def decimal_of(value: pl.Expr, dtype: pl.Decimal) -> pl.Expr:
+    """Stripped text as `dtype` when it is a plain decimal number that fits, else null."""
     return pl.when(value.str.contains(DECIMAL_RE)).then(value.cast(dtype, strict=False))
 
 
-def _decimal_places(column: str) -> pl.Expr:
-    """Significant digits after the point (trailing zeros do not count)."""
-    fraction = text(column).str.extract(r"\.([0-9]*)$", 1).str.strip_chars_end("0")
-    return fraction.str.len_chars().fill_null(0)
+def _more_decimals_than(value: pl.Expr, decimals: int) -> pl.Expr:
+    """More than `decimals` significant digits after the point (trailing zeros do not count):
+    a non-zero digit at place `decimals + 1` or later. For text that parsed as a decimal."""
+    return value.str.contains(rf"\.[0-9]{{{decimals}}}[0-9]*[1-9]")
 
 
 def parse_customs_lines(raw: pl.DataFrame, mfn: pl.DataFrame) -> pl.DataFrame:
@@ -108,23 +155,22 @@ def parse_customs_lines(raw: pl.DataFrame, mfn: pl.DataFrame) -> pl.DataFrame:
     Missing optional columns are added as empty text. Row order is kept."""
     missing = [c for c in OPTIONAL_COLUMNS if c not in raw.columns]
     raw = raw.with_columns(pl.lit(None, dtype=pl.Utf8).alias(c) for c in missing)
+    raw = with_text_columns(raw, (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS))
     parsed = raw.with_columns(
-        _entry_number=entry_number_key("entry_number"),
-        _line_number=pl.when(text("line_number").str.contains(INTEGER_RE)).then(
-            text("line_number").str.to_integer(strict=False)
+        _entry_number=normalised_entry_number(clean("entry_number")),
+        _line_number=integer_of(clean("line_number")),
+        _entry_date=date_of(clean("entry_date")),
+        _hts_code=pl.when(clean("hts_code").str.contains(HTS_CODE_RE)).then(
+            clean("hts_code").str.replace_all(".", "", literal=True)
         ),
-        _entry_date=iso_date("entry_date"),
-        _hts_code=pl.when(text("hts_code").str.contains(HTS_CODE_RE)).then(
-            text("hts_code").str.replace_all(".", "", literal=True)
-        ),
-        _country_of_origin=text("country_of_origin").str.to_uppercase(),
-        _customs_value_usd=_decimal("customs_value_usd", MONEY),
-        _quantity=_decimal("quantity", QUANTITY),
-        _quantity_unit=text("quantity_unit").str.to_uppercase(),
-        _transport_mode=text("transport_mode").str.to_lowercase(),
-        _port_code=text("port_code"),
-        _importer_id=text("importer_id"),
-        **{f"_{c}": _decimal(c, MONEY) for c in _OPTIONAL_MONEY_COLUMNS},
+        _country_of_origin=clean("country_of_origin").str.to_uppercase(),
+        _customs_value_usd=decimal_of(clean("customs_value_usd"), MONEY),
+        _quantity=decimal_of(clean("quantity"), QUANTITY),
+        _quantity_unit=clean("quantity_unit").str.to_uppercase(),
+        _transport_mode=clean("transport_mode").str.to_lowercase(),
+        _port_code=clean("port_code"),
+        _importer_id=clean("importer_id"),
+        **{f"_{c}": decimal_of(clean(c), MONEY) for c in _OPTIONAL_MONEY_COLUMNS},
     ).with_columns(_hts8=pl.col("_hts_code").str.slice(0, 8))
 
     rate_type = pl.col("mfn_rate_type_code").str.strip_chars()
@@ -146,13 +192,15 @@ def parse_customs_lines(raw: pl.DataFrame, mfn: pl.DataFrame) -> pl.DataFrame:
 
 
 def _not_empty(column: str) -> RowCheck:
-    return RowCheck(column, "not_empty", text(column).is_null(), "a value is required")
+    return RowCheck(column, "not_empty", clean(column).is_null(), "a value is required")
 
 
 def decimal_checks(column: str, decimals: int, dtype: pl.Decimal) -> list[RowCheck]:
-    value = text(column)
+    value = clean(column)
+    parsed = pl.col(f"_{column}")
     integer_digits = dtype.precision - dtype.scale
-    thousands = value.str.contains(THOUSANDS_RE)
+    # only text that did not parse can have a thousands separator (DECIMAL_RE has no comma)
+    thousands = parsed.is_null() & value.str.contains(THOUSANDS_RE)
     return [
         RowCheck(
             column,
@@ -163,15 +211,15 @@ def decimal_checks(column: str, decimals: int, dtype: pl.Decimal) -> list[RowChe
         RowCheck(
             column,
             "decimal",
-            value.is_not_null() & ~thousands & pl.col(f"_{column}").is_null(),
+            value.is_not_null() & parsed.is_null() & ~thousands,
             "must be a plain decimal number (digits and an optional '.', no exponent) with at most "
             f"{integer_digits} digits before the point",
         ),
-        RowCheck(column, "ge_0", pl.col(f"_{column}") < 0, "must be 0 or more"),
+        RowCheck(column, "ge_0", parsed < 0, "must be 0 or more"),
         RowCheck(
             column,
             f"max_{decimals}_decimals",
-            pl.col(f"_{column}").is_not_null() & (_decimal_places(column) > decimals),
+            parsed.is_not_null() & _more_decimals_than(value, decimals),
             f"at most {decimals} decimal places",
         ),
     ]
@@ -179,18 +227,18 @@ def decimal_checks(column: str, decimals: int, dtype: pl.Decimal) -> list[RowChe
 
 def entry_line_key_checks(line: pl.Expr) -> list[RowCheck]:
     """The rules of an (entry_number, line_number) key, shared by every input that carries
-    one; `line` is the parsed line number."""
+    one (after `with_text_columns`); `line` is the parsed line number."""
     return [
         RowCheck(
             "entry_number",
             "entry_number_format",
-            ~text("entry_number").str.to_uppercase().str.contains(ENTRY_NUMBER_RE),
+            ~clean("entry_number").str.to_uppercase().str.contains(ENTRY_NUMBER_RE),
             "3-character filer code + 7 digits + 1 check digit, dashes allowed (ABC-1234567-8)",
         ),
         RowCheck(
             "line_number",
             "integer",
-            text("line_number").is_not_null() & line.is_null(),
+            clean("line_number").is_not_null() & line.is_null(),
             "must be a whole number",
         ),
         RowCheck("line_number", "ge_1", line < 1, "must be 1 or more"),
@@ -214,15 +262,16 @@ def customs_line_checks() -> list[RowCheck]:
         RowCheck(
             "entry_date",
             "date_excel_style",
-            text("entry_date").str.contains(EXCEL_DATE_RE),
+            clean("entry_date").str.contains(EXCEL_DATE_RE),
             "write dates as ISO YYYY-MM-DD, not month/day/year",
         ),
         RowCheck(
             "entry_date",
             "date_iso",
-            text("entry_date").is_not_null()
-            & ~text("entry_date").str.contains(EXCEL_DATE_RE)
-            & entry_date.is_null(),
+            # (an unparsed date only: EXCEL_DATE_RE never matches a parsed ISO date)
+            entry_date.is_null()
+            & clean("entry_date").is_not_null()
+            & ~clean("entry_date").str.contains(EXCEL_DATE_RE),
             "must be a real calendar date written YYYY-MM-DD",
         ),
         RowCheck(
@@ -243,7 +292,7 @@ def customs_line_checks() -> list[RowCheck]:
         RowCheck(
             "hts_code",
             "hts_10_digits",
-            text("hts_code").is_not_null() & pl.col("_hts_code").is_null(),
+            clean("hts_code").is_not_null() & pl.col("_hts_code").is_null(),
             "must be 10 digits, dots allowed (8703.23.01.90)",
         ),
         RowCheck(

@@ -20,14 +20,15 @@ import polars as pl
 
 from transforms.rejects import SOURCE_ROW, RowCheck, one_of
 from transforms.stg_customs_lines import (
-    DECIMAL_RE,
-    INTEGER_RE,
     MONEY,
     MONEY_DECIMALS,
+    clean,
     decimal_checks,
+    decimal_of,
     entry_line_key_checks,
-    entry_number_key,
-    text,
+    integer_of,
+    normalised_entry_number,
+    with_text_columns,
 )
 from transforms.vin import FORBIDDEN_LETTERS_RE, VIN_LENGTH, check_digit, check_digit_ok, is_well_formed
 
@@ -87,18 +88,6 @@ STG_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _integer(column: str) -> pl.Expr:
-    value = text(column)
-    return pl.when(value.str.contains(INTEGER_RE)).then(value.str.to_integer(strict=False))
-
-
-def _decimal(column: str) -> pl.Expr:
-    value = text(column)
-    return pl.when(value.str.contains(DECIMAL_RE)).then(
-        value.cast(MONEY, strict=False)
-    )
-
-
 def parse_vehicles(raw: pl.DataFrame, line_keys: pl.DataFrame | None) -> pl.DataFrame:
     """The raw all-text vehicles plus typed helper columns `_<column>` (null where the text
     does not parse) and the customs line context: `_line_entry_date` (Date), `_line_in_file`
@@ -107,19 +96,19 @@ def parse_vehicles(raw: pl.DataFrame, line_keys: pl.DataFrame | None) -> pl.Data
     line_keys: one row per customs line of the customs file: `entry_number` (normalised),
     `line_number` Int64, `entry_date` Date (null when unparseable), `staged` Boolean (the line
     passed the customs checks). Row order of `raw` is kept."""
-    parsed = raw.with_columns(
-        _vin=text("vin").str.to_uppercase(),
-        _entry_number=entry_number_key("entry_number"),
-        _line_number=_integer("line_number"),
-        _make=text("make"),
-        _model=text("model"),
-        _model_year=_integer("model_year"),
-        _vehicle_class=text("vehicle_class").str.to_lowercase(),
-        _propulsion=text("propulsion").str.to_lowercase(),
-        _engine_cc=_integer("engine_cc"),
-        _gvw_kg=_integer("gvw_kg"),
-        _msrp_usd=_decimal("msrp_usd"),
-        _customs_value_usd=_decimal("customs_value_usd"),
+    parsed = with_text_columns(raw, REQUIRED_COLUMNS).with_columns(
+        _vin=clean("vin").str.to_uppercase(),
+        _entry_number=normalised_entry_number(clean("entry_number")),
+        _line_number=integer_of(clean("line_number")),
+        _make=clean("make"),
+        _model=clean("model"),
+        _model_year=integer_of(clean("model_year")),
+        _vehicle_class=clean("vehicle_class").str.to_lowercase(),
+        _propulsion=clean("propulsion").str.to_lowercase(),
+        _engine_cc=integer_of(clean("engine_cc")),
+        _gvw_kg=integer_of(clean("gvw_kg")),
+        _msrp_usd=decimal_of(clean("msrp_usd"), MONEY),
+        _customs_value_usd=decimal_of(clean("customs_value_usd"), MONEY),
     )
     if line_keys is None:
         return parsed.with_columns(
@@ -143,7 +132,7 @@ def parse_vehicles(raw: pl.DataFrame, line_keys: pl.DataFrame | None) -> pl.Data
 
 
 def _not_empty(column: str) -> RowCheck:
-    return RowCheck(column, "not_empty", text(column).is_null(), "a value is required")
+    return RowCheck(column, "not_empty", clean(column).is_null(), "a value is required")
 
 
 def _positive_integer(column: str, what: str) -> list[RowCheck]:
@@ -151,7 +140,7 @@ def _positive_integer(column: str, what: str) -> list[RowCheck]:
         RowCheck(
             column,
             "integer",
-            text(column).is_not_null() & pl.col(f"_{column}").is_null(),
+            clean(column).is_not_null() & pl.col(f"_{column}").is_null(),
             f"must be a whole number ({what})",
         ),
         RowCheck(column, "gt_0", pl.col(f"_{column}") <= 0, "must be more than 0"),
@@ -203,7 +192,7 @@ def vehicle_checks() -> list[RowCheck]:
         RowCheck(
             "model_year",
             "integer",
-            text("model_year").is_not_null() & year.is_null(),
+            clean("model_year").is_not_null() & year.is_null(),
             "must be a whole number (YYYY)",
         ),
         RowCheck(
@@ -221,13 +210,13 @@ def vehicle_checks() -> list[RowCheck]:
         RowCheck(
             "engine_cc",
             "engine_cc_required",
-            propulsion.is_in(WITH_ENGINE) & text("engine_cc").is_null(),
+            propulsion.is_in(WITH_ENGINE) & clean("engine_cc").is_null(),
             "a vehicle with a combustion engine needs its cylinder capacity",
         ),
         RowCheck(
             "engine_cc",
             "engine_cc_empty_without_engine",
-            propulsion.is_in(WITHOUT_ENGINE) & text("engine_cc").is_not_null(),
+            propulsion.is_in(WITHOUT_ENGINE) & clean("engine_cc").is_not_null(),
             "must be empty for electric and fuel cell vehicles",
         ),
         *_positive_integer("gvw_kg", "kilograms"),

@@ -81,22 +81,21 @@ def test_quote_bad_command_line_exits_2(bad):
     assert invoke("quote", *bad).exit_code == 2
 
 
-def test_quote_answers_without_prefect_in_under_a_second():
+def test_quote_answers_without_importing_prefect():
+    # its latency is measured by bench/run_bench.py (README "Performance"), not asserted here
     script = textwrap.dedent(
         """
-        import sys, time
+        import sys
         from typer.testing import CliRunner
         from flows.cli import app
-        started = time.perf_counter()
         result = CliRunner().invoke(app, ["quote", "--hts", "8703230190", "--origin", "JP",
                                           "--entry-date", "2025-06-10", "--value", "30000", "--json"])
-        print(result.exit_code, round(time.perf_counter() - started, 3), "prefect" in sys.modules)
+        print(result.exit_code, "prefect" in sys.modules)
         """
     )
     out = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
-    code, seconds, prefect_loaded = out.stdout.split()
+    code, prefect_loaded = out.stdout.split()
     assert (code, prefect_loaded) == ("0", "False"), out.stderr
-    assert float(seconds) < 1.0
 
 
 # ------------------------------------------------------------------------- validate
