@@ -38,7 +38,13 @@ class RawCustomsLines(pa.DataFrameModel):
 
     Values are not checked here (bad values become rejects, not schema errors)."""
 
-    source_row: pl.Int64 = pa.Field(ge=1, unique=True)
+    source_row: pl.Int64 = pa.Field(ge=1)
+
+    @pa.check("source_row", name="source_row_strictly_increasing")
+    def source_row_strictly_increasing(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """In file order without repeats (the reader's row index): unique, and the
+        row an input problem is reported at. One vectorised pass, no hashing."""
+        return data.lazyframe.select(pl.col(data.key).diff().fill_null(1) > 0)
     entry_number: str = pa.Field(nullable=True)
     line_number: str = pa.Field(nullable=True)
     entry_date: str = pa.Field(nullable=True)

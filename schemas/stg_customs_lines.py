@@ -33,7 +33,13 @@ class StgCustomsLines(pa.DataFrameModel):
     declared_duty_usd: pl.Decimal(18, 2) = pa.Field(ge=0, nullable=True)
     steel_content_value_usd: pl.Decimal(18, 2) = pa.Field(ge=0, nullable=True)
     aluminum_content_value_usd: pl.Decimal(18, 2) = pa.Field(ge=0, nullable=True)
-    source_row: pl.Int64 = pa.Field(ge=1, unique=True)
+    source_row: pl.Int64 = pa.Field(ge=1)
+
+    @pa.check("source_row", name="source_row_strictly_increasing")
+    def source_row_strictly_increasing(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """In file order without repeats (staged rows keep file order): unique, and the
+        row an input problem is reported at. One vectorised pass, no hashing."""
+        return data.lazyframe.select(pl.col(data.key).diff().fill_null(1) > 0)
 
     @pa.dataframe_check
     def month_is_entry_date_month(cls, data: pa.PolarsData) -> pl.LazyFrame:

@@ -274,3 +274,14 @@ def test_with_the_shipped_default_schedule(tmp_path, good_csv):
     assert result.rejects.select("column", "check", "value").rows() == [
         ("quantity_unit", "quantity_unit_matches_rate", "KG")
     ]
+
+
+@pytest.mark.parametrize("rows", [[1, 2, 2, 4, 5], [1, 3, 2, 4, 5]], ids=["repeated", "out_of_order"])
+def test_stg_schema_refuses_repeated_or_unordered_source_rows(good_csv, schedule, rows):
+    import pandera.polars as pa
+
+    staged = load_customs_lines(good_csv, None, schedule).stg
+    StgCustomsLines.validate(staged)
+    broken = staged.with_columns(pl.Series("source_row", rows, dtype=pl.Int64))
+    with pytest.raises(pa.errors.SchemaError, match="source_row_strictly_increasing"):
+        StgCustomsLines.validate(broken)
