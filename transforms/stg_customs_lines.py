@@ -152,6 +152,11 @@ def parse_customs_lines(raw: pl.DataFrame, mfn: pl.DataFrame) -> pl.DataFrame:
     text does not parse) and the MFN facts of each line's HTS8 (`_in_schedule`,
     `_rate_unit`: the unit a specific MFN rate is on, null for free/ad valorem rates).
 
+    Entry-level facts for the entry rules: `_entry_first_date`, `_entry_last_date` (the
+    entry's earliest and latest parsed dates) and `_entry_importers` (distinct importer ids),
+    set only on the lines of entries with more than one date or importer (null elsewhere):
+    one group-by over the entries, joined back for the offending few.
+
     Missing optional columns are added as empty text. Row order is kept."""
     missing = [c for c in OPTIONAL_COLUMNS if c not in raw.columns]
     raw = raw.with_columns(pl.lit(None, dtype=pl.Utf8).alias(c) for c in missing)
@@ -186,8 +191,23 @@ def parse_customs_lines(raw: pl.DataFrame, mfn: pl.DataFrame) -> pl.DataFrame:
         .str.to_uppercase()
         .alias("_rate_unit"),
     ).unique("_hts8", keep="first")
-    return parsed.join(rates, on="_hts8", how="left", maintain_order="left").with_columns(
-        pl.col("_in_schedule").fill_null(False)
+    entry_date = pl.col("_entry_date")
+    mixed_entries = (
+        parsed.group_by("_entry_number")
+        .agg(
+            _entry_first_date=entry_date.min(),
+            _entry_last_date=entry_date.max(),
+            _entry_importers=pl.col("_importer_id").drop_nulls().n_unique().cast(pl.Int64),
+        )
+        .filter(
+            pl.col("_entry_number").is_not_null()
+            & ((pl.col("_entry_first_date") != pl.col("_entry_last_date")) | (pl.col("_entry_importers") > 1))
+        )
+    )
+    return (
+        parsed.join(rates, on="_hts8", how="left", maintain_order="left")
+        .join(mixed_entries, on="_entry_number", how="left", maintain_order="left")
+        .with_columns(pl.col("_in_schedule").fill_null(False))
     )
 
 
@@ -249,7 +269,7 @@ def customs_line_checks() -> list[RowCheck]:
     """The row rules of the customs lines contract, over `parse_customs_lines` output."""
     checks: list[RowCheck] = [_not_empty(c) for c in REQUIRED_COLUMNS]
     entry, line = pl.col("_entry_number"), pl.col("_line_number")
-    entry_date, importer = pl.col("_entry_date"), pl.col("_importer_id")
+    entry_date = pl.col("_entry_date")
     checks += entry_line_key_checks(line)
     checks += [
         RowCheck(
@@ -277,16 +297,15 @@ def customs_line_checks() -> list[RowCheck]:
         RowCheck(
             "entry_date",
             "entry_single_date",
-            entry.is_not_null()
-            & (entry_date.min().over(entry) != entry_date.max().over(entry)),
+            pl.col("_entry_first_date") != pl.col("_entry_last_date"),
             "all lines of one entry must share one entry_date; every line of the entry is rejected",
             detail=pl.concat_str(
                 pl.lit("entry "),
                 entry,
                 pl.lit(" has dates "),
-                entry_date.min().over(entry).cast(pl.Utf8),
+                pl.col("_entry_first_date").cast(pl.Utf8),
                 pl.lit(" to "),
-                entry_date.max().over(entry).cast(pl.Utf8),
+                pl.col("_entry_last_date").cast(pl.Utf8),
             ),
         ),
         RowCheck(
@@ -331,9 +350,8 @@ def customs_line_checks() -> list[RowCheck]:
         RowCheck(
             "importer_id",
             "entry_single_importer",
-            # several distinct importers (nulls are the not_empty check's): a hash count per
-            # entry, ~5x cheaper than comparing a text min and max per entry
-            entry.is_not_null() & (importer.drop_nulls().n_unique().over(entry) > 1),
+            # several distinct importers (nulls are the not_empty check's)
+            pl.col("_entry_importers") > 1,
             "all lines of one entry must share one importer_id; "
             "every line of the entry is rejected",
             detail=pl.concat_str(pl.lit("entry "), entry, pl.lit(" has several importers")),
