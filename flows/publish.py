@@ -8,7 +8,9 @@ reader holding the old file keeps its snapshot (it holds the old inode).
 
 Exports: the month of each exported table is written under `<exports>/.staging-<run_id>/`
 first, then swapped into `<exports>/<export>/year=YYYY/month=M/` by renames (old folder
-renamed away, new one renamed in, old one deleted); no other month is touched.
+renamed away, new one renamed in, old one deleted); no other month is touched. Each export
+is read from the staging warehouse on a second cursor as soon as its table's transaction is
+committed, while the next table is being inserted (`_Exporter`).
 
 Journal: attempts that publish nothing (failed, or killed mid-run) are appended to
 `<db>.runs.jsonl`, never to the warehouse, so a failed run leaves it byte-identical. The next
@@ -24,9 +26,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +49,17 @@ RUNS_TABLE = "runs"
 STAGING_PREFIX = ".staging-"
 TRASH_PREFIX = ".trash-"
 PARQUET_FILE = "part-0.parquet"
+
+# Settings of the staging connection. FSST is one of the string compressions DuckDB tries on
+# every string segment it writes; leaving it out makes the month's insert ~12% cheaper in CPU
+# for a warehouse 1-8% larger (dictionary compression does the rest). Only how the new rows
+# are stored changes, never what they hold.
+STAGING_SETTINGS = ("SET disabled_compression_methods = 'fsst'",)
+# Parquet writer options of the exports: zstd level 1 (smaller than the default level on our
+# marts, and faster); a dictionary is kept only for columns with at most 4,096 distinct values
+# in a row group, so high-cardinality columns (amounts, entry numbers) go plain at once
+# instead of after filling a large dictionary. Encodings only: same columns, types and rows.
+EXPORT_OPTIONS = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, DICTIONARY_SIZE_LIMIT 4096"
 
 # Test hook: TARIFFCOST_TEST_PAUSE_AT=<point> makes the run stop at that point (after touching
 # TARIFFCOST_TEST_PAUSE_FILE, if set) for TARIFFCOST_TEST_PAUSE_SECONDS, so kill -9 tests can
@@ -377,6 +392,11 @@ def _replace_month(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFra
             f"add them to sql/{table}.sql, and to an existing warehouse with ALTER TABLE"
         )
     view = f"incoming_{table}"
+    if max(frame.n_chunks("all"), default=1) > 1:
+        # DuckDB writes (and compresses) full row groups while it inserts only when the
+        # Arrow batches fill them; the misaligned batches of a multi-chunk frame (one read
+        # from Parquet, say) leave partial row groups that CHECKPOINT compresses a second time
+        frame = frame.rechunk()
     con.register(view, frame)
     try:
         con.execute(f"INSERT INTO {_quoted(table)} BY NAME SELECT * FROM {_quoted(view)}")
@@ -420,14 +440,79 @@ def _export_month(
     con.execute(
         f"COPY (SELECT * REPLACE (CAST($number AS INTEGER) AS month), CAST($year AS INTEGER) AS year "
         f"FROM {_quoted(table)} WHERE month = $month{'' if in_order else ' ORDER BY ALL'}) TO $path "
-        "(FORMAT parquet, COMPRESSION zstd)",
+        f"({EXPORT_OPTIONS})",
         {"number": number, "year": year, "month": month, "path": str(path)},
     )
     return path
 
 
+class _Exporter:
+    """Writes exports on a second cursor of the staging connection, in a thread of its own, in
+    the order they are queued: each reads a table whose transaction is committed while the
+    main cursor goes on inserting the next tables (MVCC: the two never see each other's
+    uncommitted rows). Both queries share DuckDB's thread pool."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._cursor = con.cursor()
+        self._cursor.execute("USE wh")  # a cursor starts in the default (memory) catalog
+        self._jobs: list[Callable[[duckdb.DuckDBPyConnection], object]] = []
+        self._ready = threading.Condition()
+        self._closed = False
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="publish-exports", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while True:
+            with self._ready:
+                while not self._jobs and not self._closed:
+                    self._ready.wait()
+                if not self._jobs:
+                    return
+                job = self._jobs.pop(0)
+            try:
+                job(self._cursor)
+            except BaseException as error:  # handed to the main thread by wait()
+                with self._ready:
+                    self._error = self._error or error
+                    self._jobs.clear()
+                    self._closed = True
+                return
+
+    def submit(self, job: Callable[[duckdb.DuckDBPyConnection], object]) -> None:
+        with self._ready:
+            if self._error is not None:
+                raise self._error
+            self._jobs.append(job)
+            self._ready.notify()
+
+    def wait(self) -> None:
+        """Run every queued export to its end; raise the first export error."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def abort(self) -> None:
+        """Drop the queued exports, interrupt the running one and wait for the thread."""
+        with self._ready:
+            self._jobs.clear()
+            self._closed = True
+            self._ready.notify()
+        if self._thread.is_alive():
+            self._cursor.interrupt()
+        self._thread.join()
+
+    def close(self) -> None:
+        self._cursor.close()
+
+
 def _open_staging(staging: Path, new: bool) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
+    for setting in STAGING_SETTINGS:
+        con.execute(setting)
     if new:
         con.execute(f"ATTACH ? AS wh (STORAGE_VERSION '{STORAGE_VERSION}')", [str(staging)])
     else:
@@ -487,7 +572,6 @@ def publish_months(
     journaled = [r for r in read_journal(db_path) if r.run_id not in own]
     runs_rows = runs_frame([*journaled, *runs])
     rows: dict[str, dict[str, int]] = {month: {} for month in months}
-    in_order: dict[tuple[str, str], bool] = {}
     staged_exports: dict[str, dict[str, Path]] = {month: {} for month in months}
     try:
         _remove(staging)
@@ -499,10 +583,13 @@ def publish_months(
             if wal.exists():
                 shutil.copyfile(wal, staging.with_name(staging.name + ".wal"))
         con = _open_staging(staging, new)
+        exporter = _Exporter(con)
         try:
             # One transaction per table: the staging file is only swapped in once every table
             # is written, so the publish stays all-or-nothing, and each commit lets DuckDB
-            # write that table's rows out instead of holding the whole month in memory.
+            # write that table's rows out instead of holding the whole month in memory. A
+            # committed table's export runs on the exporter's cursor while the next table
+            # is inserted.
             names = dict.fromkeys(name for tables in months.values() for name in tables)
             for table in [RUNS_TABLE, *names]:
                 con.execute(read_ddl(table))
@@ -510,9 +597,16 @@ def publish_months(
                 for table, source in tables.items():
                     frame = source() if callable(source) else source
                     con.execute("BEGIN TRANSACTION")
-                    rows[month][table], in_order[month, table] = _replace_month(con, table, frame, month)
+                    rows[month][table], ordered = _replace_month(con, table, frame, month)
                     con.execute("COMMIT")
                     del frame
+                    if table in exports:
+                        export = exports[table]
+                        target = export_month_dir(export_staging, export, month)
+                        staged_exports[month][export] = target / PARQUET_FILE
+                        exporter.submit(
+                            functools.partial(_export_month, table=table, month=month, target=target, in_order=ordered)
+                        )
             con.execute("BEGIN TRANSACTION")
             con.register("incoming_runs", runs_rows)
             try:
@@ -523,15 +617,17 @@ def publish_months(
             finally:
                 con.unregister("incoming_runs")
             con.execute("COMMIT")
+            exporter.wait()
             con.execute("CHECKPOINT")
-            for month, tables in months.items():
-                for table, export in exports.items():
-                    if table in tables:
-                        target = export_month_dir(export_staging, export, month)
-                        staged_exports[month][export] = _export_month(
-                            con, table, month, target, in_order.get((month, table), False)
-                        )
+            for month, tables in months.items():  # in the order of `exports`, as before
+                staged_exports[month] = {
+                    exports[t]: staged_exports[month][exports[t]] for t in exports if t in tables
+                }
+        except BaseException:
+            exporter.abort()
+            raise
         finally:
+            exporter.close()
             con.close()
         _fsync_path(staging)
         if export_staging.exists():
