@@ -68,3 +68,27 @@ def cost_is_duty_plus_fees() -> pa.Check:
         ),
         name="total_cost_is_duty_plus_fees",
     )
+
+
+def _strictly_increasing(columns: list[str]) -> pl.Expr:
+    """Whether every row comes strictly after the one before it on `columns` (compared in
+    order, text byte-wise); false where a null is compared."""
+    after, tied = pl.lit(False), pl.lit(True)
+    for column in columns:
+        value, previous = pl.col(column), pl.col(column).shift(1)
+        after = after | (tied & (value > previous))
+        tied = tied & (value == previous)
+    return after.slice(1).fill_null(False).all()
+
+
+def grain_is_unique(grain: list[str]) -> pa.Check:
+    """No two rows share the grain (what `unique=grain` checks). Rows strictly increasing on
+    the grain (the line marts keep the line order) are unique, which one pass comparing each
+    row with the one before proves; otherwise every row whose grain another row has fails."""
+
+    def check(data: pa.PolarsData) -> bool | pl.LazyFrame:
+        if data.lazyframe.select(_strictly_increasing(grain)).collect().item():
+            return True
+        return data.lazyframe.select(~pl.struct(grain).is_duplicated())
+
+    return pa.Check(check, name="grain_is_unique")

@@ -46,11 +46,11 @@ SCHEMA = pa.DataFrameSchema(
         "flags": pa.Column(pl.Utf8),
     },
     checks=[
+        common.grain_is_unique(GRAIN),
         common.total_is_sum_of_components(),
         common.cost_is_duty_plus_fees(),
         pa.Check(_month_matches_entry_date, name="month_matches_entry_date"),
     ],
-    unique=GRAIN,
     strict=True,
     name="fct_duty_lines",
 )

@@ -46,10 +46,10 @@ SCHEMA = pa.DataFrameSchema(
         "refund_status_note": pa.Column(pl.Utf8, pa.Check.str_length(min_value=1)),
     },
     checks=[
+        common.grain_is_unique(GRAIN),
         pa.Check(_liquidation_after_entry, name="estimated_liquidation_after_entry"),
         pa.Check(_declared_ieepa_only_with_declared_duty, name="declared_ieepa_only_with_declared_duty"),
     ],
-    unique=GRAIN,
     strict=True,
     name="fct_ieepa_refunds",
 )

@@ -55,10 +55,10 @@ SCHEMA = pa.DataFrameSchema(
         "ch99_headings": pa.Column(pl.Utf8),
     },
     checks=[
+        common.grain_is_unique(GRAIN),
         pa.Check(_difference_is_computed_minus_declared, name="difference_is_computed_minus_declared"),
         pa.Check(_status_follows_difference, name="status_follows_difference"),
     ],
-    unique=GRAIN,
     strict=True,
     name="fct_reconciliation",
 )

@@ -10,13 +10,21 @@ Steps (each a pure function over whole frames):
    layer's extra duty as exact Decimal(38,10) amounts, with the heading that applies.
 3. `round_components`: each amount rounded once to the cent (half away from zero); components
    and total are sums of rounded amounts.
+
+`compute_line_duty` (the line marts) runs the same steps on the columns it needs: whatever
+depends on the key alone (rates, flags) is worked out once per distinct key and placed beside
+the lines in one pass, and the per-line arithmetic runs lazily, so that the MFN amount and
+each `rate × value` are computed once.
 """
 
 from __future__ import annotations
 
 import functools
 import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 import polars as pl
 
@@ -29,7 +37,11 @@ AD_VALOREM_CODES = ("0", "7")
 SPECIFIC_CODES = ("1", "2", "4", "5")
 OTHER_RATE_CODES = ("3", "6")
 
+MFN_FIELDS = ["mfn_rate_text", "mfn_rate_type_code", "mfn_ad_val_rate", "mfn_specific_rate"]
+LAYER_FIELDS = ["measure_id", "component", "shape", "rate", "heading", "heading_at_or_above_cap", "confidence"]
+
 _ZERO = pl.lit(Decimal(0), dtype=RATE)
+T = TypeVar("T")
 
 
 def to_cents(expr: pl.Expr) -> pl.Expr:
@@ -130,107 +142,186 @@ def _layer_columns(resolved: pl.DataFrame, keys: pl.DataFrame, layer_names: list
     """Key-level wide frame: per layer, the applied measure's id, component, shape, rate,
     headings and confidence (null where no measure of the layer applies)."""
     wide = keys.select(KEY).unique()
-    fields = ["measure_id", "component", "shape", "rate", "heading", "heading_at_or_above_cap", "confidence"]
     for layer in layer_names:
         part = resolved.filter(pl.col("layer") == layer).select(
-            *KEY, *[pl.col(f).alias(f"{layer}__{f}") for f in fields]
+            *KEY, *[pl.col(f).alias(f"{layer}__{f}") for f in LAYER_FIELDS]
         )
         wide = wide.join(part, on=KEY, how="left")
     return wide
 
 
-def _mfn_exact(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
-    mfn = schedule.mfn.select(
+def _mfn_rates(schedule: Schedule) -> pl.DataFrame:
+    return schedule.mfn.select(
         "hts8",
         mfn_rate_text=pl.col("mfn_text_rate"),
         mfn_rate_type_code=pl.col("mfn_rate_type_code"),
         mfn_ad_val_rate=pl.col("mfn_ad_val_rate").cast(RATE),
         mfn_specific_rate=pl.col("mfn_specific_rate").cast(RATE),
     )
-    value = pl.col("customs_value_usd").cast(RATE)
-    quantity = pl.col("quantity").cast(RATE).fill_null(_ZERO)
-    specific = pl.when(pl.col("mfn_rate_type_code").is_in(SPECIFIC_CODES)).then(
-        pl.col("mfn_specific_rate") * quantity
-    ).otherwise(_ZERO)
+
+
+def _key_terms(keys: pl.DataFrame, schedule: Schedule, layer_names: list[str]) -> pl.DataFrame:
+    """One row per distinct key: the MFN rates of its HTS8 (MFN_FIELDS), per layer the
+    applied measure's fields (`<layer>__<field>`, LAYER_FIELDS), and what the arithmetic
+    reads of them, worked out once per key: `mfn_ad_valorem_rate` (0 without one),
+    `mfn_specific_term_rate` (the specific rate where the rate type has one, else 0) and per
+    layer `<layer>__absent` (no measure applies) and `<layer>__additive`."""
+    keys = keys.select(KEY).unique()
     return (
-        lines.with_columns(hts8=pl.col("hts_code").str.slice(0, 8))
-        .join(mfn, on="hts8", how="left", maintain_order="left")
+        _layer_columns(resolve_measures(keys, schedule), keys, layer_names)
+        .with_columns(hts8=pl.col("hts_code").str.slice(0, 8))
+        .join(_mfn_rates(schedule), on="hts8", how="left")
         .with_columns(
-            mfn_exact=pl.col("mfn_ad_val_rate").fill_null(_ZERO) * value + specific,
+            mfn_ad_valorem_rate=pl.col("mfn_ad_val_rate").fill_null(_ZERO),
+            mfn_specific_term_rate=pl.when(pl.col("mfn_rate_type_code").is_in(SPECIFIC_CODES))
+            .then(pl.col("mfn_specific_rate"))
+            .otherwise(_ZERO),
+            **{f"{layer}__absent": pl.col(f"{layer}__measure_id").is_null() for layer in layer_names},
+            **{f"{layer}__additive": pl.col(f"{layer}__shape") == "additive" for layer in layer_names},
         )
     )
 
 
-def compute_exact_components(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
-    """Lines plus exact (unrounded) amounts: `mfn_exact` and per layer `<layer>__extra`,
-    `<layer>__applied_heading`, `<layer>__measure_id`, `<layer>__component`, `<layer>__confidence`.
+def _exact_exprs(layer_names: list[str], *, specific: bool = True) -> list[pl.Expr]:
+    """`mfn_exact` and per layer `<layer>__extra` (exact Decimal(38,10)) and
+    `<layer>__applied_heading`, over lines joined to their key terms. `specific=False` leaves
+    out the specific-rate MFN term (it is 0 when no line has a specific rate type).
 
-    `lines` needs hts_code, country_of_origin, entry_date, customs_value_usd, quantity.
-    """
-    layer_names = layers(schedule)
-    keys = lines.select(KEY).unique()
-    wide = _layer_columns(resolve_measures(keys, schedule), keys, layer_names)
-    out = _mfn_exact(lines, schedule).join(wide, on=KEY, how="left", maintain_order="left")
+    `mfn_exact` and `rate × value` recur in every layer's expressions: evaluate these in a
+    lazy frame, whose common-subexpression elimination computes each once (an eager
+    `with_columns` recomputes them in every expression that names them)."""
     value = pl.col("customs_value_usd").cast(RATE)
-    exprs = []
+    mfn = pl.col("mfn_ad_valorem_rate") * value
+    if specific:
+        mfn = mfn + pl.col("mfn_specific_term_rate") * pl.col("quantity").cast(RATE).fill_null(_ZERO)
+    exprs = [mfn.alias("mfn_exact")]
     for layer in layer_names:
-        rate = pl.col(f"{layer}__rate").cast(RATE)
-        shape = pl.col(f"{layer}__shape")
-        cap_total = rate * value
-        below_cap = cap_total > pl.col("mfn_exact")
+        absent, additive = pl.col(f"{layer}__absent"), pl.col(f"{layer}__additive")
+        cap_total = pl.col(f"{layer}__rate").cast(RATE) * value
         extra = (
-            pl.when(pl.col(f"{layer}__measure_id").is_null())
+            pl.when(absent)
             .then(_ZERO)
-            .when(shape == "additive")
-            .then(rate * value)
-            .otherwise(pl.max_horizontal(cap_total - pl.col("mfn_exact"), _ZERO))
+            .when(additive)
+            .then(cap_total)
+            .otherwise(pl.max_horizontal(cap_total - mfn, _ZERO))
         )
         heading = (
-            pl.when(pl.col(f"{layer}__measure_id").is_null())
+            pl.when(absent)
             .then(None)
-            .when((shape == "additive") | below_cap)
+            .when(additive | (cap_total > mfn))
             .then(pl.col(f"{layer}__heading"))
             .otherwise(pl.col(f"{layer}__heading_at_or_above_cap"))
         )
         exprs += [extra.alias(f"{layer}__extra"), heading.alias(f"{layer}__applied_heading")]
-    return out.with_columns(exprs)
+    return exprs
 
 
-def round_components(exact: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
-    """Round each amount once; components, total and effective rate from the rounded parts.
+_KEY_HASH = "__key_hash"
+_TERM_ROW = "__term_row"
 
-    Adds mfn_duty_usd, <layer>__duty_usd, section_232/ieepa/other_duty_usd, total_duty_usd,
-    effective_duty_rate, ch99_headings, flags.
+
+def _key_hash() -> pl.Expr:
+    return pl.struct(KEY).hash().alias(_KEY_HASH)
+
+
+def _key_hashes(lines: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+    """Each line's key hash (64 bits) and the distinct keys: one line's key per distinct hash.
+    Hashing the key once and finding distinct hashes is several times cheaper than finding
+    distinct (hts_code, country_of_origin, entry_date) rows; `_with_key_terms` checks that
+    no two keys share a hash."""
+    hashes = lines.select(_key_hash()).to_series()
+    keys = lines.select(KEY).with_columns(hashes).unique(subset=_KEY_HASH, keep="any")
+    return hashes, keys.select(KEY)
+
+
+def _with_key_terms(
+    lines: pl.DataFrame, terms_of: Callable[[pl.DataFrame], tuple[pl.DataFrame, T]]
+) -> tuple[pl.DataFrame, T]:
+    """`lines` plus the terms of each line's key, in line order: `terms_of(keys)` gives one
+    row per key of `keys` (distinct KEY rows), with the KEY columns, and what it found out
+    about them (returned beside the lines); a null key part matches a null.
+
+    Lines find their key's terms through the key hash, then every line's key is compared with
+    the key of the terms it found (a key sharing its hash with another, which `_key_hashes`
+    would have left out, fails this); if one differs, the terms of every distinct key are
+    joined on the key columns instead."""
+    hashes, keys = _key_hashes(lines)
+    terms, found = terms_of(keys)
+    # each line's row of `terms` (through the hashes alone), then the terms gathered in line
+    # order and placed beside the lines: their other columns are never copied
+    term_rows = (
+        hashes.to_frame()
+        .join(
+            terms.select(_key_hash()).with_row_index(_TERM_ROW),
+            on=_KEY_HASH,
+            how="left",
+            maintain_order="left",
+        )
+        .get_column(_TERM_ROW)
+    )
+    if term_rows.len() == lines.height:
+        gathered = terms[term_rows]
+        own_key = pl.all_horizontal(pl.col(c).eq_missing(gathered.get_column(c)) for c in KEY).all()
+        if lines.select(own_key).item():
+            return lines.hstack(gathered.drop(KEY)), found
+    terms, found = terms_of(lines.select(KEY).unique())
+    return lines.join(terms, on=KEY, how="left", maintain_order="left", nulls_equal=True), found
+
+
+def compute_exact_components(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+    """Lines plus exact (unrounded) amounts: `mfn_exact` and per layer `<layer>__extra`,
+    `<layer>__applied_heading`, and the key's fields: `hts8`, MFN_FIELDS and per layer
+    `<layer>__<field>` for LAYER_FIELDS.
+
+    `lines` needs hts_code, country_of_origin, entry_date, customs_value_usd, quantity.
     """
     layer_names = layers(schedule)
-    rounded = exact.with_columns(
-        mfn_duty_usd=to_cents(pl.col("mfn_exact")),
-        **{f"{layer}__duty_usd": to_cents(pl.col(f"{layer}__extra")) for layer in layer_names},
+    exact, _ = _with_key_terms(lines, lambda keys: (_key_terms(keys, schedule, layer_names), None))
+    exact = (
+        exact.lazy()
+        .with_columns(_exact_exprs(layer_names))
+        .collect()
     )
+    wide = [f"{layer}__{field}" for layer in layer_names for field in LAYER_FIELDS]
+    amounts = [f"{layer}__{part}" for layer in layer_names for part in ("extra", "applied_heading")]
+    return exact.select(*lines.columns, "hts8", *MFN_FIELDS, "mfn_exact", *wide, *amounts)
+
+
+def _rounded(exact: pl.LazyFrame, layer_names: list[str], components: Mapping[str, str] | None = None) -> pl.LazyFrame:
+    """Each exact amount rounded once (mfn_duty_usd, <layer>__duty_usd), the component sums
+    and total_duty_usd, all Decimal(18,2), over the exact amounts of `layer_names`.
+
+    `components`: the component of every measure of a layer, for the layers where all have
+    the same (a line without a measure of the layer has its duty 0 anyway); the others' is
+    read per line from `<layer>__component`."""
+    components = components or {}
     zero_money = pl.lit(Decimal(0), dtype=MONEY)
+
+    def share(layer: str, component: str) -> pl.Expr | None:
+        if layer in components:
+            return pl.col(f"{layer}__duty_usd") if components[layer] == component else None
+        return (
+            pl.when(pl.col(f"{layer}__component") == component)
+            .then(pl.col(f"{layer}__duty_usd"))
+            .otherwise(zero_money)
+        )
+
     # explicit `+` rather than sum_horizontal: polars 2.1 drops a narrowing Decimal cast
     # applied to sum_horizontal, leaving Decimal(38, 2) where the contract says (18, 2)
     component_sums = {
         f"{component}_duty_usd": _money_sum(
-            [
-                pl.when(pl.col(f"{layer}__component") == component)
-                .then(pl.col(f"{layer}__duty_usd"))
-                .otherwise(zero_money)
-                for layer in layer_names
-            ]
+            [part for layer in layer_names if (part := share(layer, component)) is not None]
         )
         for component in COMPONENTS
     }
-    rounded = rounded.with_columns(**component_sums)
     total = _money_sum([pl.col("mfn_duty_usd"), *[pl.col(f"{component}_duty_usd") for component in COMPONENTS]])
-    return rounded.with_columns(total_duty_usd=total).with_columns(
-        effective_duty_rate=effective_rate(pl.col("total_duty_usd"), pl.col("customs_value_usd")),
-        ch99_headings=pl.concat_str(
-            [pl.col(f"{layer}__applied_heading") for layer in layer_names] or [pl.lit(None, pl.Utf8)],
-            separator=", ",
-            ignore_nulls=True,
-        ).fill_null(""),
-        flags=_flags(exact.columns, layer_names),
+    return (
+        exact.with_columns(
+            mfn_duty_usd=to_cents(pl.col("mfn_exact")),
+            **{f"{layer}__duty_usd": to_cents(pl.col(f"{layer}__extra")) for layer in layer_names},
+        )
+        .with_columns(**component_sums)
+        .with_columns(total_duty_usd=total)
     )
 
 
@@ -242,58 +333,97 @@ def _money_sum(amounts: list[pl.Expr]) -> pl.Expr:
     return total.cast(MONEY)
 
 
-def _flags(columns: list[str], layer_names: list[str]) -> pl.Expr:
-    parts = [
+def _ch99_headings(layer_names: list[str]) -> pl.Expr:
+    return pl.concat_str(
+        [pl.col(f"{layer}__applied_heading") for layer in layer_names] or [pl.lit(None, pl.Utf8)],
+        separator=", ",
+        ignore_nulls=True,
+    ).fill_null("")
+
+
+def _line_effective_rate() -> pl.Expr:
+    return effective_rate(pl.col("total_duty_usd"), pl.col("customs_value_usd"))
+
+
+def round_components(exact: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+    """Round each amount once; components, total and effective rate from the rounded parts.
+
+    Adds mfn_duty_usd, <layer>__duty_usd, section_232/ieepa/other_duty_usd, total_duty_usd,
+    effective_duty_rate, ch99_headings, flags.
+    """
+    layer_names = layers(schedule)
+    return (
+        _rounded(exact.lazy(), layer_names)
+        .with_columns(
+            effective_duty_rate=_line_effective_rate(),
+            ch99_headings=_ch99_headings(layer_names),
+            flags=_flags(exact.columns, layer_names),
+        )
+        .collect()
+    )
+
+
+def _unconfirmed_flags(layer_names: list[str]) -> list[pl.Expr]:
+    return [
         pl.when(pl.col(f"{layer}__confidence") == "unconfirmed").then(
             pl.lit("unconfirmed:") + pl.col(f"{layer}__measure_id")
         )
         for layer in layer_names
     ]
-    parts.append(
-        pl.when(pl.col("mfn_rate_type_code").is_in(OTHER_RATE_CODES)).then(
-            pl.lit("mfn other-rate component not modelled")
-        )
+
+
+def _other_rate_flag() -> pl.Expr:
+    return pl.when(pl.col("mfn_rate_type_code").is_in(OTHER_RATE_CODES)).then(
+        pl.lit("mfn other-rate component not modelled")
     )
+
+
+def _flags(columns: list[str], layer_names: list[str]) -> pl.Expr:
+    parts = [*_unconfirmed_flags(layer_names), _other_rate_flag()]
     if "metal_derivative" in columns:
         parts.append(pl.col("metal_derivative"))
     return pl.concat_str(parts, separator=", ", ignore_nulls=True).fill_null("")
 
 
-def _metal_derivative_flag(lines: pl.DataFrame, schedule: Schedule, layer_names: list[str]) -> pl.DataFrame:
-    """Flag lines whose HTS is a Section 232 metal derivative (in force on the entry date)
-    and not under an auto 232 measure (US note 33(a)): the derivative duty on metal content is
-    not computed, and without declared content it cannot be."""
+def _derivative_from(hts_codes: pl.DataFrame, schedule: Schedule) -> pl.DataFrame | None:
+    """Per HTS code on the Section 232 metal derivatives list, the first day it is on it
+    (`derivative_from`); None when the schedule lists no derivatives."""
     derivatives = getattr(schedule, "metal_derivatives", None)
     if derivatives is None or derivatives.height == 0:
-        return lines
-    codes = lines.select("hts_code").unique()
-    matches = (
-        _hts_prefix_matches(codes, derivatives.select("hts_prefix", "effective_date"))
+        return None
+    return (
+        _hts_prefix_matches(hts_codes.select("hts_code").unique(), derivatives.select("hts_prefix", "effective_date"))
         .group_by("hts_code")
         # a row without a date is on the list from its first version: in force for flagging
         .agg(derivative_from=pl.col("effective_date").fill_null(pl.date(1, 1, 1)).min())
     )
+
+
+def _is_derivative(layer_names: list[str]) -> pl.Expr:
+    """A metal derivative in force on the entry date and not under an auto 232 measure (US
+    note 33(a)), over rows with `derivative_from` and the layers' `<layer>__component`."""
     under_232 = pl.any_horizontal(
         [pl.col(f"{layer}__component") == "section_232" for layer in layer_names] or [pl.lit(False)]
     ).fill_null(False)
-    content_declared = pl.lit(False)
-    for column in ("steel_content_value_usd", "aluminum_content_value_usd"):
-        if column in lines.columns:
-            content_declared = content_declared | pl.col(column).is_not_null()
-    is_derivative = (
+    return (
         pl.col("derivative_from").is_not_null()
         & (pl.col("entry_date") >= pl.col("derivative_from"))
         & ~under_232
     )
+
+
+def _metal_derivative(is_derivative: pl.Expr, columns: list[str]) -> pl.Expr:
+    """The flag of a line whose HTS is a Section 232 metal derivative: the derivative duty on
+    metal content is not computed, and without declared content it cannot be."""
+    content_declared = pl.lit(False)
+    for column in ("steel_content_value_usd", "aluminum_content_value_usd"):
+        if column in columns:
+            content_declared = content_declared | pl.col(column).is_not_null()
     return (
-        lines.join(matches, on="hts_code", how="left", maintain_order="left")
-        .with_columns(
-            metal_derivative=pl.when(is_derivative & ~content_declared)
-            .then(pl.lit("metal content not declared"))
-            .when(is_derivative)
-            .then(pl.lit("metal derivative duty not computed"))
-        )
-        .drop("derivative_from")
+        pl.when(is_derivative & ~content_declared)
+        .then(pl.lit("metal content not declared"))
+        .when(is_derivative)
+        .then(pl.lit("metal derivative duty not computed"))
     )
 
 
@@ -313,18 +443,84 @@ LINE_DUTY_COLUMNS = [
 ENGINE_COLUMNS = [*KEY, "customs_value_usd", "quantity", "steel_content_value_usd", "aluminum_content_value_usd"]
 
 
+@dataclass(frozen=True)
+class _LinePricing:
+    """What the keys of a set of lines need: the layers some key has a measure of (`active`,
+    in layer order), whether some key has a specific MFN rate, and per active layer whose
+    measures all have one component, that component."""
+
+    active: list[str]
+    specific: bool
+    components: dict[str, str]
+
+
+def _line_terms(keys: pl.DataFrame, schedule: Schedule, layer_names: list[str]) -> tuple[pl.DataFrame, _LinePricing]:
+    """Key terms for pricing whole lines, with only the columns the line arithmetic reads:
+    the key's flags that do not depend on the line (`key_flags`, null when none),
+    `is_derivative` (if the schedule lists metal derivatives), the MFN rates and the active
+    layers' fields (see _LinePricing)."""
+    terms = _key_terms(keys, schedule, layer_names)
+    derivative_from = _derivative_from(terms, schedule)
+    extras = {}
+    if derivative_from is not None:
+        terms = terms.join(derivative_from, on="hts_code", how="left")
+        extras["is_derivative"] = _is_derivative(layer_names)
+    applied = {layer: terms.filter(~pl.col(f"{layer}__absent")) for layer in layer_names}
+    active = [layer for layer in layer_names if applied[layer].height > 0]
+    distinct_components = {layer: applied[layer].get_column(f"{layer}__component").unique() for layer in active}
+    pricing = _LinePricing(
+        active=active,
+        specific=bool(terms.get_column("mfn_rate_type_code").is_in(SPECIFIC_CODES).any()),
+        components={
+            layer: found.item() for layer, found in distinct_components.items() if found.len() == 1 and found.item() is not None
+        },
+    )
+    layer_fields = ["absent", "additive", "rate", "heading", "heading_at_or_above_cap"]
+    key_flags = pl.concat_str([*_unconfirmed_flags(layer_names), _other_rate_flag()], separator=", ", ignore_nulls=True)
+    return (
+        terms.select(
+            *KEY,
+            "mfn_rate_text",
+            "mfn_ad_valorem_rate",
+            *(["mfn_specific_term_rate"] if pricing.specific else []),
+            *[f"{layer}__{field}" for layer in active for field in layer_fields],
+            *[f"{layer}__component" for layer in active if layer not in pricing.components],
+            key_flags=pl.when(key_flags != "").then(key_flags),
+            **extras,
+        ),
+        pricing,
+    )
+
+
 def compute_line_duty(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     """The input lines (same rows, same order) plus LINE_DUTY_COLUMNS (and nothing else).
 
-    The engine works on the columns it reads (ENGINE_COLUMNS present in `lines`), with every
-    join keeping the left order, and the results are placed beside the untouched input: the
-    other input columns are never copied through the joins."""
+    round_components(compute_exact_components(...)) plus the metal derivative flag, on the
+    columns it needs: the schedule is resolved per distinct key (hts_code,
+    country_of_origin, entry_date), what depends on the key alone (flags included) is worked
+    out per key, and the key terms are placed beside the lines once, in their order; layers no
+    line has a measure of are left out (they add 0 and no heading). The results are placed
+    beside the untouched input."""
     layer_names = layers(schedule)
     engine = lines.select(c for c in ENGINE_COLUMNS if c in lines.columns)
-    exact = compute_exact_components(engine, schedule)
-    exact = _metal_derivative_flag(exact, schedule, layer_names)
-    duty = round_components(exact, schedule).select(LINE_DUTY_COLUMNS)
-    del exact
+    priced, pricing = _with_key_terms(engine, lambda keys: _line_terms(keys, schedule, layer_names))
+    flags = [pl.col("key_flags")]
+    if "is_derivative" in priced.columns:
+        flags.append(_metal_derivative(pl.col("is_derivative"), engine.columns))
+    exact = priced.lazy().with_columns(_exact_exprs(pricing.active, specific=pricing.specific))
+    duty = (
+        _rounded(exact, pricing.active, pricing.components)
+        .select(
+            "mfn_rate_text",
+            "mfn_duty_usd",
+            *[f"{component}_duty_usd" for component in COMPONENTS],
+            "total_duty_usd",
+            effective_duty_rate=_line_effective_rate(),
+            ch99_headings=_ch99_headings(pricing.active),
+            flags=pl.concat_str(flags, separator=", ", ignore_nulls=True).fill_null(""),
+        )
+        .collect()
+    )
     return pl.concat([lines, duty], how="horizontal")
 
 

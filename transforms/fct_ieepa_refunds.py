@@ -22,6 +22,7 @@ from decimal import Decimal
 
 import polars as pl
 
+from transforms.fct_duty_lines import sorted_by_line
 from transforms.schedule import MONEY, Schedule
 
 LINE_ID = ["entry_number", "line_number"]
@@ -94,7 +95,14 @@ def _with_refund_status(ledger: pl.DataFrame, rules: pl.DataFrame, as_of: dt.dat
     per_date = dated.join(statuses, how="cross").filter(window).select(
         "entry_date", "estimated_liquidation_date", "as_of_date", "refund_status", "cape_eligible", "refund_status_note"
     )
-    return ledger.join(per_date, on="entry_date", how="inner")
+    # usually one status per date: the status columns are placed beside the ledger, whose
+    # other columns the join then never copies; otherwise the join keeps the lines with a status
+    matched = ledger.select("entry_date").join(
+        per_date.with_columns(_matched=pl.lit(True)), on="entry_date", how="left", maintain_order="left"
+    )
+    if matched.height == ledger.height and matched.get_column("_matched").is_not_null().all():
+        return ledger.hstack(matched.drop("entry_date", "_matched"))
+    return ledger.join(per_date, on="entry_date", how="inner", maintain_order="left")
 
 
 def build_fct_ieepa_refunds(
@@ -104,10 +112,11 @@ def build_fct_ieepa_refunds(
     `refund_status_rules` is the checked frame of `flows.refund_rules.read_refund_status_rules`
     (its windows tile the days, so every line gets exactly one status)."""
     headings = ieepa_headings(schedule)
-    ledger = fct_duty_lines.filter(pl.col("ieepa_duty_usd") > 0).select(
+    # only the columns the ledger reads, then the lines with IEEPA duty
+    ledger = fct_duty_lines.select(
         *[c for c in FCT_IEEPA_REFUNDS_COLUMNS if c in fct_duty_lines.columns],
         *NON_IEEPA_COMPONENTS,
-    )
+    ).filter(pl.col("ieepa_duty_usd") > 0)
     # the IEEPA headings of each distinct ch99_headings text (a few hundred), not of each line
     by_text = ledger.select(pl.col("ch99_headings").unique()).with_columns(
         ieepa_headings=pl.col("ch99_headings")
@@ -115,12 +124,21 @@ def build_fct_ieepa_refunds(
         .list.filter(pl.element().is_in(headings))
         .list.join(", "),
     )
-    ledger = ledger.join(by_text, on="ch99_headings", how="left", nulls_equal=True).with_columns(
-        declared_ieepa_duty_usd=pl.when(pl.col("declared_duty_usd").is_not_null()).then(_declared_ieepa()),
+    ledger = (
+        ledger.lazy()
+        .with_columns(
+            ieepa_headings=pl.col("ch99_headings").replace_strict(
+                by_text.get_column("ch99_headings"), by_text.get_column("ieepa_headings"), default=None
+            ),
+            # lazy: the declared IEEPA expression names its difference twice, computed once
+            declared_ieepa_duty_usd=pl.when(pl.col("declared_duty_usd").is_not_null()).then(_declared_ieepa()),
+        )
+        .collect()
     )
+    # the joins keep the order of fct_duty_lines (by line): sorted_by_line sorts only if not
     return (
         _with_refund_status(ledger, refund_status_rules, as_of)
         .select(FCT_IEEPA_REFUNDS_COLUMNS)
         .with_columns(pl.col(MONEY_COLUMNS).cast(MONEY))
-        .sort(LINE_ID)
+        .pipe(sorted_by_line)
     )

@@ -31,9 +31,11 @@ from decimal import Decimal
 import polars as pl
 
 from transforms.duty import KEY, compute_line_duty, layers, resolve_measures
+from transforms.fct_duty_lines import sorted_by_line
 from transforms.schedule import MONEY, Schedule
 
 LINE_ID = ["entry_number", "line_number"]
+ROW = "_row"  # a line's position in the reconciled lines: the id internal joins use
 ENGINE_INPUT = ["hts_code", "country_of_origin", "entry_date", "customs_value_usd", "quantity"]
 MATCH_TOLERANCE_USD = Decimal("0.01")
 CAUSE_TOLERANCE_USD = Decimal("0.02")
@@ -153,20 +155,18 @@ def with_status(lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _successors(lines: pl.DataFrame, alt: Schedule, layer: str) -> pl.DataFrame:
-    """Per line, the measure of `layer` that applies under the alternative schedule (no row
+def _successors(keys: pl.DataFrame, alt: Schedule, layer: str) -> pl.DataFrame:
+    """Per key, the measure of `layer` that applies under the alternative schedule (no row
     where none does)."""
-    resolved = resolve_measures(lines.select(KEY).unique(), alt).filter(pl.col("layer") == layer)
-    return lines.select(*LINE_ID, *KEY).join(
-        resolved.select(*KEY, successor_measure_id="measure_id", successor_heading="heading"), on=KEY
-    ).select(*LINE_ID, "successor_measure_id", "successor_heading")
+    resolved = resolve_measures(keys.select(KEY).unique(), alt).filter(pl.col("layer") == layer)
+    return resolved.select(*KEY, successor_measure_id="measure_id", successor_heading="heading")
 
 
 def _readings(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     """Every (line, wrong reading of an applied measure) that reproduces the declared duty:
-    LINE_ID, `reading_order`, `likely_cause`."""
+    ROW (the lines' row id), `reading_order`, `likely_cause`."""
     applied = resolve_measures(lines.select(KEY).unique(), schedule)
-    line_measures = lines.select(*LINE_ID, *KEY).join(applied.select(*KEY, "measure_id"), on=KEY)
+    line_measures = lines.select(ROW, *KEY).join(applied.select(*KEY, "measure_id"), on=KEY)
     layer_order = {layer: i for i, layer in enumerate(layers(schedule))}
     measures = (
         schedule.measures.join(line_measures.select("measure_id").unique(), on="measure_id", how="semi")
@@ -177,9 +177,10 @@ def _readings(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     found = []
     # one pass per applied measure and reading (a handful), each over whole frames
     for m_index, m in enumerate(measures.iter_rows(named=True)):
-        subset = lines.join(
-            line_measures.filter(pl.col("measure_id") == m["measure_id"]).select(LINE_ID), on=LINE_ID, how="semi"
-        ).select(*LINE_ID, *engine_columns, "declared_duty_usd", "total_duty_usd")
+        rows = line_measures.filter(pl.col("measure_id") == m["measure_id"]).get_column(ROW)
+        subset = lines.filter(pl.col(ROW).is_in(rows.implode())).select(
+            ROW, *engine_columns, "declared_duty_usd", "total_duty_usd"
+        )
         # readings that misread the measures the same way (superseded and not_applied both
         # drop m) share one re-pricing and one successor lookup
         priced_by_misreading: dict[Callable, tuple[Schedule, pl.DataFrame]] = {}
@@ -189,42 +190,40 @@ def _readings(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
                 continue
             if reading.measures not in priced_by_misreading:
                 alt = schedule.with_measures(reading.measures(schedule.measures, m))
+                # compute_line_duty keeps the rows and their order: its results sit beside `subset`
+                priced = compute_line_duty(subset.select(engine_columns), alt)
                 priced_by_misreading[reading.measures] = (
                     alt,
-                    compute_line_duty(subset.select(*LINE_ID, *engine_columns), alt).select(
-                        *LINE_ID, alt_total_usd="total_duty_usd", alt_headings="ch99_headings"
+                    subset.with_columns(
+                        alt_total_usd=priced.get_column("total_duty_usd"),
+                        alt_headings=priced.get_column("ch99_headings"),
                     ),
                 )
-            alt, priced = priced_by_misreading[reading.measures]
-            candidates = subset.join(priced, on=LINE_ID)
+            alt, candidates = priced_by_misreading[reading.measures]
             if reading.successor is not None:
                 if reading.measures not in successors_by_misreading:
                     successors_by_misreading[reading.measures] = _successors(subset, alt, m["layer"])
                 successors = successors_by_misreading[reading.measures]
-                candidates = candidates.join(successors, on=LINE_ID, how="inner" if reading.successor else "anti")
+                candidates = candidates.join(successors, on=KEY, how="inner" if reading.successor else "anti")
             found.append(
                 candidates.filter(
                     (pl.col("alt_total_usd") != pl.col("total_duty_usd"))
                     & ((pl.col("alt_total_usd") - pl.col("declared_duty_usd")).abs() <= pl.lit(CAUSE_TOLERANCE_USD, dtype=MONEY))
                 ).select(
-                    *LINE_ID,
+                    ROW,
                     reading_order=pl.lit(r_index * 10_000 + m_index, dtype=pl.Int64),
                     likely_cause=reading.cause(m),
                 )
             )
-    schema = {"entry_number": pl.Utf8, "line_number": pl.Int64, "reading_order": pl.Int64, "likely_cause": pl.Utf8}
+    schema = {ROW: lines.schema[ROW], "reading_order": pl.Int64, "likely_cause": pl.Utf8}
     return pl.concat([pl.DataFrame(schema=schema), *found], how="vertical_relaxed")
 
 
 def likely_causes(mismatched: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
-    """LINE_ID and `likely_cause` for the lines whose declared duty a wrong reading explains
-    (the first reading in READINGS order, then layer order)."""
-    return (
-        _readings(mismatched, schedule)
-        .sort(*LINE_ID, "reading_order")
-        .group_by(LINE_ID, maintain_order=True)
-        .first()
-        .select(*LINE_ID, "likely_cause")
+    """ROW and `likely_cause` for the lines (with a ROW id) whose declared duty a wrong
+    reading explains (the first reading in READINGS order, then layer order)."""
+    return _readings(mismatched, schedule).group_by(ROW).agg(
+        pl.col("likely_cause").sort_by("reading_order").first()
     )
 
 
@@ -233,11 +232,14 @@ def build_fct_reconciliation(fct_duty_lines: pl.DataFrame, schedule: Schedule) -
 
     `fct_duty_lines` needs the fct_duty_lines columns (declared_duty_usd, importer_id, quantity
     and the engine inputs included)."""
-    checked = with_status(fct_duty_lines)
+    # only the columns the mart and the re-pricing read, then the lines that declared duty
+    needed = [c for c in dict.fromkeys([*FCT_RECONCILIATION_COLUMNS, *ENGINE_INPUT]) if c in fct_duty_lines.columns]
+    checked = with_status(fct_duty_lines.select(needed)).with_row_index(ROW)
     causes = likely_causes(checked.filter(pl.col("status") != "match"), schedule)
+    # the left join keeps the order of fct_duty_lines (by line): sorted_by_line sorts only if not
     return (
-        checked.join(causes, on=LINE_ID, how="left")
+        checked.join(causes, on=ROW, how="left", maintain_order="left")
         .select(FCT_RECONCILIATION_COLUMNS)
         .with_columns(pl.col(MONEY_COLUMNS).cast(MONEY))
-        .sort(LINE_ID)
+        .pipe(sorted_by_line)
     )

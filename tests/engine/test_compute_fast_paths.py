@@ -1,0 +1,144 @@
+"""The compute stage's fast paths give what the general paths give: compute_line_duty (per-key
+terms placed beside the lines through the key hash, active layers only, per-key flags) equals
+round_components(compute_exact_components(...)) with the metal derivative flag, also when two
+keys share a hash; the grain check and the line order skip their full pass only when the rows
+are already strictly in grain order; fee flags join like concat_str."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pandera.polars as pa
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import transforms.duty as duty
+from schemas.common import grain_is_unique
+from tests.engine.test_duty_properties import SCHEDULE, frame, line
+from transforms.fct_duty_lines import _with_fee_flags, sorted_by_line
+
+MONEY = pl.Decimal(18, 2)
+# metal derivatives (8711.30 from 2025-08-18), 232 parts, cars; origins with and without deals
+EXTRA_HTS = ["8711300000", "8708305090", "8703230190", "8704310120"]
+with_metal = st.tuples(
+    st.sampled_from(EXTRA_HTS),
+    st.sampled_from(["JP", "DE", "CN"]),
+    st.dates(dt.date(2025, 1, 1), dt.date(2026, 12, 31)),
+    st.decimals(min_value=0, max_value=1_000_000, places=2, allow_nan=False, allow_infinity=False),
+    st.booleans(),
+)
+
+
+def lines_with(rows, extra) -> pl.DataFrame:
+    base = frame(rows)
+    more = pl.DataFrame(
+        {
+            "line_number": list(range(base.height + 1, base.height + len(extra) + 1)),
+            "hts_code": [e[0] for e in extra],
+            "country_of_origin": [e[1] for e in extra],
+            "entry_date": [e[2] for e in extra],
+            "customs_value_usd": [e[3] for e in extra],
+            "quantity": [Decimal(1)] * len(extra),
+        },
+        schema=base.schema,
+    )
+    steel = [None] * base.height + [Decimal("10.00") if e[4] else None for e in extra]
+    return pl.concat([base, more]).with_columns(steel_content_value_usd=pl.Series(steel, dtype=MONEY))
+
+
+def general_path(lines: pl.DataFrame) -> pl.DataFrame:
+    """The engine's general steps, one after the other (compute_line_duty before its fast path)."""
+    names = duty.layers(SCHEDULE)
+    exact = duty.compute_exact_components(lines, SCHEDULE)
+    exact = exact.join(duty._derivative_from(exact, SCHEDULE), on="hts_code", how="left", maintain_order="left")
+    exact = exact.with_columns(metal_derivative=duty._metal_derivative(duty._is_derivative(names), exact.columns))
+    return duty.round_components(exact, SCHEDULE).select(duty.LINE_DUTY_COLUMNS)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(line, min_size=1, max_size=30), st.lists(with_metal, min_size=0, max_size=10))
+def test_compute_line_duty_equals_the_general_path(rows, extra):
+    data = lines_with(rows, extra)
+    fast = duty.compute_line_duty(data, SCHEDULE).select(duty.LINE_DUTY_COLUMNS)
+    assert fast.schema == general_path(data).schema
+    assert fast.equals(general_path(data))
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(line, min_size=1, max_size=30), st.lists(with_metal, min_size=0, max_size=10))
+def test_keys_sharing_a_hash_fall_back_to_the_key_join(rows, extra):
+    data = lines_with(rows, extra)
+    expected = duty.compute_line_duty(data, SCHEDULE)
+    with pytest.MonkeyPatch.context() as patch:
+        # every key hashes alike: one key stands for all of them until the check sees it
+        patch.setattr(duty, "_key_hash", lambda: pl.repeat(7, pl.len(), dtype=pl.UInt64).alias(duty._KEY_HASH))
+        collided = duty.compute_line_duty(data, SCHEDULE)
+    assert collided.equals(expected)
+
+
+def test_no_lines():
+    data = lines_with([("87032301", "90", "JP", dt.date(2025, 10, 1), Decimal("1000.00"), Decimal(1))], []).head(0)
+    fast = duty.compute_line_duty(data, SCHEDULE)
+    assert fast.height == 0
+    assert fast.select(duty.LINE_DUTY_COLUMNS).schema == general_path(data).schema
+
+
+def test_null_key_parts_get_mfn_but_no_measure():
+    data = frame([("87032301", "90", "JP", dt.date(2025, 10, 1), Decimal("1000.00"), Decimal(1))]).with_columns(
+        country_of_origin=pl.lit(None, pl.Utf8)
+    )
+    fast = duty.compute_line_duty(data, SCHEDULE).select(duty.LINE_DUTY_COLUMNS)
+    assert fast.equals(general_path(data))
+    assert fast.item(0, "mfn_duty_usd") == Decimal("25.00")  # 2.5% of 1000, no 232 without an origin
+    assert fast.item(0, "total_duty_usd") == Decimal("25.00")
+
+
+def grain_schema() -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(checks=[grain_is_unique(["entry_number", "line_number"])])
+
+
+@pytest.mark.parametrize(
+    ("entries", "numbers", "valid"),
+    [
+        (["A", "A", "B"], [1, 2, 1], True),  # strictly increasing
+        (["B", "A", "A"], [1, 2, 1], True),  # out of order, unique
+        (["A", "A", "B"], [1, 1, 2], False),  # in order, a duplicate
+        (["B", "A", "B"], [1, 1, 1], False),  # out of order, a duplicate
+        ([None, None], [1, 1], False),  # nulls are one value
+        (["A"], [1], True),
+    ],
+)
+def test_grain_is_unique(entries, numbers, valid):
+    data = pl.DataFrame({"entry_number": entries, "line_number": numbers}, schema={"entry_number": pl.Utf8, "line_number": pl.Int64})
+    if valid:
+        grain_schema().validate(data, lazy=True)
+    else:
+        with pytest.raises(pa.errors.SchemaErrors, match="grain_is_unique"):
+            grain_schema().validate(data, lazy=True)
+
+
+def test_sorted_by_line_sorts_only_what_is_out_of_order():
+    ordered = pl.DataFrame({"entry_number": ["A10", "A9", "A9"], "line_number": [5, 1, 2], "x": [1, 2, 3]})
+    assert sorted_by_line(ordered) is ordered  # "A10" < "A9" byte-wise
+    shuffled = ordered[[2, 0, 1]]
+    assert sorted_by_line(shuffled).equals(ordered)
+    with_null = pl.DataFrame({"entry_number": ["A", None], "line_number": [1, 1]})
+    assert sorted_by_line(with_null).equals(with_null.sort("entry_number", "line_number"))
+
+
+def test_fee_flags_join_like_concat_str():
+    flags = ["", "a", "", "a", None, "a"]
+    fee_flags = ["", "", "f", "f", "f", None]
+    data = pl.DataFrame({"flags": flags, "fee_flags": fee_flags})
+    expected = data.select(
+        flags=pl.concat_str(
+            [pl.when(pl.col("flags") != "").then(pl.col("flags")), pl.when(pl.col("fee_flags") != "").then(pl.col("fee_flags"))],
+            separator=", ",
+            ignore_nulls=True,
+        ).fill_null("")
+    )
+    assert _with_fee_flags(data).select("flags").equals(expected)
+    assert expected.get_column("flags").to_list() == ["", "a", "f", "a, f", "f", "a"]
