@@ -344,12 +344,17 @@ def stage_input(
     lazy, checksum = scan_text_table(path, kind.required_columns, kind.optional_columns, source)
     if _collect(lazy.head(1), source, "the first data row").height == 0:
         raise InputSchemaError(source, "no_data_rows", "no data rows (only a header)")
-    raw = _collect(select(lazy) if select else lazy, source, "the data rows").sort(SOURCE_ROW)
+    # one contiguous chunk per column: a Parquet file arrives in one chunk per row group, and
+    # every later step that mixes those columns with new single-chunk ones (parsed values,
+    # looked-up facts) would otherwise realign, i.e. copy, the whole frame each time
+    raw = _collect(select(lazy) if select else lazy, source, "the data rows").sort(SOURCE_ROW).rechunk()
     kind.raw_schema.validate(raw)
     checks = kind.checks()
     flagged = flag_failures(kind.parse(raw, schedule), checks)
     if keep is not None:
-        flagged = flagged.filter(keep)
+        kept = flagged.select(keep.fill_null(False)).to_series()
+        if not kept.all():  # (a one-month file keeps every row: no filtering copy)
+            flagged = flagged.filter(kept)
     passed, rejects = split_on_failures(flagged, checks, source)
     stg = kind.stg_schema.validate(kind.stage(passed))
     LoadRejects.validate(rejects.select(REJECT_COLUMNS))

@@ -397,7 +397,9 @@ def _replace_month(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFra
         # Arrow batches fill them; the misaligned batches of a multi-chunk frame (one read
         # from Parquet, say) leave partial row groups that CHECKPOINT compresses a second time
         frame = frame.rechunk()
-    con.register(view, frame)
+    # Arrow with Polars' own string layout (string views): DuckDB scans it as it is, where the
+    # default export would first copy every text column into large_string
+    con.register(view, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
     try:
         con.execute(f"INSERT INTO {_quoted(table)} BY NAME SELECT * FROM {_quoted(view)}")
     finally:

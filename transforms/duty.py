@@ -520,6 +520,9 @@ def compute_line_duty(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
             flags=pl.concat_str(flags, separator=", ", ignore_nulls=True).fill_null(""),
         )
         .collect()
+        # the streaming engine hands back one chunk per morsel; beside single-chunk input
+        # columns that would make every later eager step realign (copy) the whole frame
+        .rechunk()
     )
     return pl.concat([lines, duty], how="horizontal")
 

@@ -204,11 +204,16 @@ def parse_customs_lines(raw: pl.DataFrame, mfn: pl.DataFrame) -> pl.DataFrame:
             & ((pl.col("_entry_first_date") != pl.col("_entry_last_date")) | (pl.col("_entry_importers") > 1))
         )
     )
-    return (
-        parsed.join(rates, on="_hts8", how="left", maintain_order="left")
+    # joined on the key column alone and placed beside the lines: a join of the whole frame
+    # would copy every column of every line
+    looked_up = (
+        parsed.select("_hts8", "_entry_number")
+        .join(rates, on="_hts8", how="left", maintain_order="left")
         .join(mixed_entries, on="_entry_number", how="left", maintain_order="left")
+        .drop("_hts8", "_entry_number")
         .with_columns(pl.col("_in_schedule").fill_null(False))
     )
+    return parsed.hstack(looked_up.get_columns())
 
 
 def _not_empty(column: str) -> RowCheck:
@@ -360,10 +365,19 @@ def customs_line_checks() -> list[RowCheck]:
     return checks
 
 
+def in_source_order(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` sorted by source row; as it is (no copy) when it already is, the usual case:
+    the loader reads in file order and every step keeps it."""
+    rows = frame.get_column(SOURCE_ROW)
+    if rows.len() < 2 or rows.diff().slice(1).min() > 0:
+        return frame
+    return frame.sort(SOURCE_ROW)
+
+
 def stage_customs_lines(passed: pl.DataFrame) -> pl.DataFrame:
     """Parsed rows that failed no check → `stg_customs_lines` (typed, normalised), sorted by
     source row."""
-    return passed.sort(SOURCE_ROW).select(
+    return in_source_order(passed).select(
         pl.col("_entry_number").alias("entry_number"),
         pl.col("_line_number").cast(pl.Int64).alias("line_number"),
         pl.col("_entry_date").alias("entry_date"),
