@@ -104,12 +104,13 @@ def _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_ra
     )
 
 
-def _check_flow_options(kwargs: dict) -> None:
-    """Refuse (exit 2) input combinations the run cannot take, before starting Prefect."""
+def _check_flow_options(kwargs: dict):
+    """Refuse (exit 2) input combinations the run cannot take, before starting Prefect;
+    returns the run options."""
     from flows.monthly import build_options
 
     try:
-        build_options(**kwargs)
+        options = build_options(**kwargs)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
     from flows.scenario_files import ScenarioFileError, scenario_path
@@ -119,6 +120,7 @@ def _check_flow_options(kwargs: dict) -> None:
             scenario_path(spec)
         except ScenarioFileError as error:
             raise typer.BadParameter(str(error), param_hint="--scenario") from None
+    return options
 
 
 def _run_flow(api, flow_fn, **kwargs) -> None:
@@ -158,11 +160,17 @@ def run(
     """The monthly batch: load, validate, compute, publish one month. With no input option it
     runs on the embedded sample data."""
     kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock)
+    month = month or previous_month()
     with prefect_api() as api:  # boots while the options are checked and the flow imported
-        _check_flow_options(kwargs)
+        options = _check_flow_options(kwargs)
+        if "customs" in options.inputs:
+            from flows.load import read_ahead
+
+            # the month's customs rows are read while Prefect's API and the flow start up
+            read_ahead(options.inputs["customs"], month)
         from flows.monthly import monthly_duty_run
 
-        _run_flow(api, monthly_duty_run, month=month or previous_month(), **kwargs)
+        _run_flow(api, monthly_duty_run, month=month, **kwargs)
 
 
 @app.command()

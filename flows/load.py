@@ -27,6 +27,7 @@ import datetime as dt
 import hashlib
 import importlib
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -325,6 +326,80 @@ def _collect(lazy: pl.LazyFrame, source: str, what: str) -> pl.DataFrame:
 # ---------------------------------------------------------------------------- staging
 
 
+def read_raw(
+    path: Path,
+    kind: InputKind,
+    select: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None,
+    *,
+    prefetched: ReadAhead | None = None,
+) -> tuple[pl.DataFrame, str]:
+    """The all-text rows of `path` that `select` keeps (all when None), in file order, and
+    the file's SHA-256. Schema-level problems raise InputSchemaError. A read-ahead of the
+    same rows is used when the file has not changed since (same size, mtime and inode)."""
+    source = str(path)
+    lazy, checksum = scan_text_table(path, kind.required_columns, kind.optional_columns, source)
+    if _collect(lazy.head(1), source, "the first data row").height == 0:
+        raise InputSchemaError(source, "no_data_rows", "no data rows (only a header)")
+    if prefetched is not None:
+        raw = prefetched.result(path)
+        if raw is not None:
+            return raw, checksum
+    # one contiguous chunk per column: a Parquet file arrives in one chunk per row group, and
+    # every later step that mixes those columns with new single-chunk ones (parsed values,
+    # looked-up facts) would otherwise realign, i.e. copy, the whole frame each time
+    raw = _collect(select(lazy) if select else lazy, source, "the data rows").sort(SOURCE_ROW).rechunk()
+    return raw, checksum
+
+
+def _file_identity(path: Path) -> tuple[int, int, int, int]:
+    stat = path.stat()
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+class ReadAhead:
+    """One month of a customs file read in a background thread (`read_ahead`), e.g. while
+    Prefect's temporary API boots; `result(path)` waits for it and gives the rows, or None
+    when the read failed or the file changed since (the loader then reads it itself)."""
+
+    def __init__(self, path: Path, month: str) -> None:
+        self.path, self.month = Path(path), month
+        self._rows: pl.DataFrame | None = None
+        self._identity: tuple[int, int, int, int] | None = None
+        self._thread = threading.Thread(target=self._read, name="customs-read-ahead", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            identity = _file_identity(self.path)
+            kind = INPUT_KINDS["customs"]
+            rows, _ = read_raw(self.path, kind, _month_select(self.month, str(self.path)))
+            if _file_identity(self.path) == identity:
+                self._rows, self._identity = rows, identity
+        except Exception:  # the loader reads the file itself and reports the problem
+            self._rows = None
+
+    def result(self, path: Path) -> pl.DataFrame | None:
+        self._thread.join()
+        rows, self._rows = self._rows, None  # handed over once
+        if rows is None or Path(path) != self.path:
+            return None
+        try:
+            unchanged = _file_identity(self.path) == self._identity
+        except OSError:
+            return None
+        return rows if unchanged else None
+
+
+_READ_AHEAD: dict[tuple[str, str], ReadAhead] = {}
+
+
+def read_ahead(path: Path, month: str) -> None:
+    """Start reading `month` of the customs file `path` in the background; the next
+    `load_customs_lines(path, month, ...)` in this process uses the rows if the file is
+    unchanged by then."""
+    _READ_AHEAD[(str(Path(path)), month)] = ReadAhead(Path(path), month)
+
+
 def stage_input(
     path: Path,
     kind: InputKind,
@@ -332,6 +407,7 @@ def stage_input(
     *,
     select: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None,
     keep: pl.Expr | None = None,
+    prefetched: ReadAhead | None = None,
 ) -> StagedInput:
     """Read `path` as `kind`, check every row, split passing rows from rejects.
 
@@ -339,15 +415,10 @@ def stage_input(
         rows the rules need for context); default: every row.
     keep: over the parsed frame, the rows that belong to this load (counted in `rows_in`,
         staged or rejected); the other collected rows only give context to window rules.
+    prefetched: a read-ahead of the same rows (`read_ahead`), used if the file is unchanged.
     """
+    raw, checksum = read_raw(path, kind, select, prefetched=prefetched)
     source = str(path)
-    lazy, checksum = scan_text_table(path, kind.required_columns, kind.optional_columns, source)
-    if _collect(lazy.head(1), source, "the first data row").height == 0:
-        raise InputSchemaError(source, "no_data_rows", "no data rows (only a header)")
-    # one contiguous chunk per column: a Parquet file arrives in one chunk per row group, and
-    # every later step that mixes those columns with new single-chunk ones (parsed values,
-    # looked-up facts) would otherwise realign, i.e. copy, the whole frame each time
-    raw = _collect(select(lazy) if select else lazy, source, "the data rows").sort(SOURCE_ROW).rechunk()
     kind.raw_schema.validate(raw)
     checks = kind.checks()
     flagged = flag_failures(kind.parse(raw, schedule), checks)
@@ -412,6 +483,7 @@ def _stage_customs(
         schedule,
         select=(lambda lazy: in_month(lazy.filter(rows))) if rows is not None else in_month,
         keep=date.is_null() | _in_month(date, month),
+        prefetched=_READ_AHEAD.pop((str(path), month), None) if rows is None else None,
     )
 
 
