@@ -1,5 +1,7 @@
 """Read a published warehouse and its exports for comparison: every table's rows, sorted,
-without the columns that name the run (run ids, clock times, stage timings)."""
+without the columns that name the run (run ids, clock times, stage timings, and the refund
+ledger's `as_of_date`, the run's UTC date, which differs between two runs either side of
+midnight)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-VOLATILE = {"run_id", "started_at", "finished_at", "stage_timings"}
+VOLATILE = {"run_id", "started_at", "finished_at", "stage_timings", "as_of_date"}
 
 
 def published_tables(db: Path) -> dict[str, list[tuple]]:
@@ -35,7 +37,7 @@ def published_tables(db: Path) -> dict[str, list[tuple]]:
 def exported_files(root: Path) -> dict[str, pl.DataFrame]:
     """relative path -> contents of every Parquet export (reports and dot folders excluded)."""
     return {
-        str(path.relative_to(root)): pl.read_parquet(path)
+        str(path.relative_to(root)): pl.read_parquet(path).drop(VOLATILE, strict=False)
         for path in sorted(root.rglob("*.parquet"))
         if not any(part.startswith(".") for part in path.relative_to(root).parts)
     }
