@@ -41,6 +41,7 @@ import duckdb
 import polars as pl
 
 from schemas.runs import SCHEMA as RUNS_SCHEMA
+from transforms.order import is_in_order
 
 # Storage format of a NEW warehouse file: readable by every DuckDB 1.x (and 2.x) client.
 # An existing warehouse keeps the storage version it was created with (DuckDB cannot lower it).
@@ -417,11 +418,7 @@ def in_line_order(frame: pl.DataFrame, table_columns: Sequence[str]) -> bool:
     Text compares byte-wise in both Polars and DuckDB."""
     if tuple(table_columns[:2]) != LINE_GRAIN or not set(LINE_GRAIN) <= set(frame.columns):
         return False
-    if frame.height < 2:
-        return True
-    entry, line = pl.col("entry_number"), pl.col("line_number")
-    increasing = (entry > entry.shift(1)) | ((entry == entry.shift(1)) & (line > line.shift(1)))
-    return bool(frame.select(increasing.slice(1).fill_null(False).all()).item())
+    return is_in_order(frame, LINE_GRAIN, strict=True)
 
 
 def _export_month(

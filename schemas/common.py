@@ -6,6 +6,8 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
+from transforms.order import rows_in_order
+
 MONEY = pl.Decimal(18, 2)
 EFFECTIVE_RATE = pl.Decimal(18, 6)
 COMPONENTS = ["mfn_duty_usd", "section_232_duty_usd", "ieepa_duty_usd", "other_duty_usd"]
@@ -70,25 +72,21 @@ def cost_is_duty_plus_fees() -> pa.Check:
     )
 
 
-def _strictly_increasing(columns: list[str]) -> pl.Expr:
-    """Whether every row comes strictly after the one before it on `columns` (compared in
-    order, text byte-wise); false where a null is compared."""
-    after, tied = pl.lit(False), pl.lit(True)
-    for column in columns:
-        value, previous = pl.col(column), pl.col(column).shift(1)
-        after = after | (tied & (value > previous))
-        tied = tied & (value == previous)
-    return after.slice(1).fill_null(False).all()
-
-
 def grain_is_unique(grain: list[str]) -> pa.Check:
     """No two rows share the grain (what `unique=grain` checks). Rows strictly increasing on
     the grain (the line marts keep the line order) are unique, which one pass comparing each
     row with the one before proves; otherwise every row whose grain another row has fails."""
 
     def check(data: pa.PolarsData) -> bool | pl.LazyFrame:
-        if data.lazyframe.select(_strictly_increasing(grain)).collect().item():
+        if data.lazyframe.select(rows_in_order(grain, strict=True)).collect().item():
             return True
         return data.lazyframe.select(~pl.struct(grain).is_duplicated())
 
     return pa.Check(check, name="grain_is_unique")
+
+
+def strictly_increasing_rows(data: pa.PolarsData) -> pl.LazyFrame:
+    """Row-level: the checked column is greater than in the row before (the first row
+    passes). For a row number (`source_row`): in file order without repeats, so unique, in
+    one pass without hashing."""
+    return data.lazyframe.select(pl.col(data.key).diff().fill_null(1) > 0)

@@ -13,6 +13,8 @@ from typing import Optional
 import pandera.polars as pa
 import polars as pl
 
+from schemas.common import strictly_increasing_rows
+
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "entry_number",
     "line_number",
@@ -42,9 +44,8 @@ class RawCustomsLines(pa.DataFrameModel):
 
     @pa.check("source_row", name="source_row_strictly_increasing")
     def source_row_strictly_increasing(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        """In file order without repeats (the reader's row index): unique, and the
-        row an input problem is reported at. One vectorised pass, no hashing."""
-        return data.lazyframe.select(pl.col(data.key).diff().fill_null(1) > 0)
+        """In file order without repeats (the reader's row index)."""
+        return strictly_increasing_rows(data)
     entry_number: str = pa.Field(nullable=True)
     line_number: str = pa.Field(nullable=True)
     entry_date: str = pa.Field(nullable=True)

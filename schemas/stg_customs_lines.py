@@ -12,6 +12,8 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
+from schemas.common import strictly_increasing_rows
+
 from transforms.stg_customs_lines import TRANSPORT_MODES, iso_country_codes
 
 
@@ -37,9 +39,8 @@ class StgCustomsLines(pa.DataFrameModel):
 
     @pa.check("source_row", name="source_row_strictly_increasing")
     def source_row_strictly_increasing(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        """In file order without repeats (staged rows keep file order): unique, and the
-        row an input problem is reported at. One vectorised pass, no hashing."""
-        return data.lazyframe.select(pl.col(data.key).diff().fill_null(1) > 0)
+        """In file order without repeats (staged rows keep file order)."""
+        return strictly_increasing_rows(data)
 
     @pa.dataframe_check
     def month_is_entry_date_month(cls, data: pa.PolarsData) -> pl.LazyFrame:

@@ -7,6 +7,7 @@ import polars as pl
 
 from transforms.duty import ENGINE_COLUMNS, compute_line_duty
 from transforms.fees import entry_fees
+from transforms.order import sorted_by
 from transforms.schedule import Schedule
 
 FCT_DUTY_LINES_COLUMNS = [
@@ -51,27 +52,10 @@ def _with_fee_flags(lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _ordered_by(frame: pl.DataFrame, first: str, second: str) -> bool:
-    """Whether the rows are already sorted by (first, second) ascending, without nulls: one
-    vectorised pass comparing each row with the next (far cheaper than a sort)."""
-    if frame.height < 2:
-        return True
-    a, b = pl.col(first), pl.col(second)
-    next_a, next_b = a.shift(-1), b.shift(-1)
-    in_order = (next_a > a) | ((next_a == a) & (next_b >= b))
-    return bool(
-        frame.select(
-            (in_order.head(frame.height - 1).all() & a.is_not_null().all() & b.is_not_null().all()).alias("ordered")
-        ).item()
-    )
-
-
 def sorted_by_line(lines: pl.DataFrame) -> pl.DataFrame:
     """The lines in the line grain's order, (entry_number, line_number); lines already in that
     order (the usual case: the marts keep the order of fct_duty_lines) are returned as is."""
-    if _ordered_by(lines, "entry_number", "line_number"):
-        return lines
-    return lines.sort("entry_number", "line_number")
+    return sorted_by(lines, ["entry_number", "line_number"])
 
 
 def build_fct_duty_lines(stg_customs_lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:

@@ -20,6 +20,7 @@ import polars as pl
 import pycountry
 
 from schemas.raw_customs_lines import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from transforms.order import sorted_by
 from transforms.rejects import SOURCE_ROW, RowCheck, one_of
 
 MONEY = pl.Decimal(18, 2)
@@ -365,19 +366,11 @@ def customs_line_checks() -> list[RowCheck]:
     return checks
 
 
-def in_source_order(frame: pl.DataFrame) -> pl.DataFrame:
-    """`frame` sorted by source row; as it is (no copy) when it already is, the usual case:
-    the loader reads in file order and every step keeps it."""
-    rows = frame.get_column(SOURCE_ROW)
-    if rows.len() < 2 or rows.diff().slice(1).min() > 0:
-        return frame
-    return frame.sort(SOURCE_ROW)
-
-
 def stage_customs_lines(passed: pl.DataFrame) -> pl.DataFrame:
     """Parsed rows that failed no check → `stg_customs_lines` (typed, normalised), sorted by
     source row."""
-    return in_source_order(passed).select(
+    # (the loader keeps file order: the usual frame is returned as is, not sorted again)
+    return sorted_by(passed, [SOURCE_ROW]).select(
         pl.col("_entry_number").alias("entry_number"),
         pl.col("_line_number").cast(pl.Int64).alias("line_number"),
         pl.col("_entry_date").alias("entry_date"),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from transforms.order import sorted_by
 from transforms.rejects import SOURCE_ROW, RowCheck, one_of
 from transforms.stg_customs_lines import (
     MONEY,
@@ -229,7 +230,7 @@ def vehicle_checks() -> list[RowCheck]:
 def stage_vehicles(passed: pl.DataFrame) -> pl.DataFrame:
     """Parsed rows that failed no check → `stg_vehicles` (typed, normalised), sorted by source
     row. `entry_date` and `month` come from the customs line (null without context)."""
-    return passed.sort(SOURCE_ROW).select(
+    return sorted_by(passed, [SOURCE_ROW]).select(
         pl.col("_vin").alias("vin"),
         pl.col("_entry_number").alias("entry_number"),
         pl.col("_line_number").cast(pl.Int64).alias("line_number"),
