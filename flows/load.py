@@ -336,14 +336,14 @@ def read_raw(
     """The all-text rows of `path` that `select` keeps (all when None), in file order, and
     the file's SHA-256. Schema-level problems raise InputSchemaError. A read-ahead of the
     same rows is used when the file has not changed since (same size, mtime and inode)."""
+    if prefetched is not None:
+        done = prefetched.result(path)
+        if done is not None:  # read, checked and hashed in the read-ahead, file unchanged
+            return done
     source = str(path)
     lazy, checksum = scan_text_table(path, kind.required_columns, kind.optional_columns, source)
     if _collect(lazy.head(1), source, "the first data row").height == 0:
         raise InputSchemaError(source, "no_data_rows", "no data rows (only a header)")
-    if prefetched is not None:
-        raw = prefetched.result(path)
-        if raw is not None:
-            return raw, checksum
     # one contiguous chunk per column: a Parquet file arrives in one chunk per row group, and
     # every later step that mixes those columns with new single-chunk ones (parsed values,
     # looked-up facts) would otherwise realign, i.e. copy, the whole frame each time
@@ -358,12 +358,13 @@ def _file_identity(path: Path) -> tuple[int, int, int, int]:
 
 class ReadAhead:
     """One month of a customs file read in a background thread (`read_ahead`), e.g. while
-    Prefect's temporary API boots; `result(path)` waits for it and gives the rows, or None
-    when the read failed or the file changed since (the loader then reads it itself)."""
+    Prefect's temporary API boots; `result(path)` waits for it and gives what `read_raw`
+    gave (the rows and the file's SHA-256), or None when the read failed or the file changed
+    since (the loader then reads it itself)."""
 
     def __init__(self, path: Path, month: str) -> None:
         self.path, self.month = Path(path), month
-        self._rows: pl.DataFrame | None = None
+        self._done: tuple[pl.DataFrame, str] | None = None
         self._identity: tuple[int, int, int, int] | None = None
         self._thread = threading.Thread(target=self._read, name="customs-read-ahead", daemon=True)
         self._thread.start()
@@ -372,22 +373,22 @@ class ReadAhead:
         try:
             identity = _file_identity(self.path)
             kind = INPUT_KINDS["customs"]
-            rows, _ = read_raw(self.path, kind, _month_select(self.month, str(self.path)))
+            done = read_raw(self.path, kind, _month_select(self.month, str(self.path)))
             if _file_identity(self.path) == identity:
-                self._rows, self._identity = rows, identity
+                self._done, self._identity = done, identity
         except Exception:  # the loader reads the file itself and reports the problem
-            self._rows = None
+            self._done = None
 
-    def result(self, path: Path) -> pl.DataFrame | None:
+    def result(self, path: Path) -> tuple[pl.DataFrame, str] | None:
         self._thread.join()
-        rows, self._rows = self._rows, None  # handed over once
-        if rows is None or Path(path) != self.path:
+        done, self._done = self._done, None  # handed over once
+        if done is None or Path(path) != self.path:
             return None
         try:
             unchanged = _file_identity(self.path) == self._identity
         except OSError:
             return None
-        return rows if unchanged else None
+        return done if unchanged else None
 
 
 _READ_AHEAD: dict[tuple[str, str], ReadAhead] = {}

@@ -23,9 +23,9 @@ def _used(monkeypatch) -> list[bool]:
     original = load.ReadAhead.result
 
     def result(self, path):
-        rows = original(self, path)
-        seen.append(rows is not None)
-        return rows
+        done = original(self, path)
+        seen.append(done is not None)
+        return done
 
     monkeypatch.setattr(load.ReadAhead, "result", result)
     return seen
