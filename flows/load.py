@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import hashlib
 import importlib
-import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,6 +33,7 @@ from pathlib import Path
 import pandera.polars as pa
 import polars as pl
 
+from flows.months import month_days, parse_month
 from schemas.raw_customs_lines import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, RawCustomsLines
 from schemas.rejects import LoadRejects
 from schemas.stg_customs_lines import StgCustomsLines
@@ -59,7 +58,6 @@ PARQUET_MAGIC = b"PAR1"
 PARQUET_SUFFIXES = (".parquet", ".pq")
 UTF8_BOM = codecs.BOM_UTF8
 OTHER_DELIMITERS = {";": "';'", "\t": "tab", "|": "'|'"}
-MONTH_RE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 # Row index while reading, renamed to source_row (a file may have a column of that name).
 _ROW_INDEX = "__tariffcost_row_index"
 
@@ -435,9 +433,7 @@ def stage_input(
 
 def _in_month(date: pl.Expr, month: str) -> pl.Expr:
     """`date` falls in `month` (YYYY-MM): a range test, no per-row formatting."""
-    year, number = int(month[:4]), int(month[5:7])
-    first = dt.date(year, number, 1)
-    after = dt.date(year + number // 12, number % 12 + 1, 1)
+    first, after = month_days(month)
     return (date >= first) & (date < after)
 
 
@@ -474,8 +470,7 @@ def _stage_customs(
     if month is None:
         select = (lambda lazy: lazy.filter(rows)) if rows is not None else None
         return stage_input(path, kind, schedule, select=select)
-    if not MONTH_RE.match(month):
-        raise ValueError(f"month must be YYYY-MM, got {month!r}")
+    parse_month(month)  # ValueError for a malformed month
     date = pl.col("_entry_date")
     in_month = _month_select(month, str(path))
     return stage_input(

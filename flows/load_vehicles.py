@@ -24,13 +24,13 @@ import polars as pl
 
 from flows.config import DATA_DIR, REFERENCE_DIR
 from flows.load import (
-    MONTH_RE,
     InputSchemaError,
     Problem,
     problems_from_rejects,
     register_validator,
     scan_text_table,
 )
+from flows.months import parse_month
 from schemas.fct_vehicle_duty import LINE_SUMS_SCHEMA, line_sums
 from schemas.rejects import LoadRejects
 from schemas.stg_vehicles import StgVehicles
@@ -186,8 +186,8 @@ def load_vehicles(
     Raises InputSchemaError for schema-level problems, ValueError without customs context or
     for a malformed month."""
     del schedule
-    if month is not None and not MONTH_RE.match(month):
-        raise ValueError(f"month must be YYYY-MM, got {month!r}")
+    if month is not None:
+        parse_month(month)  # ValueError for a malformed month
     if "customs" not in context:
         raise ValueError(
             f"{path}: the vehicles input needs the customs lines input (--customs): each "

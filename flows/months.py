@@ -22,6 +22,12 @@ def previous_month(today: dt.date | None = None) -> str:
     return (first - dt.timedelta(days=1)).strftime("%Y-%m")
 
 
+def month_days(month: str) -> tuple[dt.date, dt.date]:
+    """The first day of `month` (`YYYY-MM`) and the first day of the month after it."""
+    year, number = int(month[:4]), int(month[5:7])
+    return dt.date(year, number, 1), dt.date(year + number // 12, number % 12 + 1, 1)
+
+
 def month_range(start: str, end: str) -> list[str]:
     """Every month from `start` to `end`, both included; ValueError if `end` is before `start`."""
     first, last = parse_month(start), parse_month(end)

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from flows.monthly import RunResult, _is_io_error
-from flows.months import month_range, parse_month, previous_month
+from flows.months import month_days, month_range, parse_month, previous_month
 from flows.publish import PublishError
 from flows.summary import (
     ProblemSummary,
@@ -137,3 +137,11 @@ def test_only_transient_io_errors_are_retried():
     assert _is_io_error(wrapped)
     assert not _is_io_error(FileNotFoundError(2, "No such file"))
     assert not _is_io_error(ValueError("bad month"))
+
+
+@pytest.mark.parametrize(
+    ("month", "first", "after"),
+    [("2025-06", "2025-06-01", "2025-07-01"), ("2025-12", "2025-12-01", "2026-01-01"), ("2024-02", "2024-02-01", "2024-03-01")],
+)
+def test_month_days_are_the_first_day_and_the_first_day_after(month, first, after):
+    assert month_days(month) == (dt.date.fromisoformat(first), dt.date.fromisoformat(after))
