@@ -12,13 +12,16 @@ import json
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from flows.config import DEFAULT_MAX_REJECT_RATE
 from flows.months import month_range, parse_month, previous_month
 from flows.prefect_api import prefect_api
+
+if TYPE_CHECKING:
+    from flows.monthly import RunOptions
 
 app = typer.Typer(
     name="tariffcost",
@@ -104,7 +107,7 @@ def _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_ra
     )
 
 
-def _check_flow_options(kwargs: dict):
+def _check_flow_options(kwargs: dict) -> RunOptions:
     """Refuse (exit 2) input combinations the run cannot take, before starting Prefect;
     returns the run options."""
     from flows.monthly import build_options
