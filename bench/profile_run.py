@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/profile_run.py --customs FILE.parquet [--month 2025-10] [--top 40]
 
-Runs what `tariffcost run` runs (flows.monthly.run_months with the plain stages, then the
+Runs what `tariffcost run` runs (flows.run.monthly.run_months with the plain stages, then the
 month report) under cProfile against a fresh warehouse in bench/results/profile/, and prints
 the project's functions (flows/, transforms/, schemas/) by cumulative time, then the heaviest
 library calls. Polars and DuckDB work in native threads: their time shows up on the Python
@@ -32,8 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args(argv)
 
-    from flows.monthly import build_options, run_months
-    from flows.report import write_month_reports
+    from flows.run.monthly import build_options, run_months
+    from flows.present.report import write_month_reports
 
     shutil.rmtree(PROFILE_DIR, ignore_errors=True)
     PROFILE_DIR.mkdir(parents=True)

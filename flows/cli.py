@@ -18,10 +18,10 @@ import typer
 
 from flows.config import DEFAULT_MAX_REJECT_RATE
 from flows.months import month_range, parse_month, previous_month
-from flows.prefect_api import prefect_api
+from flows.run.prefect_api import prefect_api
 
 if TYPE_CHECKING:
-    from flows.monthly import RunOptions
+    from flows.run.monthly import RunOptions
 
 app = typer.Typer(
     name="tariffcost",
@@ -110,13 +110,13 @@ def _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_ra
 def _check_flow_options(kwargs: dict) -> RunOptions:
     """Refuse (exit 2) input combinations the run cannot take, before starting Prefect;
     returns the run options."""
-    from flows.monthly import build_options
+    from flows.run.monthly import build_options
 
     try:
         options = build_options(**kwargs)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
-    from flows.scenario_files import ScenarioFileError, scenario_path
+    from flows.inputs.scenarios import ScenarioFileError, scenario_path
 
     for spec in kwargs.get("scenarios") or []:
         try:
@@ -127,10 +127,10 @@ def _check_flow_options(kwargs: dict) -> RunOptions:
 
 
 def _run_flow(api, flow_fn, **kwargs) -> None:
-    """Run a flow once the Prefect API (`flows.prefect_api.prefect_api`) answers; failures
+    """Run a flow once the Prefect API (`flows.run.prefect_api.prefect_api`) answers; failures
     become exit codes with one line on stderr."""
-    from flows.lock import LockHeld
-    from flows.monthly import RunFailed
+    from flows.warehouse.lock import LockHeld
+    from flows.run.monthly import RunFailed
 
     try:
         api.ready()
@@ -167,11 +167,11 @@ def run(
     with prefect_api() as api:  # boots while the options are checked and the flow imported
         options = _check_flow_options(kwargs)
         if "customs" in options.inputs:
-            from flows.load import read_ahead
+            from flows.inputs.customs import read_ahead
 
             # the month's customs rows are read while Prefect's API and the flow start up
             read_ahead(options.inputs["customs"], month)
-        from flows.monthly import monthly_duty_run
+        from flows.run.monthly import monthly_duty_run
 
         _run_flow(api, monthly_duty_run, month=month, **kwargs)
 
@@ -211,12 +211,12 @@ def backfill(
     with prefect_api() as api:
         _check_flow_options(kwargs)
         if distributed:
-            from flows.distributed import cluster_backfill
+            from flows.run.distributed import cluster_backfill
 
             _run_flow(api, cluster_backfill, start=start, end=end, cluster=cluster, workers=workers,
                       staging=staging, partition_lines=partition_lines, **kwargs)
             return
-        from flows.monthly import backfill_duty_runs
+        from flows.run.monthly import backfill_duty_runs
 
         _run_flow(api, backfill_duty_runs, start=start, end=end, **kwargs)
 
@@ -246,7 +246,7 @@ def serve(
             "tariffcost serve needs a running Prefect server: start one with "
             "`prefect server start` and set PREFECT_API_URL=http://127.0.0.1:4200/api"
         )
-    from flows.monthly import monthly_duty_run
+    from flows.run.monthly import monthly_duty_run
 
     # month stays unset: each scheduled run computes the previous month when it starts
     parameters = {k: v for k, v in kwargs.items() if v not in (None, [])}
@@ -424,7 +424,7 @@ def render_quote(q: dict) -> str:
 
 
 def _read_schedule_or_exit(schedule: Path | None):
-    from flows.schedule_files import read_schedule
+    from flows.inputs.schedule import read_schedule
 
     try:
         return read_schedule(schedule)
@@ -465,7 +465,7 @@ def validate(
     exit 1 if any."""
     if kind not in KINDS:
         raise typer.BadParameter(f"must be one of {', '.join(KINDS)}, got {kind!r}", param_hint="--kind")
-    from flows.load import validate_file
+    from flows.inputs.customs import validate_file
 
     sched = _read_schedule_or_exit(schedule)
     try:

@@ -4,7 +4,7 @@ per operation (grain: `row`, the 1-based position of the table in the file).
 Field values obey the same rules as the schedule's measures (schemas/schedule.py); a field
 listed in `fields_set` with a null value is being cleared, which only `valid_to` (open-ended)
 and `heading_at_or_above_cap` allow. The measures an overlay produces are validated again as
-a whole schedule by flows/scenario_files.py; cross-row checks (unknown measure, two rows on
+a whole schedule by flows/inputs/scenarios.py; cross-row checks (unknown measure, two rows on
 one measure, ...) are in transforms/scenario.py.
 """
 

@@ -1,6 +1,6 @@
 """pandera contracts for a tariff schedule's files (see docs/architecture.md, "The schedule").
 
-One model per file, validated on the typed, collected frames that `flows/schedule_files.py`
+One model per file, validated on the typed, collected frames that `flows/inputs/schedule.py`
 builds; checks that need two rows or two tables are plain audit functions at the bottom that
 return the offending rows (empty frame = pass), each with `row`, the 1-based data row of the
 file they come from.

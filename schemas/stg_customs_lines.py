@@ -1,7 +1,7 @@
 """Contract of `stg_customs_lines`: customs entry lines parsed, checked and normalised.
 
 Grain: one row per customs entry line, unique on (`entry_number`, `line_number`).
-Produced by `flows/load.py` + `transforms/stg_customs_lines.py` from the rows of an input file
+Produced by `flows/inputs/customs.py` + `transforms/stg_customs_lines.py` from the rows of an input file
 that failed no row check; dtypes as in docs/architecture.md. The loader validates every staged
 frame with this schema as a guard: the row checks must already have removed anything it would
 refuse.

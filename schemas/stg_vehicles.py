@@ -1,6 +1,6 @@
 """Contract of `stg_vehicles`: imported vehicles parsed, checked and normalised.
 
-Grain: one row per vehicle, unique on `vin`. Produced by `flows/load_vehicles.py` +
+Grain: one row per vehicle, unique on `vin`. Produced by `flows/inputs/vehicles.py` +
 `transforms/stg_vehicles.py` from the rows of a vehicles file that failed no row check; each
 row references a staged customs line (`entry_number`, `line_number`) whose `entry_date` and
 `month` it carries. The loader validates every staged frame with this schema as a guard.

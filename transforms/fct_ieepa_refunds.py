@@ -109,7 +109,7 @@ def build_fct_ieepa_refunds(
     fct_duty_lines: pl.DataFrame, schedule: Schedule, refund_status_rules: pl.DataFrame, as_of: dt.date
 ) -> pl.DataFrame:
     """The refund ledger of the lines (fct_duty_lines columns) as of `as_of` (the run date).
-    `refund_status_rules` is the checked frame of `flows.refund_rules.read_refund_status_rules`
+    `refund_status_rules` is the checked frame of `flows.inputs.refund_rules.read_refund_status_rules`
     (its windows tile the days, so every line gets exactly one status)."""
     headings = ieepa_headings(schedule)
     # only the columns the ledger reads, then the lines with IEEPA duty

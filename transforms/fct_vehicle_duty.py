@@ -74,7 +74,7 @@ CLASSIFICATION_COLUMNS = [
 
 @dataclass(frozen=True)
 class VehicleReferences:
-    """The reference frames vehicle costing needs (read by flows/load_vehicles.py).
+    """The reference frames vehicle costing needs (read by flows/inputs/vehicles.py).
 
     classification: data/vehicles/hts_classification.csv (`CLASSIFICATION_COLUMNS`, bounds
         Int64, null = open).

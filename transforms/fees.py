@@ -18,7 +18,7 @@ For every entry and fee:
 
 Every entry is treated as a formal entry (the input has no entry type). Lines whose fee rows
 are `unconfirmed` carry `unconfirmed:<fee>_fy<fiscal year of the row's start>` in
-`fee_flags` (e.g. `unconfirmed:mpf_fy2027`); the run report (flows/summary.py) warns about
+`fee_flags` (e.g. `unconfirmed:mpf_fy2027`); the run report (flows/present/summary.py) warns about
 them with the row's confidence note (`fee_rows` gives the label of each row).
 
 How: the lines are taken in entry order (kept as given when each entry's lines are already

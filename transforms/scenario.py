@@ -1,6 +1,6 @@
 """What-if scenarios: apply an overlay (add, end or change chapter 99 measures from a date)
 to a schedule, giving a new schedule. Pure: frames in, Schedule out; reading overlay files
-lives in `flows/scenario_files.py`, their contract in `schemas/scenario_overlay.py`.
+lives in `flows/inputs/scenarios.py`, their contract in `schemas/scenario_overlay.py`.
 
 Overlay rows (one per operation; columns in OVERLAY_COLUMNS):
 

@@ -1,6 +1,6 @@
 """The tariff schedule as frames: MFN rates, chapter 99 measures, their HTS scopes and fees.
 
-Pure data holder plus pure queries; reading files lives in `flows/schedule_files.py`.
+Pure data holder plus pure queries; reading files lives in `flows/inputs/schedule.py`.
 Column meanings and dtypes are documented in docs/architecture.md ("The schedule").
 """
 

@@ -1,6 +1,6 @@
 """stg_census_lines: Census imports at HS10 × country × period, typed and checked.
 
-Input is the raw all-text frame read by flows/load_census.py (columns CTY_CODE, I_COMMODITY,
+Input is the raw all-text frame read by flows/inputs/census.py (columns CTY_CODE, I_COMMODITY,
 the value and duty columns, time, source_row). Rows that break a rule become rejects.
 """
 

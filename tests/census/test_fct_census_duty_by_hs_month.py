@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 
 from flows.config import REFERENCE_DIR
-from flows.load_census import CensusInputError, census_country_codes, load_census
-from flows.schedule_files import read_schedule
+from flows.inputs.census import CensusInputError, census_country_codes, load_census
+from flows.inputs.schedule import read_schedule
 from tests.engine.tiny_schedule import measure, tiny_schedule
 from transforms.fct_census_duty_by_hs_month import build_fct_census_duty_by_hs_month
 
@@ -125,7 +125,7 @@ def test_run_with_census_input_publishes_the_census_mart(tmp_path, schedule):
     # `run --month 2024-12 --census FILE`: only the census input, the mart in DuckDB and Parquet
     import duckdb
 
-    from flows.monthly import RunOptions, run_months
+    from flows.run.monthly import RunOptions, run_months
 
     opts = RunOptions(db_path=tmp_path / "w.duckdb", exports_dir=tmp_path / "exports",
                       inputs={"census": CENSUS / "japan_2024_hs10_ch87.csv"})

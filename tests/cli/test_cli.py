@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import SERVE_CRON, SERVE_TIMEZONE, app
-from flows.lock import warehouse_lock
+from flows.warehouse.lock import warehouse_lock
 from tests.flows.frames import BAD_JUNE, CAR_JUNE, CAR_JUNE_2
 
 REPO = Path(__file__).resolve().parents[2]

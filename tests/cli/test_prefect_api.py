@@ -1,4 +1,4 @@
-"""The temporary Prefect API a command boots for itself (flows/prefect_api.py): used by a real
+"""The temporary Prefect API a command boots for itself (flows/run/prefect_api.py): used by a real
 `tariffcost run` with no API configured, stopped when the command ends, never started when an
 API is configured, and a server that dies while starting is a clear error."""
 
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from flows import prefect_api as api_module
-from flows.prefect_api import TemporaryApi, prefect_api
+from flows.run import prefect_api as api_module
+from flows.run.prefect_api import TemporaryApi, prefect_api
 from tests.conftest import write_customs_csv
 from tests.flows.frames import CAR_JUNE
 

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.distributed import ClusterSpec
+from flows.run.distributed import ClusterSpec
 
 runner = CliRunner()
 RANGE = ["backfill", "--from", "2025-01", "--to", "2025-02"]

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flows.config import SAMPLE_CUSTOMS
-from flows.distributed import (
+from flows.run.distributed import (
     MonthJob,
     _publish_staged,
     entry_partition,
@@ -26,9 +26,9 @@ from flows.distributed import (
     stage_partition,
     write_frame,
 )
-from flows.monthly import RunOptions, run_months
-from flows.publish import read_journal
-from flows.schedule_files import read_schedule
+from flows.run.monthly import RunOptions, run_months
+from flows.warehouse.publish import read_journal
+from flows.inputs.schedule import read_schedule
 from tests.distributed.tables import assert_same_publication
 
 MONTHS = ["2025-03", "2025-04", "2025-05"]

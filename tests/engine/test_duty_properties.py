@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows.schedule_files import read_schedule
+from flows.inputs.schedule import read_schedule
 from transforms.duty import compute_exact_components, compute_line_duty, layers
 from transforms.schedule import MONEY, RATE
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from flows.schedule_files import read_schedule
+from flows.inputs.schedule import read_schedule
 from tests.engine.tiny_schedule import lines
 from transforms.duty import compute_line_duty
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.fees.fee_schedule import FEES, empty_schedule, fee_lines
-from flows.summary import run_warnings
+from flows.present.summary import run_warnings
 from transforms.fees import FeeError, entry_fees
 from transforms.schedule import MONEY
 

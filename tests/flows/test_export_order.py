@@ -9,7 +9,7 @@ from decimal import Decimal
 import duckdb
 import polars as pl
 
-from flows.publish import RunRecord, in_line_order, publish_month
+from flows.warehouse.publish import RunRecord, in_line_order, publish_month
 
 
 def _lines(entries: list[str], lines: list[int]) -> pl.DataFrame:

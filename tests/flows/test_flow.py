@@ -14,7 +14,7 @@ from tests.flows.frames import BAD_JUNE, CAR_JUNE, CAR_SEPT
 def test_backfill_flow_runs_the_month_logic_per_month(prefect_harness, tmp_path, customs_csv, capsys):
     from prefect.artifacts import Artifact
 
-    from flows.monthly import RunFailed, backfill_duty_runs, monthly_duty_run
+    from flows.run.monthly import RunFailed, backfill_duty_runs, monthly_duty_run
 
     path = customs_csv([CAR_JUNE, CAR_SEPT])
     db, exports = tmp_path / "w.duckdb", tmp_path / "exports"

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from flows.lock import LockHeld, lock_path, warehouse_lock
+from flows.warehouse.lock import LockHeld, lock_path, warehouse_lock
 
 
 def test_second_holder_is_refused_with_pid_and_since(tmp_path):

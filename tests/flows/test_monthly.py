@@ -12,10 +12,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.monthly import MARTS, Mart, RunOptions, check_inputs, run_months
-from flows.publish import journal_path, read_journal
-from flows.schedule_files import read_schedule
-from flows.summary import summary_lines
+from flows.run.monthly import MARTS, Mart, RunOptions, check_inputs, run_months
+from flows.warehouse.publish import journal_path, read_journal
+from flows.inputs.schedule import read_schedule
+from flows.present.summary import summary_lines
 from tests.flows.frames import BAD_JUNE, CAR_JUNE, CAR_JUNE_2, CAR_MARCH, CAR_SEPT
 
 @pytest.fixture(scope="module")

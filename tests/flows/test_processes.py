@@ -18,9 +18,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.lock import LockHeld
-from flows.monthly import RunOptions, run_months
-from flows.publish import publish_month
+from flows.warehouse.lock import LockHeld
+from flows.run.monthly import RunOptions, run_months
+from flows.warehouse.publish import publish_month
 from tests.flows.frames import by_hs_month, run_record
 from tests.flows.frames import CAR_JUNE, CAR_MARCH
 
@@ -30,7 +30,7 @@ RUN_SCRIPT = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from flows.monthly import RunOptions, run_months
+    from flows.run.monthly import RunOptions, run_months
     db, exports, customs, month = sys.argv[1:5]
     options = RunOptions(db_path=Path(db), exports_dir=Path(exports), inputs={"customs": Path(customs)})
     results = run_months([month], options)

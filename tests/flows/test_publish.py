@@ -13,7 +13,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from flows.publish import (
+from flows.warehouse.publish import (
     STORAGE_VERSION,
     PublishError,
     append_journal,

@@ -11,8 +11,8 @@ import duckdb
 import polars as pl
 import pytest
 
-import flows.publish as publishing
-from flows.publish import PublishError, publish_month, publish_months
+import flows.warehouse.publish as publishing
+from flows.warehouse.publish import PublishError, publish_month, publish_months
 from tests.flows.frames import by_hs_month, run_record
 
 BY_HS = "fct_duty_by_hs_month"

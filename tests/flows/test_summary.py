@@ -10,10 +10,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.monthly import RunResult, _is_io_error
+from flows.run.monthly import RunResult, _is_io_error
 from flows.months import month_days, month_range, parse_month, previous_month
-from flows.publish import PublishError
-from flows.summary import (
+from flows.warehouse.publish import PublishError
+from flows.present.summary import (
     ProblemSummary,
     duty_by_program,
     run_warnings,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from conftest import GOOD_ROW, write_rows
 
-from flows.load import load_customs_lines
+from flows.inputs.customs import load_customs_lines
 
 
 def _rows() -> list[dict[str, str]]:

@@ -1,4 +1,4 @@
-"""The customs read-ahead (`flows.load.read_ahead`, started by `tariffcost run` while Prefect's
+"""The customs read-ahead (`flows.inputs.customs.read_ahead`, started by `tariffcost run` while Prefect's
 API boots): its rows are used only for the same file, month and unchanged bytes, and a file
 it cannot read is still reported by the loader itself."""
 
@@ -9,8 +9,8 @@ import os
 import pytest
 from conftest import GOOD_ROW, write_rows
 
-from flows import load
-from flows.load import InputSchemaError, load_customs_lines, read_ahead
+from flows.inputs import customs as load
+from flows.inputs.customs import InputSchemaError, load_customs_lines, read_ahead
 
 
 def _row(**changes: str) -> dict[str, str]:

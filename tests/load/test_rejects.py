@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from conftest import GOOD_ROW, write_rows
 
-from flows.load import load_customs_lines
+from flows.inputs.customs import load_customs_lines
 from schemas.rejects import LoadRejects, Rejects
 from transforms.rejects import with_run_id
 

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from conftest import COLUMNS, GOOD_ROW, write_rows
 
-from flows.load import load_customs_lines
+from flows.inputs.customs import load_customs_lines
 from schemas.stg_customs_lines import StgCustomsLines
 
 STG_SCHEMA = {
@@ -263,9 +263,9 @@ def test_extra_columns_are_ignored_even_one_named_source_row(tmp_path, schedule)
 
 
 def test_with_the_shipped_default_schedule(tmp_path, good_csv):
-    """The real MFN table (flows.schedule_files) gives the same verdicts as the hand-built one:
+    """The real MFN table (flows.inputs.schedule) gives the same verdicts as the hand-built one:
     7005.29.08 is 18.7 cents/m2, so a quantity in KG is refused."""
-    from flows.schedule_files import read_schedule
+    from flows.inputs.schedule import read_schedule
 
     schedule = read_schedule()
     assert load_customs_lines(good_csv, None, schedule).rejects.height == 0

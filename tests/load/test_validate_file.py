@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import GOOD_ROW, write_rows
 
-from flows.load import Problem, validate_file
+from flows.inputs.customs import Problem, validate_file
 
 
 def test_good_file_has_no_problems(good_csv, schedule):

@@ -1,4 +1,4 @@
-"""The reconciliation and refund marts publish through flows/publish.py: their DDL (sql/) has
+"""The reconciliation and refund marts publish through flows/warehouse/publish.py: their DDL (sql/) has
 exactly the columns of their schema (schemas/), in order, and re-publishing a month replaces
 that month's rows and export folder only (idempotent per month)."""
 
@@ -11,8 +11,8 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from flows.publish import publish_month
-from flows.refund_rules import read_refund_status_rules
+from flows.warehouse.publish import publish_month
+from flows.inputs.refund_rules import read_refund_status_rules
 from schemas.fct_ieepa_refunds import SCHEMA as IEEPA_REFUNDS
 from schemas.fct_ieepa_refunds_by_importer_month import SCHEMA as IEEPA_REFUNDS_BY_IMPORTER_MONTH
 from schemas.fct_reconciliation import SCHEMA as RECONCILIATION

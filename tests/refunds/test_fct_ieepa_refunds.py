@@ -9,7 +9,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from flows.refund_rules import read_refund_status_rules
+from flows.inputs.refund_rules import read_refund_status_rules
 from schemas.fct_ieepa_refunds import SCHEMA as LEDGER_SCHEMA
 from schemas.fct_ieepa_refunds_by_importer_month import SCHEMA as ROLLUP_SCHEMA
 from tests.reconciliation.recon_schedule import CAR, LIGHT_TRUCK, MOTORCYCLE, SCHEDULE, SMALL_MOTORCYCLE, priced

@@ -2,7 +2,7 @@
 
 import pytest
 
-from flows.refund_rules import RefundRulesError, read_refund_status_rules
+from flows.inputs.refund_rules import RefundRulesError, read_refund_status_rules
 
 HEADER = "status,liquidation_lag_days,days_after_liquidation_from,days_after_liquidation_to,cape_eligible,note,legal_source\n"
 

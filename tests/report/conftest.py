@@ -9,9 +9,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.publish import RunRecord, publish_month
-from flows.scenario_files import read_scenarios
-from flows.schedule_files import read_schedule
+from flows.warehouse.publish import RunRecord, publish_month
+from flows.inputs.scenarios import read_scenarios
+from flows.inputs.schedule import read_schedule
 from tests.scenarios.test_shipped_scenarios import _stg
 from transforms.fct_duty_by_hs_month import build_fct_duty_by_hs_month
 from transforms.fct_duty_lines import build_fct_duty_lines

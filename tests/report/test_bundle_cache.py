@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import vl_convert
 
-from flows import report
+from flows.present import report
 
 
 def test_bundle_is_built_once_then_read_from_the_cache(tmp_path, monkeypatch):

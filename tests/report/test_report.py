@@ -1,4 +1,4 @@
-"""flows/report.py on a small published warehouse: the file is self-contained, the chart data
+"""flows/present/report.py on a small published warehouse: the file is self-contained, the chart data
 and the summary tables hold the hand-computed sums, policy dates come from the schedule."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from flows.report import policy_events, read_report_data, report_path, write_month_reports, write_report
+from flows.present.report import policy_events, read_report_data, report_path, write_month_reports, write_report
 from tests.engine.tiny_schedule import measure, tiny_schedule
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.report import write_report
+from flows.present.report import write_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(

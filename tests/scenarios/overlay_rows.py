@@ -1,4 +1,4 @@
-"""Build overlay frames for tests the way flows/scenario_files.py does from TOML tables."""
+"""Build overlay frames for tests the way flows/inputs/scenarios.py does from TOML tables."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from flows.scenario_files import overlay_frame
+from flows.inputs.scenarios import overlay_frame
 
 
 def overlay(*tables: dict) -> pl.DataFrame:

@@ -10,7 +10,7 @@ import pandera.polars as pa
 import polars as pl
 import pytest
 
-from flows.schedule_files import read_schedule
+from flows.inputs.schedule import read_schedule
 from schemas.fct_scenario_duty_by_hs_month import CONTRACT
 from tests.engine.tiny_schedule import measure, tiny_schedule
 from tests.scenarios.overlay_rows import overlay

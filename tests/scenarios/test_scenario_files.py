@@ -1,4 +1,4 @@
-"""flows/scenario_files.py: shipped scenarios read and validate; bad files fail with the
+"""flows/inputs/scenarios.py: shipped scenarios read and validate; bad files fail with the
 file, overlay row, field, value and rule."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.scenario_files import ScenarioFileError, read_scenario, read_scenarios, scenario_path, shipped_scenarios
-from flows.schedule_files import read_schedule
+from flows.inputs.scenarios import ScenarioFileError, read_scenario, read_scenarios, scenario_path, shipped_scenarios
+from flows.inputs.schedule import read_schedule
 
 
 @pytest.fixture(scope="module")

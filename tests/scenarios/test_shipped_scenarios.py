@@ -9,8 +9,8 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from flows.scenario_files import read_scenarios, shipped_scenarios
-from flows.schedule_files import read_schedule
+from flows.inputs.scenarios import read_scenarios, shipped_scenarios
+from flows.inputs.schedule import read_schedule
 from schemas.fct_scenario_duty_by_hs_month import CONTRACT
 from tests.engine.tiny_schedule import lines
 from transforms.duty import compute_line_duty

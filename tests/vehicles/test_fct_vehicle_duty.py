@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.load_vehicles import read_classification, read_vehicle_references
+from flows.inputs.vehicles import read_classification, read_vehicle_references
 from schemas.fct_vehicle_duty import LINE_SUMS_SCHEMA, SCHEMA, line_sums
 from transforms.fct_vehicle_duty import (
     allocate_cents,

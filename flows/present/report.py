@@ -575,7 +575,7 @@ def write_month_reports(db_path: Path, exports_dir: Path, months: list[str], sch
                         origin: str = DEFAULT_ORIGIN) -> tuple[list[ReportResult], list[str]]:
     """A report for each published month, after the run. Never raises: the months are
     already published, so a report that cannot be built is returned as a problem message."""
-    from flows.schedule_files import read_schedule
+    from flows.inputs.schedule import read_schedule
 
     if not months:
         return [], []

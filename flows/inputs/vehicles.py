@@ -1,6 +1,6 @@
 """Load the vehicles input (one row per VIN), and the vehicle marts' glue for the monthly run.
 
-Reading and row checks reuse the loader machinery of `flows/load.py` (text-only reading,
+Reading and row checks reuse the loader machinery of `flows/inputs/customs.py` (text-only reading,
 `RowCheck` tables, `rejects` rows, `Problem`s for `tariffcost validate`); the rules are in
 `transforms/stg_vehicles.py`.
 
@@ -23,7 +23,7 @@ from typing import Any
 import polars as pl
 
 from flows.config import DATA_DIR, REFERENCE_DIR
-from flows.load import (
+from flows.inputs.customs import (
     InputSchemaError,
     Problem,
     problems_from_rejects,
@@ -221,7 +221,7 @@ register_validator("vehicles", validate_vehicles_file)
 
 
 def fct_vehicle_duty_for_month(ctx: Any) -> pl.DataFrame:
-    """The month's fct_vehicle_duty (mart builder for flows/monthly.py). Guards that every
+    """The month's fct_vehicle_duty (mart builder for flows/run/monthly.py). Guards that every
     line's vehicle shares sum back to its duty and fees (LINE_SUMS_SCHEMA)."""
     loaded: VehicleLoad = ctx.loaded["vehicles"]
     lines = ctx.marts[LINES_MART]
@@ -231,7 +231,7 @@ def fct_vehicle_duty_for_month(ctx: Any) -> pl.DataFrame:
 
 
 def fct_duty_by_model_month_for_month(ctx: Any) -> pl.DataFrame:
-    """The month's fct_duty_by_model_month (mart builder for flows/monthly.py)."""
+    """The month's fct_duty_by_model_month (mart builder for flows/run/monthly.py)."""
     return build_fct_duty_by_model_month(ctx.marts[VEHICLE_MART])
 
 

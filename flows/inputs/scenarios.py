@@ -252,7 +252,7 @@ def build_scenario_mart(fct_duty_lines: pl.DataFrame, stg_customs_lines: pl.Data
                         schedule: Schedule, specs: Sequence[str | Path]) -> pl.DataFrame:
     """The month's fct_scenario_duty_by_hs_month: `as_enacted` plus each scenario of `specs`
     (names or paths) read against the run's schedule. Used by the mart registry of
-    flows/monthly.py."""
+    flows/run/monthly.py."""
     from transforms.fct_scenario_duty_by_hs_month import build_fct_scenario_duty_by_hs_month
 
     return build_fct_scenario_duty_by_hs_month(

@@ -16,7 +16,7 @@ from transforms.fees import fee_rows
 from transforms.schedule import Schedule
 
 if TYPE_CHECKING:
-    from flows.monthly import RunResult
+    from flows.run.monthly import RunResult
 
 # program label -> fct_duty_lines column, in report order
 PROGRAM_COLUMNS: dict[str, str] = {

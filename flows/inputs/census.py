@@ -12,7 +12,7 @@ import polars as pl
 import pycountry
 
 from flows.config import DATA_DIR, REFERENCE_DIR
-from flows.load import InputSchemaError, Problem, problems_from_rejects, register_validator
+from flows.inputs.customs import InputSchemaError, Problem, problems_from_rejects, register_validator
 from transforms.schedule import Schedule
 from transforms.stg_census_lines import StagedCensus, stage_census
 

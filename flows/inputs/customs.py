@@ -154,7 +154,7 @@ Validator = Callable[[Path, Schedule], list[Problem]]
 INPUT_KINDS: dict[str, InputKind] = {}
 _VALIDATORS: dict[str, Validator] = {}
 # Modules that register the validators of kinds not defined here, imported on first use.
-_KIND_MODULES = {"vehicles": "flows.load_vehicles", "census": "flows.load_census"}
+_KIND_MODULES = {"vehicles": "flows.inputs.vehicles", "census": "flows.inputs.census"}
 
 
 def register_validator(name: str, validator: Validator) -> None:
@@ -492,7 +492,7 @@ def load_customs_lines(
     problems and ValueError for a malformed month.
 
     rows: over the raw all-text columns, only the rows to load (e.g. one entry-number hash
-    partition of a large month, flows/distributed.py); it must keep or drop whole entries,
+    partition of a large month, flows/run/distributed.py); it must keep or drop whole entries,
     since entry-level rules compare all lines of an entry."""
     staged = _stage_customs(Path(path), month, schedule, rows)
     return LoadResult(

@@ -5,7 +5,7 @@
 parallel as Prefect tasks on the cluster:
 
 - each month task loads its month of input, validates it, builds every mart (the same stage
-  functions as a single run, flows/monthly.py) and writes the month's tables as Parquet to a
+  functions as a single run, flows/run/monthly.py) and writes the month's tables as Parquet to a
   staging area (`<staging>/<batch_id>/month=YYYY-MM/<table>.parquet`), returning only a small
   summary;
 - a month with more than `partition_lines` input lines is split by entry-number hash into
@@ -14,7 +14,7 @@ parallel as Prefect tasks on the cluster:
   partitions, applies the reject threshold to the whole month and builds the other marts
   from the merged lines;
 - the coordinator (the process running the flow) alone writes the DuckDB warehouse, once,
-  with `publish_months` (flows/publish.py): every month of the range in one atomic swap,
+  with `publish_months` (flows/warehouse/publish.py): every month of the range in one atomic swap,
   holding the warehouse lock from start to end.
 
 Results are the sequential run's, row for row. Failure semantics match `run_months`: a month
@@ -50,9 +50,9 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.config import DEFAULT_MAX_REJECT_RATE
-from flows.load import load_customs_lines
-from flows.lock import warehouse_lock
-from flows.monthly import (
+from flows.inputs.customs import load_customs_lines
+from flows.warehouse.lock import warehouse_lock
+from flows.run.monthly import (
     INPUT_CONTEXT,
     INPUT_LOADERS,
     LINES_TABLE,
@@ -75,7 +75,7 @@ from flows.monthly import (
     validate_stage,
 )
 from flows.months import month_range, parse_month
-from flows.publish import (
+from flows.warehouse.publish import (
     PublishError,
     RunRecord,
     append_journal,
@@ -83,10 +83,10 @@ from flows.publish import (
     publish_months,
     utc_now,
 )
-from flows.schedule_files import read_schedule
-from flows.summary import RunProgress, duty_by_program, run_warnings
-from flows.load_census import census_warnings
-from flows.load_vehicles import vehicle_warnings
+from flows.inputs.schedule import read_schedule
+from flows.present.summary import RunProgress, duty_by_program, run_warnings
+from flows.inputs.census import census_warnings
+from flows.inputs.vehicles import vehicle_warnings
 from transforms.schedule import Schedule
 from transforms.stg_customs_lines import entry_number_key, iso_date
 
@@ -206,7 +206,7 @@ def _named_after(result: Any, location: str) -> Any:
 
 
 def load_inputs(month: str, inputs: Mapping[str, str], schedule: Schedule) -> dict[str, Any]:
-    """The load stage of flows/monthly.py over local copies of the inputs."""
+    """The load stage of flows/run/monthly.py over local copies of the inputs."""
     local = {kind: local_input(location) for kind, location in inputs.items()}
     loaded = load_stage(month, local, schedule)
     return {kind: _named_after(result, str(inputs[kind])) for kind, result in loaded.items()}
@@ -376,7 +376,7 @@ def _validate_counting(job: MonthJob, loaded: dict[str, Any], timings: dict[str,
 
 
 def stage_month(job: MonthJob) -> StagedMonth:
-    """A whole month on a worker: load, validate, compute (flows/monthly.py's stages), then
+    """A whole month on a worker: load, validate, compute (flows/run/monthly.py's stages), then
     its tables to the staging area. A month whose data fails is returned as failed; only an
     unexpected BaseException escapes."""
     record = job.record()
@@ -682,7 +682,7 @@ def cluster_backfill_duty_runs(
 def cluster_backfill(start: str, end: str, *, cluster: str | None = None, workers: int | None = None,
                      **kwargs) -> list[RunResult]:
     """Run `cluster_backfill_duty_runs` with the Dask task runner of `--cluster ADDRESS` or
-    `--workers N`. Raises RunFailed (flows/monthly.py) when a month failed."""
+    `--workers N`. Raises RunFailed (flows/run/monthly.py) when a month failed."""
     spec = ClusterSpec(address=cluster, workers=workers)
     runner = cluster_backfill_duty_runs.with_options(task_runner=spec.task_runner())
     return runner(start=start, end=end, cluster=cluster, workers=workers, **kwargs)

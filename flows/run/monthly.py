@@ -30,11 +30,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
 from flows.config import DEFAULT_MAX_REJECT_RATE, SAMPLE_CUSTOMS, SAMPLE_VEHICLES, settings
-from flows.load import load_customs_lines
-from flows.load_census import census_warnings, load_census
-from flows.lock import warehouse_lock
+from flows.inputs.customs import load_customs_lines
+from flows.inputs.census import census_warnings, load_census
+from flows.warehouse.lock import warehouse_lock
 from flows.months import month_range, parse_month, previous_month
-from flows.publish import (
+from flows.warehouse.publish import (
     PublishResult,
     RunRecord,
     append_journal,
@@ -43,10 +43,10 @@ from flows.publish import (
     publish_month,
     utc_now,
 )
-from flows.schedule_files import read_schedule
-from flows.report import write_month_reports
-from flows.scenario_files import build_scenario_mart
-from flows.summary import (
+from flows.inputs.schedule import read_schedule
+from flows.present.report import write_month_reports
+from flows.inputs.scenarios import build_scenario_mart
+from flows.present.summary import (
     ProblemSummary,
     RunProgress,
     duty_by_program,
@@ -55,8 +55,8 @@ from flows.summary import (
     summary_markdown,
     worst_problems,
 )
-from flows.refund_rules import read_refund_status_rules
-from flows.load_vehicles import (
+from flows.inputs.refund_rules import read_refund_status_rules
+from flows.inputs.vehicles import (
     fct_duty_by_model_month_for_month,
     fct_vehicle_duty_for_month,
     load_vehicles,
@@ -586,7 +586,7 @@ def _run_in_flow(
     options: RunOptions,
     runner: Callable[[Sequence[str], RunOptions, RunProgress], list[RunResult]] | None = None,
 ) -> list[RunResult]:
-    """Run the months (default: `run_months` with Prefect stages; flows/distributed.py passes
+    """Run the months (default: `run_months` with Prefect stages; flows/run/distributed.py passes
     its cluster runner), then the summary, artifacts and reports; RunFailed if a month failed."""
     with RunProgress(len(months)) as progress:
         if runner is None:

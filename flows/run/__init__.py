@@ -1,0 +1,2 @@
+"""Running months: the Prefect flows (sequential and on a Dask cluster), the month lifecycle and
+Prefect's local API."""
