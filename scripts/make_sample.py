@@ -86,8 +86,10 @@ class Model:
 # .24 = over 3,000 cc, .31/.32/.33 diesel by cc, .40 hybrid, .50 diesel hybrid, .60 plug-in
 # hybrid, .80 only electric motor (battery or fuel cell: CBP ruling NY N299331);
 # 8704.21 diesel <= 5 t, .31 spark <= 5 t, .51 spark hybrid <= 5 t, .60 electric).
-# WMI codes are real (data/reference/vpic/wmi_manufacturers.csv). The GR86 carries Subaru's
-# JF1 WMI as the real car does (built by Subaru), so its maker_from_wmi differs from its make.
+# WMI codes are real (data/reference/vpic/wmi_manufacturers.csv) and each belongs to the
+# model's make (vPIC common name; Lexus is Toyota's brand), so no VIN of the sample raises a
+# maker_mismatch warning. (The real GR86 is built by Subaru and carries JF1; the sample gives
+# it Toyota's passenger-car WMI JT2 rather than show that warning every month.)
 CATALOGUE = [
     Model("Toyota", "Camry", "870340", "passenger", "hybrid", 2487, (1600, 1700), (28400, 37000), "JTD"),
     Model("Toyota", "Prius", "870340", "passenger", "hybrid", 1987, (1400, 1500), (28500, 36500), "JTD"),
@@ -100,7 +102,7 @@ CATALOGUE = [
     Model("Toyota", "4Runner", "870323", "passenger", "petrol", 2393, (2600, 2800), (40700, 55000), "JTE"),
     Model("Toyota", "Mirai", "870380", "passenger", "fuel_cell", None, (2400, 2450), (51000, 67000), "JTD"),
     Model("Toyota", "Land Cruiser 70", "870333", "passenger", "diesel", 4461, (3000, 3300), (55000, 65000), "JTE"),
-    Model("Toyota", "GR86", "870323", "passenger", "petrol", 2387, (1650, 1750), (29300, 34000), "JF1"),
+    Model("Toyota", "GR86", "870323", "passenger", "petrol", 2387, (1650, 1750), (29300, 34000), "JT2"),
     Model("Toyota", "Tacoma", "870431", "goods", "petrol", 2393, (2600, 2900), (31500, 45000), "JT4"),
     Model("Toyota", "Tacoma i-FORCE MAX", "870451", "goods", "hybrid", 2393, (2800, 3000), (47000, 60000), "JT4"),
     Model("Toyota", "Hilux", "870421", "goods", "diesel", 2755, (2800, 3200), (35000, 45000), "JT4"),
@@ -724,8 +726,9 @@ the loader reads inputs as text and validates them.
   HTS6 of the line they are entered on; VINs use the makers' real WMIs from
   `data/reference/vpic/wmi_manufacturers.csv` with a valid 49 CFR 565 check digit, the model
   year code in position 10 and a serial. The vehicles of a line number `quantity` and their
-  `customs_value_usd` sum to the line's value. The Toyota GR86 carries Subaru's WMI `JF1`, as
-  the real car does (it is built by Subaru), so its WMI maker differs from its make.
+  `customs_value_usd` sum to the line's value. Every WMI belongs to the vehicle's make, so the
+  sample raises no `maker_mismatch` warning (the real GR86, built by Subaru, carries `JF1`; the
+  sample gives it Toyota's `JT2`).
 
 ## Deliberate defects (so that quarantine and checks show up)
 
