@@ -6,8 +6,12 @@ about 10 s, so only tests that run a Prefect flow ask for it."""
 from __future__ import annotations
 
 import os
+import shlex
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,6 +24,7 @@ os.environ.pop("PREFECT_API_URL", None)
 # derived files (the report's JavaScript bundle) are cached per session, never in ~/.cache
 os.environ["TARIFFCOST_CACHE"] = tempfile.mkdtemp(prefix="tariffcost-cache-")
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 CUSTOMS_HEADER = (
     "entry_number,line_number,entry_date,hts_code,country_of_origin,customs_value_usd,"
     "quantity,quantity_unit,transport_mode,port_code,importer_id,declared_duty_usd,"
@@ -50,3 +55,41 @@ def customs_csv(tmp_path: Path):
         return write_customs_csv(tmp_path / name, rows)
 
     return make
+
+
+@dataclass(frozen=True)
+class SampleBackfill:
+    """The embedded sample backfilled the way `make run` does it, in a temporary folder:
+    `root/data/warehouse.duckdb` and `root/data/exports/` (TARIFFCOST_DB, TARIFFCOST_EXPORTS)."""
+
+    root: Path
+    env: dict[str, str]
+    output: str
+
+    @property
+    def db(self) -> Path:
+        return self.root / "data" / "warehouse.duckdb"
+
+    @property
+    def exports(self) -> Path:
+        return self.root / "data" / "exports"
+
+
+def make_run_command() -> list[str]:
+    """The command of the Makefile's `run` target, with $(BIN) the running interpreter's folder."""
+    lines = (REPO_ROOT / "Makefile").read_text(encoding="utf-8").splitlines()
+    recipe = lines[lines.index("run: $(STAMP)") + 1]
+    return shlex.split(recipe.strip().replace("$(BIN)/", f"{Path(sys.executable).parent}/"))
+
+
+@pytest.fixture(scope="session")
+def sample_backfill(tmp_path_factory) -> SampleBackfill:
+    """`make run`'s backfill of the sample (2025-01 to 2026-10, the three shipped scenarios) in a
+    fresh process, once per session (about a minute)."""
+    root = tmp_path_factory.mktemp("sample-backfill")
+    (root / "data").mkdir()
+    env = {**os.environ, "TARIFFCOST_DB": str(root / "data" / "warehouse.duckdb"),
+           "TARIFFCOST_EXPORTS": str(root / "data" / "exports"), "DO_NOT_TRACK": "1"}
+    result = subprocess.run(make_run_command(), cwd=root, env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, f"make run's backfill failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    return SampleBackfill(root=root, env=env, output=result.stdout + result.stderr)

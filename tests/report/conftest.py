@@ -1,5 +1,6 @@
 """A small published warehouse for the report tests: two months of one car, one brake part
-and one motorcycle from Japan, with the shipped scenarios, a reject and the runs rows."""
+and one motorcycle from Japan, with the shipped scenarios, a reject, the runs rows, the IEEPA
+refund ledger (as of 2026-11-01) and the October car declared under the superseded heading."""
 
 from __future__ import annotations
 
@@ -10,11 +11,15 @@ import polars as pl
 import pytest
 
 from flows.warehouse.publish import RunRecord, publish_month
+from flows.inputs.refund_rules import read_refund_status_rules
 from flows.inputs.scenarios import read_scenarios
 from flows.inputs.schedule import read_schedule
 from tests.scenarios.test_shipped_scenarios import _stg
 from transforms.fct_duty_by_hs_month import build_fct_duty_by_hs_month
 from transforms.fct_duty_lines import build_fct_duty_lines
+from transforms.fct_ieepa_refunds import build_fct_ieepa_refunds
+from transforms.fct_ieepa_refunds_by_importer_month import build_fct_ieepa_refunds_by_importer_month
+from transforms.fct_reconciliation import build_fct_reconciliation
 from transforms.fct_scenario_duty_by_hs_month import build_fct_scenario_duty_by_hs_month
 
 MONTH_LINES = {
@@ -26,6 +31,10 @@ MONTH_LINES = {
                 ("ABC00000005", "8708305090", "2025-10-15", "10000.00"),
                 ("ABC00000006", "8711406000", "2025-10-15", "10000.00")],
 }
+# The October car declares 8,250.00: 2.5% MFN + 25% under 9903.94.01, superseded on 2025-09-16
+# by the deal's 15% total (9903.94.41, computed 4,500.00).
+DECLARED = {"ABC00000004": "8250.00"}
+REFUNDS_AS_OF = dt.date(2026, 11, 1)
 
 
 @pytest.fixture(scope="session")
@@ -39,8 +48,12 @@ def warehouse(tmp_path_factory, schedule) -> tuple[Path, Path]:
     db, exports = root / "wh.duckdb", root / "exports"
     scenarios = read_scenarios(["no_japan_deal", "pre_2025"], schedule)
     for month, rows in MONTH_LINES.items():
-        stg = _stg(rows)
+        stg = _stg(rows).with_columns(
+            declared_duty_usd=pl.col("entry_number").replace_strict(DECLARED, default=None)
+            .cast(pl.Decimal(18, 2))
+        )
         lines = build_fct_duty_lines(stg, schedule)
+        refunds = build_fct_ieepa_refunds(lines, schedule, read_refund_status_rules(), REFUNDS_AS_OF)
         run_id = f"test-{month}"
         rejects = pl.DataFrame(
             {"source": ["customs.csv"], "row_number": [7], "column": ["hts_code"], "check": ["hts_10_digits"],
@@ -53,6 +66,9 @@ def warehouse(tmp_path_factory, schedule) -> tuple[Path, Path]:
                 "fct_duty_lines": lines,
                 "fct_duty_by_hs_month": build_fct_duty_by_hs_month(lines),
                 "fct_scenario_duty_by_hs_month": build_fct_scenario_duty_by_hs_month(lines, stg, scenarios),
+                "fct_reconciliation": build_fct_reconciliation(lines, schedule),
+                "fct_ieepa_refunds": refunds,
+                "fct_ieepa_refunds_by_importer_month": build_fct_ieepa_refunds_by_importer_month(refunds),
                 "rejects": rejects,
             },
             exports={},

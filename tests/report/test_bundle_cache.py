@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import vl_convert
 
-from flows.present import report
+from flows.present import report_html
 
 
 def test_bundle_is_built_once_then_read_from_the_cache(tmp_path, monkeypatch):
@@ -17,8 +17,8 @@ def test_bundle_is_built_once_then_read_from_the_cache(tmp_path, monkeypatch):
         return "var vega = 1; // </script> inside"
 
     monkeypatch.setattr(vl_convert, "javascript_bundle", fake_bundle)
-    first = report._javascript_bundle()
-    second = report._javascript_bundle()
+    first = report_html.javascript_bundle()
+    second = report_html.javascript_bundle()
     assert calls == [1]
     assert first == second == "var vega = 1; // <\\/script> inside"
     cached = list((tmp_path / "cache").iterdir())
@@ -30,5 +30,5 @@ def test_unwritable_cache_still_gives_the_bundle(tmp_path, monkeypatch):
     blocker.write_text("a file where the cache folder should be")
     monkeypatch.setenv("TARIFFCOST_CACHE", str(blocker / "cache"))
     monkeypatch.setattr(vl_convert, "javascript_bundle", lambda: "bundle")
-    assert report._javascript_bundle() == "bundle"
-    assert report._javascript_bundle() == "bundle"
+    assert report_html.javascript_bundle() == "bundle"
+    assert report_html.javascript_bundle() == "bundle"
