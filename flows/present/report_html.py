@@ -21,10 +21,9 @@ from flows.present.report_tables import (
 
 # section id → (heading, chart ids in order); tables join their section by Table.section
 SECTIONS: list[tuple[str, str, list[str]]] = [
-    ("totals", "Totals", []),
     ("duty", "Duty by program", ["duty_by_program"]),
-    ("effective_rate", "Effective duty rate and policy dates", ["effective_rate"]),
     ("refunds", "IEEPA refunds", ["refunds"]),
+    ("effective_rate", "Effective duty rate and policy dates", ["effective_rate"]),
     ("landed_cost", "Fees and landed cost", ["fees"]),
     ("top_hs", "Top HS codes", ["top_hs"]),
     ("scenarios", "What-if scenarios", ["scenarios", "scenario_trend"]),
@@ -55,8 +54,8 @@ def _is_numeric(cell: str) -> bool:
     return bool(_NUMERIC.match(cell))
 
 
-def html_table(table: Table) -> str:
-    parts = [f"<h3>{html.escape(table.title)}</h3>"]
+def html_table(table: Table, titled: bool = True) -> str:
+    parts = [f"<h3>{html.escape(table.title)}</h3>"] if titled else []
     if table.note:
         parts.append(f'<p class="meta">{html.escape(table.note)}</p>')
     if table.rows:
@@ -147,7 +146,7 @@ def _sections(data: ReportData, specs: dict[str, dict]) -> list[str]:
             continue
         body.append(f'<section id="{section_id}"><h2>{html.escape(heading)}</h2>')
         body += [f'<div class="chart" id="chart-{c}"></div>' for c in drawn]
-        body += [html_table(t) for t in own]
+        body += [html_table(t, titled=t.title != heading) for t in own]
         body.append("</section>")
     return body
 

@@ -9,8 +9,11 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from pathlib import Path
+
 import polars as pl
 
+from flows import config
 from flows.present.report_charts import PROGRAM_LABELS, format_hts, refund_status_label
 from flows.present.report_data import ReportData
 
@@ -78,7 +81,7 @@ class Table:
 
 def totals_table(data: ReportData) -> Table:
     t = data.totals
-    return Table("totals", f"Totals, {data.month}", ["measure", "amount"], [
+    return Table("duty", f"Totals, {data.month}", ["measure", "amount"], [
         ["customs lines", count(t["line_count"])],
         ["customs value", money(t["customs_value_usd"])],
         *[[f"duty: {label}", money(t[f"{program}_duty_usd"])] for program, label in PROGRAM_LABELS.items()],
@@ -204,9 +207,17 @@ def policy_table(data: ReportData) -> list[Table]:
 def summary_tables(data: ReportData) -> list[Table]:
     """The report's tables, in page order."""
     return [
-        totals_table(data), *policy_table(data), *refund_tables(data), landed_cost_table(data), *top_hs_table(data),
+        totals_table(data), *refund_tables(data), *policy_table(data), landed_cost_table(data), *top_hs_table(data),
         *scenario_table(data), *reconciliation_table(data), *rejects_table(data),
     ]
+
+
+def _display_path(source: str | None) -> str:
+    """A path inside the repository relative to it (`data/schedule/default/schedule.toml`)."""
+    try:
+        return str(Path(source).resolve().relative_to(config.REPO_ROOT))
+    except (TypeError, ValueError, OSError):
+        return str(source)
 
 
 def run_line(data: ReportData) -> str:
@@ -215,7 +226,7 @@ def run_line(data: ReportData) -> str:
         return "No successful run of this month is recorded in `runs`."
     finished = run["finished_at"].strftime("%Y-%m-%d %H:%M") if hasattr(run["finished_at"], "strftime") else run["finished_at"]
     return (f"Run {run['run_id']}, finished {finished} UTC; schedule {run['schedule_version']}"
-            f" ({run['schedule_source']}); scenarios: {', '.join(json_list(run['scenarios'])) or 'none'}.")
+            f" ({_display_path(run['schedule_source'])}); scenarios: {', '.join(json_list(run['scenarios'])) or 'none'}.")
 
 
 def warnings(data: ReportData) -> list[str]:

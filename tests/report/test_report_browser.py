@@ -23,7 +23,7 @@ EXPECTED_MARKS = {
     "scenarios": "mark-rect",
     "scenario_trend": "mark-line",
 }
-SECTIONS = ["totals", "duty", "effective_rate", "refunds", "landed_cost", "top_hs", "scenarios",
+SECTIONS = ["duty", "effective_rate", "refunds", "landed_cost", "top_hs", "scenarios",
             "reconciliation", "rejects", "warnings"]
 
 
