@@ -22,7 +22,11 @@ from pathlib import Path
 
 from flows.present.report_charts import chart_specs
 from flows.present.report_data import (
-    DEFAULT_ORIGIN, ReportData, ReportError, policy_events, read_report_data,
+    DEFAULT_ORIGIN,
+    ReportData,
+    ReportError,
+    policy_events,
+    read_report_data,
 )
 from flows.present.report_html import javascript_bundle, render_html
 from flows.present.report_tables import Table, summary_markdown, summary_tables

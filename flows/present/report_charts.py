@@ -125,7 +125,8 @@ def duty_by_program_chart(data: ReportData) -> dict:
         .mark_bar()
         .encode(
             x=_ordinal_month_axis(frame.get_column("month").to_list()),
-            y=alt.Y("sum(duty_usd):Q", stack="zero", axis=_money_axis(_largest_stack(frame, "month", "duty_usd"), "duty")),
+            y=alt.Y("sum(duty_usd):Q", stack="zero",
+                    axis=_money_axis(_largest_stack(frame, "month", "duty_usd"), "duty")),
             color=alt.Color("program:N", title="program",
                             scale=alt.Scale(domain=list(PROGRAM_LABELS.values()), range=PROGRAM_COLORS)),
             order=alt.Order("program_order:Q"),  # MFN at the bottom of each bar
@@ -156,7 +157,8 @@ def marker_lanes(events: pl.DataFrame, start: dt.date, end: dt.date, width: int 
 
 
 def _policy_layers(data: ReportData, scale: alt.Scale, start: dt.date, end: dt.date) -> list:
-    events = data.policy_events.with_columns(lane=pl.Series(marker_lanes(data.policy_events, start, end), dtype=pl.Int64))
+    lanes = marker_lanes(data.policy_events, start, end)
+    events = data.policy_events.with_columns(lane=pl.Series(lanes, dtype=pl.Int64))
     events = events.with_columns(day=pl.col("date").cast(pl.Utf8), date=pl.col("date").cast(pl.Utf8),
                                  marker=pl.col("number").cast(pl.Utf8))
     x = alt.X("utcyearmonthdate(date):T", scale=scale, title="month of entry")
@@ -276,7 +278,8 @@ def fees_chart(data: ReportData) -> dict:
         .mark_bar()
         .encode(
             x=_ordinal_month_axis(frame.get_column("month").to_list()),
-            y=alt.Y("sum(fee_usd):Q", stack="zero", axis=_money_axis(_largest_stack(frame, "month", "fee_usd"), "fees")),
+            y=alt.Y("sum(fee_usd):Q", stack="zero",
+                    axis=_money_axis(_largest_stack(frame, "month", "fee_usd"), "fees")),
             color=alt.Color("fee:N", title="fee", scale=alt.Scale(domain=["MPF", "HMF"], range=["#54a24b", "#9d755d"])),
             tooltip=[alt.Tooltip("month:N"), alt.Tooltip("fee:N"), _money_tooltip("fee_usd", "fee")],
         )

@@ -16,7 +16,16 @@ import altair as alt
 from flows import config
 from flows.present.report_data import ReportData
 from flows.present.report_tables import (
-    Table, landed_cost, money, percent, rate, run_line, short_warning, summary_tables, warnings,
+    Table,
+    cape_eligible_duty,
+    landed_cost,
+    money,
+    percent,
+    rate,
+    run_line,
+    short_warning,
+    summary_tables,
+    warnings,
 )
 
 # section id → (heading, chart ids in order); tables join their section by Table.section
@@ -33,7 +42,8 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
 
 _CSS = """
 body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 24px auto; max-width: 980px; color: #222; }
-h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.25em; margin-top: 1.8em; border-bottom: 2px solid #ccd; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { font-size: 1.25em; margin-top: 1.8em; border-bottom: 2px solid #ccd; }
 h3 { font-size: 1.0em; margin: 1.0em 0 0.2em 0; }
 p.meta { color: #555; font-size: 0.9em; margin: 0.2em 0; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.4em 0 0.8em 0; }
@@ -59,10 +69,12 @@ def html_table(table: Table, titled: bool = True) -> str:
     if table.note:
         parts.append(f'<p class="meta">{html.escape(table.note)}</p>')
     if table.rows:
-        parts.append("<table><thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in table.header) + "</tr></thead><tbody>")
+        header = "".join(f"<th>{html.escape(h)}</th>" for h in table.header)
+        parts.append(f"<table><thead><tr>{header}</tr></thead><tbody>")
         for row in table.rows:
             cells = "".join(
-                f'<td class="num">{html.escape(c)}</td>' if _is_numeric(c) else f"<td>{html.escape(c)}</td>" for c in row
+                f'<td class="num">{html.escape(c)}</td>' if _is_numeric(c) else f"<td>{html.escape(c)}</td>"
+                for c in row
             )
             parts.append(f"<tr>{cells}</tr>")
         parts.append("</tbody></table>")
@@ -119,8 +131,7 @@ def _kpis(data: ReportData) -> str:
         ("landed cost (value + duty + fees)", money(landed_cost(t))),
     ]
     if data.refunds is not None and data.refunds.by_status.height:
-        eligible = data.refunds.by_status.filter(data.refunds.by_status.get_column("cape_eligible"))
-        kpis.append((f"IEEPA refundable via CAPE, to {data.month}", money(sum(eligible.get_column("ieepa_duty_usd").to_list(), 0))))
+        kpis.append((f"IEEPA refundable via CAPE, to {data.month}", money(cape_eligible_duty(data.refunds.by_status))))
     tiles = "".join(f'<div class="kpi"><b>{html.escape(v)}</b><span>{html.escape(k)}</span></div>' for k, v in kpis)
     return f'<div class="kpis">{tiles}</div>'
 

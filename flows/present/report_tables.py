@@ -8,7 +8,6 @@ import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-
 from pathlib import Path
 
 import polars as pl
@@ -123,16 +122,22 @@ def refund_tables(data: ReportData) -> list[Table]:
     importers = Table(
         "refunds", f"Importers with the most IEEPA duty, entry months to {data.month}",
         ["importer", "entries", "IEEPA duty paid", "CAPE eligible", "declared IEEPA duty", "entry months"],
-        [[r["importer_id"], count(r["entry_count"]), money(r["ieepa_duty_usd"]), money(r["cape_eligible_ieepa_duty_usd"]),
-          money(r["declared_ieepa_duty_usd"]), f"{r['first_month']} to {r['last_month']}"]
+        [[r["importer_id"], count(r["entry_count"]), money(r["ieepa_duty_usd"]),
+          money(r["cape_eligible_ieepa_duty_usd"]), money(r["declared_ieepa_duty_usd"]),
+          f"{r['first_month']} to {r['last_month']}"]
          for r in refunds.importers.iter_rows(named=True)],
     )
     return [status] + ([importers] if importers.rows else [])
 
 
+def cape_eligible_duty(by_status: pl.DataFrame) -> Decimal:
+    """The IEEPA duty of the refund statuses estimated within CAPE (exact sum)."""
+    return sum(by_status.filter(pl.col("cape_eligible")).get_column("ieepa_duty_usd").to_list(), Decimal(0))
+
+
 def _refund_note(by_status: pl.DataFrame) -> str:
     paid = sum(by_status.get_column("ieepa_duty_usd").to_list(), Decimal(0))
-    eligible = sum(by_status.filter(pl.col("cape_eligible")).get_column("ieepa_duty_usd").to_list(), Decimal(0))
+    eligible = cape_eligible_duty(by_status)
     return (f"IEEPA duty paid {money(paid)}, of which {money(eligible)} estimated refundable through CAPE. "
             "Status and liquidation dates are estimates from the entry date (fct_ieepa_refunds): "
             "confirm each entry's liquidation in ACE before filing.")
@@ -224,9 +229,11 @@ def run_line(data: ReportData) -> str:
     run = data.run
     if run is None:
         return "No successful run of this month is recorded in `runs`."
-    finished = run["finished_at"].strftime("%Y-%m-%d %H:%M") if hasattr(run["finished_at"], "strftime") else run["finished_at"]
+    finished = run["finished_at"]
+    finished = finished.strftime("%Y-%m-%d %H:%M") if hasattr(finished, "strftime") else finished
+    scenarios = ", ".join(json_list(run["scenarios"])) or "none"
     return (f"Run {run['run_id']}, finished {finished} UTC; schedule {run['schedule_version']}"
-            f" ({_display_path(run['schedule_source'])}); scenarios: {', '.join(json_list(run['scenarios'])) or 'none'}.")
+            f" ({_display_path(run['schedule_source'])}); scenarios: {scenarios}.")
 
 
 def warnings(data: ReportData) -> list[str]:

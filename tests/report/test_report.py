@@ -10,11 +10,10 @@ import json
 import re
 from decimal import Decimal
 
+import polars as pl
 import pytest
-
 from hypothesis import given
 from hypothesis import strategies as st
-import polars as pl
 
 from flows.present.report import policy_events, read_report_data, report_path, write_month_reports, write_report
 from flows.present.report_charts import MARKER_CHAR_PX, MARKER_GAP_PX, marker_lanes, money_unit
