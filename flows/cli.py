@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from flows.config import DEFAULT_MAX_REJECT_RATE
+from flows.config import DEFAULT_MAX_REJECT_RATE, DEFAULT_PARTITION_LINES
 from flows.months import month_range, parse_month, previous_month
 from flows.run.prefect_api import prefect_api
 
 if TYPE_CHECKING:
-    from flows.run.monthly import RunOptions
+    from flows.run.options import RunOptions
 
 app = typer.Typer(
     name="tariffcost",
@@ -110,7 +110,7 @@ def _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_ra
 def _check_flow_options(kwargs: dict) -> RunOptions:
     """Refuse (exit 2) input combinations the run cannot take, before starting Prefect;
     returns the run options."""
-    from flows.run.monthly import build_options
+    from flows.run.options import build_options
 
     try:
         options = build_options(**kwargs)
@@ -192,7 +192,7 @@ def backfill(
     cluster: ClusterOpt = None,
     workers: WorkersOpt = None,
     staging: StagingOpt = None,
-    partition_lines: PartitionLinesOpt = 2_000_000,
+    partition_lines: PartitionLinesOpt = DEFAULT_PARTITION_LINES,
 ) -> None:
     """The monthly batch for every month of a range, each month published on its own
     (idempotent); stops at the first month that fails. With --cluster or --workers the months

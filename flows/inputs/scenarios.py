@@ -246,15 +246,3 @@ def read_scenarios(specs: Sequence[str | Path], schedule: Schedule, folder: Path
             raise ScenarioFileError(str(spec), [f"scenario name {scenario.name!r} is given twice"])
         scenarios[scenario.name] = scenario
     return scenarios
-
-
-def build_scenario_mart(fct_duty_lines: pl.DataFrame, stg_customs_lines: pl.DataFrame,
-                        schedule: Schedule, specs: Sequence[str | Path]) -> pl.DataFrame:
-    """The month's fct_scenario_duty_by_hs_month: `as_enacted` plus each scenario of `specs`
-    (names or paths) read against the run's schedule. Used by the mart registry of
-    flows/run/monthly.py."""
-    from transforms.fct_scenario_duty_by_hs_month import build_fct_scenario_duty_by_hs_month
-
-    return build_fct_scenario_duty_by_hs_month(
-        fct_duty_lines, stg_customs_lines, read_scenarios(specs, schedule)
-    )

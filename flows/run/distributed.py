@@ -38,7 +38,6 @@ import logging
 import math
 import shutil
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,47 +50,33 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.config import DEFAULT_MAX_REJECT_RATE
 from flows.inputs.customs import load_customs_lines
-from flows.warehouse.lock import warehouse_lock
-from flows.run.monthly import (
-    INPUT_CONTEXT,
-    INPUT_LOADERS,
-    LINES_TABLE,
-    MARTS,
-    REJECTS_TABLE,
-    MonthContext,
-    RejectThresholdExceeded,
-    RunOptions,
-    RunResult,
-    _contract_error,
-    _input_checksums,
-    _is_io_error,
-    _retry_on_io_error,
-    _run_in_flow,
-    build_options,
-    check_inputs,
-    compute_stage,
-    load_stage,
-    new_batch_id,
-    validate_stage,
-)
-from flows.months import month_range, parse_month
-from flows.warehouse.publish import (
-    PublishError,
-    RunRecord,
-    append_journal,
-    clean_leftovers,
-    publish_months,
-    utc_now,
-)
+from flows.inputs.kinds import load_input
 from flows.inputs.schedule import read_schedule
-from flows.present.summary import RunProgress, duty_by_program, run_warnings
-from flows.inputs.census import census_warnings
-from flows.inputs.vehicles import vehicle_warnings
+from flows.months import month_range, parse_month
+from flows.present.summary import RunProgress
+from flows.run.lifecycle import (
+    MonthRun,
+    RunResult,
+    compute_stage,
+    input_checksums,
+    is_io_error,
+    load_stage,
+    month_tables,
+    new_batch_id,
+    retry_on_io_error,
+    schedule_unreadable,
+    start_record,
+    timed,
+)
+from flows.run.marts import LINES_MART, LINES_TABLE, MonthContext
+from flows.run.monthly import run_in_flow
+from flows.run.options import DEFAULT_PARTITION_LINES, RunOptions, build_options, check_inputs, given_inputs
+from flows.warehouse.journal import RunRecord, append_journal, utc_now
+from flows.warehouse.lock import warehouse_lock
+from flows.warehouse.publish import clean_leftovers, publish_months
 from transforms.schedule import Schedule
 from transforms.stg_customs_lines import entry_number_key, iso_date
 
-# A month with more input lines than this is split into entry-hash partitions.
-DEFAULT_PARTITION_LINES = 2_000_000
 # Fixed seed of the entry-number hash: every worker must put an entry in the same partition
 # (Polars' hash is stable for one Polars version; all machines run the locked versions).
 PARTITION_SEED = 20_250_403
@@ -298,106 +283,43 @@ class MonthJob:
     staging: str  # this month's staging folder (path or URL)
 
     def record(self, **changes) -> RunRecord:
-        return RunRecord(
-            run_id=self.run_id, month=self.month, started_at=utc_now(), status="running",
-            schedule_version=self.schedule.version, schedule_source=self.schedule.source,
-            scenarios=list(self.scenarios),
-        ).replace(**changes)
+        return start_record(self.run_id, self.month, self.schedule, self.scenarios).replace(**changes)
+
+    def start(self, **kwargs) -> MonthRun:
+        """The month's lifecycle (flows/run/lifecycle.py), started on the worker."""
+        return MonthRun.start(self.run_id, self.month, self.schedule, self.scenarios, **kwargs)
 
 
-def _finish_month(
-    job: MonthJob,
-    record: RunRecord,
-    loaded: Mapping[str, Any],
-    tables: dict[str, pl.DataFrame],
-    rejects: pl.DataFrame | None,
-    rows_in: int,
-    rows_rejected: int,
-    problems: list,
-    timings: dict[str, float],
-) -> StagedMonth:
-    """Stage the month's tables and describe it as run_month would (success)."""
-    started = time.perf_counter()
-    lines = tables.get(LINES_TABLE)
-    warnings = run_warnings(lines, job.schedule) + vehicle_warnings(tables) + census_warnings(tables, loaded)
-    if rejects is not None:
-        tables[REJECTS_TABLE] = rejects
-    staged = {name: write_frame(frame, join(job.staging, f"{name}.parquet")) for name, frame in tables.items()}
-    counts = {name: frame.height for name, frame in tables.items()}
-    published = lines.height if lines is not None else sum(n for name, n in counts.items() if name != REJECTS_TABLE)
-    timings["stage"] = round(time.perf_counter() - started, 3)
-    result = RunResult(
-        run_id=job.run_id, month=job.month, status="success", rows_in=rows_in,
-        rows_rejected=rows_rejected, rows_published=published, tables=counts,
-        duty_by_program=duty_by_program(lines), stage_seconds=dict(timings),
-        warnings=warnings, problems=problems,
-    )
-    record = record.replace(
-        status="success", finished_at=utc_now(), rows_in=rows_in, rows_rejected=rows_rejected,
-        rows_published=published, tables_published=counts, stage_timings=dict(timings),
-        warnings=warnings, input_checksums=_input_checksums(loaded) if loaded else record.input_checksums,
-    )
-    exports = {m.table: m.export for m in MARTS if m.export and m.table in tables}
-    return StagedMonth(result=result, record=record, tables=staged, exports=exports)
+def _staged(job: MonthJob, run: MonthRun, tables: Mapping[str, pl.DataFrame], exports: dict[str, str]) -> StagedMonth:
+    """Write the month's tables to its staging folder: a successful StagedMonth."""
+    staged = run.timed("stage", lambda: {
+        name: write_frame(frame, join(job.staging, f"{name}.parquet")) for name, frame in tables.items()
+    })
+    run.success_record()
+    return StagedMonth(result=run.succeeded(), record=run.record, tables=staged, exports=exports)
 
 
-def _failed_month(job: MonthJob, record: RunRecord, error: str, timings: dict[str, float], **counts) -> StagedMonth:
-    result = RunResult(run_id=job.run_id, month=job.month, status="failed", error=error,
-                       stage_seconds=dict(timings), **counts)
-    record = record.replace(
-        status="failed", finished_at=utc_now(), rows_in=result.rows_in,
-        rows_rejected=result.rows_rejected, rows_published=0, tables_published={},
-        stage_timings=dict(timings), error_message=error,
-    )
-    return StagedMonth(result=result, record=record)
-
-
-def _timed(timings: dict[str, float], stage: str, call, *args, **kwargs):
-    started = time.perf_counter()
-    try:
-        return call(*args, **kwargs)
-    finally:
-        timings[stage] = round(timings.get(stage, 0.0) + time.perf_counter() - started, 3)
-
-
-def _validate_counting(job: MonthJob, loaded: dict[str, Any], timings: dict[str, float], counts: dict) -> Any:
-    """The validate stage for a month job; `counts` receives its row counts and worst problems
-    whether the month passes or is refused (RejectThresholdExceeded propagates)."""
-    def count(validated) -> None:
-        counts.update(rows_in=validated.rows_in, rows_rejected=validated.rows_rejected, problems=validated.problems)
-
-    try:
-        validated = _timed(timings, "validate", validate_stage, job.month, loaded, job.run_id, job.max_reject_rate)
-    except RejectThresholdExceeded as refused:
-        count(refused.validated)
-        raise
-    count(validated)
-    return validated
+def _failed(run: MonthRun, error: Exception) -> StagedMonth:
+    """A month whose data failed (journaled by the coordinator); an I/O error propagates, so
+    that Prefect retries the task."""
+    if is_io_error(error):  # transient storage trouble: the task is retried
+        raise error
+    run.fail(error)
+    return StagedMonth(result=run.result, record=run.record)
 
 
 def stage_month(job: MonthJob) -> StagedMonth:
-    """A whole month on a worker: load, validate, compute (flows/run/monthly.py's stages), then
-    its tables to the staging area. A month whose data fails is returned as failed; only an
-    unexpected BaseException escapes."""
-    record = job.record()
-    timings: dict[str, float] = {}
-    counts = {"rows_in": 0, "rows_rejected": 0, "problems": []}
+    """A whole month on a worker: load, validate, compute (the month lifecycle of
+    flows/run/lifecycle.py), then its tables to the staging area. A month whose data fails is
+    returned as failed; only an unexpected BaseException escapes."""
+    run = job.start()
     try:
-        loaded = _timed(timings, "load", load_inputs, job.month, job.inputs, job.schedule)
-        record = record.replace(input_checksums=_input_checksums(loaded))
-        validated = _validate_counting(job, loaded, timings, counts)
-        ctx = MonthContext(month=job.month, schedule=job.schedule, loaded=loaded, scenarios=job.scenarios)
-        tables = dict(_timed(timings, "compute", compute_stage, ctx))
-        return _finish_month(job, record, loaded, tables, validated.rejects, validated.rows_in,
-                             validated.rows_rejected, validated.problems, timings)
+        loaded = run.timed("load", load_inputs, job.month, job.inputs, job.schedule)
+        tables, exports = month_tables(run, loaded, max_reject_rate=job.max_reject_rate, scenarios=job.scenarios)
+        del loaded
+        return _staged(job, run, tables, exports)
     except Exception as error:
-        if _is_io_error(error):  # transient storage trouble: the task is retried
-            raise
-        return _failed_month(job, record, _error_text(error), timings, **counts)
-
-
-def _lines_mart():
-    return next(m for m in MARTS if m.table == LINES_TABLE)
+        return _failed(run, error)
 
 
 def stage_partition(job: MonthJob, index: int, count: int) -> StagedPartition:
@@ -408,30 +330,31 @@ def stage_partition(job: MonthJob, index: int, count: int) -> StagedPartition:
     folder = join(job.staging, f"part={index}")
     try:
         location = job.inputs[CUSTOMS]
-        loaded = _timed(
+        loaded = timed(
             part.stage_seconds, "load", load_customs_lines, local_input(location), job.month,
             job.schedule, rows=entry_partition(index, count),
         )
         loaded = _named_after(loaded, str(location))
         part.rows_in = int(loaded.rows_in)
-        part.input_checksums = _input_checksums({CUSTOMS: loaded})
+        part.input_checksums = input_checksums({CUSTOMS: loaded})
         ctx = MonthContext(month=job.month, schedule=job.schedule, loaded={CUSTOMS: loaded}, scenarios=job.scenarios)
-        lines = _timed(part.stage_seconds, "compute", compute_stage, ctx, [_lines_mart()])[LINES_TABLE]
+        lines = timed(part.stage_seconds, "compute", compute_stage, ctx, [LINES_MART])[LINES_TABLE]
         part.tables = {
             STG_TABLE: write_frame(loaded.stg, join(folder, f"{STG_TABLE}.parquet")),
             LINES_TABLE: write_frame(lines, join(folder, f"{LINES_TABLE}.parquet")),
             LOAD_REJECTS: write_frame(loaded.rejects, join(folder, f"{LOAD_REJECTS}.parquet")),
         }
     except Exception as error:
-        if _is_io_error(error):  # transient storage trouble: the task is retried
+        if is_io_error(error):  # transient storage trouble: the task is retried
             raise
         part.error = _error_text(error)
     return part
 
 
 @dataclass(frozen=True)
-class _MergedCustoms:
-    """The customs loader's result rebuilt from the partitions (the LoadResult fields)."""
+class MergedCustoms:
+    """The customs loader's result rebuilt from the partitions (the fields the lifecycle
+    reads of a loaded input: stg, rejects, rows_in, checksum_sha256, source)."""
 
     stg: pl.DataFrame
     rejects: pl.DataFrame
@@ -440,79 +363,65 @@ class _MergedCustoms:
     source: str
 
 
+def _merged_inputs(job: MonthJob, run: MonthRun, parts: Sequence[StagedPartition]) -> tuple[dict[str, Any], pl.DataFrame]:
+    """The partitions' customs lines and rejects concatenated, the other inputs loaded against
+    them; and the merged fct_duty_lines."""
+    failed = [p for p in parts if p.error is not None]
+    if failed:
+        raise RuntimeError(failed[0].error)
+
+    def merged(table: str, *order: str) -> pl.DataFrame:
+        return pl.concat([read_frame(p.tables[table]) for p in parts], how="vertical").sort(*order)
+
+    def merge() -> tuple[MergedCustoms, pl.DataFrame]:
+        first = parts[0].input_checksums[CUSTOMS]
+        customs = MergedCustoms(
+            stg=merged(STG_TABLE, "source_row"),
+            rejects=merged(LOAD_REJECTS, "row_number", "column", "check"),
+            rows_in=run.result.rows_in,
+            checksum_sha256=first["sha256"],
+            source=first["path"],
+        )
+        return customs, merged(LINES_TABLE, "entry_number", "line_number")
+
+    customs, lines = run.timed("merge", merge)
+    loaded: dict[str, Any] = {CUSTOMS: customs}
+    others = {k: v for k, v in job.inputs.items() if k != CUSTOMS}
+    if others:
+        def load_others() -> None:
+            for kind, location in others.items():
+                result = load_input(kind, local_input(location), job.month, job.schedule, loaded,
+                                    lambda dep: local_input(job.inputs[dep]))
+                loaded[kind] = _named_after(result, str(location))
+
+        run.timed("load", load_others)
+    return loaded, lines
+
+
 def merge_partitions(job: MonthJob, parts: Sequence[StagedPartition]) -> StagedMonth:
     """A partitioned month made whole: lines and rejects concatenated, the reject threshold on
     the whole month, the other inputs loaded against the merged lines, the other marts built
     from the merged fct_duty_lines, all staged like `stage_month`."""
-    record = job.record()
     timings: dict[str, float] = {}
     for part in parts:
         for stage, seconds in part.stage_seconds.items():
             timings[stage] = round(timings.get(stage, 0.0) + seconds, 3)
-    counts = {"rows_in": sum(p.rows_in for p in parts), "rows_rejected": 0, "problems": []}
+    run = job.start(timings=timings, rows_in=sum(p.rows_in for p in parts))
     try:
-        failed = [p for p in parts if p.error is not None]
-        if failed:
-            raise RuntimeError(failed[0].error)
-        if parts:
-            record = record.replace(input_checksums=dict(parts[0].input_checksums))
-
-        def merged(table: str, *order: str) -> pl.DataFrame:
-            return pl.concat([read_frame(p.tables[table]) for p in parts], how="vertical").sort(*order)
-
-        started = time.perf_counter()
-        first = parts[0].input_checksums[CUSTOMS]
-        customs = _MergedCustoms(
-            stg=merged(STG_TABLE, "source_row"),
-            rejects=merged(LOAD_REJECTS, "row_number", "column", "check"),
-            rows_in=counts["rows_in"],
-            checksum_sha256=first["sha256"],
-            source=first["path"],
-        )
-        lines = merged(LINES_TABLE, "entry_number", "line_number")
-        timings["merge"] = round(time.perf_counter() - started, 3)
-        loaded: dict[str, Any] = {CUSTOMS: customs}
-        others = {k: v for k, v in job.inputs.items() if k != CUSTOMS}
-        if others:
-            started = time.perf_counter()
-            for kind, location in others.items():
-                loader = INPUT_LOADERS[kind]
-                path = local_input(location)
-                if kind in INPUT_CONTEXT:
-                    context = {dep: (local_input(job.inputs[dep]), loaded[dep]) for dep in INPUT_CONTEXT[kind] if dep in loaded}
-                    result = loader(path, job.month, job.schedule, context=context)
-                else:
-                    result = loader(path, job.month, job.schedule)
-                loaded[kind] = _named_after(result, str(location))
-            timings["load"] = round(timings.get("load", 0.0) + time.perf_counter() - started, 3)
-            record = record.replace(input_checksums=_input_checksums(loaded))
-        validated = _validate_counting(job, loaded, timings, counts)
-        mart = _lines_mart()
-        try:
-            lines = mart.schema.validate(lines, lazy=True) if mart.schema is not None else lines
-        except Exception as error:
-            import pandera.polars as pa
-
-            if isinstance(error, pa.errors.SchemaErrors):
-                raise _contract_error(LINES_TABLE, error) from None
-            raise
-        ctx = MonthContext(month=job.month, schedule=job.schedule, loaded=loaded,
-                           scenarios=job.scenarios, marts={LINES_TABLE: lines})
-        rest = [m for m in MARTS if m.table != LINES_TABLE]
-        tables = dict(_timed(timings, "compute", compute_stage, ctx, rest))
-        return _finish_month(job, record, loaded, tables, validated.rejects, validated.rows_in,
-                             validated.rows_rejected, validated.problems, timings)
+        loaded, lines = _merged_inputs(job, run, parts)
+        tables, exports = month_tables(run, loaded, max_reject_rate=job.max_reject_rate,
+                                       scenarios=job.scenarios, built={LINES_TABLE: lines})
+        del loaded, lines
+        return _staged(job, run, tables, exports)
     except Exception as error:
-        if _is_io_error(error):  # transient storage trouble: the task is retried
-            raise
-        return _failed_month(job, record, _error_text(error), timings, **counts)
+        return _failed(run, error)
 
 
 # --------------------------------------------------------------------------------------------
 # Prefect tasks (whole months or partitions, never rows)
 
 _TASK_OPTIONS = dict(cache_policy=NO_CACHE, persist_result=False, retries=2,
-                     retry_delay_seconds=2, retry_condition_fn=_retry_on_io_error)
+                     retry_delay_seconds=2, retry_condition_fn=retry_on_io_error)
 plan_task = task(month_line_counts, name="count-lines", **_TASK_OPTIONS)
 month_task = task(stage_month, name="stage-month", task_run_name="stage-{job.month}", **_TASK_OPTIONS)
 partition_task = task(stage_partition, name="stage-partition",
@@ -587,12 +496,7 @@ def run_cluster_backfill(
         try:
             schedule = read_schedule(options.schedule_path)
         except Exception as error:
-            failed = RunResult(run_id=f"{batch_id}-{months[0]}", month=months[0], status="failed",
-                               error=f"cannot read the schedule: {error}")
-            append_journal(db_path, RunRecord(run_id=failed.run_id, month=failed.month, started_at=utc_now(),
-                                              finished_at=utc_now(), status="failed", error_message=failed.error,
-                                              scenarios=list(options.scenarios)))
-            return [failed]
+            return [schedule_unreadable(db_path, batch_id, months[0], options.scenarios, error)]
         root = join(str(staging) if staging else str(default_staging(db_path)), batch_id)
         jobs = [
             MonthJob(month=m, run_id=f"{batch_id}-{m}", inputs=dict(inputs), schedule=schedule,
@@ -669,14 +573,14 @@ def cluster_backfill_duty_runs(
         schedule_path=schedule_path, max_reject_rate=max_reject_rate,
         scenarios=scenarios or (), wait_lock_seconds=wait_lock_seconds,
     )
-    given = {k: v for k, v in (("customs", customs), ("vehicles", vehicles), ("census", census)) if v}
+    given = given_inputs({"customs": customs, "vehicles": vehicles, "census": census})
     inputs = given or {kind: str(path) for kind, path in options.inputs.items()}
 
     def runner(months: Sequence[str], opts: RunOptions, progress: RunProgress) -> list[RunResult]:
         return run_cluster_backfill(months, opts, inputs, staging=staging,
                                     partition_lines=partition_lines, progress=progress)
 
-    return _run_in_flow(month_range(start, end), options, runner=runner)
+    return run_in_flow(month_range(start, end), options, runner=runner)
 
 
 def cluster_backfill(start: str, end: str, *, cluster: str | None = None, workers: int | None = None,

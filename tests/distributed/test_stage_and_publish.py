@@ -27,7 +27,7 @@ from flows.run.distributed import (
     write_frame,
 )
 from flows.run.monthly import RunOptions, run_months
-from flows.warehouse.publish import read_journal
+from flows.warehouse.journal import read_journal
 from flows.inputs.schedule import read_schedule
 from tests.distributed.tables import assert_same_publication
 

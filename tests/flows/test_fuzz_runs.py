@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from flows.config import SAMPLE_CUSTOMS
 from flows.run.monthly import RunOptions, run_months
-from flows.warehouse.publish import read_journal
+from flows.warehouse.journal import read_journal
 from flows.inputs.schedule import read_schedule
 
 MONTH = "2025-10"

@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 import pytest
 
-import flows.warehouse.publish as publishing
+import flows.warehouse.exports as exporting
 from flows.warehouse.publish import PublishError, publish_month, publish_months
 from tests.flows.frames import by_hs_month, run_record
 
@@ -54,14 +54,14 @@ def live_state(tmp_path: Path) -> tuple[str, dict[str, str]]:
 def test_an_export_failing_on_the_export_cursor_changes_no_byte(tmp_path, monkeypatch):
     publish(tmp_path, "2025-01", {BY_HS: JAN, SCENARIO: scenario(JAN)}, "r1")
     before = live_state(tmp_path)
-    real_export = publishing._export_month
+    real_export = exporting.export_month
 
     def export_fails_on_scenario(con, table, month, target, in_order=False):
         if table == SCENARIO:
             raise OSError("disk full")
         return real_export(con, table, month, target, in_order)
 
-    monkeypatch.setattr(publishing, "_export_month", export_fails_on_scenario)
+    monkeypatch.setattr(exporting, "export_month", export_fails_on_scenario)
     with pytest.raises(PublishError, match="disk full"):
         publish(tmp_path, "2025-01", {BY_HS: JAN_AGAIN, SCENARIO: scenario(JAN_AGAIN)}, "r2")
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.warehouse.publish import RunRecord, publish_month
+from flows.warehouse.journal import RunRecord
+from flows.warehouse.publish import publish_month
 from flows.inputs.scenarios import read_scenarios
 from flows.inputs.schedule import read_schedule
 from tests.scenarios.test_shipped_scenarios import _stg
