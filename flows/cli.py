@@ -63,15 +63,43 @@ def _rate_option(value: float) -> float:
 
 
 ExistingFile = dict(exists=True, file_okay=True, dir_okay=False, readable=True)
-CustomsOpt = Annotated[Path | None, typer.Option("--customs", help="Customs entry lines (CSV or Parquet).", **ExistingFile)]
+CustomsOpt = Annotated[
+    Path | None, typer.Option("--customs", help="Customs entry lines (CSV or Parquet).", **ExistingFile)
+]
 VehiclesOpt = Annotated[Path | None, typer.Option("--vehicles", help="Vehicles file (optional).", **ExistingFile)]
-CensusOpt = Annotated[Path | None, typer.Option("--census", help="Census aggregate statistics (optional).", **ExistingFile)]
-ScheduleOpt = Annotated[Path | None, typer.Option("--schedule", help="A tariff schedule (schedule.toml or its folder) other than the shipped default.", exists=True)]
+CensusOpt = Annotated[
+    Path | None, typer.Option("--census", help="Census aggregate statistics (optional).", **ExistingFile)
+]
+ScheduleOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--schedule",
+        help="A tariff schedule (schedule.toml or its folder) other than the shipped default.",
+        exists=True,
+    ),
+]
 DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse (default data/warehouse.duckdb).")]
 ExportsOpt = Annotated[Path | None, typer.Option("--exports", help="Parquet exports root (default data/exports).")]
-RejectOpt = Annotated[float, typer.Option("--max-reject-rate", help="Fail the run when rejected rows / rows in exceed this fraction.", callback=_rate_option)]
-ScenarioOpt = Annotated[list[str] | None, typer.Option("--scenario", help="Scenario overlay to compute as well (repeatable).")]
-WaitLockOpt = Annotated[float, typer.Option("--wait-lock", metavar="SECONDS", help="Wait up to SECONDS for another run's warehouse lock instead of failing at once.", min=0)]
+RejectOpt = Annotated[
+    float,
+    typer.Option(
+        "--max-reject-rate",
+        help="Fail the run when rejected rows / rows in exceed this fraction.",
+        callback=_rate_option,
+    ),
+]
+ScenarioOpt = Annotated[
+    list[str] | None, typer.Option("--scenario", help="Scenario overlay to compute as well (repeatable).")
+]
+WaitLockOpt = Annotated[
+    float,
+    typer.Option(
+        "--wait-lock",
+        metavar="SECONDS",
+        help="Wait up to SECONDS for another run's warehouse lock instead of failing at once.",
+        min=0,
+    ),
+]
 
 
 def _input_location(value: str | None) -> str | None:
@@ -85,12 +113,52 @@ def _input_location(value: str | None) -> str | None:
     return path
 
 
-BackfillCustomsOpt = Annotated[str | None, typer.Option("--customs", help="Customs entry lines (CSV or Parquet): a path, or with --cluster/--workers an fsspec URL.", callback=_input_location)]
-BackfillVehiclesOpt = Annotated[str | None, typer.Option("--vehicles", help="Vehicles file (optional): a path, or with --cluster/--workers an fsspec URL.", callback=_input_location)]
-ClusterOpt = Annotated[str | None, typer.Option("--cluster", metavar="ADDRESS", help="Run the months on a running Dask scheduler (e.g. tcp://scheduler.internal:8786).")]
-WorkersOpt = Annotated[int | None, typer.Option("--workers", metavar="N", help="Run the months on a local Dask cluster of N worker processes.", min=1)]
-StagingOpt = Annotated[str | None, typer.Option("--staging", metavar="PATH|URL", help="With --cluster/--workers: where workers write month Parquet before the publish (shared storage; default: beside the warehouse).")]
-PartitionLinesOpt = Annotated[int, typer.Option("--partition-lines", metavar="N", help="With --cluster/--workers: split a month of more than N input lines into entry-hash partitions.", min=1)]
+BackfillCustomsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--customs",
+        help="Customs entry lines (CSV or Parquet): a path, or with --cluster/--workers an fsspec URL.",
+        callback=_input_location,
+    ),
+]
+BackfillVehiclesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--vehicles",
+        help="Vehicles file (optional): a path, or with --cluster/--workers an fsspec URL.",
+        callback=_input_location,
+    ),
+]
+ClusterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        metavar="ADDRESS",
+        help="Run the months on a running Dask scheduler (e.g. tcp://scheduler.internal:8786).",
+    ),
+]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option("--workers", metavar="N", help="Run the months on a local Dask cluster of N worker processes.", min=1),
+]
+StagingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--staging",
+        metavar="PATH|URL",
+        help="With --cluster/--workers: where workers write month Parquet before the publish "
+        "(shared storage; default: beside the warehouse).",
+    ),
+]
+PartitionLinesOpt = Annotated[
+    int,
+    typer.Option(
+        "--partition-lines",
+        metavar="N",
+        help="With --cluster/--workers: split a month of more than N input lines into entry-hash partitions.",
+        min=1,
+    ),
+]
 
 
 def _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock) -> dict:
@@ -129,8 +197,8 @@ def _check_flow_options(kwargs: dict) -> RunOptions:
 def _run_flow(api, flow_fn, **kwargs) -> None:
     """Run a flow once the Prefect API (`flows.run.prefect_api.prefect_api`) answers; failures
     become exit codes with one line on stderr."""
-    from flows.warehouse.lock import LockHeld
     from flows.run.monthly import RunFailed
+    from flows.warehouse.lock import LockHeld
 
     try:
         api.ready()
@@ -149,7 +217,15 @@ def _run_flow(api, flow_fn, **kwargs) -> None:
 
 @app.command()
 def run(
-    month: Annotated[str | None, typer.Option("--month", metavar="YYYY-MM", help="Month of entry dates to run (default: the previous calendar month).", callback=_month_option)] = None,
+    month: Annotated[
+        str | None,
+        typer.Option(
+            "--month",
+            metavar="YYYY-MM",
+            help="Month of entry dates to run (default: the previous calendar month).",
+            callback=_month_option,
+        ),
+    ] = None,
     customs: CustomsOpt = None,
     vehicles: VehiclesOpt = None,
     census: CensusOpt = None,
@@ -213,8 +289,17 @@ def backfill(
         if distributed:
             from flows.run.distributed import cluster_backfill
 
-            _run_flow(api, cluster_backfill, start=start, end=end, cluster=cluster, workers=workers,
-                      staging=staging, partition_lines=partition_lines, **kwargs)
+            _run_flow(
+                api,
+                cluster_backfill,
+                start=start,
+                end=end,
+                cluster=cluster,
+                workers=workers,
+                staging=staging,
+                partition_lines=partition_lines,
+                **kwargs,
+            )
             return
         from flows.run.monthly import backfill_duty_runs
 
@@ -317,10 +402,21 @@ def _read_schedule_or_exit(schedule: Path | None):
 @app.command()
 def quote(
     hts: Annotated[str, typer.Option("--hts", metavar="CODE", help="10-digit HTS code (dots allowed).", callback=_hts)],
-    origin: Annotated[str, typer.Option("--origin", metavar="CC", help="Country of origin, ISO alpha-2.", callback=_origin)],
-    entry_date: Annotated[str, typer.Option("--entry-date", metavar="YYYY-MM-DD", help="Date of entry.", callback=_date)],
-    value: Annotated[str, typer.Option("--value", metavar="USD", help="Customs (entered) value in USD.", callback=_money_text)],
-    quantity: Annotated[str | None, typer.Option("--quantity", metavar="Q", help="Quantity in the HTS unit (for specific rates).", callback=_quantity_text)] = None,
+    origin: Annotated[
+        str, typer.Option("--origin", metavar="CC", help="Country of origin, ISO alpha-2.", callback=_origin)
+    ],
+    entry_date: Annotated[
+        str, typer.Option("--entry-date", metavar="YYYY-MM-DD", help="Date of entry.", callback=_date)
+    ],
+    value: Annotated[
+        str, typer.Option("--value", metavar="USD", help="Customs (entered) value in USD.", callback=_money_text)
+    ],
+    quantity: Annotated[
+        str | None,
+        typer.Option(
+            "--quantity", metavar="Q", help="Quantity in the HTS unit (for specific rates).", callback=_quantity_text
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     schedule: ScheduleOpt = None,
 ) -> None:
@@ -366,7 +462,9 @@ def validate(
 @app.command(name="schedule")
 def schedule_command(
     on: Annotated[str | None, typer.Option("--date", metavar="YYYY-MM-DD", help="Entry date (default: today).")] = None,
-    origin: Annotated[str | None, typer.Option("--origin", metavar="CC", help="Only measures for this origin (and all origins).")] = None,
+    origin: Annotated[
+        str | None, typer.Option("--origin", metavar="CC", help="Only measures for this origin (and all origins).")
+    ] = None,
     schedule: ScheduleOpt = None,
 ) -> None:
     """List the chapter 99 measures and fees in force on a date, with headings, rates,
@@ -382,8 +480,11 @@ def schedule_command(
     if country:
         measures = measures.filter(pl.col("origin").is_in([country, "*"]))
     fees = sched.fees.filter(in_force_on(pl.col("valid_from"), pl.col("valid_to"), pl.lit(day)))
-    typer.echo(f"Schedule {sched.version} ({sched.name}), in force on {day.isoformat()}"
-               + (f", origin {country}" if country else "") + f" — {sched.source}")
+    typer.echo(
+        f"Schedule {sched.version} ({sched.name}), in force on {day.isoformat()}"
+        + (f", origin {country}" if country else "")
+        + f" — {sched.source}"
+    )
     typer.echo(f"{measures.height} measure{'s' if measures.height != 1 else ''}:")
     for m in measures.to_dicts():
         flag = "  UNCONFIRMED" if m["confidence"] == "unconfirmed" else ""
@@ -401,15 +502,18 @@ def schedule_command(
     for f in fees.to_dicts():
         flag = "  UNCONFIRMED" if f["confidence"] == "unconfirmed" else ""
         bounds = ", ".join(
-            part for part in (
+            part
+            for part in (
                 f"min {f['min_usd']}" if f["min_usd"] is not None else "",
                 f"max {f['max_usd']}" if f["max_usd"] is not None else "",
-            ) if part
+            )
+            if part
         )
         typer.echo(
             f"  {f['fee_id']:<6} rate {f['rate'].normalize()}{' (' + bounds + ')' if bounds else ''} "
             f"modes {f['transport_modes']} from {f['valid_from']}"
-            + (f" to {f['valid_to']}" if f["valid_to"] else "") + f"{flag}. Source: {f['legal_source']}"
+            + (f" to {f['valid_to']}" if f["valid_to"] else "")
+            + f"{flag}. Source: {f['legal_source']}"
         )
         if flag:
             typer.echo(f"      UNCONFIRMED: {f['confidence_note']}")

@@ -10,7 +10,6 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas import common
-
 from transforms.stg_vehicles import PROPULSIONS, VEHICLE_CLASSES
 from transforms.vin import VIN_RE
 

@@ -8,10 +8,8 @@ file they come from.
 
 from __future__ import annotations
 
-from typing import Optional
-
-import polars as pl
 import pandera.polars as pa
+import polars as pl
 import pycountry
 from pandera.engines import polars_engine as pe
 
@@ -55,7 +53,7 @@ class MfnRates(pa.DataFrameModel):
     """
 
     hts8: str = pa.Field(str_matches=r"^\d{8}$", unique=True)
-    brief_description: Optional[str] = pa.Field(nullable=True)  # may be absent
+    brief_description: str | None = pa.Field(nullable=True)  # may be absent
     mfn_text_rate: str
     mfn_rate_type_code: str = pa.Field(isin=MFN_RATE_TYPE_CODES)
     mfn_ad_val_rate: RateDecimal = pa.Field(ge=0)

@@ -59,19 +59,44 @@ def build_fct_census_duty_by_hs_month(stg_census: pl.DataFrame, schedule: Schedu
         exact.sort("source_row", "segment_start")
         .group_by("source_row", maintain_order=True)
         .agg(
-            pl.col("month", "hts_code", "cty_code", "country_of_origin", "customs_value_usd",
-                   "calculated_duty_usd", "period_start", "period_end", "mfn_rate_type_code").first(),
+            pl.col(
+                "month",
+                "hts_code",
+                "cty_code",
+                "country_of_origin",
+                "customs_value_usd",
+                "calculated_duty_usd",
+                "period_start",
+                "period_end",
+                "mfn_rate_type_code",
+            ).first(),
             pl.col("mfn_rate_text").first(),
             mfn_exact=weighted("mfn_exact"),
             **{f"{layer}__extra": weighted(f"{layer}__extra") for layer in layer_names},
             **{f"{layer}__component": pl.col(f"{layer}__component").drop_nulls().first() for layer in layer_names},
-            **{f"{layer}__applied_heading": first_seen(f"{layer}__applied_heading").str.join(", ") for layer in layer_names},
+            **{
+                f"{layer}__applied_heading": first_seen(f"{layer}__applied_heading").str.join(", ")
+                for layer in layer_names
+            },
             **{f"{layer}__measure_id": first_seen(f"{layer}__measure_id").str.join(" ") for layer in layer_names},
-            **{f"{layer}__confidence": pl.col(f"{layer}__confidence").drop_nulls().sort().first() for layer in layer_names},
+            **{
+                f"{layer}__confidence": pl.col(f"{layer}__confidence").drop_nulls().sort().first()
+                for layer in layer_names
+            },
         )
         .with_columns(
-            **{f"{layer}__applied_heading": pl.when(pl.col(f"{layer}__applied_heading") != "").then(pl.col(f"{layer}__applied_heading")) for layer in layer_names},
-            **{f"{layer}__measure_id": pl.when(pl.col(f"{layer}__measure_id") != "").then(pl.col(f"{layer}__measure_id")) for layer in layer_names},
+            **{
+                f"{layer}__applied_heading": pl.when(pl.col(f"{layer}__applied_heading") != "").then(
+                    pl.col(f"{layer}__applied_heading")
+                )
+                for layer in layer_names
+            },
+            **{
+                f"{layer}__measure_id": pl.when(pl.col(f"{layer}__measure_id") != "").then(
+                    pl.col(f"{layer}__measure_id")
+                )
+                for layer in layer_names
+            },
         )
     )
     return (

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 import polars as pl
 
 from transforms.duty import compute_line_duty, effective_rate
-from transforms.schedule import MONEY, Schedule
 from transforms.scenario import ENACTED
+from transforms.schedule import MONEY, Schedule
 
 GRAIN = ["scenario", "month", "hts_code", "country_of_origin"]
 DUTY_COLUMNS = [

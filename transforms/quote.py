@@ -49,7 +49,9 @@ def quote_line(hts_code: str, origin: str, entry_date: str, value: str, quantity
             "transport_mode": ["vessel"],
             "source_row": [1],
         },
-        schema_overrides={"customs_value_usd": MONEY, "quantity": RATE, "line_number": pl.Int64, "source_row": pl.Int64},
+        schema_overrides={
+            "customs_value_usd": MONEY, "quantity": RATE, "line_number": pl.Int64, "source_row": pl.Int64,
+        },
     )
     components = line_components(line, schedule)
     rows = components.select("program", "heading", "measure_id", "stated_rate", "rate", "duty_usd").to_dicts()

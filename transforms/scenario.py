@@ -240,7 +240,9 @@ def apply_overlay(schedule: Schedule, overlay: pl.DataFrame, name: str) -> Sched
     added = _added(overlay, measures, name)
 
     # what each original id stands for afterwards, for the excluded_by lists
-    kept = truncated.filter(~pl.col("removed")).select(original_id=pl.col("measure_id"), replacement_id=pl.col("measure_id"), sub=pl.lit(0))
+    kept = truncated.filter(~pl.col("removed")).select(
+        original_id=pl.col("measure_id"), replacement_id=pl.col("measure_id"), sub=pl.lit(0)
+    )
     copied = copies.select("original_id", replacement_id=pl.col("measure_id"), sub=pl.lit(1))
     removed = (
         truncated.filter(pl.col("removed"))

@@ -32,9 +32,7 @@ def value_columns(columns: list[str]) -> tuple[str, str, bool]:
         return (*MONTHLY, False)
     if all(c in columns for c in ANNUAL):
         return (*ANNUAL, True)
-    raise ValueError(
-        "census input needs CON_VAL_MO and CAL_DUT_MO (monthly) or CON_VAL_YR and CAL_DUT_YR (annual)"
-    )
+    raise ValueError("census input needs CON_VAL_MO and CAL_DUT_MO (monthly) or CON_VAL_YR and CAL_DUT_YR (annual)")
 
 
 def stage_census(raw: pl.DataFrame, country_codes: pl.DataFrame, schedule: Schedule, source: str) -> StagedCensus:
@@ -55,11 +53,21 @@ def stage_census(raw: pl.DataFrame, country_codes: pl.DataFrame, schedule: Sched
     checks = [
         ("I_COMMODITY", "hts10_format", ~pl.col("hts_code").str.contains(r"^\d{10}$").fill_null(False)),
         ("CTY_CODE", "cty_code_known", pl.col("country_of_origin").is_null()),
-        ("time", "month_format", month_start.is_null() | ~pl.col("month").str.contains(r"^\d{4}-\d{2}$").fill_null(False)),
+        (
+            "time",
+            "month_format",
+            month_start.is_null() | ~pl.col("month").str.contains(r"^\d{4}-\d{2}$").fill_null(False),
+        ),
         (value_col, "money_non_negative_2dp", ~pl.col("_value").str.contains(_MONEY_TEXT).fill_null(False)),
         (duty_col, "money_non_negative_2dp", ~pl.col("_duty").str.contains(_MONEY_TEXT).fill_null(False)),
     ]
-    source_values = {"I_COMMODITY": "I_COMMODITY", "CTY_CODE": "CTY_CODE", "time": "time", value_col: value_col, duty_col: duty_col}
+    source_values = {
+        "I_COMMODITY": "I_COMMODITY",
+        "CTY_CODE": "CTY_CODE",
+        "time": "time",
+        value_col: value_col,
+        duty_col: duty_col,
+    }
     rejects = pl.concat(
         [
             text.filter(bad).select(
@@ -112,10 +120,16 @@ def period_segments(periods: pl.DataFrame, boundaries: list[dt.date]) -> pl.Data
     rows = []
     for start, end in periods.select("period_start", "period_end").unique().iter_rows():
         cuts = sorted({start, end, *(b for b in boundaries if start < b < end)})
-        for seg_start, seg_end in zip(cuts, cuts[1:]):
+        for seg_start, seg_end in zip(cuts, cuts[1:], strict=False):
             rows.append((start, end, seg_start, (seg_end - seg_start).days, (end - start).days))
     return pl.DataFrame(
         rows,
-        schema={"period_start": pl.Date, "period_end": pl.Date, "segment_start": pl.Date, "days": pl.Int64, "period_days": pl.Int64},
+        schema={
+            "period_start": pl.Date,
+            "period_end": pl.Date,
+            "segment_start": pl.Date,
+            "days": pl.Int64,
+            "period_days": pl.Int64,
+        },
         orient="row",
     )

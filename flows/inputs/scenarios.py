@@ -99,7 +99,8 @@ def _typed(row: int, key: str, value: object, problems: list[str]) -> object:
                 number = None
             if number is not None and number.is_finite() and -number.as_tuple().exponent <= 10:
                 return number
-        problems.append(_value_problem(row, key, value, "must be a decimal fraction with at most 10 decimals, e.g. \"0.15\""))
+        rule = "must be a decimal fraction with at most 10 decimals, e.g. \"0.15\""
+        problems.append(_value_problem(row, key, value, rule))
     else:
         if isinstance(value, str):
             return value
@@ -173,7 +174,8 @@ def _result_problems(scenario: Schedule, overlay: pl.DataFrame) -> list[str]:
     except pa.errors.SchemaErrors as error:
         ids = measures.get_column("measure_id").to_list()
         found = []
-        for case, column, check, index in error.failure_cases.select("failure_case", "column", "check", "index").iter_rows():
+        cases = error.failure_cases.select("failure_case", "column", "check", "index")
+        for case, column, check, index in cases.iter_rows():
             measure_id = ids[int(index)] if index is not None and int(index) < len(ids) else None
             found.append(f"{label(measure_id)}, field {column}, value {case!r}: breaks check {check}")
         return found

@@ -363,7 +363,9 @@ class MergedCustoms:
     source: str
 
 
-def _merged_inputs(job: MonthJob, run: MonthRun, parts: Sequence[StagedPartition]) -> tuple[dict[str, Any], pl.DataFrame]:
+def _merged_inputs(
+    job: MonthJob, run: MonthRun, parts: Sequence[StagedPartition]
+) -> tuple[dict[str, Any], pl.DataFrame]:
     """The partitions' customs lines and rejects concatenated, the other inputs loaded against
     them; and the merged fct_duty_lines."""
     failed = [p for p in parts if p.error is not None]
@@ -539,7 +541,9 @@ def _publish_staged(staged: Sequence[StagedMonth], db_path: Path, exports_dir: P
         published = publish_months(
             db_path=db_path,
             exports_dir=exports_dir,
-            months={s.result.month: {t: (lambda loc=loc: read_frame(loc)) for t, loc in s.tables.items()} for s in good},
+            months={
+                s.result.month: {t: (lambda loc=loc: read_frame(loc)) for t, loc in s.tables.items()} for s in good
+            },
             exports=exports,
             runs=[s.record for s in good],
         )

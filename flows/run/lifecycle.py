@@ -103,7 +103,7 @@ def validate_stage(
 ) -> Validated:
     """Count input rows and quarantined rows; refuse the month when the reject rate is above
     `max_reject_rate` (RejectThresholdExceeded, with the worst problems)."""
-    frames = [getattr(result, "rejects") for result in loaded.values() if hasattr(result, "rejects")]
+    frames = [result.rejects for result in loaded.values() if hasattr(result, "rejects")]
     rejects = (
         pl.concat(frames, how="vertical").with_columns(run_id=pl.lit(run_id, pl.Utf8))
         if frames

@@ -62,7 +62,11 @@ def contract_error(table: str, error: pa.errors.SchemaErrors) -> MartContractErr
     parts = [
         f"{c['column']} {c['check']}: {c['rows']} failure{'s' if c['rows'] != 1 else ''} "
         f"(e.g. {', '.join(repr(x) for x in c['examples'])}"
-        + (f" at rows {', '.join(str(i) for i in c['at'] if i is not None)})" if any(i is not None for i in c['at']) else ")")
+        + (
+            f" at rows {', '.join(str(i) for i in c['at'] if i is not None)})"
+            if any(i is not None for i in c["at"])
+            else ")"
+        )
         for c in cases
     ]
     return MartContractError(f"{table} does not meet schemas/{table}.py: " + "; ".join(parts))
@@ -127,17 +131,73 @@ def fct_duty_by_model_month_for_month(ctx: MonthContext) -> pl.DataFrame:
 
 # Marts in build order (a builder may use the marts above it through ctx.marts).
 MARTS: list[Mart] = [
-    Mart("fct_duty_lines", lambda c: build_fct_duty_lines(c.loaded["customs"].stg, c.schedule), FCT_DUTY_LINES, "duty_lines", ("customs",)),
-    Mart("fct_duty_by_hs_month", lambda c: build_fct_duty_by_hs_month(c.marts["fct_duty_lines"]), FCT_DUTY_BY_HS_MONTH, "duty_by_hs_month", ("customs",)),
-    Mart("fct_scenario_duty_by_hs_month", fct_scenario_duty_by_hs_month_for_month, FCT_SCENARIO_DUTY_BY_HS_MONTH, "scenario_duty_by_hs_month", ("customs",)),
-    Mart("fct_reconciliation", lambda c: build_fct_reconciliation(c.marts["fct_duty_lines"], c.schedule), FCT_RECONCILIATION, "reconciliation", ("customs",)),
-    Mart("fct_reconciliation_by_importer_month", lambda c: build_fct_reconciliation_by_importer_month(c.marts["fct_reconciliation"]), FCT_RECONCILIATION_BY_IMPORTER_MONTH, "reconciliation_by_importer_month", ("customs",)),
+    Mart(
+        "fct_duty_lines",
+        lambda c: build_fct_duty_lines(c.loaded["customs"].stg, c.schedule),
+        FCT_DUTY_LINES,
+        "duty_lines",
+        ("customs",),
+    ),
+    Mart(
+        "fct_duty_by_hs_month",
+        lambda c: build_fct_duty_by_hs_month(c.marts["fct_duty_lines"]),
+        FCT_DUTY_BY_HS_MONTH,
+        "duty_by_hs_month",
+        ("customs",),
+    ),
+    Mart(
+        "fct_scenario_duty_by_hs_month",
+        fct_scenario_duty_by_hs_month_for_month,
+        FCT_SCENARIO_DUTY_BY_HS_MONTH,
+        "scenario_duty_by_hs_month",
+        ("customs",),
+    ),
+    Mart(
+        "fct_reconciliation",
+        lambda c: build_fct_reconciliation(c.marts["fct_duty_lines"], c.schedule),
+        FCT_RECONCILIATION,
+        "reconciliation",
+        ("customs",),
+    ),
+    Mart(
+        "fct_reconciliation_by_importer_month",
+        lambda c: build_fct_reconciliation_by_importer_month(c.marts["fct_reconciliation"]),
+        FCT_RECONCILIATION_BY_IMPORTER_MONTH,
+        "reconciliation_by_importer_month",
+        ("customs",),
+    ),
     # refund status estimated as of the run date (UTC)
-    Mart("fct_ieepa_refunds", lambda c: build_fct_ieepa_refunds(c.marts["fct_duty_lines"], c.schedule, read_refund_status_rules(), utc_now().date()), FCT_IEEPA_REFUNDS, "ieepa_refunds", ("customs",)),
-    Mart("fct_ieepa_refunds_by_importer_month", lambda c: build_fct_ieepa_refunds_by_importer_month(c.marts["fct_ieepa_refunds"]), FCT_IEEPA_REFUNDS_BY_IMPORTER_MONTH, "ieepa_refunds_by_importer_month", ("customs",)),
-    Mart("fct_census_duty_by_hs_month", lambda c: build_fct_census_duty_by_hs_month(c.loaded["census"].stg, c.schedule), FCT_CENSUS_DUTY_BY_HS_MONTH, "census_duty_by_hs_month", ("census",)),
+    Mart(
+        "fct_ieepa_refunds",
+        lambda c: build_fct_ieepa_refunds(
+            c.marts["fct_duty_lines"], c.schedule, read_refund_status_rules(), utc_now().date()
+        ),
+        FCT_IEEPA_REFUNDS,
+        "ieepa_refunds",
+        ("customs",),
+    ),
+    Mart(
+        "fct_ieepa_refunds_by_importer_month",
+        lambda c: build_fct_ieepa_refunds_by_importer_month(c.marts["fct_ieepa_refunds"]),
+        FCT_IEEPA_REFUNDS_BY_IMPORTER_MONTH,
+        "ieepa_refunds_by_importer_month",
+        ("customs",),
+    ),
+    Mart(
+        "fct_census_duty_by_hs_month",
+        lambda c: build_fct_census_duty_by_hs_month(c.loaded["census"].stg, c.schedule),
+        FCT_CENSUS_DUTY_BY_HS_MONTH,
+        "census_duty_by_hs_month",
+        ("census",),
+    ),
     Mart("fct_vehicle_duty", fct_vehicle_duty_for_month, FCT_VEHICLE_DUTY, "vehicle_duty", ("customs", "vehicles")),
-    Mart("fct_duty_by_model_month", fct_duty_by_model_month_for_month, FCT_DUTY_BY_MODEL_MONTH, "duty_by_model_month", ("customs", "vehicles")),
+    Mart(
+        "fct_duty_by_model_month",
+        fct_duty_by_model_month_for_month,
+        FCT_DUTY_BY_MODEL_MONTH,
+        "duty_by_model_month",
+        ("customs", "vehicles"),
+    ),
 ]
 
 LINES_MART: Mart = next(m for m in MARTS if m.table == LINES_TABLE)

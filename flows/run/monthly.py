@@ -20,10 +20,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
 from flows.config import DEFAULT_MAX_REJECT_RATE
+from flows.inputs.schedule import read_schedule
 from flows.months import month_range, parse_month, previous_month
 from flows.present.report import write_month_reports
 from flows.present.summary import RunProgress, print_summary, summary_markdown
-from flows.inputs.schedule import read_schedule
 from flows.run.lifecycle import (
     MonthRun,
     RejectThresholdExceeded,
@@ -40,9 +40,8 @@ from flows.run.lifecycle import (
 )
 from flows.run.marts import LINES_TABLE, MARTS, REJECTS_TABLE, Mart, MartContractError, MonthContext
 from flows.run.options import RunOptions, build_options, check_inputs, default_inputs
-from flows.warehouse.journal import append_journal
+from flows.warehouse.journal import RunRecord, append_journal
 from flows.warehouse.lock import warehouse_lock
-from flows.warehouse.journal import RunRecord
 from flows.warehouse.publish import PublishResult, clean_leftovers, publish_month
 from transforms.schedule import Schedule
 
@@ -204,7 +203,9 @@ def run_in_flow(
         description=f"tariffcost {months[0]}..{months[-1]}",
     )
     reports, report_problems = write_month_reports(
-        options.db_path, options.exports_dir, [r.month for r in results if r.status == "success" and LINES_TABLE in r.tables],
+        options.db_path,
+        options.exports_dir,
+        [r.month for r in results if r.status == "success" and LINES_TABLE in r.tables],
         options.schedule_path,
     )
     for report in reports:

@@ -311,7 +311,9 @@ def _write_staging(
                     target = export_month_dir(export_staging, export, month)
                     staged_exports[month][export] = target / PARQUET_FILE
                     exporter.submit(
-                        functools.partial(exports_module.export_month, table=table, month=month, target=target, in_order=ordered)
+                        functools.partial(
+                            exports_module.export_month, table=table, month=month, target=target, in_order=ordered
+                        )
                     )
         con.execute("BEGIN TRANSACTION")
         con.register("incoming_runs", runs_rows)

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flows.config import SAMPLE_CUSTOMS
+from flows.inputs.schedule import read_schedule
 from flows.run.distributed import (
     MonthJob,
     _publish_staged,
@@ -28,7 +29,6 @@ from flows.run.distributed import (
 )
 from flows.run.monthly import RunOptions, run_months
 from flows.warehouse.journal import read_journal
-from flows.inputs.schedule import read_schedule
 from tests.distributed.tables import assert_same_publication
 
 MONTHS = ["2025-03", "2025-04", "2025-05"]

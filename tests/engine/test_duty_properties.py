@@ -4,7 +4,6 @@ import datetime as dt
 from decimal import Decimal
 
 import polars as pl
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -11,7 +11,6 @@ import polars as pl
 from transforms.schedule import MEASURE_COLUMNS, MONEY, RATE, Schedule
 
 
-
 def measure(measure_id: str, layer: str, scope_id: str, valid_from: str, rate: str, *,
             shape: str = "additive", origin: str = "*", valid_to: str | None = None,
             heading: str = "9903.00.00", cap_heading: str | None = None,

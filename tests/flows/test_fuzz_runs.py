@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flows.config import SAMPLE_CUSTOMS
+from flows.inputs.schedule import read_schedule
 from flows.run.monthly import RunOptions, run_months
 from flows.warehouse.journal import read_journal
-from flows.inputs.schedule import read_schedule
 
 MONTH = "2025-10"
 COLUMNS = [

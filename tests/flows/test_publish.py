@@ -15,8 +15,8 @@ import pytest
 
 from flows.warehouse.journal import append_journal, journal_path, read_journal
 from flows.warehouse.publish import (
-    PublishError,
     STORAGE_VERSION,
+    PublishError,
     clean_leftovers,
     publish_month,
     staging_db_path,

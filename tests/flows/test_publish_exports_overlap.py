@@ -27,7 +27,8 @@ FEB = by_hs_month("2025-02", [("8703230190", 1, "30000.00", "750.00")])
 def scenario(frame: pl.DataFrame) -> pl.DataFrame:
     """The scenario mart of a by-hs frame: its rows as enacted (no delta)."""
     return frame.select(
-        scenario=pl.lit("as_enacted"), *[c for c in frame.columns if c not in {"mpf_usd", "hmf_usd", "total_cost_usd"}],
+        *[c for c in frame.columns if c not in {"mpf_usd", "hmf_usd", "total_cost_usd"}],
+        pl.lit("as_enacted").alias("scenario"),
         delta_vs_enacted_usd=pl.col("total_duty_usd") * 0,
     )
 

@@ -10,9 +10,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.run.lifecycle import RunResult, is_io_error
 from flows.months import month_days, month_range, parse_month, previous_month
-from flows.warehouse.publish import PublishError
 from flows.present.summary import (
     ProblemSummary,
     duty_by_program,
@@ -21,6 +19,8 @@ from flows.present.summary import (
     summary_markdown,
     worst_problems,
 )
+from flows.run.lifecycle import RunResult, is_io_error
+from flows.warehouse.publish import PublishError
 from tests.engine.tiny_schedule import measure, tiny_schedule
 from tests.flows.frames import rejects
 from transforms.schedule import MONEY, RATE

@@ -9,10 +9,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.warehouse.journal import RunRecord
-from flows.warehouse.publish import publish_month
 from flows.inputs.scenarios import read_scenarios
 from flows.inputs.schedule import read_schedule
+from flows.warehouse.journal import RunRecord
+from flows.warehouse.publish import publish_month
 from tests.scenarios.test_shipped_scenarios import _stg
 from transforms.fct_duty_by_hs_month import build_fct_duty_by_hs_month
 from transforms.fct_duty_lines import build_fct_duty_lines

@@ -16,8 +16,14 @@ from hypothesis import strategies as st
 
 from flows import config
 from flows.inputs.schedule import ScheduleError, read_schedule, validate_schedule
-from scripts.build_scopes import (AUTO_PARTS, EXCERPT, METAL_REFERENCE, build_metal_derivatives,
-                                  build_scopes, parse_excerpt)
+from scripts.build_scopes import (
+    AUTO_PARTS,
+    EXCERPT,
+    METAL_REFERENCE,
+    build_metal_derivatives,
+    build_scopes,
+    parse_excerpt,
+)
 from transforms.schedule import MONEY, RATE, in_force_on, measures_in_force
 
 DEFAULT_DIR = config.DEFAULT_SCHEDULE.parent
