@@ -13,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flows.config import SAMPLE_CUSTOMS
-from flows.inputs.schedule import read_schedule
 from flows.run.distributed import (
     MonthJob,
     _publish_staged,
@@ -32,11 +31,6 @@ from flows.warehouse.journal import read_journal
 from tests.distributed.tables import assert_same_publication
 
 MONTHS = ["2025-03", "2025-04", "2025-05"]
-
-
-@pytest.fixture(scope="module")
-def schedule():
-    return read_schedule(None)
 
 
 def job(schedule, month: str, staging: Path, customs: str | Path = SAMPLE_CUSTOMS, max_reject_rate: float = 0.01) -> MonthJob:

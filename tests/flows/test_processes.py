@@ -23,6 +23,9 @@ from flows.warehouse.lock import LockHeld
 from flows.warehouse.publish import publish_month
 from tests.flows.frames import CAR_JUNE, CAR_MARCH, by_hs_month, run_record
 
+pytestmark = pytest.mark.slow  # real processes, killed with SIGKILL
+
+
 REPO = Path(__file__).resolve().parents[2]
 
 RUN_SCRIPT = textwrap.dedent(
