@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from transforms.rejects import REJECT_SCHEMA
 from transforms.schedule import MONEY, Schedule
 
 MONTHLY = ("CON_VAL_MO", "CAL_DUT_MO")
 ANNUAL = ("CON_VAL_YR", "CAL_DUT_YR")
-REJECT_COLUMNS = {"source": pl.Utf8, "row_number": pl.Int64, "column": pl.Utf8, "check": pl.Utf8, "value": pl.Utf8}
 _MONEY_TEXT = r"^\d+(\.\d{1,2})?$"
 
 
@@ -105,7 +105,7 @@ def stage_census(raw: pl.DataFrame, country_codes: pl.DataFrame, schedule: Sched
     covered = staged.get_column("hts_code").str.slice(0, 8).is_in(schedule.mfn.get_column("hts8").implode())
     return StagedCensus(
         stg=staged.filter(covered).sort("month", "hts_code", "cty_code"),
-        rejects=pl.concat([rejects, dup_rejects]).cast(REJECT_COLUMNS).sort("row_number", "column"),
+        rejects=pl.concat([rejects, dup_rejects]).cast(REJECT_SCHEMA).sort("row_number", "column"),
         out_of_scope=staged.filter(~covered),
     )
 

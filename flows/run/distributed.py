@@ -50,6 +50,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.config import DEFAULT_MAX_REJECT_RATE
 from flows.inputs.customs import load_customs_lines
+from flows.inputs.files import is_parquet
 from flows.inputs.kinds import load_input
 from flows.inputs.schedule import read_schedule
 from flows.months import month_range, parse_month
@@ -213,8 +214,7 @@ def month_line_counts(location: str | Path) -> dict[str, int]:
     """Input lines per entry-date month of a customs file (CSV or Parquet), by a lazy scan of
     one column; rows whose date does not parse are not counted."""
     path = local_input(location)
-    with path.open("rb") as handle:
-        parquet = path.suffix.lower() in (".parquet", ".pq") or handle.read(4) == b"PAR1"
+    parquet = is_parquet(path)
     lazy = (
         pl.scan_parquet(path).select(pl.col("entry_date").cast(pl.Utf8))
         if parquet
