@@ -1,10 +1,11 @@
 """The input kinds, declared once as data: each kind's name, loader, the kinds whose loaded
 result it needs, its embedded sample file and its command-line help.
 
-Everything else derives from `KINDS`: the load stage (flows/run/lifecycle.py), the run options
-(flows/run/options.py), the CLI's input options (flows/cli.py), the flows' parameters and the
-cluster path (flows/run/distributed.py). A new input kind is one `InputSpec(...)` line here plus
-its own files (loader in flows/inputs/, staging transform, schema, tests).
+Derived from `KINDS`: the load stage and its load order (flows/run/lifecycle.py), the run
+options' inputs and sample default (flows/run/options.py), `tariffcost validate --kind`
+(flows/cli/lookup.py) and the inputs of the cluster path (flows/run/distributed.py). The CLI's
+`--customs/--vehicles/--census` options and the Prefect flows' keyword parameters are still
+declared per kind (Typer and Prefect read them from function signatures).
 """
 
 from __future__ import annotations
