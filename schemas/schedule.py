@@ -14,6 +14,7 @@ import pycountry
 from pandera.engines import polars_engine as pe
 
 from transforms.schedule import ALL_ORIGINS, ALL_SCOPES
+from transforms.vocabulary import COMPONENTS
 
 RateDecimal = pe.Decimal(38, 10)
 MoneyDecimal = pe.Decimal(18, 2)
@@ -22,7 +23,6 @@ HEADING = r"^9903\.\d{2}\.\d{2}$"
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 HTS_PREFIX = r"^\d{2,10}$"
 PROGRAMS = ["section_232", "ieepa", "section_122", "section_301"]
-COMPONENTS = ["section_232", "ieepa", "other"]
 SHAPES = ["additive", "inclusive_total"]
 CONFIDENCE = ["confirmed", "unconfirmed"]
 FEE_IDS = ["mpf", "hmf"]

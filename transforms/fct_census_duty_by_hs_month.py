@@ -12,8 +12,9 @@ from __future__ import annotations
 import polars as pl
 
 from transforms.duty import compute_exact_components, effective_rate, layers, round_components
-from transforms.schedule import MONEY, RATE, Schedule
+from transforms.schedule import Schedule
 from transforms.stg_census_lines import period_segments
+from transforms.vocabulary import MONEY, RATE
 
 OUTPUT_COLUMNS = [
     "month",

@@ -32,7 +32,8 @@ import polars as pl
 
 from transforms.duty import KEY, compute_line_duty, layers, resolve_measures
 from transforms.fct_duty_lines import sorted_by_line
-from transforms.schedule import MONEY, Schedule
+from transforms.schedule import Schedule
+from transforms.vocabulary import MONEY
 
 LINE_ID = ["entry_number", "line_number"]
 ROW = "_row"  # a line's position in the reconciled lines: the id internal joins use

@@ -24,8 +24,8 @@ from decimal import Decimal
 import polars as pl
 
 from transforms.vin import with_maker_from_wmi
+from transforms.vocabulary import MONEY
 
-MONEY = pl.Decimal(18, 2)
 EXACT = pl.Decimal(38, 10)
 SHARE = pl.Decimal(18, 6)
 _CENTS = pl.Int128

@@ -10,7 +10,7 @@ from decimal import Decimal
 import polars as pl
 
 from transforms.duty import AD_VALOREM_CODES, line_components
-from transforms.schedule import MONEY, RATE
+from transforms.vocabulary import MONEY, RATE
 
 
 def _rate_number(rate: Decimal | None) -> float | None:

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.schedule import MEASURE_COLUMNS, RATE, Schedule
+from transforms.schedule import MEASURE_COLUMNS, Schedule
+from transforms.vocabulary import RATE
 
 ENACTED = "as_enacted"
 OPERATIONS = ("add", "end", "change")

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from transforms.rejects import REJECT_SCHEMA
-from transforms.schedule import MONEY, Schedule
+from transforms.schedule import Schedule
+from transforms.vocabulary import MONEY
 
 MONTHLY = ("CON_VAL_MO", "CAL_DUT_MO")
 ANNUAL = ("CON_VAL_YR", "CAL_DUT_YR")

@@ -14,6 +14,7 @@ import duckdb
 import polars as pl
 
 from transforms.order import is_in_order
+from transforms.vocabulary import LINE_GRAIN
 
 PARQUET_FILE = "part-0.parquet"
 # Parquet writer options of the exports: zstd level 1 (smaller than the default level on our
@@ -39,9 +40,6 @@ def month_partition(month: str) -> tuple[int, int]:
 def export_month_dir(root: Path, export: str, month: str) -> Path:
     year, number = month_partition(month)
     return root / export / f"year={year}" / f"month={number}"
-
-
-LINE_GRAIN = ("entry_number", "line_number")
 
 
 def in_line_order(frame: pl.DataFrame, table_columns: Sequence[str]) -> bool:

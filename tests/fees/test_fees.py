@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from flows.present.summary import run_warnings
 from tests.fees.fee_schedule import FEES, empty_schedule, fee_lines
 from transforms.fees import FeeError, entry_fees
-from transforms.schedule import MONEY
+from transforms.vocabulary import MONEY
 
 SCHEDULE = empty_schedule()
 

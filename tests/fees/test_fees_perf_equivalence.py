@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tests.fees.fee_schedule import FEES, empty_schedule
 from transforms.fees import entry_fees
-from transforms.schedule import MONEY, RATE
+from transforms.vocabulary import MONEY, RATE
 
 SCHEDULE = empty_schedule()
 # rates with 10 decimals: rate × value has up to 12, rounded to 10 before the cent

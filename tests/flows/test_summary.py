@@ -23,7 +23,7 @@ from flows.run.lifecycle import RunResult, is_io_error
 from flows.warehouse.publish import PublishError
 from tests.engine.tiny_schedule import measure, tiny_schedule
 from tests.flows.frames import rejects
-from transforms.schedule import MONEY, RATE
+from transforms.vocabulary import MONEY, RATE
 
 
 def test_worst_problems_counts_rows_per_check_with_first_examples():

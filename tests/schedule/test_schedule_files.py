@@ -24,7 +24,8 @@ from scripts.build_scopes import (
     build_scopes,
     parse_excerpt,
 )
-from transforms.schedule import MONEY, RATE, in_force_on, measures_in_force
+from transforms.schedule import in_force_on, measures_in_force
+from transforms.vocabulary import MONEY, RATE
 
 DEFAULT_DIR = config.DEFAULT_SCHEDULE.parent
 USITC = config.REFERENCE_DIR / "usitc" / "tariff_database_2025_autoparts_chapters.csv"
