@@ -21,6 +21,7 @@ loads one month (1.08 M rows) at a peak of about 1.6 GB of memory; the whole-fil
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import threading
 from collections.abc import Callable, Sequence
@@ -59,10 +60,12 @@ from transforms.stg_customs_lines import (
 
 @dataclass(frozen=True)
 class LoadResult:
-    """What the load stage hands to the run.
+    """What a loader hands to the run (customs lines; the partition merge of the cluster path
+    rebuilds one from the partitions), and what `stage_input` returns for any input kind.
 
-    stg: `stg_customs_lines` rows that passed (only the requested month).
-    rejects: source, row_number, column, check, value (the run adds `run_id`).
+    stg: the staged rows that passed (only the requested month).
+    rejects: source, row_number, column, check, value (the run adds `run_id`); from
+    `stage_input` also a human `message` per problem.
     rows_in: data rows read for the month, counting rows whose date could not be parsed.
     """
 
@@ -95,17 +98,6 @@ class InputKind:
     parse: Callable[[pl.DataFrame, Schedule], pl.DataFrame]
     checks: Callable[[], Sequence[RowCheck]]
     stage: Callable[[pl.DataFrame], pl.DataFrame]
-
-
-@dataclass(frozen=True)
-class StagedInput:
-    """Result of `stage_input`; `rejects` also carries a human `message` per problem."""
-
-    stg: pl.DataFrame
-    rejects: pl.DataFrame
-    rows_in: int
-    checksum_sha256: str
-    source: str
 
 
 Validator = Callable[[Path, Schedule], list[Problem]]
@@ -217,7 +209,7 @@ def stage_input(
     select: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None,
     keep: pl.Expr | None = None,
     prefetched: ReadAhead | None = None,
-) -> StagedInput:
+) -> LoadResult:
     """Read `path` as `kind`, check every row, split passing rows from rejects.
 
     select: narrows the lazy all-text frame before it is collected (e.g. one month plus the
@@ -238,7 +230,7 @@ def stage_input(
     passed, rejects = split_on_failures(flagged, checks, source)
     stg = kind.stg_schema.validate(kind.stage(passed))
     LoadRejects.validate(rejects.select(REJECT_COLUMNS))
-    return StagedInput(stg, rejects, flagged.height, checksum, source)
+    return LoadResult(stg, rejects, flagged.height, checksum, source)
 
 
 def _in_month(date: pl.Expr, month: str) -> pl.Expr:
@@ -275,7 +267,7 @@ def _month_select(month: str, source: str) -> Callable[[pl.LazyFrame], pl.LazyFr
 
 def _stage_customs(
     path: Path, month: str | None, schedule: Schedule, rows: pl.Expr | None = None
-) -> StagedInput:
+) -> LoadResult:
     kind = INPUT_KINDS["customs"]
     if month is None:
         select = (lambda lazy: lazy.filter(rows)) if rows is not None else None
@@ -305,13 +297,7 @@ def load_customs_lines(
     partition of a large month, flows/run/distributed.py); it must keep or drop whole entries,
     since entry-level rules compare all lines of an entry."""
     staged = _stage_customs(Path(path), month, schedule, rows)
-    return LoadResult(
-        stg=staged.stg,
-        rejects=staged.rejects.select(REJECT_COLUMNS),
-        rows_in=staged.rows_in,
-        checksum_sha256=staged.checksum_sha256,
-        source=staged.source,
-    )
+    return dataclasses.replace(staged, rejects=staged.rejects.select(REJECT_COLUMNS))
 
 
 # ---------------------------------------------------------------------------- validate
@@ -376,7 +362,6 @@ __all__ = [
     "InputSchemaError",
     "LoadResult",
     "Problem",
-    "StagedInput",
     "load_customs_lines",
     "problems_from_rejects",
     "register_input_kind",

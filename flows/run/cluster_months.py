@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from flows.inputs.customs import load_customs_lines
+from flows.inputs.customs import LoadResult, load_customs_lines
 from flows.inputs.kinds import load_input
 from flows.run.lifecycle import (
     MonthRun,
@@ -159,18 +159,6 @@ def stage_partition(job: MonthJob, index: int, count: int) -> StagedPartition:
     return part
 
 
-@dataclass(frozen=True)
-class MergedCustoms:
-    """The customs loader's result rebuilt from the partitions (the fields the lifecycle
-    reads of a loaded input: stg, rejects, rows_in, checksum_sha256, source)."""
-
-    stg: pl.DataFrame
-    rejects: pl.DataFrame
-    rows_in: int
-    checksum_sha256: str
-    source: str
-
-
 def _merged_inputs(
     job: MonthJob, run: MonthRun, parts: Sequence[StagedPartition]
 ) -> tuple[dict[str, Any], pl.DataFrame]:
@@ -183,9 +171,9 @@ def _merged_inputs(
     def merged(table: str, *order: str) -> pl.DataFrame:
         return pl.concat([read_frame(p.tables[table]) for p in parts], how="vertical").sort(*order)
 
-    def merge() -> tuple[MergedCustoms, pl.DataFrame]:
+    def merge() -> tuple[LoadResult, pl.DataFrame]:
         first = parts[0].input_checksums[CUSTOMS]
-        customs = MergedCustoms(
+        customs = LoadResult(
             stg=merged(STG_TABLE, "source_row"),
             rejects=merged(LOAD_REJECTS, "row_number", "column", "check"),
             rows_in=run.result.rows_in,
