@@ -60,17 +60,8 @@ def build_fct_census_duty_by_hs_month(stg_census: pl.DataFrame, schedule: Schedu
         exact.sort("source_row", "segment_start")
         .group_by("source_row", maintain_order=True)
         .agg(
-            pl.col(
-                "month",
-                "hts_code",
-                "cty_code",
-                "country_of_origin",
-                "customs_value_usd",
-                "calculated_duty_usd",
-                "period_start",
-                "period_end",
-                "mfn_rate_type_code",
-            ).first(),
+            pl.col("month", "hts_code", "cty_code", "country_of_origin", "customs_value_usd",
+                   "calculated_duty_usd", "period_start", "period_end", "mfn_rate_type_code").first(),
             pl.col("mfn_rate_text").first(),
             mfn_exact=weighted("mfn_exact"),
             **{f"{layer}__extra": weighted(f"{layer}__extra") for layer in layer_names},

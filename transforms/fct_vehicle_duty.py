@@ -152,7 +152,11 @@ def classify_vehicles(vehicles: pl.DataFrame, classification: pl.DataFrame) -> p
         )
         .select("_vehicle_row", pl.col("hts6").alias("hts_expected"))
     )
-    return indexed.join(matched, on="_vehicle_row", how="left").sort("_vehicle_row").drop("_vehicle_row")
+    return (
+        indexed.join(matched, on="_vehicle_row", how="left")
+        .sort("_vehicle_row")
+        .drop("_vehicle_row")
+    )
 
 
 def allocate_cents(
@@ -172,7 +176,10 @@ def allocate_cents(
             *by,
             *tie_break,
             (pl.col(amount).cast(MONEY) * pl.lit(100)).cast(_CENTS).alias("_amount_cents"),
-            pl.when(total_weight > 0).then(weight_cents).otherwise(pl.lit(1, dtype=_CENTS)).alias("_weight"),
+            pl.when(total_weight > 0)
+            .then(weight_cents)
+            .otherwise(pl.lit(1, dtype=_CENTS))
+            .alias("_weight"),
         )
         .with_columns(_weight_total=pl.col("_weight").sum().over(by))
         .with_columns(
@@ -184,7 +191,10 @@ def allocate_cents(
         .with_columns(_rank=pl.int_range(pl.len(), dtype=_CENTS).over(by))
         .select(
             "_alloc_row",
-            ((pl.col("_floor") + (pl.col("_rank") < pl.col("_left_over")).cast(_CENTS)).cast(MONEY) * _ONE_CENT)
+            (
+                (pl.col("_floor") + (pl.col("_rank") < pl.col("_left_over")).cast(_CENTS)).cast(MONEY)
+                * _ONE_CENT
+            )
             .cast(MONEY)
             .alias(out),
         )
@@ -230,7 +240,8 @@ def vehicle_line_warnings(fct_vehicle_duty: pl.DataFrame, fct_duty_lines: pl.Dat
         ).alias("message"),
     )
     counts = per_line.filter(
-        (pl.col("line_quantity_unit") == "NO") & (pl.col("vehicles").cast(EXACT) != pl.col("line_quantity").cast(EXACT))
+        (pl.col("line_quantity_unit") == "NO")
+        & (pl.col("vehicles").cast(EXACT) != pl.col("line_quantity").cast(EXACT))
     ).select(
         *LINE_KEY,
         "month",
@@ -246,13 +257,18 @@ def vehicle_line_warnings(fct_vehicle_duty: pl.DataFrame, fct_duty_lines: pl.Dat
         "month",
         pl.lit("classification_mismatch").alias("check"),
         pl.format(
-            "{} vehicle(s) on this {} line classify as {} by their class, propulsion, engine and weight",
+            "{} vehicle(s) on this {} line classify as {} by their class, propulsion, engine "
+            "and weight",
             "misclassified",
             "hts_declared",
             pl.col("expected").list.eval(pl.element().fill_null("no subheading")).list.join(", "),
         ).alias("message"),
     )
-    return pl.concat([values, counts, classes]).select(WARNING_COLUMNS).sort("entry_number", "line_number", "check")
+    return (
+        pl.concat([values, counts, classes])
+        .select(WARNING_COLUMNS)
+        .sort("entry_number", "line_number", "check")
+    )
 
 
 def build_fct_vehicle_duty(
@@ -289,22 +305,10 @@ def build_fct_vehicle_duty(
         .with_columns(entry_date=pl.col("line_entry_date"), month=pl.col("line_month"))
         .pipe(classify_vehicles, references.classification)
         .pipe(with_maker_from_wmi, references.wmi_makers, references.make_aliases)
-        .pipe(
-            allocate_cents,
-            amount="line_duty",
-            weight="customs_value_usd",
-            by=LINE_KEY,
-            tie_break=["vin"],
-            out="duty_usd",
-        )
-        .pipe(
-            allocate_cents,
-            amount="line_fees",
-            weight="customs_value_usd",
-            by=LINE_KEY,
-            tie_break=["vin"],
-            out="fees_usd",
-        )
+        .pipe(allocate_cents, amount="line_duty", weight="customs_value_usd", by=LINE_KEY, tie_break=["vin"],
+              out="duty_usd")
+        .pipe(allocate_cents, amount="line_fees", weight="customs_value_usd", by=LINE_KEY, tie_break=["vin"],
+              out="fees_usd")
         .with_columns(
             classification_ok=(pl.col("hts_declared").str.slice(0, 6) == pl.col("hts_expected")).fill_null(False),
             total_cost_usd=(pl.col("duty_usd") + pl.col("fees_usd")).cast(MONEY),
