@@ -192,10 +192,10 @@ def test_deployment_name_matches_the_code():
     """The README names the deployment `serve` registers: the flow's name / `--name`'s default."""
     import inspect
 
-    from flows import cli
+    from flows.cli import batch
     from flows.run.monthly import monthly_duty_run
 
-    default = inspect.signature(cli.serve).parameters["name"].default
+    default = inspect.signature(batch.serve).parameters["name"].default
     name = f"{monthly_duty_run.name}/{default}"
     text = README.read_text(encoding="utf-8")
     assert f"`{name}`" in text and f"deployment run '{name}'" in text

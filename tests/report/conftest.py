@@ -12,8 +12,8 @@ import pytest
 
 from flows.inputs.refund_rules import read_refund_status_rules
 from flows.inputs.scenarios import read_scenarios
-from flows.inputs.schedule import read_schedule
-from flows.warehouse.publish import RunRecord, publish_month
+from flows.warehouse.journal import RunRecord
+from flows.warehouse.publish import publish_month
 from tests.scenarios.test_shipped_scenarios import _stg
 from transforms.fct_duty_by_hs_month import build_fct_duty_by_hs_month
 from transforms.fct_duty_lines import build_fct_duty_lines
@@ -35,11 +35,6 @@ MONTH_LINES = {
 # by the deal's 15% total (9903.94.41, computed 4,500.00).
 DECLARED = {"ABC00000004": "8250.00"}
 REFUNDS_AS_OF = dt.date(2026, 11, 1)
-
-
-@pytest.fixture(scope="session")
-def schedule():
-    return read_schedule()
 
 
 @pytest.fixture(scope="session")
