@@ -56,8 +56,9 @@ def export_month(
     con: duckdb.DuckDBPyConnection, table: str, month: str, target: Path, in_order: bool = False
 ) -> Path:
     """Write the month of `table` to `target/part-0.parquet`: the table's columns with the
-    partition values inside the file (`year`, and `month` as the partition's integer), rows in
-    a stable order (ORDER BY ALL), one schema for every month.
+    partition values inside the file (`year`, and `month` as the partition's integer), then
+    `period` (`YYYY-MM`, equal to the warehouse's `month`, so an export joins a warehouse table
+    without a cast), rows in a stable order (ORDER BY ALL), one schema for every month.
 
     in_order: the month's rows were inserted in ORDER BY ALL order (`in_line_order`); DuckDB
     keeps insertion order in a scan (preserve_insertion_order), so the rows are streamed to
@@ -68,7 +69,8 @@ def export_month(
     # DuckDB writes the file itself (in parallel, without handing the rows to Python); the
     # path is a parameter, the table name a checked identifier
     con.execute(
-        f"COPY (SELECT * REPLACE (CAST($number AS INTEGER) AS month), CAST($year AS INTEGER) AS year "
+        f"COPY (SELECT * REPLACE (CAST($number AS INTEGER) AS month), CAST($year AS INTEGER) AS year, "
+        f"CAST($month AS VARCHAR) AS period "
         f"FROM {quoted(table)} WHERE month = $month{'' if in_order else ' ORDER BY ALL'}) TO $path "
         f"({EXPORT_OPTIONS})",
         {"number": number, "year": year, "month": month, "path": str(path)},

@@ -67,7 +67,7 @@ def test_export_in_line_order_equals_order_by_all(tmp_path):
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     try:
         expected = con.sql(
-            "SELECT * REPLACE (CAST(1 AS INTEGER) AS month), CAST(2025 AS INTEGER) AS year "
+            "SELECT * REPLACE (CAST(1 AS INTEGER) AS month), CAST(2025 AS INTEGER) AS year, '2025-01' AS period "
             "FROM fct_reconciliation WHERE month = '2025-01' ORDER BY ALL"
         ).pl()
     finally:

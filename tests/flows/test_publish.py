@@ -109,7 +109,7 @@ def test_exports_schema_is_the_table_plus_partition_columns(tmp_path):
     jan, feb = schemas.values()
     assert jan.equals(feb)  # one stable schema across months
     ddl_columns = [r[0] for r in rows(tmp_path / "w.duckdb", f"DESCRIBE {TABLE}")]
-    assert jan.names == [*ddl_columns, "year"]
+    assert jan.names == [*ddl_columns, "year", "period"]
     assert str(jan.field("customs_value_usd").type) == "decimal128(18, 2)"
     # partition values inside the files agree with the folder names, so hive-aware and
     # plain readers see the same data
@@ -120,6 +120,18 @@ def test_exports_schema_is_the_table_plus_partition_columns(tmp_path):
     ).fetchall()
     assert hive == [(2025, 1, 2), (2025, 2, 1)]
     assert sorted(set(zip(plain["year"], plain["month"], strict=True))) == [(2025, 1), (2025, 2)]
+    # `period` is the warehouse's `month` (YYYY-MM): an export joins a warehouse table directly
+    assert sorted(set(plain["period"])) == ["2025-01", "2025-02"]
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    try:
+        joined = con.sql(
+            f"SELECT e.period, count(*) FROM read_parquet('{root}/**/*.parquet', hive_partitioning=true) e "
+            f"JOIN {TABLE} t ON t.month = e.period AND t.hts_code = e.hts_code "
+            "AND t.country_of_origin = e.country_of_origin GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+    finally:
+        con.close()
+    assert joined == [("2025-01", 2), ("2025-02", 1)]
 
 
 def test_new_warehouse_uses_the_duckdb_1x_storage_format(tmp_path):

@@ -97,7 +97,8 @@ def test_several_months_each_get_their_own_export_of_their_own_rows(tmp_path):
         exported = pl.read_parquet(tmp_path / f"exports/duty_by_hs_month/year=2025/month={number}/part-0.parquet")
         assert exported["month"].to_list() == [number] * frame.height
         assert exported["year"].dtype == pl.Int32
-        assert sorted(exported.drop("month", "year").rows()) == sorted(frame.drop("month").rows())
+        assert exported["period"].to_list() == [month] * frame.height
+        assert sorted(exported.drop("month", "year", "period").rows()) == sorted(frame.drop("month").rows())
 
 
 def test_a_frame_of_many_chunks_is_published_whole_and_in_order(tmp_path):
