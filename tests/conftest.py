@@ -106,7 +106,10 @@ def sample_backfill(tmp_path_factory) -> SampleBackfill:
     root = tmp_path_factory.mktemp("sample-backfill")
     (root / "data").mkdir()
     env = {**os.environ, "TARIFFCOST_DB": str(root / "data" / "warehouse.duckdb"),
-           "TARIFFCOST_EXPORTS": str(root / "data" / "exports"), "DO_NOT_TRACK": "1"}
+           "TARIFFCOST_EXPORTS": str(root / "data" / "exports"), "DO_NOT_TRACK": "1",
+           # a loaded CI machine can take longer than the default 20 s to boot Prefect's API
+           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": os.environ.get(
+               "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")}
     result = subprocess.run(make_run_command(), cwd=root, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, f"make run's backfill failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
     return SampleBackfill(root=root, env=env, output=result.stdout + result.stderr)
