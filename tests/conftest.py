@@ -20,6 +20,9 @@ _PREFECT_HOME = tempfile.mkdtemp(prefix="tariffcost-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# commands the tests start boot Prefect's temporary API: on a loaded 2-core CI machine that can
+# take longer than the 20 s default (flows/run/prefect_api.py)
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.pop("PREFECT_API_URL", None)
 # derived files (the report's JavaScript bundle) are cached per session, never in ~/.cache
 os.environ["TARIFFCOST_CACHE"] = tempfile.mkdtemp(prefix="tariffcost-cache-")
@@ -106,10 +109,7 @@ def sample_backfill(tmp_path_factory) -> SampleBackfill:
     root = tmp_path_factory.mktemp("sample-backfill")
     (root / "data").mkdir()
     env = {**os.environ, "TARIFFCOST_DB": str(root / "data" / "warehouse.duckdb"),
-           "TARIFFCOST_EXPORTS": str(root / "data" / "exports"), "DO_NOT_TRACK": "1",
-           # a loaded CI machine can take longer than the default 20 s to boot Prefect's API
-           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": os.environ.get(
-               "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")}
+           "TARIFFCOST_EXPORTS": str(root / "data" / "exports"), "DO_NOT_TRACK": "1"}
     result = subprocess.run(make_run_command(), cwd=root, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, f"make run's backfill failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
     return SampleBackfill(root=root, env=env, output=result.stdout + result.stderr)
