@@ -5,7 +5,8 @@ Writes, under data/schedule/default/:
 - `sources/hts2026r6_ch99_scope_lists.txt`: the enumerated HTS lists of chapter 99 US notes
   33(b), 33(g), 38(b), 38(c) and 38(i), copied verbatim from HTS 2026 Revision 6 (only with
   `--chapter99 PATH`, the full chapter 99 text; otherwise the committed excerpt is reused);
-- `scopes.csv`: `scope_id,hts_prefix,source`, from that excerpt and CBP's auto-parts list
+- `scopes.csv`: `scope_id,hts_prefix,source`, from that excerpt (also the Section 122
+  exemption lists of subchapter III US note 2(aa)(ii)-(iv)) and CBP's auto-parts list
   (`data/reference/section232/auto_parts_hts.txt`);
 - `metal_derivatives.csv`: `hts_prefix,ch99_code,metal,effective_date`, from
   `data/reference/section232/metal_derivative_products.csv` (column `derivative_type`
@@ -59,7 +60,20 @@ SECTIONS: list[tuple[str, str, str, str]] = [
      r"^\s*\(d\) Heading 9903\.74\.03"),
     ("note38_i", r"^38\.\s*$", r"^\s*\(i\) The rates of duty set forth in heading 9903\.74\.08",
      r"^\s*\(j\) Heading 9903\.74\.09"),
+    # Section 122 exemptions, subchapter III US note 2(aa)
+    ("note2aa_ii", r"^\s*\(i\) Except as provided in headings 9903\.03\.02",
+     r"^\(ii\) As provided in heading 9903\.03\.03", r"^\(iii\) As provided in heading 9903\.03\.04"),
+    ("note2aa_iii", r"^\s*\(i\) Except as provided in headings 9903\.03\.02",
+     r"^\(iii\) As provided in heading 9903\.03\.04", r"^\(iv\) As provided in heading 9903\.03\.05"),
+    ("note2aa_iv", r"^\s*\(i\) Except as provided in headings 9903\.03\.02",
+     r"^\(iv\) As provided in heading 9903\.03\.05", r"^\(v\) As provided in heading 9903\.03\.06"),
 ]
+# sections whose codes stand inside sentences ("(classifiable in subheading 0805.90.01)"):
+# every line is kept and every HTS number in it is read
+PROSE_SECTIONS = {"note2aa_iii"}
+PROSE_CODE = re.compile(r"\b\d{4}\.\d{2}\.\d{2}\b")
+PAGE_HEADER = "U.S. Notes (con.)"
+
 
 SECTION_HEADER = re.compile(r"^=== (\w+) ===$")
 CODE = re.compile(r"^\d{4}(\.\d{2}(\.\d{2}(\d{2})?)?)?$")
@@ -77,7 +91,11 @@ def extract_sections(chapter99_text: str) -> dict[str, list[str]]:
         note_at = _first_match(lines, note_re, 0, key)
         start = _first_match(lines, start_re, note_at, key)
         end = _first_match(lines, end_re, start + 1, key)
-        kept = [lines[start]] + [ln for ln in lines[start + 1 : end] if _is_code_row(ln)]
+        body = [ln.replace(PAGE_HEADER, "") for ln in lines[start + 1 : end]]
+        if key in PROSE_SECTIONS:
+            kept = [lines[start]] + [ln for ln in body if PROSE_CODE.search(ln)]
+        else:
+            kept = [lines[start]] + [ln for ln in body if _is_code_row(ln)]
         out[key] = [ln.rstrip() for ln in kept]
     return out
 
@@ -114,6 +132,9 @@ def parse_excerpt(text: str) -> dict[str, list[str]]:
         if header:
             current = header.group(1)
             out[current] = []
+        elif current in PROSE_SECTIONS:
+            # (chapter 99 headings in the opening sentence are not goods)
+            out[current].extend(c.replace(".", "") for c in PROSE_CODE.findall(line) if not c.startswith("9903"))
         elif current is not None and _is_code_row(line):
             out[current].extend(t.replace(".", "") for t in line.split())
     return out
@@ -143,6 +164,11 @@ def build_scopes(lists: dict[str, list[str]], auto_parts: list[str]) -> pl.DataF
         ("s232_buses", lists["note38_c"], f"{HTS_REV} US note 38(c)"),
         ("s232_mhd_parts", mhd_parts,
          f"{HTS_REV} US note 38(i), less codes within a note 33(g) prefix"),
+        ("s122_note2aa_ii", lists["note2aa_ii"], f"{HTS_REV} subchapter III US note 2(aa)(ii), heading 9903.03.03"),
+        ("s122_note2aa_iii", lists["note2aa_iii"], f"{HTS_REV} subchapter III US note 2(aa)(iii), heading 9903.03.04"),
+        ("s122_civil_aircraft", lists["note2aa_iv"], f"{HTS_REV} subchapter III US note 2(aa)(iv), heading 9903.03.05"),
+        ("metal_chapters_72_73_76", ["72", "73", "76"],
+         f"{HTS_REV} US note 33(p) and note 38(j)(i): certified parts exclude articles of chapters 72, 73 and 76"),
     ]
     return pl.DataFrame(
         [{"scope_id": s, "hts_prefix": p, "source": src} for s, codes, src in scopes for p in codes],

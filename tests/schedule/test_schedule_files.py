@@ -189,8 +189,12 @@ def test_every_scope_prefix_names_existing_hts_lines(shipped):
     orphans = prefixes.with_columns(stem=pl.col("hts_prefix").str.slice(0, 8)).join(
         known, on="stem", how="anti")
     assert orphans.height == 0, orphans
-    # outside the MFN chapters only chapter 90 codes of the auto-parts list remain
-    outside = shipped.scopes.filter(~pl.col("hts_prefix").str.slice(0, 2).is_in(mfn_chapters.implode()))
+    # outside the MFN chapters only chapter 90 codes of the auto-parts list remain among the
+    # Section 232 scopes (the Section 122 exemption lists of note 2(aa) span chapters 1-97)
+    outside = shipped.scopes.filter(
+        ~pl.col("hts_prefix").str.slice(0, 2).is_in(mfn_chapters.implode())
+        & pl.col("scope_id").str.starts_with("s232_")
+    )
     assert outside.get_column("hts_prefix").to_list() == ["901510", "902910", "9029204080"]
 
 
@@ -212,7 +216,9 @@ def test_medium_heavy_scopes_never_tie_with_note_33(shipped):
 def test_shipped_scopes_and_metal_list_are_what_the_build_script_derives(shipped):
     lists = parse_excerpt(EXCERPT.read_text(encoding="utf-8"))
     assert {k: len(v) for k, v in lists.items()} == {
-        "note33_b": 17, "note33_g": 130, "note38_b": 25, "note38_c": 10, "note38_i": 182}
+        "note33_b": 17, "note33_g": 130, "note38_b": 25, "note38_c": 10, "note38_i": 182,
+        # Section 122 exemptions, subchapter III US note 2(aa)(ii), (iii), (iv)
+        "note2aa_ii": 1098, "note2aa_iii": 11, "note2aa_iv": 546}
     built = build_scopes(lists, AUTO_PARTS.read_text(encoding="utf-8").split())
     assert built.equals(shipped.scopes)
     metals = build_metal_derivatives(METAL_REFERENCE).with_columns(
