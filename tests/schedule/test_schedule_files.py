@@ -366,11 +366,12 @@ def test_bad_scope_prefixes_and_duplicate_scope_rows(schedule_copy):
     text = text.replace("note33b_vehicles,87032201,", "note33b_vehicles,8703.22.01,", 1)
     extra = "s232_auto_parts,8,x\ns232_auto_parts,87089999999,x\ns232_auto_parts,870830,dup\n"
     scopes.write_text(text + extra, encoding="utf-8")
+    rows = text.count("\n") - 1  # data rows before the three appended
     problems = _problems(schedule_copy)
     _one(problems, file="scopes.csv", row=1, column="hts_prefix", value="8703.22.01")
-    _one(problems, file="scopes.csv", row=199, column="hts_prefix", value="8")
-    _one(problems, file="scopes.csv", row=200, column="hts_prefix", value="87089999999")
-    dup = _one(problems, file="scopes.csv", row=201, column="scope_id, hts_prefix")
+    _one(problems, file="scopes.csv", row=rows + 1, column="hts_prefix", value="8")
+    _one(problems, file="scopes.csv", row=rows + 2, column="hts_prefix", value="87089999999")
+    dup = _one(problems, file="scopes.csv", row=rows + 3, column="scope_id, hts_prefix")
     assert "must be unique" in dup.rule
 
 
