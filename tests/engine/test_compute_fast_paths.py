@@ -51,10 +51,7 @@ def lines_with(rows, extra) -> pl.DataFrame:
 
 def general_path(lines: pl.DataFrame) -> pl.DataFrame:
     """The engine's general steps, one after the other (compute_line_duty before its fast path)."""
-    names = duty.layers(SCHEDULE)
     exact = duty.compute_exact_components(lines, SCHEDULE)
-    exact = exact.join(duty._derivative_from(exact, SCHEDULE), on="hts_code", how="left", maintain_order="left")
-    exact = exact.with_columns(metal_derivative=duty._metal_derivative(duty._is_derivative(names), exact.columns))
     return duty.round_components(exact, SCHEDULE).select(duty.LINE_DUTY_COLUMNS)
 
 
@@ -74,7 +71,7 @@ def test_keys_sharing_a_hash_fall_back_to_the_key_join(rows, extra):
     expected = duty.compute_line_duty(data, SCHEDULE)
     with pytest.MonkeyPatch.context() as patch:
         # every key hashes alike: one key stands for all of them until the check sees it
-        patch.setattr(duty, "_key_hash", lambda: pl.repeat(7, pl.len(), dtype=pl.UInt64).alias(duty._KEY_HASH))
+        patch.setattr(duty, "_key_hash", lambda key: pl.repeat(7, pl.len(), dtype=pl.UInt64).alias(duty._KEY_HASH))
         collided = duty.compute_line_duty(data, SCHEDULE)
     assert collided.equals(expected)
 
