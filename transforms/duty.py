@@ -321,7 +321,7 @@ def _refused_claims(keys: pl.DataFrame, applied: pl.DataFrame, used: pl.DataFram
     return declared.join(honoured, on=[*key, "claim"], how="anti", nulls_equal=True).select(
         *key,
         exemption_id="claim",
-        note=pl.lit("claim ") + pl.col("claim") + pl.lit(" refused: not available for this HTS code, origin and date (priced without it)"),
+        note=pl.lit("claim ") + pl.col("claim") + pl.lit(" refused: not available for the line's HTS code / origin / entry date (priced without it)"),
         kind=pl.lit(1),
     )
 
@@ -791,7 +791,8 @@ def line_components(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     parts = [mfn]
     for order, layer in enumerate(layer_names, start=1):
         part = (
-            exact.filter(pl.col(f"{layer}__measure_id").is_not_null())
+            # (a measure on metal content the line does not declare charges nothing: no row)
+            exact.filter(pl.col(f"{layer}__applied_heading").is_not_null())
             .select(
                 "_line_order",
                 *base,

@@ -269,7 +269,7 @@ def _heading_differences(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFram
         pl.lit("computed ") + joined("missing") + pl.lit(" not declared")
     )
     refused_text = pl.lit("claim ") + joined("refused") + pl.lit(
-        " refused: not available for this HTS code, origin and date"
+        " refused: not available for the line's HTS code / origin / entry date"
     )
     return compared.select(
         ROW,
