@@ -609,13 +609,15 @@ def round_components(exact: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     effective_duty_rate, ch99_headings, flags.
     """
     layer_names = layers(schedule)
-    applies = {layer: pl.col(f"{layer}__measure_id").is_not_null() for layer in metal_layers(schedule)}
+    # (the metal flag where the frame carries the content columns: the Census aggregates do not)
+    metals = {layer: metal for layer, metal in metal_layers(schedule).items() if CONTENT_COLUMNS[metal] in exact.columns}
+    applies = {layer: pl.col(f"{layer}__measure_id").is_not_null() for layer in metals}
     return (
         _rounded(exact.lazy(), layer_names)
         .with_columns(
             effective_duty_rate=_line_effective_rate(),
             ch99_headings=_ch99_headings(layer_names),
-            flags=_line_flags(applies, metal_layers(schedule)),
+            flags=_line_flags(applies, metals),
         )
         .collect()
     )

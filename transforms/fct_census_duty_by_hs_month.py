@@ -68,10 +68,13 @@ def build_fct_census_duty_by_hs_month(stg_census: pl.DataFrame, schedule: Schedu
             **{f"{layer}__applied_heading": first_seen(f"{layer}__applied_heading").str.join(", ") for layer in layer_names},
             **{f"{layer}__measure_id": first_seen(f"{layer}__measure_id").str.join(" ") for layer in layer_names},
             **{f"{layer}__confidence": pl.col(f"{layer}__confidence").drop_nulls().sort().first() for layer in layer_names},
+            exemption_headings=first_seen("exemption_headings").str.join(", "),
+            key_flags=first_seen("key_flags").str.join(", "),
         )
         .with_columns(
             **{f"{layer}__applied_heading": pl.when(pl.col(f"{layer}__applied_heading") != "").then(pl.col(f"{layer}__applied_heading")) for layer in layer_names},
             **{f"{layer}__measure_id": pl.when(pl.col(f"{layer}__measure_id") != "").then(pl.col(f"{layer}__measure_id")) for layer in layer_names},
+            **{c: pl.when(pl.col(c) != "").then(pl.col(c)) for c in ("exemption_headings", "key_flags")},
         )
     )
     return (
