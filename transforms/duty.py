@@ -753,8 +753,9 @@ def compute_line_duty(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     return pl.concat([lines, duty], how="horizontal")
 
 
-def _stated_rate(rate: pl.Expr, shape: pl.Expr) -> pl.Expr:
-    """How the legal text states a measure's rate: `+25%` (additive) or `15% total`."""
+def _stated_rate(rate: pl.Expr, shape: pl.Expr, base: pl.Expr | None = None) -> pl.Expr:
+    """How the legal text states a measure's rate: `+25%` (additive), `15% total`, or on
+    declared metal content `+50% of steel`."""
     percent = (
         (rate.cast(RATE) * pl.lit(Decimal(100), dtype=RATE))
         .cast(pl.Float64)
@@ -762,9 +763,13 @@ def _stated_rate(rate: pl.Expr, shape: pl.Expr) -> pl.Expr:
         .cast(pl.Utf8)
         .str.replace(r"\.0$", "")
     )
-    return pl.when(shape == "additive").then(pl.lit("+") + percent + pl.lit("%")).otherwise(
+    stated = pl.when(shape == "additive").then(pl.lit("+") + percent + pl.lit("%")).otherwise(
         percent + pl.lit("% total")
     )
+    if base is None:
+        return stated
+    on_content = base.is_in(list(CONTENT_BASES)).fill_null(False)
+    return pl.when(on_content).then(stated + pl.lit(" of ") + base.str.replace("_content", "")).otherwise(stated)
 
 
 def line_components(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
@@ -801,7 +806,7 @@ def line_components(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
                 layer_order=pl.lit(order, pl.Int32),
                 measure_id=pl.col(f"{layer}__measure_id"),
                 heading=pl.col(f"{layer}__applied_heading"),
-                stated_rate=_stated_rate(pl.col(f"{layer}__rate"), pl.col(f"{layer}__shape")),
+                stated_rate=_stated_rate(pl.col(f"{layer}__rate"), pl.col(f"{layer}__shape"), pl.col(f"{layer}__base")),
                 shape=pl.col(f"{layer}__shape"),
                 rate=effective_rate(pl.col(f"{layer}__duty_usd"), value),
                 duty_usd=pl.col(f"{layer}__duty_usd"),

@@ -170,7 +170,8 @@ def render_quote(q: dict) -> str:
     ]
     if any(facts):
         lines.append("  declared: " + "; ".join(f for f in facts if f))
-    if q.get("ch99_headings"):
-        lines.append("  ch. 99 headings: " + ", ".join(q["ch99_headings"]))
+    exemptions = [h for h in q.get("ch99_headings", []) if h not in {c["heading"] for c in q["components"]}]
+    if exemptions:
+        lines.append("  exempt under: " + ", ".join(exemptions))
     lines += [f"  note: {flag}" for flag in q.get("flags", [])]
     return "\n".join(lines)

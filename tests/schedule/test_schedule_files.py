@@ -35,7 +35,7 @@ def shipped():
 
 
 def test_shipped_schedule_loads_with_the_architecture_dtypes(shipped):
-    assert (shipped.version, shipped.name) == ("2026.11.0", "default")
+    assert (shipped.version, shipped.name) == ("2026.12.0", "default")
     assert shipped.source == str(config.DEFAULT_SCHEDULE)
     assert shipped.measures.schema["rate"] == RATE
     assert shipped.measures.schema["valid_from"] == pl.Date
@@ -405,7 +405,7 @@ def test_manifest_problems(schedule_copy):
     problems = _problems(schedule_copy)
     _one(problems, file="schedule.toml", column="files.fees", value="fee.csv")
     _one(problems, file="schedule.toml", column="files.tariffs")
-    _edit(manifest, 'version = "2026.11.0"', "")
+    _edit(manifest, 'version = "2026.12.0"', "")
     _one(_problems(schedule_copy), column="version")
     with pytest.raises(ScheduleError, match="no such schedule manifest"):
         read_schedule(schedule_copy / "nowhere")
