@@ -354,6 +354,12 @@ def test_run_prices_the_cases_of_three_months_as_the_engine_and_the_quote(prefec
     }
     assert len(expected) >= 20
     assert rows == expected
+    from flows.present.report import read_report_data, summary_tables
+
+    data = read_report_data(db, "2025-11", read_schedule())
+    facts = dict(data.line_facts.select("fact", "line_count").iter_rows())
+    assert facts["chapter 99 headings declared"] == sum(1 for c in CASES if c.entry_date[:7] == "2025-11" and c.claims)
+    assert any(t.title.startswith("Rules decided by the lines' own facts") for t in summary_tables(data))
 
 
 def test_files_without_the_new_columns_price_as_before(schedule, tmp_path):
@@ -369,3 +375,46 @@ def test_files_without_the_new_columns_price_as_before(schedule, tmp_path):
     lines = build_fct_duty_lines(loaded.stg, schedule).sort("entry_number")
     assert lines["total_duty_usd"].to_list() == [D(c.total) for c in plain]
     assert lines["export_date"].null_count() == lines.height
+
+
+def test_reconciliation_names_refused_claims_and_heading_differences(schedule, tmp_path):
+    """Declared headings against the computed ones: a refused claim is the cause even where a
+    wrong reading would also explain the declared duty; another difference is named where no
+    reading does."""
+    from flows.inputs.customs import load_customs_lines
+    from transforms.fct_duty_lines import build_fct_duty_lines
+    from transforms.fct_reconciliation import build_fct_reconciliation
+
+    rows = [
+        # a civil-aircraft claim on a motorcycle (2026-03-02), declared at MFN only: 2.4% x
+        # 10,000 = 240.00; computed 240.00 + 10% Section 122 = 1,240.00 -> underpaid 1,000.00
+        ("REC00000010", MOTORCYCLE, "2026-03-02", "10000.00", "240.00", "9903.03.05"),
+        # the same claim on a turbine part of note 2(aa)(iv): honoured, 0.00 declared and computed
+        ("REC00000020", TURBINE_PARTS, "2026-03-02", "10000.00", "0.00", "9903.03.05"),
+        # a brake part declared 9903.94.06 and 15% total (150.00) in 2025-10: honoured -> match
+        ("REC00000030", BRAKES, "2025-10-06", "1000.00", "150.00", "9903.94.06;9903.02.73"),
+        # a motorcycle (no 232) declared under the parts deal heading 9903.94.43 at 160.00:
+        # computed 15% total under 9903.02.73 = 150.00
+        ("REC00000040", MOTORCYCLE, "2025-10-06", "1000.00", "160.00", "9903.94.43"),
+    ]
+    text = [",".join([e, "1", d, h, "JP", v, "1", "NO", "vessel", "2704", "IMP-016", duty, "", "", "2025-09-01"
+                      if d.startswith("2025") else "", claims]) for e, h, d, v, duty, claims in rows]
+    loaded = load_customs_lines(_lines_csv(tmp_path / "rec.csv", text), None, schedule)
+    assert loaded.rejects.height == 0, loaded.rejects
+    recon = build_fct_reconciliation(build_fct_duty_lines(loaded.stg, schedule), schedule).sort("entry_number")
+    got = recon.select("status", "difference_usd", "likely_cause").rows()
+    assert got[0][:2] == ("underpaid", D("1000.00"))
+    assert got[0][2] == (
+        "claim 9903.03.05 refused: not available for the line's HTS code / origin / entry date; "
+        "computed 9903.03.01 not declared"
+    )
+    assert got[1] == ("match", D("0.00"), None)
+    assert got[2] == ("match", D("0.00"), None)
+    # 150.00 computed - 160.00 declared = -10.00; no wrong reading gives 160.00
+    assert got[3] == ("overpaid", D("-10.00"),
+                      "declared headings differ: declared 9903.94.43 not applicable; computed 9903.02.73 not declared")
+
+
+def _lines_csv(path, rows: list[str]):
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
