@@ -32,7 +32,8 @@ from transforms.schedule import MONEY, RATE
 D = Decimal
 MOTORCYCLE = "8711406000"  # MFN 2.4%, on no Section 232 list, not a metal derivative
 STEEL_BIKE = "8711500060"  # MFN 2.4%, steel derivative (9903.81.91) from 2025-08-18
-HINGES = "8302106000"  # MFN 3.5%, aluminum derivative of the original list (9903.85.08)
+HINGES = "8302106000"  # MFN 3.5%, aluminum derivative of the original list (9903.85.08); US note 16(c)(vi)
+SPRAYERS = "8424899000"  # MFN 1.8%, US note 16(c)(ix)-(x) (2026: 15% total)
 CAR = "8703230190"  # MFN 2.5%, US note 33(b)
 BRAKES = "8708305090"  # MFN 2.5%, note 33(g) auto part
 GLASS = "7007110010"  # MFN 5.5%, safety glass: an auto part NOT on the note 33(g) list
@@ -130,10 +131,29 @@ CASES = [
     # 50% from 2025-06-04: 350.00 + 1,000.00 + 800.00 = 2,150.00
     Case("aluminum_50_day_of", HINGES, "DE", "2025-06-04", "10000.00", "2150.00", "9903.01.25, 9903.85.08",
          export_date="2025-05-20", aluminum="2000.00"),
-    # from 2026-04-06 the 2025 content basis is carried forward, flagged UNCONFIRMED:
-    # 480.00 + 2,000.00 + 10% x 16,000 = 1,600.00 (Section 122 on the non-metal value) -> 4,080.00
-    Case("steel_2026_unconfirmed", STEEL_BIKE, "JP", "2026-04-06", "20000.00", "4080.00", "9903.03.01, 9903.81.91",
-         steel="4000.00", flag="unconfirmed:s232_steel_derivatives_2026"),
+    # the last day of the content basis, 2026-04-05: 480.00 + 50% x 4,000 = 2,000.00 + 10%
+    # Section 122 on the non-metal 16,000 = 1,600.00 -> 4,080.00
+    Case("steel_content_last_day", STEEL_BIKE, "JP", "2026-04-05", "20000.00", "4080.00", "9903.03.01, 9903.81.91",
+         steel="4000.00"),
+    # 2026-04-06: motorcycles are on none of the US note 16(c) lists (annex II): no metal duty;
+    # 480.00 + 10% x 20,000 = 2,000.00 -> 2,480.00
+    Case("steel_bike_out_of_scope_2026", STEEL_BIKE, "JP", "2026-04-06", "20000.00", "2480.00", "9903.03.01",
+         steel="4000.00"),
+    # hinges (note 16(c)(vi)-(viii)) the day before: 350.00 + 50% x 2,000 = 1,000.00 + 10% x
+    # 8,000 = 800.00 -> 2,150.00; 8302.10.60 is also a steel derivative since 2025-08-18, and
+    # its steel content is not declared
+    Case("aluminum_content_last_day", HINGES, "DE", "2026-04-05", "10000.00", "2150.00", "9903.03.01, 9903.85.08",
+         aluminum="2000.00", flag="metal content not declared"),
+    # from 2026-04-06 on the full value: 350.00 + 25% x 10,000 = 2,500.00 (9903.82.09; no
+    # Section 122: note 2(aa)(v)(1)) -> 2,850.00, UNCONFIRMED (the 15%-by-weight condition)
+    Case("metals_2026_full_value", HINGES, "DE", "2026-04-06", "10000.00", "2850.00", "9903.82.09",
+         aluminum="2000.00", flag="unconfirmed:s232_metals_2026_25"),
+    # metal under 15% of the weight declared (9903.82.03): 350.00 + 10% x 10,000 = 1,350.00
+    Case("metals_2026_under_15_percent", HINGES, "DE", "2026-04-06", "10000.00", "1350.00", "9903.03.01, 9903.82.03",
+         claims=("9903.82.03",)),
+    # note 16(c)(ix)-(x) (8424.89.90, MFN 1.8%): 15% total of 10,000 = 1,500.00 (9903.82.10)
+    Case("metals_2026_fifteen_total", SPRAYERS, "JP", "2026-04-06", "10000.00", "1500.00", "9903.82.10",
+         flag="unconfirmed:s232_metals_2026_15"),
     # --- Section 122 exemptions ---------------------------------------------------------------
     # note 2(aa)(ii) (9903.03.03): MFN Free, no Section 122 -> 0.00
     Case("s122_listed_exempt", RUBBER, "JP", "2026-03-02", "10000.00", "0.00", "9903.03.03"),
