@@ -717,6 +717,35 @@ def _line_terms(keys: pl.DataFrame, schedule: Schedule, layer_names: list[str]) 
     )
 
 
+def _keyed_facts(engine: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+    """The line facts reduced to what the rules can read, so that lines that differ only in
+    facts no rule reads share a key: the transport mode as `vessel` or `other`, the export
+    date only on entry dates inside some in-transit window, the declared headings only where
+    they include a claimable one (and then only those)."""
+    out = []
+    if "transport_mode" in engine.columns:
+        out.append(
+            pl.when(pl.col("transport_mode") == "vessel").then(pl.lit("vessel")).otherwise(pl.lit("other"))
+            .alias("transport_mode")
+        )
+    if "export_date" in engine.columns:
+        windows = schedule.exemptions.filter(pl.col("condition") == "in_transit").select("valid_from", "valid_to").rows()
+        inside = pl.any_horizontal(
+            [in_force_on(pl.lit(start), pl.lit(end, dtype=pl.Date), pl.col("entry_date")) for start, end in windows]
+            or [pl.lit(False)]
+        )
+        out.append(pl.when(inside).then(pl.col("export_date")).alias("export_date"))
+    if "declared_headings" in engine.columns:
+        claims = (
+            pl.col("declared_headings")
+            .str.split(HEADING_SEPARATOR)
+            .list.eval(pl.element().filter(pl.element().is_in(schedule.claimable_headings)))
+            .list.join(HEADING_SEPARATOR)
+        )
+        out.append(pl.when(claims != "").then(claims).alias("declared_headings"))
+    return engine.with_columns(out) if out else engine
+
+
 def compute_line_duty(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     """The input lines (same rows, same order) plus LINE_DUTY_COLUMNS (and nothing else).
 
@@ -727,7 +756,7 @@ def compute_line_duty(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     measure of are left out (they add 0 and no heading). The results are placed beside the
     untouched input."""
     layer_names = layers(schedule)
-    engine = lines.select(c for c in ENGINE_COLUMNS if c in lines.columns)
+    engine = _keyed_facts(lines.select(c for c in ENGINE_COLUMNS if c in lines.columns), schedule)
     priced, pricing = _with_key_terms(engine, lambda keys: _line_terms(keys, schedule, layer_names))
     priced = _with_content_columns(priced, pricing.metals)
     applies = {layer: ~pl.col(f"{layer}__absent") for layer in pricing.metals}
