@@ -34,11 +34,10 @@ from transforms.schedule import (
     CLAIM,
     CONTENT_BASES,
     DEFAULT_BASE,
-    MONEY,
-    RATE,
     Schedule,
     in_force_on,
 )
+from transforms.vocabulary import MONEY, RATE
 
 KEY = ["hts_code", "country_of_origin", "entry_date"]
 # Line facts some rules read besides the key (optional input columns): the date of
@@ -63,12 +62,6 @@ T = TypeVar("T")
 def to_cents(expr: pl.Expr) -> pl.Expr:
     """Round an exact amount once to the cent, half away from zero (the customs convention)."""
     return expr.round(2, mode="half_away_from_zero").cast(MONEY)
-
-
-def money_sum(amounts: list[pl.Expr]) -> pl.Expr:
-    """a + b + ... as Decimal(18,2). Not `sum_horizontal`: polars 2.1 widens a horizontal sum of
-    two or more decimals to Decimal(38,2) and ignores a cast of it back to Decimal(18,2)."""
-    return functools.reduce(operator.add, amounts).cast(MONEY)
 
 
 def effective_rate(amount: pl.Expr, base: pl.Expr) -> pl.Expr:

@@ -12,7 +12,7 @@ from decimal import Decimal
 import polars as pl
 
 from transforms.duty import AD_VALOREM_CODES, HEADING_SEPARATOR, compute_line_duty, line_components
-from transforms.schedule import MONEY, RATE
+from transforms.vocabulary import MONEY, RATE
 
 REFUSED_CLAIM = re.compile(r"^claim (\S+) refused")
 

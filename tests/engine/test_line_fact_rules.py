@@ -27,7 +27,7 @@ from flows.cli import app
 from flows.inputs.schedule import read_schedule
 from tests.conftest import write_customs_csv
 from transforms.duty import compute_line_duty
-from transforms.schedule import MONEY, RATE
+from transforms.vocabulary import MONEY, RATE
 
 D = Decimal
 MOTORCYCLE = "8711406000"  # MFN 2.4%, on no Section 232 list, not a metal derivative
