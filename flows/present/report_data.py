@@ -56,6 +56,7 @@ class ReportData:
     rejects: pl.DataFrame | None
     reconciliation: pl.DataFrame | None
     refunds: RefundData | None
+    line_facts: pl.DataFrame | None = None  # the rules decided by the lines' own facts
 
 
 def policy_events(schedule: Schedule, origin: str, first_day: dt.date, last_day: dt.date) -> pl.DataFrame:
@@ -127,6 +128,12 @@ def _refunds(con: duckdb.DuckDBPyConnection, tables: set[str], month: str) -> Re
     )
 
 
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The columns of `table` (none if the warehouse predates it)."""
+    query = "SELECT column_name FROM information_schema.columns WHERE table_name = ?"
+    return [r[0] for r in con.execute(query, [table]).fetchall()]
+
+
 def _optional(con: duckdb.DuckDBPyConnection, tables: set[str], table: str, query: str, params: dict):
     return con.sql(_sql(query), params=params).pl() if table in tables else None
 
@@ -159,6 +166,9 @@ def read_report_data(db_path: Path, month: str, schedule: Schedule, origin: str 
             rejects = _optional(con, tables, "rejects", "rejects", {"run_id": run["run_id"]})
         reconciliation = _optional(con, tables, "fct_reconciliation", "reconciliation", params)
         refunds = _refunds(con, tables, month)
+        line_facts = None
+        if "export_date" in _columns(con, "fct_duty_lines"):
+            line_facts = con.sql(_sql("line_facts"), params=params).pl()
     finally:
         con.close()
     first_month = by_program.get_column("month").min() if by_program.height else month
@@ -167,5 +177,5 @@ def read_report_data(db_path: Path, month: str, schedule: Schedule, origin: str 
         month=month, origin=origin, totals=totals, by_program=by_program, rates=rates,
         top_hs=_with_descriptions(top_hs, schedule), landed_cost=landed_cost, fees_by_month=fees_by_month,
         policy_events=events, run=run, scenarios=scenarios, scenario_trend=scenario_trend, rejects=rejects,
-        reconciliation=reconciliation, refunds=refunds,
+        reconciliation=reconciliation, refunds=refunds, line_facts=line_facts,
     )

@@ -37,6 +37,7 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
     ("top_hs", "Top HS codes", ["top_hs"]),
     ("scenarios", "What-if scenarios", ["scenarios", "scenario_trend"]),
     ("reconciliation", "Reconciliation", []),
+    ("line_facts", "Rules decided by the lines' own facts", []),
     ("rejects", "Rejected input rows", []),
 ]
 

@@ -183,6 +183,19 @@ def reconciliation_table(data: ReportData) -> list[Table]:
     )]
 
 
+def line_facts_table(data: ReportData) -> list[Table]:
+    if data.line_facts is None or not data.line_facts.height:
+        return []
+    return [Table(
+        "line_facts", f"Rules decided by the lines' own facts, {data.month}",
+        ["line fact / rule", "lines", "customs value", "duty"],
+        [[r["fact"], count(r["line_count"]), money(r["customs_value_usd"]), money(r["total_duty_usd"])]
+         for r in data.line_facts.iter_rows(named=True)],
+        note="Optional input columns export_date, steel/aluminum_content_value_usd and declared_headings "
+        "(docs/tariff-rules.md, 'Rules decided by a line's own facts').",
+    )]
+
+
 def rejects_table(data: ReportData) -> list[Table]:
     run = data.run
     if run is None:
@@ -213,7 +226,7 @@ def summary_tables(data: ReportData) -> list[Table]:
     """The report's tables, in page order."""
     return [
         totals_table(data), *refund_tables(data), *policy_table(data), landed_cost_table(data), *top_hs_table(data),
-        *scenario_table(data), *reconciliation_table(data), *rejects_table(data),
+        *scenario_table(data), *reconciliation_table(data), *line_facts_table(data), *rejects_table(data),
     ]
 
 
