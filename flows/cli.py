@@ -139,6 +139,11 @@ def _run_flow(api, flow_fn, **kwargs) -> None:
         raise _fail(f"tariffcost: {error}") from None
     except RunFailed:
         raise typer.Exit(1) from None  # the summary with the reasons is already printed
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM (flows/run/prefect_api.py)
+        raise _fail(
+            f"tariffcost: interrupted by {interrupt or 'SIGINT'} (a month is published whole or not at all; "
+            "the runs journal beside the warehouse records each month's outcome)", 130
+        ) from None
     except Exception as error:  # anything else failed the run before publishing
         raise _fail(f"tariffcost: the run failed, nothing was published: {error}") from None
 
@@ -256,6 +261,40 @@ def serve(
         parameters=parameters,
         description="tariffcost monthly batch for the previous calendar month",
     )
+
+
+# --------------------------------------------------------------------------------------------
+# api: the shared local Prefect API (flows/run/prefect_api.py)
+
+api_app = typer.Typer(help="The shared local Prefect API that `run` and `backfill` start and reuse.", no_args_is_help=True)
+app.add_typer(api_app, name="api")
+
+
+@api_app.command("status")
+def api_status() -> None:
+    """Show the shared local Prefect API of this Prefect home (exit 1 when none is running)."""
+    from flows.run.prefect_api import prefect_home, shared_status
+
+    state = shared_status()
+    if state is None:
+        raise _fail(f"tariffcost: no shared Prefect API is running for {prefect_home()}")
+    typer.echo(
+        f"shared Prefect API {state['url']}: pid {state['pid']}, started {state.get('started_at', '?')}, "
+        f"Prefect {state.get('prefect_version', '?')}, stops after {float(state.get('idle_timeout_s', 0)):.0f} s idle, "
+        f"{'answering' if state['answers'] else 'NOT answering'} (log {state.get('log', '?')})"
+    )
+
+
+@api_app.command("stop")
+def api_stop() -> None:
+    """Stop the shared local Prefect API of this Prefect home (nothing to do is not an error)."""
+    from flows.run.prefect_api import prefect_home, stop_shared
+
+    state = stop_shared()
+    if state is None:
+        typer.echo(f"no shared Prefect API was running for {prefect_home()}")
+    else:
+        typer.echo(f"stopped the shared Prefect API {state['url']} (pid {state['pid']})")
 
 
 # --------------------------------------------------------------------------------------------
