@@ -153,13 +153,24 @@ def pipeline_stage_timings(db: Path, stdout: str) -> dict[str, float]:
     return timings
 
 
+PREFECT_API_MODE = {"mode": "shared"}  # set from --prefect-api
+
+
 def prefect_env() -> dict[str, str]:
-    """A private Prefect home for the benchmark's runs (temporary local API, no analytics)."""
+    """A private Prefect home for the benchmark's runs (its local API in the mode asked for:
+    `shared`, started by the warm-up run and reused by the measured ones, or `temporary`, one
+    per run; no analytics)."""
     env = dict(os.environ)
     env["PREFECT_HOME"] = str(RESULTS_DIR / "prefect_home")
     env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    env["TARIFFCOST_PREFECT_API"] = PREFECT_API_MODE["mode"]
     env.pop("PREFECT_API_URL", None)
     return env
+
+
+def stop_shared_api() -> None:
+    """The benchmark leaves no shared Prefect API running."""
+    subprocess.run([str(TARIFFCOST), "api", "stop"], env=prefect_env(), capture_output=True, timeout=120)
 
 
 def warm_up(month: str, seed: int) -> None:
@@ -175,7 +186,9 @@ def warm_up(month: str, seed: int) -> None:
         env=prefect_env(),
         cwd=work,
     )
-    print(f"warm-up run on 1,000 lines: {run.wall_s:.1f} s (exit {run.returncode})", flush=True)
+    print(f"warm-up run on 1,000 lines: {run.wall_s:.1f} s (exit {run.returncode}, load before {run.load_before})", flush=True)
+    if run.returncode != 0:
+        print("  " + "\n  ".join((run.stdout + run.stderr).strip().splitlines()[-5:]), flush=True)
     shutil.rmtree(work, ignore_errors=True)
 
 
@@ -338,7 +351,8 @@ def render_markdown(results: dict) -> str:
     for r in sizes:
         if "machine" in r:
             m = r["machine"]
-            out.append(f"- {r.get('mix', 'census')} {size_label(r['lines'])}: measured {r['when']} on "
+            out.append(f"- {r.get('mix', 'census')} {size_label(r['lines'])}: measured {r['when']} "
+                       f"({r.get('prefect_api', 'temporary')} Prefect API) on "
                        f"{m['cpus']} CPUs, {m['memory_gib']} GiB ({m['cpu']}), Python {m['python']}, "
                        f"polars {m['polars']}, duckdb {m['duckdb']}")
     out += [
@@ -398,7 +412,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--skip-pipeline", action="store_true")
     parser.add_argument("--no-results-md", action="store_true", help="do not update bench/RESULTS.md")
+    parser.add_argument("--prefect-api", choices=("shared", "temporary"), default="shared",
+                        help="the runs' local Prefect API (TARIFFCOST_PREFECT_API; default %(default)s)")
     args = parser.parse_args(argv)
+    PREFECT_API_MODE["mode"] = args.prefect_api
+    try:
+        return _bench(args)
+    finally:
+        stop_shared_api()
+
+
+def _bench(args: argparse.Namespace) -> int:
 
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     when = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
@@ -410,13 +434,13 @@ def main(argv: list[str] | None = None) -> int:
     mixes = [m.strip() for m in args.mixes.split(",") if m.strip()]
     unknown = sorted(set(mixes) - set(MIXES))
     if unknown:
-        parser.error(f"unknown mix(es) {', '.join(unknown)}; known: {', '.join(MIXES)}")
+        raise SystemExit(f"unknown mix(es) {', '.join(unknown)}; known: {', '.join(MIXES)}")
     for mix in mixes:
         for n in (parse_size(s) for s in args.sizes.split(",") if s.strip()):
             runs = [bench_size(n, args.month, args.seed, not args.skip_baseline, not args.skip_pipeline, mix)
                     for _ in range(max(args.repeat, 1))]
             result = median_result(runs)
-            result.update(when=when, machine=info)
+            result.update(when=when, machine=info, prefect_api=args.prefect_api)
             this_run["sizes"][result_key(mix, n)] = result
             merged["sizes"][result_key(mix, n)] = result
     if not args.skip_quote:
