@@ -1,7 +1,7 @@
 """The `tariffcost` command line (contract: README "Command line").
 
 Exit codes: 0 success; 1 the run failed and nothing was published (or `validate` found
-problems); 2 bad command line. Prefect is imported only by `run`, `backfill` and `serve`, so
+problems); 2 bad command line; 130 interrupted (Ctrl-C or SIGTERM). Prefect is imported only by `run`, `backfill` and `serve`, so
 `quote`, `validate` and `schedule` answer without starting it.
 """
 
