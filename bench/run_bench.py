@@ -66,6 +66,7 @@ class Measured:
     wall_s: float
     peak_rss_mib: float
     written_mib: float
+    cpu_s: float  # user + system CPU of the child and the descendants it waited for
     returncode: int
     load_before: tuple[float, float, float]
     stdout: str = field(repr=False)
@@ -91,6 +92,7 @@ def measure(command: list[str], env: dict[str, str] | None = None, cwd: Path | N
         wall_s=wall,
         peak_rss_mib=usage.ru_maxrss / 1024,  # Linux reports KiB
         written_mib=blocks * BLOCK_BYTES / 2**20,
+        cpu_s=usage.ru_utime + usage.ru_stime,
         returncode=process.returncode,
         load_before=tuple(round(x, 2) for x in load_before),
         stdout=out_path.read_text(errors="replace"),
@@ -260,17 +262,21 @@ def bench_size(n: int, month: str, seed: int, run_baseline: bool, run_pipeline: 
 def bench_quote(runs: int) -> dict:
     """Wall time of `tariffcost quote` in a fresh process, `runs` times (no Prefect server)."""
     walls = []
+    cpus = []
     load = None
     for _ in range(runs):
         quote = measure([str(TARIFFCOST), "quote", *QUOTE_ARGS, "--json"], env=prefect_env())
         if quote.returncode != 0:
             return {"error": (quote.stdout + quote.stderr)[-2000:]}
         walls.append(quote.wall_s)
+        cpus.append(quote.cpu_s)
         peak = quote.peak_rss_mib
         load = load or quote.load_before
-    print(f"\n== quote: {runs} runs, median {statistics.median(walls):.2f} s, max {max(walls):.2f} s ==")
+    print(f"\n== quote: {runs} runs, median {statistics.median(walls):.2f} s, max {max(walls):.2f} s, "
+          f"median CPU {statistics.median(cpus):.2f} s ==")
     return {"runs": runs, "wall_s": walls, "median_s": statistics.median(walls), "max_s": max(walls),
-            "peak_rss_mib": peak, "args": QUOTE_ARGS, "load_before": load}
+            "peak_rss_mib": peak, "args": QUOTE_ARGS, "load_before": load, "cpu_s": cpus,
+            "median_cpu_s": statistics.median(cpus)}
 
 
 def machine() -> dict:
@@ -391,6 +397,7 @@ def render_markdown(results: dict) -> str:
     if quote and "median_s" in quote:
         out += ["", f"`tariffcost quote {' '.join(quote['args'])} --json` in a fresh process, "
                 f"{quote['runs']} runs: median {quote['median_s']:.2f} s, max {quote['max_s']:.2f} s, "
+                f"median CPU (user + system) {quote.get('median_cpu_s', float('nan')):.2f} s, "
                 f"peak {quote['peak_rss_mib']:,.0f} MiB ({quote.get('when', '')}, load before "
                 f"{' / '.join(f'{x:.1f}' for x in quote.get('load_before', ())) or '—'})."]
     out += ["", "Raw results (read back by the next run):", "", "```json",
