@@ -17,7 +17,8 @@ from pathlib import Path
 import polars as pl
 
 from flows import config
-from transforms.schedule import MONEY, RATE, Schedule, empty_metal_derivatives
+from transforms.schedule import Schedule, empty_metal_derivatives
+from transforms.vocabulary import MONEY, RATE
 
 MANIFEST_NAME = "schedule.toml"
 REQUIRED_FILES = ("mfn", "measures", "scopes", "fees")
@@ -173,6 +174,7 @@ _CONTRACT_SOURCES = (
     Path(__file__),
     Path(__file__).resolve().parents[2] / "schemas" / "schedule.py",
     Path(__file__).resolve().parents[2] / "transforms" / "schedule.py",
+    Path(__file__).resolve().parents[2] / "transforms" / "vocabulary.py",
 )
 
 
