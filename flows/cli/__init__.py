@@ -1,8 +1,9 @@
 """The `tariffcost` command line (contract: README "Command line").
 
 Exit codes: 0 success; 1 the run failed and nothing was published (or `validate` found
-problems); 2 bad command line; 130 interrupted (Ctrl-C or SIGTERM). Prefect is imported only by `run`, `backfill` and `serve`, so
-`quote`, `validate` and `schedule` answer without starting it.
+problems); 2 bad command line; 130 interrupted (Ctrl-C or SIGTERM). Prefect is imported only
+by `run`, `backfill` and `serve`, so `quote`, `validate` and `schedule` answer without starting
+it.
 
 The commands are split by kind: flows/cli/batch.py (`run`, `backfill`, `serve`),
 flows/cli/lookup.py (`quote`, `validate`, `schedule`), flows/cli/api.py (`api status|stop`);

@@ -160,7 +160,10 @@ class TemporaryApi:
             process.wait()
 
     def describe(self) -> str:
-        return f"Prefect API: temporary server on 127.0.0.1:{self.port} (set {API_URL_ENV} to use a running Prefect server)"
+        return (
+            f"Prefect API: temporary server on 127.0.0.1:{self.port} "
+            f"(set {API_URL_ENV} to use a running Prefect server)"
+        )
 
 
 class SharedApi:
