@@ -85,9 +85,10 @@ def _healthy(url: str, timeout_s: float = 1.0) -> bool:
         return False
 
 
-def _wait_healthy(url: str, process: subprocess.Popen | None, limit_s: float) -> str | None:
+def _wait_healthy(url: str, process: subprocess.Popen | None, limit_s: float, pid: int | None = None) -> str | None:
     """None once `url` answers; otherwise why not (the process exited, or `limit_s` passed).
-    `PORT_TAKEN` when the process could not bind its port."""
+    `PORT_TAKEN` when the process could not bind its port. `pid`: a server this process did not
+    start (no `process`), watched for exiting all the same."""
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         code = process.poll() if process is not None else None
@@ -95,6 +96,8 @@ def _wait_healthy(url: str, process: subprocess.Popen | None, limit_s: float) ->
             return "PORT_TAKEN"
         if code is not None:
             return f"the server exited with code {code} while starting"
+        if process is None and pid is not None and not _is_server_process(pid):
+            return f"the server (pid {pid}) is gone"
         if _healthy(url):
             return None
         time.sleep(0.05)
@@ -226,7 +229,7 @@ class SharedApi:
         recorded by a crashed command) is stopped and a new one started once, saying so."""
         limit = timeout_s if timeout_s is not None else start_timeout()
         for attempt in (1, 2):
-            problem = _wait_healthy(self.url, self.process, limit)
+            problem = _wait_healthy(self.url, self.process, limit, self.pid)
             while problem == "PORT_TAKEN":
                 with _file_lock(self.home / LOCK_FILE):
                     self._launch()
@@ -236,7 +239,7 @@ class SharedApi:
             with _file_lock(self.home / LOCK_FILE):
                 stop_shared(self.home)
                 if attempt == 1:
-                    _say(f"the shared Prefect API (pid {self.pid}) did not start ({problem}); starting it once more")
+                    _say(f"the shared Prefect API (pid {self.pid}) did not answer ({problem}); starting it once more")
                     self._launch()
         raise RuntimeError(
             f"the shared Prefect API did not start twice ({problem}; its log: {self.home / LOG_FILE}; "

@@ -164,3 +164,15 @@ def test_the_shared_api_stops_by_itself_when_idle(tmp_path, monkeypatch):
             api.process.kill()
     assert api.process.returncode == 0
     assert read_state(api.home) is None  # and removed its pid/port file
+
+
+def test_a_stale_or_unreadable_record_is_removed_not_trusted(tmp_path):
+    home = tmp_path / "prefect"
+    home.mkdir()
+    state = home / "tariffcost-api.json"
+    state.write_text(json.dumps({"pid": 2**22 + 7, "port": 9}))  # above Linux's largest pid_max
+    assert read_state(home) is None and not state.exists()  # no such server process
+    state.write_text(json.dumps({"pid": os.getpid(), "port": 9}))
+    assert read_state(home) is None and not state.exists()  # alive, but not the server module
+    state.write_text("{not json")
+    assert read_state(home) is None and not state.exists()
