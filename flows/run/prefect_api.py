@@ -347,15 +347,32 @@ def stop_shared(home: Path | None = None, wait_s: float = 10.0) -> dict | None:
     pid = state["pid"]
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline and _is_server_process(pid):
-            time.sleep(0.05)
-        if _is_server_process(pid):
+        if not _ended(pid, wait_s):
             os.kill(pid, signal.SIGKILL)
-    with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)  # reap it if this process started it
+            _ended(pid, wait_s)
     (home / STATE_FILE).unlink(missing_ok=True)
     return state
+
+
+def _ended(pid: int, wait_s: float) -> bool:
+    """Wait up to `wait_s` for `pid` to be gone (or a zombie: ended, not yet reaped; reaped
+    here if it is this process's child)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, os.WNOHANG)
+        try:
+            os.kill(pid, 0)
+            stat = Path(f"/proc/{pid}/stat")
+            if stat.exists() and stat.read_text().rsplit(")", 1)[-1].split()[0] in ("Z", "X"):
+                return True
+        except (ProcessLookupError, FileNotFoundError):
+            return True
+        except (PermissionError, OSError):
+            return False
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
 
 
 def shared_status(home: Path | None = None) -> dict | None:
