@@ -24,6 +24,9 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 # take longer than the 20 s default (flows/run/prefect_api.py)
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.pop("PREFECT_API_URL", None)
+# commands run by tests boot a temporary Prefect API that ends with them (flows/run/prefect_api.py);
+# the tests of the shared API ask for it, in a Prefect home of their own, and stop it
+os.environ["TARIFFCOST_PREFECT_API"] = "temporary"
 # derived files (the report's JavaScript bundle) are cached per session, never in ~/.cache
 os.environ["TARIFFCOST_CACHE"] = tempfile.mkdtemp(prefix="tariffcost-cache-")
 
@@ -33,6 +36,15 @@ CUSTOMS_HEADER = (
     "quantity,quantity_unit,transport_mode,port_code,importer_id,declared_duty_usd,"
     "steel_content_value_usd,aluminum_content_value_usd"
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_shared_prefect_api_left() -> Iterator[None]:
+    """Whatever a test did, no shared Prefect API of the session's Prefect home outlives it."""
+    yield
+    from flows.run.prefect_api import stop_shared
+
+    stop_shared(Path(_PREFECT_HOME))
 
 
 @pytest.fixture(scope="session")

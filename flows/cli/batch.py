@@ -86,6 +86,12 @@ def _run_flow(api, flow_fn, **kwargs) -> None:
         raise fail(f"tariffcost: {error}") from None
     except RunFailed:
         raise typer.Exit(1) from None  # the summary with the reasons is already printed
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM (flows/run/prefect_api.py)
+        raise fail(
+            f"tariffcost: interrupted by {interrupt or 'SIGINT'} (a month is published whole or not at all; "
+            "the runs journal beside the warehouse records each month's outcome)",
+            130,
+        ) from None
     except Exception as error:  # anything else failed the run before publishing
         raise fail(f"tariffcost: the run failed, nothing was published: {error}") from None
 

@@ -70,7 +70,9 @@ def quote(
     export_date: Annotated[
         str | None,
         typer.Option(
-            "--export-date", metavar="YYYY-MM-DD", help="Date of exportation (7501 block 11), for the in-transit rules.",
+            "--export-date",
+            metavar="YYYY-MM-DD",
+            help="Date of exportation (7501 block 11), for the in-transit rules.",
             callback=_optional_date,
         ),
     ] = None,
