@@ -25,10 +25,10 @@ from importlib import resources
 from pathlib import Path
 
 import altair as alt
-import duckdb
 import polars as pl
 
 from flows import config
+from flows.warehouse.reader import connect as connect_warehouse
 from transforms.scenario import ENACTED
 from transforms.schedule import Schedule
 
@@ -114,7 +114,7 @@ def read_report_data(db_path: Path, month: str, schedule: Schedule, origin: str 
     """Read the report's tables for `month` from the warehouse at `db_path` (read-only)."""
     if not Path(db_path).exists():
         raise ReportError(f"no warehouse at {db_path}")
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = connect_warehouse(db_path)
     try:
         tables = set(con.sql(_sql("tables")).pl().get_column("table_name").to_list())
         if "fct_duty_by_hs_month" not in tables:
