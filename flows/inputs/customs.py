@@ -49,6 +49,7 @@ from transforms.stg_customs_lines import (
     customs_line_checks,
     entry_number_key,
     iso_date,
+    month_total_problems,
     parse_customs_lines,
     stage_customs_lines,
 )
@@ -58,6 +59,8 @@ PARQUET_MAGIC = b"PAR1"
 PARQUET_SUFFIXES = (".parquet", ".pq")
 UTF8_BOM = codecs.BOM_UTF8
 OTHER_DELIMITERS = {";": "';'", "\t": "tab", "|": "'|'"}
+# Staged columns whose sum over a month is bounded (transforms/stg_customs_lines.py).
+MONTH_TOTAL_COLUMNS = ("customs_value_usd", "quantity")
 # Row index while reading, renamed to source_row (a file may have a column of that name).
 _ROW_INDEX = "__tariffcost_row_index"
 
@@ -517,6 +520,9 @@ def load_customs_lines(
     partition of a large month, flows/run/distributed.py); it must keep or drop whole entries,
     since entry-level rules compare all lines of an entry."""
     staged = _stage_customs(Path(path), month, schedule, rows)
+    too_large = month_total_problems(staged.stg, MONTH_TOTAL_COLUMNS)
+    if too_large:
+        raise InputSchemaError(staged.source, "month_total", "; ".join(too_large))
     return LoadResult(
         stg=staged.stg,
         rejects=staged.rejects.select(REJECT_COLUMNS),
