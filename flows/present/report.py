@@ -28,6 +28,7 @@ import altair as alt
 import polars as pl
 
 from flows import config
+from flows.present.markdown import escape
 from flows.warehouse.reader import connect as connect_warehouse
 from transforms.scenario import ENACTED
 from transforms.schedule import Schedule
@@ -390,7 +391,7 @@ def _run_lines(data: ReportData) -> list[str]:
     if run is None:
         return ["No successful run of this month is recorded in `runs`."]
     lines = [
-        f"Run `{run['run_id']}`, finished {run['finished_at']} UTC; schedule {run['schedule_version']}"
+        f"Run {run['run_id']}, finished {run['finished_at']} UTC; schedule {run['schedule_version']}"
         f" ({run['schedule_source']}); scenarios: {', '.join(_json_list(run['scenarios'])) or 'none'}."
     ]
     lines += [f"Warning: {w}" for w in _json_list(run["warnings"])]
@@ -400,15 +401,16 @@ def _run_lines(data: ReportData) -> list[str]:
 def summary_markdown(data: ReportData) -> str:
     """The report's summary as Markdown (the Prefect artifact): the same tables, no charts."""
     out = [f"# tariffcost report {data.month}", ""]
-    out += [f"- {line}" for line in _run_lines(data)] + [""]
+    # every piece of text may hold input data (file names, values, warnings): escaped
+    out += [f"- {escape(line)}" for line in _run_lines(data)] + [""]
     for table in summary_tables(data):
-        out += [f"## {table.title}", ""]
+        out += [f"## {escape(table.title)}", ""]
         if table.note:
-            out += [table.note, ""]
+            out += [escape(table.note), ""]
         if table.rows:
-            out.append("| " + " | ".join(table.header) + " |")
+            out.append("| " + " | ".join(escape(h) for h in table.header) + " |")
             out.append("|" + "---|" * len(table.header))
-            out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in table.rows]
+            out += ["| " + " | ".join(escape(cell) for cell in row) + " |" for row in table.rows]
             out.append("")
     return "\n".join(out)
 

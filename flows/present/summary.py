@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import polars as pl
 
+from flows.present.markdown import escape
 from transforms.fees import fee_rows
 from transforms.schedule import Schedule
 
@@ -230,11 +231,13 @@ def summary_markdown(results: Sequence[RunResult]) -> str:
         ]
         rows.append("| " + " | ".join(cells) + " |")
     details: list[str] = []
+    # errors, problems and warnings quote input text (values, file names, makes, models):
+    # escaped so it shows as written, never as markup
     for r in results:
         if r.error:
-            details.append(f"- **{r.month}** failed: {r.error}")
-        details.extend(f"- **{r.month}** {p.source}: {p.describe()}" for p in r.problems)
-        details.extend(f"- **{r.month}** warning: {w}" for w in r.warnings)
+            details.append(f"- **{r.month}** failed: {escape(r.error)}")
+        details.extend(f"- **{r.month}** {escape(p.source)}: {escape(p.describe())}" for p in r.problems)
+        details.extend(f"- **{r.month}** warning: {escape(w)}" for w in r.warnings)
     body = "\n".join(rows)
     if details:
         body += "\n\n" + "\n".join(details)
