@@ -50,3 +50,12 @@ def customs_csv(tmp_path: Path):
         return write_customs_csv(tmp_path / name, rows)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def prefect_api_url(prefect_harness) -> str:
+    """The URL of the session's temporary Prefect API, for `tariffcost` child processes that
+    should report to it instead of starting one of their own."""
+    from prefect.settings import PREFECT_API_URL
+
+    return PREFECT_API_URL.value()
