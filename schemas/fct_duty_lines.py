@@ -44,6 +44,7 @@ SCHEMA = pa.DataFrameSchema(
         "mfn_rate_text": pa.Column(pl.Utf8, nullable=True),
         "declared_duty_usd": pa.Column(MONEY, nullable=True),
         "flags": pa.Column(pl.Utf8),
+        "run_id": common.run_id(),
     },
     checks=[
         common.grain_is_unique(GRAIN),

@@ -27,5 +27,6 @@ CREATE TABLE IF NOT EXISTS fct_duty_lines (
     quantity_unit         VARCHAR,
     mfn_rate_text         VARCHAR,                 -- Column 1 General rate as the HTS states it
     declared_duty_usd     DECIMAL(18,2),
-    flags                 VARCHAR       NOT NULL   -- ", "-joined notes, e.g. unconfirmed:<measure_id>
+    flags                 VARCHAR       NOT NULL,  -- ", "-joined notes, e.g. unconfirmed:<measure_id>
+    run_id                VARCHAR                  -- the run that published the row (runs.run_id); NULL for rows published before the column existed
 );

@@ -47,6 +47,7 @@ from transforms.order import is_in_order
 # An existing warehouse keeps the storage version it was created with (DuckDB cannot lower it).
 STORAGE_VERSION = "v1.0.0"
 RUNS_TABLE = "runs"
+RUN_ID = "run_id"  # every published row names the run that wrote it
 STAGING_PREFIX = ".staging-"
 TRASH_PREFIX = ".trash-"
 PARQUET_FILE = "part-0.parquet"
@@ -371,9 +372,13 @@ def _quoted(name: str) -> str:
     return f'"{name}"'
 
 
-def _replace_month(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, month: str) -> tuple[int, bool]:
-    """Delete the month's rows of `table` and insert `frame` (zero-copy Arrow scan). Returns
-    the rows inserted and whether they went in in export order (`in_line_order`)."""
+def _replace_month(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, month: str, run_id: str
+) -> tuple[int, bool]:
+    """Delete the month's rows of `table` and insert `frame` (zero-copy Arrow scan), each row
+    tagged with the `run_id` that publishes it. A frame without columns removes the month's
+    rows and inserts none. Returns the rows inserted and whether they went in in export order
+    (`in_line_order`)."""
     columns = _table_columns(con, table)
     if "month" in columns:
         con.execute(f"DELETE FROM {_quoted(table)} WHERE month = ?", [month])
@@ -386,6 +391,10 @@ def _replace_month(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFra
         )
     else:
         raise PublishError(f"table {table} has neither a month nor a run_id column")
+    if frame.width == 0:
+        return 0, False
+    if RUN_ID in columns and RUN_ID not in frame.columns:
+        frame = frame.with_columns(pl.lit(run_id, pl.Utf8).alias(RUN_ID))
     unknown = [c for c in frame.columns if c not in columns]
     if unknown:
         raise PublishError(
@@ -592,11 +601,16 @@ def publish_months(
             names = dict.fromkeys(name for tables in months.values() for name in tables)
             for table in [RUNS_TABLE, *names]:
                 con.execute(read_ddl(table))
+            for table in names:
+                # a warehouse created before marts carried their run: the column is added
+                # (NULL for the rows published before)
+                con.execute(f"ALTER TABLE {_quoted(table)} ADD COLUMN IF NOT EXISTS {RUN_ID} VARCHAR")
+            run_ids = {r.month: r.run_id for r in runs}
             for month, tables in months.items():
                 for table, source in tables.items():
                     frame = source() if callable(source) else source
                     con.execute("BEGIN TRANSACTION")
-                    rows[month][table], ordered = _replace_month(con, table, frame, month)
+                    rows[month][table], ordered = _replace_month(con, table, frame, month, run_ids.get(month, key))
                     con.execute("COMMIT")
                     del frame
                     if table in exports:

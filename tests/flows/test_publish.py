@@ -89,17 +89,22 @@ def test_a_month_is_replaced_and_other_months_untouched(tmp_path):
 def test_rerun_is_idempotent_one_copy_of_exports(tmp_path):
     publish(tmp_path, "2025-01", JAN, "r1")
     db = tmp_path / "w.duckdb"
-    first = rows(db, f"SELECT * FROM {TABLE} ORDER BY ALL")
+    first = rows(db, f"SELECT * EXCLUDE (run_id) FROM {TABLE} ORDER BY ALL")
     first_export = pl.read_parquet(tmp_path / "exports/duty_by_hs_month/**/*.parquet", hive_partitioning=False)
+    assert first_export["run_id"].unique().to_list() == ["r1"]
 
     publish(tmp_path, "2025-01", JAN, "r2")
 
-    assert rows(db, f"SELECT * FROM {TABLE} ORDER BY ALL") == first
+    # the same rows, now tied to the run that wrote them
+    assert rows(db, f"SELECT * EXCLUDE (run_id) FROM {TABLE} ORDER BY ALL") == first
+    assert rows(db, f"SELECT DISTINCT run_id FROM {TABLE}") == [("r2",)]
     files = sorted((tmp_path / "exports").rglob("*.parquet"))
     assert [str(f.relative_to(tmp_path)) for f in files] == [
         "exports/duty_by_hs_month/year=2025/month=1/part-0.parquet"
     ]
-    assert pl.read_parquet(files[0]).equals(first_export)
+    again = pl.read_parquet(files[0])
+    assert again.drop("run_id").equals(first_export.drop("run_id"))
+    assert again["run_id"].unique().to_list() == ["r2"]
     assert rows(db, "SELECT count(*) FROM runs") == [(2,)]
 
 
@@ -206,3 +211,18 @@ def test_clean_leftovers_removes_dead_staging_and_rolls_forward_committed_export
     assert live["customs_value_usd"].to_list() == [Decimal("40000.00")]
     assert "rolled forward exports of run r1" in done
     assert "removed staged exports of run dead" in done
+
+
+def test_a_warehouse_from_before_run_ids_gains_the_column(tmp_path):
+    db = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(db))
+    con.register("jan", JAN.to_arrow())
+    # the table as published before marts carried their run: its columns without run_id
+    con.execute(f"CREATE TABLE {TABLE} AS SELECT * FROM jan")
+    con.close()
+
+    publish(tmp_path, "2025-02", FEB, "r2")
+
+    assert rows(db, f"SELECT month, run_id FROM {TABLE} ORDER BY month, hts_code") == [
+        ("2025-01", None), ("2025-01", None), ("2025-02", "r2"),
+    ]
