@@ -590,7 +590,14 @@ def publish_months(
             wal = db_path.with_name(db_path.name + ".wal")
             if wal.exists():
                 shutil.copyfile(wal, staging.with_name(staging.name + ".wal"))
-        con = _open_staging(staging, new)
+        try:
+            con = _open_staging(staging, new)
+        except duckdb.Error as error:
+            # the copy is byte for byte the live file: name the file the user knows
+            message = str(error).replace(str(staging), str(db_path))
+            raise PublishError(
+                f"the warehouse {db_path} cannot be opened (it is unchanged): {message}"
+            ) from error
         exporter = _Exporter(con)
         try:
             # One transaction per table: the staging file is only swapped in once every table

@@ -34,6 +34,10 @@ class WarehouseMissing(FileNotFoundError):
     """There is no warehouse file at the path (nothing was published there yet)."""
 
 
+class WarehouseUnreadable(RuntimeError):
+    """The file at the path cannot be opened as a DuckDB database (corrupt, or not one)."""
+
+
 def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the warehouse file as it is now (default: the configured
     warehouse, `flows.config.settings().db_path`, TARIFFCOST_DB overriding it).
@@ -41,7 +45,8 @@ def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
     Never served from DuckDB's per-process instance cache, so it sees the latest publish even
     while other connections to the same file are open in this process. The file is attached
     as catalog `warehouse` and selected with USE; the connection cannot write. Raises
-    WarehouseMissing when the file does not exist."""
+    WarehouseMissing when the file does not exist, WarehouseUnreadable when it is not a
+    DuckDB database."""
     db_path = Path(path) if path is not None else settings().db_path
     if not db_path.is_file():
         raise WarehouseMissing(f"no warehouse at {db_path}: publish a month first (tariffcost run)")
@@ -49,10 +54,13 @@ def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
     try:
         con.execute(f"ATTACH ? AS {CATALOG} (READ_ONLY)", [str(db_path)])
         con.execute(f"USE {CATALOG}")
+    except duckdb.Error as error:
+        con.close()
+        raise WarehouseUnreadable(f"the warehouse {db_path} cannot be opened: {error}") from error
     except BaseException:
         con.close()
         raise
     return con
 
 
-__all__ = ["CATALOG", "WarehouseMissing", "connect"]
+__all__ = ["CATALOG", "WarehouseMissing", "WarehouseUnreadable", "connect"]

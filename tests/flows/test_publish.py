@@ -226,3 +226,15 @@ def test_a_warehouse_from_before_run_ids_gains_the_column(tmp_path):
     assert rows(db, f"SELECT month, run_id FROM {TABLE} ORDER BY month, hts_code") == [
         ("2025-01", None), ("2025-01", None), ("2025-02", "r2"),
     ]
+
+
+def test_a_corrupt_warehouse_is_named_by_its_live_path_and_left_as_it_is(tmp_path):
+    db = tmp_path / "w.duckdb"
+    db.write_bytes(b"this is not a DuckDB file" * 1000)
+    before = digest(db)
+    with pytest.raises(PublishError) as raised:
+        publish(tmp_path, "2025-01", JAN, "r1")
+    assert str(raised.value).startswith(f"the warehouse {db} cannot be opened (it is unchanged): ")
+    assert ".staging-" not in str(raised.value)
+    assert digest(db) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb"]

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from flows.warehouse.publish import publish_month
-from flows.warehouse.reader import CATALOG, WarehouseMissing, connect
+from flows.warehouse.reader import CATALOG, WarehouseMissing, WarehouseUnreadable, connect
 from tests.flows.frames import by_hs_month, run_record
 
 TABLE = "fct_duty_by_hs_month"
@@ -61,3 +61,10 @@ def test_connect_is_read_only_and_uses_the_configured_warehouse_by_default(tmp_p
 def test_connect_names_a_missing_warehouse(tmp_path):
     with pytest.raises(WarehouseMissing, match=r"no warehouse at .*nowhere\.duckdb"):
         connect(tmp_path / "nowhere.duckdb")
+
+
+def test_connect_names_a_file_that_is_not_a_warehouse(tmp_path):
+    bad = tmp_path / "w.duckdb"
+    bad.write_bytes(b"not a database" * 100)
+    with pytest.raises(WarehouseUnreadable, match=rf"the warehouse {bad} cannot be opened: .*not a valid DuckDB database"):
+        connect(bad)
