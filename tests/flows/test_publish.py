@@ -20,6 +20,7 @@ from flows.warehouse.publish import (
     clean_leftovers,
     journal_path,
     publish_month,
+    quarantine_journal,
     read_journal,
     staging_db_path,
 )
@@ -238,3 +239,42 @@ def test_a_corrupt_warehouse_is_named_by_its_live_path_and_left_as_it_is(tmp_pat
     assert ".staging-" not in str(raised.value)
     assert digest(db) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb"]
+
+
+def test_journal_lines_that_cannot_be_read_are_moved_aside_and_never_block_a_publish(tmp_path):
+    db = tmp_path / "w.duckdb"
+    good = run_record("x-2025-09", "2025-09", status="failed")
+    append_journal(db, good)
+    journal = journal_path(db)
+    good_line = journal.read_bytes()
+    bad = [
+        good_line.strip().replace(b'"rows_in": 3', b'"rows_in": "abc"'),  # wrong type
+        b'{"run_id": "z", "month": "2025-09", "note": "\xff\xfe"}',  # not UTF-8
+        good_line.strip().replace(b'"month": "2025-09"', b'"month": "2025-13"').replace(b"x-2025-09", b"w-2025-13"),
+        b'{"run_id": "torn-2025-0',  # a writer killed mid-line
+    ]
+    assert bad[0] != good_line.strip() and bad[2] != good_line.strip()
+    journal.write_bytes(good_line + b"\n".join(bad) + b"\n")
+
+    warnings = quarantine_journal(db)
+
+    assert [w.split(" cannot be read")[0] for w in warnings] == [f"{journal}: line {n}" for n in (2, 3, 4, 5)]
+    assert all(f"moved to {journal}.bad" in w for w in warnings)
+    assert "not UTF-8" in warnings[1] and "not JSON" in warnings[3]
+    assert Path(f"{journal}.bad").read_bytes().splitlines() == bad
+    assert journal.read_bytes() == good_line
+    assert quarantine_journal(db) == []
+
+    publish(tmp_path, "2025-01", JAN, "r1")  # folds the good line in
+
+    assert rows(db, "SELECT run_id, status FROM runs ORDER BY run_id") == [("r1", "success"), ("x-2025-09", "failed")]
+    assert not journal.exists()
+
+
+def test_a_bad_journal_line_does_not_block_a_publish_even_before_it_is_moved(tmp_path):
+    db = tmp_path / "w.duckdb"
+    journal = journal_path(db)
+    journal.write_bytes(b'{"run_id": "y", "month": "2025-09", "started_at": "2025-10-01T00:00:00", '
+                        b'"status": "failed", "rows_in": "abc"}\n')
+    publish(tmp_path, "2025-01", JAN, "r1")
+    assert rows(db, "SELECT run_id FROM runs") == [("r1",)]
