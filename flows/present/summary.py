@@ -183,6 +183,8 @@ def summary_lines(results: Sequence[RunResult]) -> list[str]:
             )
         if r.tables:
             out.append("  tables: " + ", ".join(f"{t} {n:,}" for t, n in r.tables.items()))
+        if r.status == "success" and r.replaced:
+            out.append("  " + replaced_text(r))
         if r.stage_seconds:
             out.append("  time: " + _seconds(r.stage_seconds))
         if r.error:
@@ -209,6 +211,12 @@ def summary_lines(results: Sequence[RunResult]) -> list[str]:
         if total:
             out.append("  USD by program: " + ", ".join(f"{k} {_money(v)}" for k, v in total.items()))
     return out
+
+
+def replaced_text(result: RunResult) -> str:
+    """Which tables' rows of the month the run replaced, and whose rows they were."""
+    tables = ", ".join(f"{t} ({n:,} rows)" for t, n in result.replaced.items())
+    return f"replaced: {tables} of run {result.replaced_run}" if result.replaced_run else f"replaced: {tables}"
 
 
 def summary_markdown(results: Sequence[RunResult]) -> str:
@@ -238,6 +246,8 @@ def summary_markdown(results: Sequence[RunResult]) -> str:
             details.append(f"- **{r.month}** failed: {escape(r.error)}")
         details.extend(f"- **{r.month}** {escape(p.source)}: {escape(p.describe())}" for p in r.problems)
         details.extend(f"- **{r.month}** warning: {escape(w)}" for w in r.warnings)
+        if r.status == "success" and r.replaced:
+            details.append(f"- **{r.month}** {escape(replaced_text(r))}")
     body = "\n".join(rows)
     if details:
         body += "\n\n" + "\n".join(details)

@@ -251,6 +251,8 @@ class RunResult:
     problems: list[ProblemSummary] = field(default_factory=list)
     error: str | None = None
     exports: dict[str, Path] = field(default_factory=dict)
+    replaced: dict[str, int] = field(default_factory=dict)  # table → rows of the month before
+    replaced_run: str | None = None  # the run those rows came from
 
 
 # --------------------------------------------------------------------------------------------

@@ -181,3 +181,14 @@ def test_markdown_escape(text, escaped):
     from flows.present.markdown import escape
 
     assert escape(text) == escaped
+
+
+def test_the_summary_lists_the_tables_a_run_replaced():
+    result = RunResult(run_id="b2-2025-10", month="2025-10", status="success", rows_in=3, rows_published=3,
+                       tables={"fct_duty_lines": 3}, replaced={"fct_duty_lines": 2593, "fct_vehicle_duty": 3411},
+                       replaced_run="b1-2025-10")
+    assert "  replaced: fct_duty_lines (2,593 rows), fct_vehicle_duty (3,411 rows) of run b1-2025-10" in summary_lines([result])
+    assert "- **2025-10** replaced: fct_duty_lines (2,593 rows), fct_vehicle_duty (3,411 rows) of run b1-2025-10" in (
+        summary_markdown([result]))
+    failed = dataclasses.replace(result, status="failed", error="boom")
+    assert not [line for line in summary_lines([failed]) if "replaced" in line]  # a failed run replaced nothing
