@@ -19,6 +19,8 @@ SAMPLE_VEHICLES = SAMPLE_DIR / "vehicles.parquet"
 REFUND_STATUS_RULES = DATA_DIR / "refunds" / "refund_status_rules.csv"
 
 DEFAULT_MAX_REJECT_RATE = 0.01
+# On a cluster, a month with more input lines than this is split into entry-hash partitions.
+DEFAULT_PARTITION_LINES = 2_000_000
 
 
 def cache_dir() -> Path:

@@ -21,9 +21,7 @@ loads one month (1.08 M rows) at a peak of about 1.6 GB of memory; the whole-fil
 
 from __future__ import annotations
 
-import codecs
-import csv
-import hashlib
+import dataclasses
 import importlib
 import threading
 from collections.abc import Callable, Sequence
@@ -33,6 +31,12 @@ from pathlib import Path
 import pandera.polars as pa
 import polars as pl
 
+from flows.inputs.files import (
+    InputSchemaError,
+    Problem,
+    collect_frame,
+    scan_text_table,
+)
 from flows.months import month_days, parse_month
 from schemas.raw_customs_lines import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, RawCustomsLines
 from schemas.rejects import LoadRejects
@@ -54,59 +58,18 @@ from transforms.stg_customs_lines import (
     stage_customs_lines,
 )
 
-CHUNK_BYTES = 8 * 1024 * 1024
-PARQUET_MAGIC = b"PAR1"
-PARQUET_SUFFIXES = (".parquet", ".pq")
-UTF8_BOM = codecs.BOM_UTF8
-OTHER_DELIMITERS = {";": "';'", "\t": "tab", "|": "'|'"}
 # Staged columns whose sum over a month is bounded (transforms/stg_customs_lines.py).
 MONTH_TOTAL_COLUMNS = ("customs_value_usd", "quantity")
-# Row index while reading, renamed to source_row (a file may have a column of that name).
-_ROW_INDEX = "__tariffcost_row_index"
-
-
-class InputSchemaError(Exception):
-    """A schema-level problem with an input file: the whole file is refused.
-
-    `file` is the path as given, `check` a short name of the problem (e.g. `missing_columns`,
-    `not_utf8`, `delimiter`, `no_data_rows`) and `column` the column concerned, if one is."""
-
-    def __init__(self, file: str, check: str, problem: str, column: str | None = None):
-        super().__init__(f"{file}: {problem}")
-        self.file = file
-        self.check = check
-        self.problem = problem
-        self.column = column
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem found in an input file, for `tariffcost validate`.
-
-    Row-level problems carry the 1-based data row (header excluded), the column, the
-    offending value and the check; file-level problems have `row` None."""
-
-    file: str
-    row: int | None
-    column: str | None
-    value: str | None
-    check: str
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file if self.row is None else f"{self.file}: row {self.row}"
-        if self.column is not None:
-            where += f", column {self.column}"
-        shown = "" if self.row is None else f" (value {self.value!r})"
-        return f"{where}: {self.check}: {self.message}{shown}"
 
 
 @dataclass(frozen=True)
 class LoadResult:
-    """What the load stage hands to the run.
+    """What a loader hands to the run (customs lines; the partition merge of the cluster path
+    rebuilds one from the partitions), and what `stage_input` returns for any input kind.
 
-    stg: `stg_customs_lines` rows that passed (only the requested month).
-    rejects: source, row_number, column, check, value (the run adds `run_id`).
+    stg: the staged rows that passed (only the requested month).
+    rejects: source, row_number, column, check, value (the run adds `run_id`); from
+    `stage_input` also a human `message` per problem.
     rows_in: data rows read for the month, counting rows whose date could not be parsed.
     """
 
@@ -141,17 +104,6 @@ class InputKind:
     stage: Callable[[pl.DataFrame], pl.DataFrame]
 
 
-@dataclass(frozen=True)
-class StagedInput:
-    """Result of `stage_input`; `rejects` also carries a human `message` per problem."""
-
-    stg: pl.DataFrame
-    rejects: pl.DataFrame
-    rows_in: int
-    checksum_sha256: str
-    source: str
-
-
 Validator = Callable[[Path, Schedule], list[Problem]]
 
 INPUT_KINDS: dict[str, InputKind] = {}
@@ -175,177 +127,6 @@ def register_input_kind(kind: InputKind) -> None:
     register_validator(kind.name, validate)
 
 
-# ---------------------------------------------------------------------------- reading
-
-
-def _sha256_and_utf8(path: Path, source: str, *, check_utf8: bool) -> str:
-    """SHA-256 of the file bytes; with check_utf8, refuse bytes that are not UTF-8, naming the
-    byte offset and line. Reads fixed-size chunks, so memory does not grow with the file."""
-    digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    offset = 0
-    lines_before = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            digest.update(chunk)
-            if check_utf8:
-                buffer = decoder.getstate()[0] + chunk
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError as error:
-                    bad = offset - (len(buffer) - len(chunk)) + error.start
-                    line = lines_before + buffer[: error.start].count(b"\n") + 1
-                    byte = buffer[error.start : error.start + 1].hex()
-                    raise InputSchemaError(
-                        source,
-                        "not_utf8",
-                        f"not UTF-8 text: byte 0x{byte} at byte offset {bad} (line {line}); "
-                        "save the file as UTF-8",
-                    ) from None
-                lines_before += chunk.count(b"\n")
-            offset += len(chunk)
-    if check_utf8:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            raise InputSchemaError(
-                source,
-                "not_utf8",
-                "not UTF-8 text: truncated character at the end of the file (byte offset "
-                f"{offset - len(decoder.getstate()[0])})",
-            ) from None
-    return digest.hexdigest()
-
-
-def _first_line(path: Path) -> str:
-    """The header line of a (UTF-8 checked) CSV file, BOM and line end removed."""
-    with path.open("rb") as handle:
-        head = handle.readline(1024 * 1024)
-    return head.removeprefix(UTF8_BOM).decode("utf-8", errors="replace").rstrip("\r\n")
-
-
-def _split_header(line: str, delimiter: str) -> list[str]:
-    return next(csv.reader([line], delimiter=delimiter), [])
-
-
-def _check_columns(
-    columns: Sequence[str], required: Sequence[str], source: str, header: str | None = None
-) -> None:
-    """Refuse a file whose header lacks required columns (hinting at a wrong delimiter) or
-    repeats a contract column."""
-    missing = [c for c in required if c not in columns]
-    if missing and header is not None:
-        for delimiter, name in OTHER_DELIMITERS.items():
-            split = _split_header(header, delimiter)
-            if len(split) > 1 and sum(c in split for c in required) > len(required) - len(missing):
-                raise InputSchemaError(
-                    source,
-                    "delimiter",
-                    f"the header does not split into the contract columns on ','; the "
-                    f"delimiter looks like {name}: write a comma-separated file",
-                )
-    if missing:
-        raise InputSchemaError(
-            source,
-            "missing_columns",
-            f"missing required columns: {', '.join(missing)} "
-            f"(found: {', '.join(columns) if columns else 'no columns'})",
-            column=",".join(missing),
-        )
-    repeated = sorted({c for c in columns if c in required and list(columns).count(c) > 1})
-    if repeated:
-        raise InputSchemaError(
-            source, "duplicate_columns", f"columns appear more than once: {', '.join(repeated)}"
-        )
-
-
-def _is_parquet(path: Path) -> bool:
-    if path.suffix.lower() in PARQUET_SUFFIXES:
-        return True
-    with path.open("rb") as handle:
-        return handle.read(len(PARQUET_MAGIC)) == PARQUET_MAGIC
-
-
-def scan_text_table(
-    path: Path, required: Sequence[str], optional: Sequence[str], source: str
-) -> tuple[pl.LazyFrame, str]:
-    """A lazy all-text frame of the contract columns present (extra columns are dropped) plus
-    `source_row` (Int64, 1-based data row, header excluded), and the file's SHA-256.
-
-    Raises InputSchemaError for a missing or empty file, non-UTF-8 CSV bytes, a wrong
-    delimiter, missing or repeated columns, or a file that is neither CSV nor Parquet."""
-    if not path.is_file():
-        raise InputSchemaError(source, "not_found", "file not found")
-    if path.stat().st_size == 0:
-        raise InputSchemaError(source, "no_data_rows", "empty file: no header and no data rows")
-    parquet = _is_parquet(path)
-    checksum = _sha256_and_utf8(path, source, check_utf8=not parquet)
-    try:
-        if parquet:
-            lazy = pl.scan_parquet(path, row_index_name=_ROW_INDEX, row_index_offset=1)
-            columns = [c for c in lazy.collect_schema().names() if c != _ROW_INDEX]
-            _check_columns(columns, required, source)
-        else:
-            header = _first_line(path)
-            if not header.strip():
-                raise InputSchemaError(
-                    source, "no_data_rows", "empty file: no header and no data rows"
-                )
-            columns = _split_header(header, ",")
-            _check_columns(columns, required, source, header)
-            lazy = pl.scan_csv(
-                path,
-                infer_schema=False,
-                row_index_name=_ROW_INDEX,
-                row_index_offset=1,
-                encoding="utf8",
-                raise_if_empty=False,
-            )
-    except pl.exceptions.PolarsError as error:
-        kind = "Parquet" if parquet else "CSV"
-        raise InputSchemaError(source, "unreadable", f"cannot be read as {kind}: {error}") from None
-    present = [c for c in (*required, *optional) if c in columns]
-    return (
-        lazy.select(
-            pl.col(_ROW_INDEX).cast(pl.Int64).alias(SOURCE_ROW),
-            *(pl.col(c).cast(pl.Utf8) for c in present),
-        ),
-        checksum,
-    )
-
-
-def _ragged_row(path: Path) -> str | None:
-    """Where the first row with more fields than the header is (data row and line), for the
-    error Polars raises without a position; None if no such row is found."""
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, [])
-            for row_number, row in enumerate(reader, start=1):
-                if len(row) > len(header):
-                    return (
-                        f"data row {row_number} (line {reader.line_num}) has {len(row)} fields, "
-                        f"the header has {len(header)}: a row has more fields than the header "
-                        "(quote values that contain a comma)"
-                    )
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return None
-    return None
-
-
-def _collect(lazy: pl.LazyFrame, source: str, what: str) -> pl.DataFrame:
-    try:
-        return lazy.collect()
-    except pl.exceptions.PolarsError as error:
-        message = str(error).split("\n")[0]
-        if "more fields than defined" in message:
-            where = _ragged_row(Path(source))
-            if where is not None:
-                raise InputSchemaError(source, "unreadable", f"cannot be read as CSV: {where}") from None
-            message = "a row has more fields than the header"
-        raise InputSchemaError(source, "unreadable", f"cannot read {what}: {message}") from None
-
-
 # ---------------------------------------------------------------------------- staging
 
 
@@ -365,12 +146,12 @@ def read_raw(
             return done
     source = str(path)
     lazy, checksum = scan_text_table(path, kind.required_columns, kind.optional_columns, source)
-    if _collect(lazy.head(1), source, "the first data row").height == 0:
+    if collect_frame(lazy.head(1), source, "the first data row").height == 0:
         raise InputSchemaError(source, "no_data_rows", "no data rows (only a header)")
     # one contiguous chunk per column: a Parquet file arrives in one chunk per row group, and
     # every later step that mixes those columns with new single-chunk ones (parsed values,
     # looked-up facts) would otherwise realign, i.e. copy, the whole frame each time
-    raw = _collect(select(lazy) if select else lazy, source, "the data rows").sort(SOURCE_ROW).rechunk()
+    raw = collect_frame(select(lazy) if select else lazy, source, "the data rows").sort(SOURCE_ROW).rechunk()
     return raw, checksum
 
 
@@ -432,7 +213,7 @@ def stage_input(
     select: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None,
     keep: pl.Expr | None = None,
     prefetched: ReadAhead | None = None,
-) -> StagedInput:
+) -> LoadResult:
     """Read `path` as `kind`, check every row, split passing rows from rejects.
 
     select: narrows the lazy all-text frame before it is collected (e.g. one month plus the
@@ -453,7 +234,7 @@ def stage_input(
     passed, rejects = split_on_failures(flagged, checks, source)
     stg = kind.stg_schema.validate(kind.stage(passed))
     LoadRejects.validate(rejects.select(REJECT_COLUMNS))
-    return StagedInput(stg, rejects, flagged.height, checksum, source)
+    return LoadResult(stg, rejects, flagged.height, checksum, source)
 
 
 def _in_month(date: pl.Expr, month: str) -> pl.Expr:
@@ -471,14 +252,14 @@ def _month_select(month: str, source: str) -> Callable[[pl.LazyFrame], pl.LazyFr
     def select(lazy: pl.LazyFrame) -> pl.LazyFrame:
         date = iso_date("entry_date")
         in_month = _in_month(date, month)
-        others = _collect(
+        others = collect_frame(
             lazy.select((date.is_not_null() & ~in_month).sum().alias("others")),
             source,
             "the entry dates",
         ).item()
         if others == 0:
             return lazy
-        entries = _collect(
+        entries = collect_frame(
             lazy.filter(in_month).select(entry_number_key().alias("key")).unique(),
             source,
             "the entry numbers of the month",
@@ -490,7 +271,7 @@ def _month_select(month: str, source: str) -> Callable[[pl.LazyFrame], pl.LazyFr
 
 def _stage_customs(
     path: Path, month: str | None, schedule: Schedule, rows: pl.Expr | None = None
-) -> StagedInput:
+) -> LoadResult:
     kind = INPUT_KINDS["customs"]
     if month is None:
         select = (lambda lazy: lazy.filter(rows)) if rows is not None else None
@@ -523,13 +304,7 @@ def load_customs_lines(
     too_large = month_total_problems(staged.stg, MONTH_TOTAL_COLUMNS)
     if too_large:
         raise InputSchemaError(staged.source, "month_total", "; ".join(too_large))
-    return LoadResult(
-        stg=staged.stg,
-        rejects=staged.rejects.select(REJECT_COLUMNS),
-        rows_in=staged.rows_in,
-        checksum_sha256=staged.checksum_sha256,
-        source=staged.source,
-    )
+    return dataclasses.replace(staged, rejects=staged.rejects.select(REJECT_COLUMNS))
 
 
 # ---------------------------------------------------------------------------- validate
@@ -594,7 +369,6 @@ __all__ = [
     "InputSchemaError",
     "LoadResult",
     "Problem",
-    "StagedInput",
     "load_customs_lines",
     "problems_from_rejects",
     "register_input_kind",
