@@ -30,6 +30,7 @@ import polars as pl
 from flows import config
 from flows.present.markdown import escape
 from flows.warehouse.reader import connect as connect_warehouse
+from flows.warehouse.testing import fail_point
 from transforms.scenario import ENACTED
 from transforms.schedule import Schedule
 
@@ -611,6 +612,7 @@ def stage_reports(db_path: Path, staging_dir: Path, months: list[str], schedule:
     reports, problems = [], {}
     for month in months:
         try:
+            fail_point("report")
             reports.append(write_report(db_path, staging_dir, month, schedule, origin))
         except Exception as error:
             problems[month] = f"{type(error).__name__}: {error}"

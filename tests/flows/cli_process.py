@@ -16,7 +16,8 @@ COMMAND = [sys.executable, "-m", "flows.cli"]
 
 
 def child_env(api_url: str | None = None, **extra: str) -> dict[str, str]:
-    env = dict(os.environ, PREFECT_SERVER_ANALYTICS_ENABLED="false", **extra)
+    # COLUMNS: wide enough that Typer's boxed errors never wrap a path
+    env = dict(os.environ, PREFECT_SERVER_ANALYTICS_ENABLED="false", COLUMNS="500", **extra)
     env.pop("PREFECT_API_URL", None)
     if api_url:
         env["PREFECT_API_URL"] = api_url
