@@ -133,8 +133,9 @@ def stale_warning(published: PublishedMonth, stale: Sequence[str], inputs: Mappi
 
 def replaced(published: PublishedMonth, built: Sequence[str]) -> dict[str, int]:
     """Table → rows of the month before this run, for every table whose month the run
-    replaces (built or removed) that held rows."""
-    return {t: n for t, n in published.rows.items() if n and (t != REJECTS_TABLE or t in built)}
+    replaces (built or removed) that held rows, in the run's table order."""
+    order = [*built, *(t for t in published.rows if t not in built)]  # the run's tables first
+    return {t: published.rows[t] for t in order if published.rows.get(t) and (t != REJECTS_TABLE or t in built)}
 
 
 __all__ = [
