@@ -33,12 +33,15 @@ def tariffcost(*args: object, api_url: str | None = None, timeout: float = 300, 
     )
 
 
-def start(*args: object, api_url: str | None = None, **env: str) -> subprocess.Popen:
-    """Start `tariffcost ARGS` in a session of its own (a process group the test can signal)."""
-    return subprocess.Popen(
-        [*COMMAND, *map(str, args)], cwd=REPO, env=child_env(api_url, **env),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-    )
+def start(*args: object, output: Path, api_url: str | None = None, **env: str) -> subprocess.Popen:
+    """Start `tariffcost ARGS` in a session of its own (a process group the test can signal),
+    stdout and stderr to `output`.out / `output`.err (files, not pipes: a child process that
+    outlived the command would hold a pipe open)."""
+    with open(f"{output}.out", "w") as out, open(f"{output}.err", "w") as err:
+        return subprocess.Popen(
+            [*COMMAND, *map(str, args)], cwd=REPO, env=child_env(api_url, **env),
+            stdout=out, stderr=err, text=True, start_new_session=True,
+        )
 
 
 def sha(path: Path) -> str:
