@@ -36,7 +36,6 @@ from flows.warehouse.journal import RunRecord, append_journal, utc_now
 from flows.warehouse.testing import pause_point
 from transforms.schedule import Schedule
 
-
 MONTH_PLACEHOLDER = "{month}"
 
 

@@ -40,8 +40,8 @@ from flows.run.lifecycle import (
     validate_stage,
 )
 from flows.run.marts import LINES_TABLE, MARTS, REJECTS_TABLE, Mart, MartContractError, MonthContext
-from flows.run.options import RunOptions, build_options, check_inputs, default_inputs
 from flows.run.month_state import choose_scenarios, published_month
+from flows.run.options import RunOptions, build_options, check_inputs, default_inputs
 from flows.warehouse.journal import RunRecord, append_journal, quarantine_journal
 from flows.warehouse.lock import warehouse_lock
 from flows.warehouse.publish import PublishResult, ReportWriter, clean_leftovers, publish_month

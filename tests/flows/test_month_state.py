@@ -3,8 +3,14 @@ on hand-made published months)."""
 
 from __future__ import annotations
 
-
-from flows.run.month_state import PublishedMonth, choose_scenarios, published_month, replaced, stale_tables, stale_warning
+from flows.run.month_state import (
+    PublishedMonth,
+    choose_scenarios,
+    published_month,
+    replaced,
+    stale_tables,
+    stale_warning,
+)
 from flows.warehouse.publish import publish_month
 from tests.flows.frames import by_hs_month, rejects, run_record
 
