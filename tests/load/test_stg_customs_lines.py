@@ -104,7 +104,6 @@ BAD_VALUES = [
     ("customs_value_usd", "9999999999999999.99", {}, "le_max"),
     ("customs_value_usd", "1000000000000.01", {}, "le_max"),  # 10^12 + 1 cent
     ("declared_duty_usd", "1000000000000.01", {}, "le_max"),
-    ("steel_content_value_usd", "5000000000000", {}, "le_max"),
     ("quantity", "1000000000000.5", {}, "le_max"),
     ("quantity", "-2", {}, "ge_0"),
     ("quantity", "1,000", {}, "thousands_separator"),
