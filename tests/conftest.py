@@ -125,3 +125,12 @@ def sample_backfill(tmp_path_factory) -> SampleBackfill:
     result = subprocess.run(make_run_command(), cwd=root, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, f"make run's backfill failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
     return SampleBackfill(root=root, env=env, output=result.stdout + result.stderr)
+
+
+@pytest.fixture(scope="session")
+def prefect_api_url(prefect_harness) -> str:
+    """The URL of the session's temporary Prefect API, for `tariffcost` child processes that
+    should report to it instead of starting one of their own."""
+    from prefect.settings import PREFECT_API_URL
+
+    return PREFECT_API_URL.value()

@@ -52,13 +52,36 @@ def rate_option(value: float) -> float:
     return value
 
 
-ExistingFile = dict(exists=True, file_okay=True, dir_okay=False, readable=True)
+MONTH_PLACEHOLDER = "{month}"
+
+
+def input_file(value: str | None) -> str | None:
+    """An input file of `run` / `serve`: an existing file, or a path with `{month}` in it
+    (the month of each run, e.g. `/data/ace/es003_{month}.csv`) whose folder exists; the
+    month's file itself is checked when the month is known."""
+    if value is None:
+        return None
+    if MONTH_PLACEHOLDER in value:
+        folder = Path(value).parent
+        if MONTH_PLACEHOLDER not in str(folder) and not folder.is_dir():
+            raise typer.BadParameter(f"folder {str(folder)!r} of {value!r} does not exist")
+        return value
+    if not Path(value).is_file():
+        raise typer.BadParameter(f"file {value!r} does not exist")
+    return value
+
+
+_MONTH_HELP = " `{month}` in the path is the month run (es003_{month}.csv)."
 CustomsOpt = Annotated[
-    Path | None, typer.Option("--customs", help="Customs entry lines (CSV or Parquet).", **ExistingFile)
+    str | None, typer.Option("--customs", help="Customs entry lines (CSV or Parquet)." + _MONTH_HELP,
+                             callback=input_file)
 ]
-VehiclesOpt = Annotated[Path | None, typer.Option("--vehicles", help="Vehicles file (optional).", **ExistingFile)]
+VehiclesOpt = Annotated[
+    str | None, typer.Option("--vehicles", help="Vehicles file (optional)." + _MONTH_HELP, callback=input_file)
+]
 CensusOpt = Annotated[
-    Path | None, typer.Option("--census", help="Census aggregate statistics (optional).", **ExistingFile)
+    str | None, typer.Option("--census", help="Census aggregate statistics (optional)." + _MONTH_HELP,
+                             callback=input_file)
 ]
 ScheduleOpt = Annotated[
     Path | None,
@@ -81,6 +104,13 @@ RejectOpt = Annotated[
 ScenarioOpt = Annotated[
     list[str] | None, typer.Option("--scenario", help="Scenario overlay to compute as well (repeatable).")
 ]
+AllowEmptyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-empty",
+        help="Publish a month whose inputs hold no rows of it (the month then holds nothing) instead of failing.",
+    ),
+]
 WaitLockOpt = Annotated[
     float,
     typer.Option(
@@ -97,6 +127,8 @@ def input_location(value: str | None) -> str | None:
     cluster workers read (only with --cluster / --workers)."""
     if value is None or ("://" in value and not value.startswith("file://")):
         return value
+    if MONTH_PLACEHOLDER in value:
+        return input_file(value.removeprefix("file://"))
     path = value.removeprefix("file://")
     if not Path(path).is_file():
         raise typer.BadParameter(f"file {value!r} does not exist")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from flows.cli.base import (
+    AllowEmptyOpt,
     BackfillCustomsOpt,
     BackfillVehiclesOpt,
     CensusOpt,
@@ -40,7 +41,8 @@ SERVE_CRON = "0 6 5 * *"
 SERVE_TIMEZONE = "America/New_York"
 
 
-def _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock) -> dict:
+def _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock,
+                 allow_empty=False) -> dict:
     return dict(
         customs=str(customs) if customs else None,
         vehicles=str(vehicles) if vehicles else None,
@@ -51,7 +53,21 @@ def _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_ra
         max_reject_rate=max_reject_rate,
         scenarios=list(scenario or []),
         wait_lock_seconds=wait_lock,
+        allow_empty=allow_empty,
     )
+
+
+def _month_files(options: RunOptions, month: str) -> dict:
+    """The run's input files for `month` (`{month}` filled in); exit 2 naming the file and
+    the option when one does not exist."""
+    from flows.run.lifecycle import InputMissing, month_inputs
+
+    for kind, location in options.inputs.items():
+        try:
+            month_inputs({kind: location}, month)
+        except InputMissing as error:
+            raise typer.BadParameter(str(error), param_hint=f"--{kind}") from None
+    return month_inputs(options.inputs, month)
 
 
 def _check_flow_options(kwargs: dict) -> RunOptions:
@@ -120,18 +136,21 @@ def run(
     max_reject_rate: RejectOpt = DEFAULT_MAX_REJECT_RATE,
     scenario: ScenarioOpt = None,
     wait_lock: WaitLockOpt = 0.0,
+    allow_empty: AllowEmptyOpt = False,
 ) -> None:
     """The monthly batch: load, validate, compute, publish one month. With no input option it
     runs on the embedded sample data."""
-    kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock)
+    kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock,
+                          allow_empty)
     month = month or previous_month()
     with prefect_api() as api:  # boots while the options are checked and the flow imported
         options = _check_flow_options(kwargs)
-        if "customs" in options.inputs:
+        files = _month_files(options, month)
+        if "customs" in files:
             from flows.inputs.customs import read_ahead
 
             # the month's customs rows are read while Prefect's API and the flow start up
-            read_ahead(options.inputs["customs"], month)
+            read_ahead(files["customs"], month)
         from flows.run.monthly import monthly_duty_run
 
         _run_flow(api, monthly_duty_run, month=month, **kwargs)
@@ -150,6 +169,7 @@ def backfill(
     max_reject_rate: RejectOpt = DEFAULT_MAX_REJECT_RATE,
     scenario: ScenarioOpt = None,
     wait_lock: WaitLockOpt = 0.0,
+    allow_empty: AllowEmptyOpt = False,
     cluster: ClusterOpt = None,
     workers: WorkersOpt = None,
     staging: StagingOpt = None,
@@ -168,7 +188,8 @@ def backfill(
     for name, value in (("--customs", customs), ("--vehicles", vehicles)):
         if value and "://" in value and not value.startswith("file://") and not distributed:
             raise typer.BadParameter("a URL input needs --cluster or --workers", param_hint=name)
-    kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock)
+    kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock,
+                          allow_empty)
     with prefect_api() as api:
         _check_flow_options(kwargs)
         if distributed:
@@ -202,11 +223,22 @@ def serve(
     exports: ExportsOpt = None,
     max_reject_rate: RejectOpt = DEFAULT_MAX_REJECT_RATE,
     scenario: ScenarioOpt = None,
+    wait_lock: WaitLockOpt = 0.0,
+    allow_empty: AllowEmptyOpt = False,
 ) -> None:
     """Serve the monthly flow as a Prefect deployment: every 5th of the month at 06:00
-    America/New_York it runs the previous month. Needs a running Prefect server
+    America/New_York it runs the previous month, on the inputs named here (the same options
+    as `run`; `{month}` in a path is the month of each run). Needs a running Prefect server
     (`prefect server start`, then PREFECT_API_URL=http://127.0.0.1:4200/api)."""
-    kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, 0.0)
+    if not (customs or vehicles or census):
+        raise typer.BadParameter(
+            "serve needs its inputs named: pass --customs PATH, with {month} where the month of each "
+            "run goes (e.g. /data/ace/es003_{month}.csv), and --vehicles / --census if you use them; "
+            "a scheduled run without inputs would price the embedded sample",
+            param_hint="--customs",
+        )
+    kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock,
+                          allow_empty)
     _check_flow_options(kwargs)
     from prefect.schedules import Cron
     from prefect.settings import PREFECT_API_URL
@@ -219,7 +251,7 @@ def serve(
     from flows.run.monthly import monthly_duty_run
 
     # month stays unset: each scheduled run computes the previous month when it starts
-    parameters = {k: v for k, v in kwargs.items() if v not in (None, [])}
+    parameters = {k: v for k, v in kwargs.items() if v not in (None, [], False)}
     monthly_duty_run.serve(
         name=name,
         schedules=[Cron(SERVE_CRON, timezone=SERVE_TIMEZONE)],

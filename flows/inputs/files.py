@@ -202,11 +202,33 @@ def scan_text_table(
     )
 
 
+def _ragged_row(path: Path) -> str | None:
+    """Where the first row with more fields than the header is (data row and line), for the
+    error Polars raises without a position; None if no such row is found."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, [])
+            for row_number, row in enumerate(reader, start=1):
+                if len(row) > len(header):
+                    return (
+                        f"data row {row_number} (line {reader.line_num}) has {len(row)} fields, "
+                        f"the header has {len(header)}: a row has more fields than the header "
+                        "(quote values that contain a comma)"
+                    )
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return None
+
+
 def collect_frame(lazy: pl.LazyFrame, source: str, what: str) -> pl.DataFrame:
     try:
         return lazy.collect()
     except pl.exceptions.PolarsError as error:
         message = str(error).split("\n")[0]
         if "more fields than defined" in message:
+            where = _ragged_row(Path(source))
+            if where is not None:
+                raise InputSchemaError(source, "unreadable", f"cannot be read as CSV: {where}") from None
             message = "a row has more fields than the header"
         raise InputSchemaError(source, "unreadable", f"cannot read {what}: {message}") from None

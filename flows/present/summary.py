@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import polars as pl
 
+from flows.present.markdown import escape
 from transforms.fees import fee_rows
 from transforms.schedule import Schedule
 
@@ -182,6 +183,8 @@ def summary_lines(results: Sequence[RunResult]) -> list[str]:
             )
         if r.tables:
             out.append("  tables: " + ", ".join(f"{t} {n:,}" for t, n in r.tables.items()))
+        if r.status == "success" and r.replaced:
+            out.append("  " + replaced_text(r))
         if r.stage_seconds:
             out.append("  time: " + _seconds(r.stage_seconds))
         if r.error:
@@ -210,6 +213,12 @@ def summary_lines(results: Sequence[RunResult]) -> list[str]:
     return out
 
 
+def replaced_text(result: RunResult) -> str:
+    """Which tables' rows of the month the run replaced, and whose rows they were."""
+    tables = ", ".join(f"{t} ({n:,} rows)" for t, n in result.replaced.items())
+    return f"replaced: {tables} of run {result.replaced_run}" if result.replaced_run else f"replaced: {tables}"
+
+
 def summary_markdown(results: Sequence[RunResult]) -> str:
     """The same summary as a markdown artifact: one table row per month, then details."""
     programs = list(dict.fromkeys(k for r in results for k in r.duty_by_program))
@@ -230,11 +239,15 @@ def summary_markdown(results: Sequence[RunResult]) -> str:
         ]
         rows.append("| " + " | ".join(cells) + " |")
     details: list[str] = []
+    # errors, problems and warnings quote input text (values, file names, makes, models):
+    # escaped so it shows as written, never as markup
     for r in results:
         if r.error:
-            details.append(f"- **{r.month}** failed: {r.error}")
-        details.extend(f"- **{r.month}** {p.source}: {p.describe()}" for p in r.problems)
-        details.extend(f"- **{r.month}** warning: {w}" for w in r.warnings)
+            details.append(f"- **{r.month}** failed: {escape(r.error)}")
+        details.extend(f"- **{r.month}** {escape(p.source)}: {escape(p.describe())}" for p in r.problems)
+        details.extend(f"- **{r.month}** warning: {escape(w)}" for w in r.warnings)
+        if r.status == "success" and r.replaced:
+            details.append(f"- **{r.month}** {escape(replaced_text(r))}")
     body = "\n".join(rows)
     if details:
         body += "\n\n" + "\n".join(details)

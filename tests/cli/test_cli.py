@@ -204,7 +204,7 @@ def test_serve_needs_a_prefect_server(monkeypatch):
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     # no API configured (the session's test harness may have set one: unset it here)
     with temporary_settings(updates={PREFECT_API_URL: None}):
-        result = invoke("serve")
+        result = invoke("serve", "--customs", REPO / "es003_{month}.csv")
     assert result.exit_code == 1
     assert "prefect server start" in result.stderr
 
@@ -216,11 +216,15 @@ def test_serve_deploys_the_monthly_flow_on_the_5th_at_6_new_york(monkeypatch, tm
     calls = []
     monkeypatch.setattr(Flow, "serve", lambda self, **kwargs: calls.append((self.name, kwargs)))
     with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:4200/api"}):
-        result = invoke("serve", "--db", tmp_path / "w.duckdb")
+        result = invoke("serve", "--db", tmp_path / "w.duckdb", "--customs", tmp_path / "es003_{month}.csv",
+                        "--allow-empty")
     assert result.exit_code == 0, result.output
     [(name, kwargs)] = calls
     [schedule] = kwargs["schedules"]
     assert name == "monthly-duty-run"
     assert (schedule.cron, schedule.timezone) == (SERVE_CRON, SERVE_TIMEZONE) == ("0 6 5 * *", "America/New_York")
     assert kwargs["parameters"]["db"] == str(tmp_path / "w.duckdb")
+    # the inputs as given: each scheduled run fills in its month
+    assert kwargs["parameters"]["customs"] == str(tmp_path / "es003_{month}.csv")
+    assert kwargs["parameters"]["allow_empty"] is True
     assert "month" not in kwargs["parameters"]  # each run takes the previous month when it starts

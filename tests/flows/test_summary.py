@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from decimal import Decimal
 
 import duckdb
@@ -145,3 +146,49 @@ def test_only_transient_io_errors_are_retried():
 )
 def test_month_days_are_the_first_day_and_the_first_day_after(month, first, after):
     assert month_days(month) == (dt.date.fromisoformat(first), dt.date.fromisoformat(after))
+
+
+def test_markdown_artifacts_escape_input_text():
+    # input text (a raw cell, a make and model in a warning, a file name) must render as written
+    result = RunResult(
+        run_id="b-2025-06", month="2025-06", status="failed", rows_in=2, rows_rejected=1,
+        error="cannot read in|put.csv: <b>bad</b>",
+        problems=[ProblemSummary("in_*x*.csv", "importer_id", "not_empty", 1, [(2, "IMP-<img src=x>|**1** [a](b)")])],
+        warnings=["_Toyota_ `Prius` # 2\nnext"],
+    )
+    markdown = summary_markdown([result])
+    assert "- **2025-06** failed: cannot read in\\|put.csv: \\<b\\>bad\\</b\\>" in markdown
+    assert ("- **2025-06** in\\_\\*x\\*.csv: importer_id / not_empty: 1 row "
+            "(e.g. row 2 'IMP-\\<img src=x\\>\\|\\*\\*1\\*\\* \\[a\\](b)')") in markdown
+    assert "- **2025-06** warning: \\_Toyota\\_ \\`Prius\\` \\# 2 next" in markdown
+    assert not re.search(r"(?<!\\)<", markdown)  # no unescaped HTML
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("hts_code", "hts_code"),  # intraword underscores are literal in CommonMark
+        ("_em_", "\\_em\\_"),
+        ("a | b", "a \\| b"),
+        ("<script>", "\\<script\\>"),
+        ("[x](http://e.com)", "\\[x\\](http://e.com)"),
+        ("back\\slash", "back\\\\slash"),
+        ("AT&T", "AT\\&T"),
+        ("two\r\nlines", "two lines"),
+    ],
+)
+def test_markdown_escape(text, escaped):
+    from flows.present.markdown import escape
+
+    assert escape(text) == escaped
+
+
+def test_the_summary_lists_the_tables_a_run_replaced():
+    result = RunResult(run_id="b2-2025-10", month="2025-10", status="success", rows_in=3, rows_published=3,
+                       tables={"fct_duty_lines": 3}, replaced={"fct_duty_lines": 2593, "fct_vehicle_duty": 3411},
+                       replaced_run="b1-2025-10")
+    assert "  replaced: fct_duty_lines (2,593 rows), fct_vehicle_duty (3,411 rows) of run b1-2025-10" in summary_lines([result])
+    assert "- **2025-10** replaced: fct_duty_lines (2,593 rows), fct_vehicle_duty (3,411 rows) of run b1-2025-10" in (
+        summary_markdown([result]))
+    failed = dataclasses.replace(result, status="failed", error="boom")
+    assert not [line for line in summary_lines([failed]) if "replaced" in line]  # a failed run replaced nothing
