@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from flows.cli.base import (
+    BATCH_EXIT_CODES,
+    SERVE_EXIT_CODES,
+    Command,
     BackfillCustomsOpt,
     BackfillVehiclesOpt,
     CensusOpt,
@@ -94,7 +97,7 @@ def _run_flow(api, flow_fn, **kwargs) -> None:
 # run / backfill / serve
 
 
-@app.command()
+@app.command(cls=Command, epilog=BATCH_EXIT_CODES)
 def run(
     month: Annotated[
         str | None,
@@ -131,7 +134,7 @@ def run(
         _run_flow(api, monthly_duty_run, month=month, **kwargs)
 
 
-@app.command()
+@app.command(cls=Command, epilog=BATCH_EXIT_CODES)
 def backfill(
     start: Annotated[str, typer.Option("--from", metavar="YYYY-MM", help="First month.", callback=month_option)],
     end: Annotated[str, typer.Option("--to", metavar="YYYY-MM", help="Last month (included).", callback=month_option)],
@@ -185,7 +188,7 @@ def backfill(
         _run_flow(api, backfill_duty_runs, start=start, end=end, **kwargs)
 
 
-@app.command()
+@app.command(cls=Command, epilog=SERVE_EXIT_CODES)
 def serve(
     name: Annotated[str, typer.Option("--name", help="Deployment name.")] = "monthly",
     customs: CustomsOpt = None,

@@ -13,6 +13,10 @@ from typing import Annotated
 import typer
 
 from flows.cli.base import (
+    LOOKUP_EXIT_CODES,
+    VALIDATE_EXIT_CODES,
+    Command,
+    InputKind,
     ScheduleOpt,
     app,
     date_option,
@@ -28,7 +32,7 @@ from flows.cli.base import (
 # quote
 
 
-@app.command()
+@app.command(cls=Command, epilog=LOOKUP_EXIT_CODES)
 def quote(
     hts: Annotated[
         str, typer.Option("--hts", metavar="CODE", help="10-digit HTS code (dots allowed).", callback=hts_option)
@@ -66,18 +70,14 @@ def quote(
 # validate / schedule
 
 
-@app.command()
+@app.command(cls=Command, epilog=VALIDATE_EXIT_CODES)
 def validate(
     file: Annotated[Path, typer.Argument(help="Input file to check.", exists=True, dir_okay=False, readable=True)],
-    kind: Annotated[str, typer.Option("--kind", help="customs | vehicles | census")],
+    kind: Annotated[InputKind, typer.Option("--kind", help="The input kind of the file.")],
     schedule: ScheduleOpt = None,
 ) -> None:
     """Check an input file against its contract; print every problem with row and column;
     exit 1 if any."""
-    from flows.inputs.kinds import INPUT_NAMES
-
-    if kind not in INPUT_NAMES:
-        raise typer.BadParameter(f"must be one of {', '.join(INPUT_NAMES)}, got {kind!r}", param_hint="--kind")
     from flows.inputs.customs import validate_file
 
     sched = read_schedule_or_exit(schedule)
@@ -92,7 +92,7 @@ def validate(
     typer.echo(f"{file}: no problems ({kind})")
 
 
-@app.command(name="schedule")
+@app.command(name="schedule", cls=Command, epilog=LOOKUP_EXIT_CODES)
 def schedule_command(
     on: Annotated[str | None, typer.Option("--date", metavar="YYYY-MM-DD", help="Entry date (default: today).")] = None,
     origin: Annotated[

@@ -224,3 +224,54 @@ def test_serve_deploys_the_monthly_flow_on_the_5th_at_6_new_york(monkeypatch, tm
     assert (schedule.cron, schedule.timezone) == (SERVE_CRON, SERVE_TIMEZONE) == ("0 6 5 * *", "America/New_York")
     assert kwargs["parameters"]["db"] == str(tmp_path / "w.duckdb")
     assert "month" not in kwargs["parameters"]  # each run takes the previous month when it starts
+
+
+# ------------------------------------------------------------------------- help and shared rules
+
+
+def test_quote_refuses_an_origin_the_loader_rejects():
+    # XX has the alpha-2 shape but is no ISO 3166-1 country: the loader's iso3166_alpha2 check
+    # rejects it, so quote must not price it
+    result = invoke("quote", "--hts", "8703230190", "--origin", "XX", "--entry-date", "2025-06-10", "--value", "1")
+    assert result.exit_code == 2
+    assert "ISO 3166-1 alpha-2" in result.output
+
+
+def test_the_origin_rule_is_the_loaders():
+    from flows.cli.base import origin_option
+    from transforms.stg_customs_lines import ORIGIN_RULE, customs_line_checks
+
+    rules = {c.check: c.rule for c in customs_line_checks()}
+    assert rules["iso3166_alpha2"] == ORIGIN_RULE
+    assert origin_option(" jp ") == "JP"
+
+
+def test_validate_kinds_are_the_input_registry():
+    from typing import get_args
+
+    from flows.cli.base import InputKind
+    from flows.inputs.kinds import INPUT_NAMES
+
+    assert get_args(InputKind) == INPUT_NAMES
+
+
+@pytest.mark.parametrize("command", ["run", "backfill", "serve", "quote", "validate", "schedule"])
+def test_every_command_help_states_exit_codes_and_shows_choices(command):
+    from flows.config import shipped_scenario_names
+
+    result = runner.invoke(app, [command, "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "Exit codes: 0" in text and "2 bad command line" in text
+    assert "<bool>" not in text and "list[" not in text
+    if command in ("run", "backfill", "serve"):
+        assert "--scenario NAME|FILE" in text
+        names = shipped_scenario_names()
+        assert names and all(name in text for name in names)
+    if command == "validate":
+        assert "<customs|vehicles|census>" in text
+
+
+def test_top_level_help_states_exit_codes():
+    text = " ".join(runner.invoke(app, ["--help"], terminal_width=200).output.split())
+    assert "Exit codes: 0 success" in text and "<bool>" not in text
