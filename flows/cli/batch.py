@@ -12,11 +12,11 @@ import typer
 from flows.cli.base import (
     BATCH_EXIT_CODES,
     SERVE_EXIT_CODES,
-    Command,
     BackfillCustomsOpt,
     BackfillVehiclesOpt,
     CensusOpt,
     ClusterOpt,
+    Command,
     CustomsOpt,
     DbOpt,
     ExportsOpt,
