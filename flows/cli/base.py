@@ -141,6 +141,14 @@ WaitLockOpt = Annotated[
     ),
 ]
 
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", help="Also print Prefect's flow and task state lines.")
+]
+DebugOpt = Annotated[
+    bool,
+    typer.Option("--debug", help="Print everything Prefect logs, tracebacks of expected failures included."),
+]
+
 
 def input_location(value: str | None) -> str | None:
     """An input of `backfill`: an existing file, or an fsspec URL (`scheme://…`) that the

@@ -5,6 +5,7 @@ imported only here, and only when a command runs."""
 
 from __future__ import annotations
 
+import traceback
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -19,6 +20,7 @@ from flows.cli.base import (
     Command,
     CustomsOpt,
     DbOpt,
+    DebugOpt,
     ExportsOpt,
     PartitionLinesOpt,
     RejectOpt,
@@ -26,12 +28,14 @@ from flows.cli.base import (
     ScheduleOpt,
     StagingOpt,
     VehiclesOpt,
+    VerboseOpt,
     WaitLockOpt,
     WorkersOpt,
     app,
     fail,
     month_option,
 )
+from flows.cli.output import quiet_prefect_console, telemetry_off
 from flows.config import DEFAULT_MAX_REJECT_RATE, DEFAULT_PARTITION_LINES
 from flows.months import month_range, previous_month
 from flows.run.prefect_api import prefect_api
@@ -76,20 +80,24 @@ def _check_flow_options(kwargs: dict) -> RunOptions:
     return options
 
 
-def _run_flow(api, flow_fn, **kwargs) -> None:
-    """Run a flow once the Prefect API (`flows.run.prefect_api.prefect_api`) answers; failures
-    become exit codes with one line on stderr."""
+def _run_flow(api, flow_fn, console: dict, **kwargs) -> None:
+    """Run a flow once the Prefect API (`flows.run.prefect_api.prefect_api`) answers, with
+    Prefect's console quieted (`console`: verbose, debug; flows/cli/output.py); failures
+    become exit codes with one line on stderr (and, with --debug, the traceback)."""
     from flows.run.monthly import RunFailed
     from flows.warehouse.lock import LockHeld
 
     try:
         api.ready()
-        flow_fn(**kwargs)
+        with quiet_prefect_console(**console):
+            flow_fn(**kwargs)
     except LockHeld as error:
         raise fail(f"tariffcost: {error}") from None
     except RunFailed:
         raise typer.Exit(1) from None  # the summary with the reasons is already printed
     except Exception as error:  # anything else failed the run before publishing
+        if console.get("debug"):
+            traceback.print_exc()
         raise fail(f"tariffcost: the run failed, nothing was published: {error}") from None
 
 
@@ -117,9 +125,12 @@ def run(
     max_reject_rate: RejectOpt = DEFAULT_MAX_REJECT_RATE,
     scenario: ScenarioOpt = None,
     wait_lock: WaitLockOpt = 0.0,
+    verbose: VerboseOpt = False,
+    debug: DebugOpt = False,
 ) -> None:
     """The monthly batch: load, validate, compute, publish one month. With no input option it
     runs on the embedded sample data."""
+    telemetry_off()
     kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock)
     month = month or previous_month()
     with prefect_api() as api:  # boots while the options are checked and the flow imported
@@ -131,7 +142,7 @@ def run(
             read_ahead(options.inputs["customs"], month)
         from flows.run.monthly import monthly_duty_run
 
-        _run_flow(api, monthly_duty_run, month=month, **kwargs)
+        _run_flow(api, monthly_duty_run, dict(verbose=verbose, debug=debug), month=month, **kwargs)
 
 
 @app.command(cls=Command, epilog=BATCH_EXIT_CODES)
@@ -151,10 +162,13 @@ def backfill(
     workers: WorkersOpt = None,
     staging: StagingOpt = None,
     partition_lines: PartitionLinesOpt = DEFAULT_PARTITION_LINES,
+    verbose: VerboseOpt = False,
+    debug: DebugOpt = False,
 ) -> None:
     """The monthly batch for every month of a range, each month published on its own
     (idempotent); stops at the first month that fails. With --cluster or --workers the months
     run in parallel on Dask and are published together, in one swap."""
+    telemetry_off()
     try:
         month_range(start, end)
     except ValueError as error:
@@ -174,6 +188,7 @@ def backfill(
             _run_flow(
                 api,
                 cluster_backfill,
+                dict(verbose=verbose, debug=debug),
                 start=start,
                 end=end,
                 cluster=cluster,
@@ -185,7 +200,7 @@ def backfill(
             return
         from flows.run.monthly import backfill_duty_runs
 
-        _run_flow(api, backfill_duty_runs, start=start, end=end, **kwargs)
+        _run_flow(api, backfill_duty_runs, dict(verbose=verbose, debug=debug), start=start, end=end, **kwargs)
 
 
 @app.command(cls=Command, epilog=SERVE_EXIT_CODES)
@@ -203,6 +218,7 @@ def serve(
     """Serve the monthly flow as a Prefect deployment: every 5th of the month at 06:00
     America/New_York it runs the previous month. Needs a running Prefect server
     (`prefect server start`, then PREFECT_API_URL=http://127.0.0.1:4200/api)."""
+    telemetry_off()
     kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, 0.0)
     _check_flow_options(kwargs)
     from prefect.schedules import Cron
