@@ -23,7 +23,7 @@ from flows.config import DEFAULT_MAX_REJECT_RATE
 from flows.inputs.schedule import read_schedule
 from flows.months import month_range, parse_month, previous_month
 from flows.present.report import write_month_reports
-from flows.present.summary import RunProgress, print_summary, summary_markdown
+from flows.present.summary import RunProgress, print_report_paths, print_summary, summary_markdown
 from flows.run.lifecycle import (
     MonthRun,
     RejectThresholdExceeded,
@@ -208,8 +208,8 @@ def run_in_flow(
         [r.month for r in results if r.status == "success" and LINES_TABLE in r.tables],
         options.schedule_path,
     )
+    print_report_paths(reports)
     for report in reports:
-        print(f"report {report.month}: {report.path}")
         create_markdown_artifact(
             markdown=report.markdown, key=f"tariffcost-report-{report.month}",
             description=f"tariffcost report {report.month} ({report.path})",

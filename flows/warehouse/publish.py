@@ -36,6 +36,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from flows import progress
 from flows.warehouse import exports as exports_module
 from flows.warehouse.exports import PARQUET_FILE, Exporter, export_month_dir, in_line_order, quoted
 from flows.warehouse.journal import RunRecord, journal_path, read_journal, runs_frame
@@ -299,12 +300,15 @@ def _write_staging(
         names = dict.fromkeys(name for tables in months.values() for name in tables)
         for table in [RUNS_TABLE, *names]:
             con.execute(read_ddl(table))
+        done, total = 0, sum(len(tables) for tables in months.values())
         for month, tables in months.items():
             for table, source in tables.items():
                 frame = source() if callable(source) else source
+                progress.report(f"publishing {table} ({frame.height:,} rows)", done, total, "tables")
                 con.execute("BEGIN TRANSACTION")
                 rows[month][table], ordered = _replace_month(con, table, frame, month)
                 con.execute("COMMIT")
+                done += 1
                 del frame
                 if table in exports:
                     export = exports[table]
