@@ -225,21 +225,26 @@ def _next_month(month: str) -> str:
     return f"{year + number // 12}-{number % 12 + 1:02d}"
 
 
-_USED_BY = re.compile(r"^(?P<what>.*?)[:;] used by (?P<lines>\d+) lines? in (?P<entries>\d+) entr(?:y|ies)$")
+_USED_BY = re.compile(r"^(?P<what>.*?)(?P<sep>[:;]) used by (?P<lines>\d+) lines? in (?P<entries>\d+) entr(?:y|ies)$")
 _NUMBER = re.compile(r"\d[\d,.]*")
 
 
 def collapsed_warnings(results: Sequence[RunResult]) -> list[str]:
-    """Each warning once, with the months it applies to. A flag warning (`…: used by N lines in
-    M entries`) is summed over the months; any other warning is grouped with those that differ
-    from it only in their numbers, and shown as its latest month's text."""
+    """Each warning once, with the months it applies to, UNCONFIRMED measures and fees first.
+    A flag warning (`…: used by N lines in M entries`) is summed over the months; any other
+    warning is grouped with those that differ from it only in their numbers, and shown with
+    the figures of its latest month."""
     groups: dict[str, dict] = {}
     for r in results:
         for warning in r.warnings:
             used = _USED_BY.match(warning)
             key = used.group("what") if used else _NUMBER.sub("#", warning)
-            group = groups.setdefault(key, {"months": [], "lines": 0, "entries": 0, "text": warning})
+            group = groups.setdefault(
+                key, {"months": [], "lines": 0, "entries": 0, "texts": set(), "text": warning,
+                      "sep": used.group("sep") if used else ""}
+            )
             group["months"].append(r.month)
+            group["texts"].add(warning)
             group["text"] = warning
             if used:
                 group["lines"] += int(used.group("lines"))
@@ -247,11 +252,14 @@ def collapsed_warnings(results: Sequence[RunResult]) -> list[str]:
     out = []
     for key, g in groups.items():
         months = month_ranges(g["months"])
-        if g["lines"]:
-            out.append(f"{key}: used by {_plural(g['lines'], 'line')} in {_plural(g['entries'], 'entry')} ({months})")
+        if g["sep"]:
+            used = f"used by {_plural(g['lines'], 'line')} in {_plural(g['entries'], 'entry')}"
+            out.append(f"{key}{g['sep']} {used} ({months})")
+        elif len(g["texts"]) > 1:
+            out.append(f"{g['text']} ({months}; figures of {g['months'][-1]})")
         else:
             out.append(f"{g['text']} ({months})")
-    return out
+    return sorted(out, key=lambda line: not line.startswith("UNCONFIRMED"))
 
 
 def collapsed_problems(results: Sequence[RunResult]) -> list[str]:
