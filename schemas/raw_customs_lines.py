@@ -26,10 +26,17 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "port_code",
     "importer_id",
 )
-OPTIONAL_COLUMNS: tuple[str, ...] = (
+OPTIONAL_MONEY_COLUMNS: tuple[str, ...] = (
     "declared_duty_usd",
     "steel_content_value_usd",
     "aluminum_content_value_usd",
+)
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    *OPTIONAL_MONEY_COLUMNS,
+    # the date of exportation (CBP Form 7501 block 11), YYYY-MM-DD
+    "export_date",
+    # every chapter 99 heading the line declared, `;`-separated (9903.94.05;9903.01.25)
+    "declared_headings",
 )
 
 
@@ -58,6 +65,8 @@ class RawCustomsLines(pa.DataFrameModel):
     declared_duty_usd: str | None = pa.Field(nullable=True)
     steel_content_value_usd: str | None = pa.Field(nullable=True)
     aluminum_content_value_usd: str | None = pa.Field(nullable=True)
+    export_date: str | None = pa.Field(nullable=True)
+    declared_headings: str | None = pa.Field(nullable=True)
 
     class Config:
         strict = False

@@ -34,6 +34,8 @@ class StgCustomsLines(pa.DataFrameModel):
     declared_duty_usd: pl.Decimal(18, 2) = pa.Field(ge=0, nullable=True)
     steel_content_value_usd: pl.Decimal(18, 2) = pa.Field(ge=0, nullable=True)
     aluminum_content_value_usd: pl.Decimal(18, 2) = pa.Field(ge=0, nullable=True)
+    export_date: pl.Date = pa.Field(nullable=True)
+    declared_headings: str = pa.Field(nullable=True, str_matches=r"^99\d{2}\.\d{2}\.\d{2}(;99\d{2}\.\d{2}\.\d{2})*$")
     source_row: pl.Int64 = pa.Field(ge=1)
 
     @pa.check("source_row", name="source_row_strictly_increasing")
@@ -47,6 +49,11 @@ class StgCustomsLines(pa.DataFrameModel):
         return data.lazyframe.select(
             pl.col("month") == pl.col("entry_date").dt.strftime("%Y-%m")
         )
+
+    @pa.dataframe_check
+    def export_not_after_entry(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """Goods are exported before (or on the day) they are entered."""
+        return data.lazyframe.select((pl.col("export_date") <= pl.col("entry_date")).fill_null(True))
 
     class Config:
         strict = True
