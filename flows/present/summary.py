@@ -320,23 +320,22 @@ def amounts_table(results: Sequence[RunResult]) -> list[str]:
     for r in ok:
         for k, v in r.duty_by_program.items():
             total[k] = total.get(k, Decimal("0.00")) + v
-    rows = [["month", *programs]]
+    rows = [["USD", *programs]]
     rows += [[r.month, *(_money(r.duty_by_program.get(p, Decimal("0.00"))) for p in programs)] for r in ok]
     rows.append(["total", *(_money(total[p]) for p in programs)])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     out = [
         f"{len(ok)} of {len(results)} months published; rows in "
         f"{sum(r.rows_in for r in results):,}, rejected {sum(r.rows_rejected for r in results):,}, "
-        f"lines published {sum(r.rows_published for r in ok):,}"
+        f"lines published {sum(r.rows_published for r in ok):,}" + ("; USD by program:" if programs else "")
     ]
     if not programs:
         return out
-    out.append("USD by program:")
     for i, row in enumerate(rows):
         cells = [row[0].ljust(widths[0]), *(cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True))]
-        out.append("  " + "  ".join(cells))
-        if i == 0 or i == len(rows) - 2:
+        if i == len(rows) - 1:
             out.append("  " + "  ".join("-" * width for width in widths))
+        out.append("  " + "  ".join(cells))
     return out
 
 

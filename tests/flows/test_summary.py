@@ -116,10 +116,8 @@ def test_summary_lines_golden():
         "2025-07  FAILED   rows in 4, rejected 0 (0.00%), lines published 0",
         "  error: boom",
         "  nothing was published for this month (run b-2025-07)",
-        "1 of 2 months published; rows in 7, rejected 1, lines published 2",
-        "USD by program:",
-        "  month         MFN  total duty",
-        "  -------  --------  ----------",
+        "1 of 2 months published; rows in 7, rejected 1, lines published 2; USD by program:",
+        "  USD           MFN  total duty",
         "  2025-06  1,500.00   16,500.00",
         "  -------  --------  ----------",
         "  total    1,500.00   16,500.00",
@@ -213,7 +211,7 @@ def test_a_long_backfill_summary_is_one_line_per_month_plus_a_table():
         for m in month_range("2025-01", "2026-10")
     ]
     lines = summary_lines(results)
-    # 22 month lines + published line + "USD by program:" + header, 2 rules, 22 rows, total
+    # 22 month lines + the published line + header, 22 rows, rule, total
     # + problems heading and 1 problem + warnings heading and 4 warnings
-    assert len(lines) == 22 + 2 + 1 + 2 + 22 + 1 + 2 + 5
+    assert len(lines) == 22 + 1 + 1 + 22 + 2 + 2 + 5
     assert sum("metal content not declared" in line for line in lines) == 1
