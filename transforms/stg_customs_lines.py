@@ -94,6 +94,9 @@ def declared_headings_of(value: pl.Expr) -> pl.Expr:
     return pieces.list.eval(pl.element().filter(pl.element() != "")).list.unique(maintain_order=True)
 
 
+ORIGIN_RULE = "must be an ISO 3166-1 alpha-2 country code (JP)"
+
+
 @functools.cache
 def iso_country_codes() -> tuple[str, ...]:
     """ISO 3166-1 alpha-2 codes of current countries (pycountry)."""
@@ -376,7 +379,7 @@ def customs_line_checks() -> list[RowCheck]:
             "country_of_origin",
             "iso3166_alpha2",
             ~pl.col("_country_of_origin").is_in(iso_country_codes()),
-            "must be an ISO 3166-1 alpha-2 country code (JP)",
+            ORIGIN_RULE,
         ),
     ]
     for column in _MONEY_COLUMNS + _OPTIONAL_MONEY_COLUMNS:

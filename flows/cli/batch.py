@@ -5,18 +5,23 @@ imported only here, and only when a command runs."""
 
 from __future__ import annotations
 
+import traceback
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from flows.cli.base import (
     AllowEmptyOpt,
+    BATCH_EXIT_CODES,
+    SERVE_EXIT_CODES,
     BackfillCustomsOpt,
     BackfillVehiclesOpt,
     CensusOpt,
     ClusterOpt,
+    Command,
     CustomsOpt,
     DbOpt,
+    DebugOpt,
     ExportsOpt,
     PartitionLinesOpt,
     RejectOpt,
@@ -24,12 +29,14 @@ from flows.cli.base import (
     ScheduleOpt,
     StagingOpt,
     VehiclesOpt,
+    VerboseOpt,
     WaitLockOpt,
     WorkersOpt,
     app,
     fail,
     month_option,
 )
+from flows.cli.output import quiet_prefect_console, telemetry_off
 from flows.config import DEFAULT_MAX_REJECT_RATE, DEFAULT_PARTITION_LINES
 from flows.months import month_range, previous_month
 from flows.run.prefect_api import prefect_api
@@ -89,15 +96,17 @@ def _check_flow_options(kwargs: dict) -> RunOptions:
     return options
 
 
-def _run_flow(api, flow_fn, **kwargs) -> None:
-    """Run a flow once the Prefect API (`flows.run.prefect_api.prefect_api`) answers; failures
-    become exit codes with one line on stderr."""
+def _run_flow(api, flow_fn, console: dict, **kwargs) -> None:
+    """Run a flow once the Prefect API (`flows.run.prefect_api.prefect_api`) answers, with
+    Prefect's console quieted (`console`: verbose, debug; flows/cli/output.py); failures
+    become exit codes with one line on stderr (and, with --debug, the traceback)."""
     from flows.run.monthly import RunFailed
     from flows.warehouse.lock import LockHeld
 
     try:
         api.ready()
-        flow_fn(**kwargs)
+        with quiet_prefect_console(**console):
+            flow_fn(**kwargs)
     except LockHeld as error:
         raise fail(f"tariffcost: {error}") from None
     except RunFailed:
@@ -109,6 +118,8 @@ def _run_flow(api, flow_fn, **kwargs) -> None:
             130,
         ) from None
     except Exception as error:  # anything else failed the run before publishing
+        if console.get("debug"):
+            traceback.print_exc()
         raise fail(f"tariffcost: the run failed, nothing was published: {error}") from None
 
 
@@ -116,7 +127,7 @@ def _run_flow(api, flow_fn, **kwargs) -> None:
 # run / backfill / serve
 
 
-@app.command()
+@app.command(cls=Command, epilog=BATCH_EXIT_CODES)
 def run(
     month: Annotated[
         str | None,
@@ -137,9 +148,12 @@ def run(
     scenario: ScenarioOpt = None,
     wait_lock: WaitLockOpt = 0.0,
     allow_empty: AllowEmptyOpt = False,
+    verbose: VerboseOpt = False,
+    debug: DebugOpt = False,
 ) -> None:
     """The monthly batch: load, validate, compute, publish one month. With no input option it
     runs on the embedded sample data."""
+    telemetry_off()
     kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock,
                           allow_empty)
     month = month or previous_month()
@@ -153,10 +167,10 @@ def run(
             read_ahead(files["customs"], month)
         from flows.run.monthly import monthly_duty_run
 
-        _run_flow(api, monthly_duty_run, month=month, **kwargs)
+        _run_flow(api, monthly_duty_run, dict(verbose=verbose, debug=debug), month=month, **kwargs)
 
 
-@app.command()
+@app.command(cls=Command, epilog=BATCH_EXIT_CODES)
 def backfill(
     start: Annotated[str, typer.Option("--from", metavar="YYYY-MM", help="First month.", callback=month_option)],
     end: Annotated[str, typer.Option("--to", metavar="YYYY-MM", help="Last month (included).", callback=month_option)],
@@ -174,10 +188,13 @@ def backfill(
     workers: WorkersOpt = None,
     staging: StagingOpt = None,
     partition_lines: PartitionLinesOpt = DEFAULT_PARTITION_LINES,
+    verbose: VerboseOpt = False,
+    debug: DebugOpt = False,
 ) -> None:
     """The monthly batch for every month of a range, each month published on its own
     (idempotent); stops at the first month that fails. With --cluster or --workers the months
     run in parallel on Dask and are published together, in one swap."""
+    telemetry_off()
     try:
         month_range(start, end)
     except ValueError as error:
@@ -198,6 +215,7 @@ def backfill(
             _run_flow(
                 api,
                 cluster_backfill,
+                dict(verbose=verbose, debug=debug),
                 start=start,
                 end=end,
                 cluster=cluster,
@@ -209,10 +227,10 @@ def backfill(
             return
         from flows.run.monthly import backfill_duty_runs
 
-        _run_flow(api, backfill_duty_runs, start=start, end=end, **kwargs)
+        _run_flow(api, backfill_duty_runs, dict(verbose=verbose, debug=debug), start=start, end=end, **kwargs)
 
 
-@app.command()
+@app.command(cls=Command, epilog=SERVE_EXIT_CODES)
 def serve(
     name: Annotated[str, typer.Option("--name", help="Deployment name.")] = "monthly",
     customs: CustomsOpt = None,
@@ -237,6 +255,7 @@ def serve(
             "a scheduled run without inputs would price the embedded sample",
             param_hint="--customs",
         )
+    telemetry_off()
     kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock,
                           allow_empty)
     _check_flow_options(kwargs)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
+from flows import progress
 from transforms.rejects import SOURCE_ROW
 
 CHUNK_BYTES = 8 * 1024 * 1024
@@ -73,8 +74,10 @@ def sha256_and_utf8(path: Path, source: str, *, check_utf8: bool) -> str:
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0
     lines_before = 0
+    size = path.stat().st_size
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK_BYTES):
+            progress.report(f"reading {path.name}", offset + len(chunk), size, "bytes")
             digest.update(chunk)
             if check_utf8:
                 buffer = decoder.getstate()[0] + chunk

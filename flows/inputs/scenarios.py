@@ -51,8 +51,7 @@ class ScenarioFileError(ValueError):
 
 def shipped_scenarios(folder: Path | None = None) -> list[str]:
     """Names of the scenarios shipped in `folder` (default SCENARIO_DIR), sorted."""
-    folder = config.SCENARIO_DIR if folder is None else folder
-    return sorted(path.stem for path in folder.glob(f"*{SUFFIX}"))
+    return config.shipped_scenario_names(folder)
 
 
 def scenario_path(spec: str | Path, folder: Path | None = None) -> Path:

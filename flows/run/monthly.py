@@ -10,6 +10,7 @@ published tables are the mart registry (flows/run/marts.py); the inputs are the 
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -23,7 +24,7 @@ from flows.config import DEFAULT_MAX_REJECT_RATE
 from flows.inputs.schedule import read_schedule
 from flows.months import month_range, parse_month, previous_month
 from flows.present.report import report_path, stage_reports
-from flows.present.summary import RunProgress, print_summary, summary_markdown
+from flows.present.summary import RunProgress, print_report_paths, print_summary, summary_markdown
 from flows.run.lifecycle import (
     MonthRun,
     RejectThresholdExceeded,
@@ -248,17 +249,18 @@ def run_in_flow(
         description=f"tariffcost {months[0]}..{months[-1]}",
     )
     # the reports were written with the publish (in its staging area, swapped in with the exports)
+    published = [
+        dataclasses.replace(r.report, path=report_path(options.exports_dir, r.month))
+        for r in results if r.status == "success" and r.report is not None
+    ]
+    print_report_paths(published)
+    for report in published:
+        create_markdown_artifact(
+            markdown=report.markdown, key=f"tariffcost-report-{report.month}",
+            description=f"tariffcost report {report.month} ({report.path})",
+        )
     for result in results:
-        if result.status != "success":
-            continue
-        if result.report is not None:
-            path = report_path(options.exports_dir, result.month)
-            print(f"report {result.month}: {path}")
-            create_markdown_artifact(
-                markdown=result.report.markdown, key=f"tariffcost-report-{result.month}",
-                description=f"tariffcost report {result.month} ({path})",
-            )
-        elif result.report_problem:
+        if result.status == "success" and result.report is None and result.report_problem:
             print(f"warning: report {result.month} not written ({result.report_problem}); "
                   f"no report of {result.month} is left in {report_path(options.exports_dir, result.month).parent}",
                   file=sys.stderr)

@@ -37,6 +37,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from flows import progress
 from flows.warehouse import exports as exports_module
 from flows.warehouse.exports import PARQUET_FILE, Exporter, export_month_dir, in_line_order, quoted
 from flows.warehouse.journal import RunRecord, journal_path, read_journal, runs_frame
@@ -375,13 +376,16 @@ def _write_staging(
             # a warehouse created before marts carried their run: the column is added (NULL
             # for the rows published before)
             con.execute(f"ALTER TABLE {quoted(table)} ADD COLUMN IF NOT EXISTS {RUN_ID} VARCHAR")
+        done, total = 0, sum(len(tables) for tables in months.values())
         for month, tables in months.items():
             for table, source in tables.items():
                 frame = source() if callable(source) else source
+                progress.report(f"publishing {table} ({frame.height:,} rows)", done, total, "tables")
                 con.execute("BEGIN TRANSACTION")
                 rows[month][table], ordered = _replace_month(con, table, frame, month, run_ids[month])
                 con.execute("COMMIT")
                 pause_point("staging")  # test hook: the staging warehouse half written
+                done += 1
                 del frame
                 if table in exports:
                     export = exports[table]
