@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from flows.cli.base import (
-    AllowEmptyOpt,
     BATCH_EXIT_CODES,
     SERVE_EXIT_CODES,
+    AllowEmptyOpt,
     BackfillCustomsOpt,
     BackfillVehiclesOpt,
     CensusOpt,
