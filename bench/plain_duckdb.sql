@@ -10,6 +10,10 @@
 --   amount rounded once to the cent, half away from zero;
 --   MPF and HMF per entry (fee row in force on the entry date, transport modes, min/max),
 --   rounded to the cent and allocated to lines by largest remainder in integer cents.
+-- NOT YET PORTED to the engine of issue 16: measures whose base is declared metal content or
+-- the non-metal value, and exemptions (every measure here charges the full customs value);
+-- claim-conditioned measures are left out (generated lines claim nothing). Until then the
+-- benchmark reports the totals as differing (tests/bench/test_plain_duckdb.py is an xfail).
 -- Writes fct_duty_lines and fct_duty_by_hs_month into the connected DuckDB file and the
 -- aggregate to a Parquet file. It does not check rows (no rejects; it takes the text as clean:
 -- no surrounding blanks, codes in upper case, as bench/generate_lines.py writes it), flag
@@ -52,14 +56,16 @@ SELECT
     NULLIF(heading_at_or_above_cap, '') AS cap_heading,
     string_split(COALESCE(excluded_by, ''), ' ') AS excluded_by,
     CAST(priority AS BIGINT) AS priority
-FROM read_csv(getvariable('measures_csv'), all_varchar = true);
+FROM read_csv(getvariable('measures_csv'), all_varchar = true)
+-- a `claim` measure applies only to a line that declares its heading; generated lines declare none
+WHERE COALESCE(condition, '') <> 'claim';
 
--- layers stack in the order they first appear in the measures file; each gets a slot 1..4 of
--- the pivoted key table below (a fifth layer stops the script rather than being dropped)
+-- layers stack in the order they first appear in the measures file; each gets a slot 1..8 of
+-- the pivoted key table below (a ninth layer stops the script rather than being dropped)
 CREATE OR REPLACE TEMP TABLE layer_slot AS
 SELECT layer, row_number() OVER (ORDER BY min(rowid)) AS slot
 FROM measures GROUP BY layer;
-SELECT CASE WHEN max(slot) > 4 THEN error('plain_duckdb.sql pivots at most 4 measure layers') END
+SELECT CASE WHEN max(slot) > 8 THEN error('plain_duckdb.sql pivots at most 8 measure layers') END
 FROM layer_slot;
 
 CREATE OR REPLACE TEMP TABLE scopes AS
@@ -165,7 +171,19 @@ pivoted AS (
         any_value(cap_heading) FILTER (WHERE slot = 3) AS x3,
         any_value(component) FILTER (WHERE slot = 4) AS c4, any_value(rate) FILTER (WHERE slot = 4) AS r4,
         any_value(inclusive) FILTER (WHERE slot = 4) AS i4, any_value(heading) FILTER (WHERE slot = 4) AS h4,
-        any_value(cap_heading) FILTER (WHERE slot = 4) AS x4
+        any_value(cap_heading) FILTER (WHERE slot = 4) AS x4,
+        any_value(component) FILTER (WHERE slot = 5) AS c5, any_value(rate) FILTER (WHERE slot = 5) AS r5,
+        any_value(inclusive) FILTER (WHERE slot = 5) AS i5, any_value(heading) FILTER (WHERE slot = 5) AS h5,
+        any_value(cap_heading) FILTER (WHERE slot = 5) AS x5,
+        any_value(component) FILTER (WHERE slot = 6) AS c6, any_value(rate) FILTER (WHERE slot = 6) AS r6,
+        any_value(inclusive) FILTER (WHERE slot = 6) AS i6, any_value(heading) FILTER (WHERE slot = 6) AS h6,
+        any_value(cap_heading) FILTER (WHERE slot = 6) AS x6,
+        any_value(component) FILTER (WHERE slot = 7) AS c7, any_value(rate) FILTER (WHERE slot = 7) AS r7,
+        any_value(inclusive) FILTER (WHERE slot = 7) AS i7, any_value(heading) FILTER (WHERE slot = 7) AS h7,
+        any_value(cap_heading) FILTER (WHERE slot = 7) AS x7,
+        any_value(component) FILTER (WHERE slot = 8) AS c8, any_value(rate) FILTER (WHERE slot = 8) AS r8,
+        any_value(inclusive) FILTER (WHERE slot = 8) AS i8, any_value(heading) FILTER (WHERE slot = 8) AS h8,
+        any_value(cap_heading) FILTER (WHERE slot = 8) AS x8
     FROM applied
     GROUP BY ALL
 )
@@ -256,22 +274,36 @@ WITH priced AS (
         layer_duty(k.r2, k.i2, l.customs_value_usd, mfn_exact) AS d2,
         layer_duty(k.r3, k.i3, l.customs_value_usd, mfn_exact) AS d3,
         layer_duty(k.r4, k.i4, l.customs_value_usd, mfn_exact) AS d4,
+        layer_duty(k.r5, k.i5, l.customs_value_usd, mfn_exact) AS d5,
+        layer_duty(k.r6, k.i6, l.customs_value_usd, mfn_exact) AS d6,
+        layer_duty(k.r7, k.i7, l.customs_value_usd, mfn_exact) AS d7,
+        layer_duty(k.r8, k.i8, l.customs_value_usd, mfn_exact) AS d8,
         CAST(round(mfn_exact, 2) AS DECIMAL(18, 2)) AS mfn_duty_usd,
         CAST(COALESCE(CASE WHEN k.c1 = 'section_232' THEN d1 END, 0) + COALESCE(CASE WHEN k.c2 = 'section_232' THEN d2 END, 0)
            + COALESCE(CASE WHEN k.c3 = 'section_232' THEN d3 END, 0) + COALESCE(CASE WHEN k.c4 = 'section_232' THEN d4 END, 0)
+           + COALESCE(CASE WHEN k.c5 = 'section_232' THEN d5 END, 0) + COALESCE(CASE WHEN k.c6 = 'section_232' THEN d6 END, 0)
+           + COALESCE(CASE WHEN k.c7 = 'section_232' THEN d7 END, 0) + COALESCE(CASE WHEN k.c8 = 'section_232' THEN d8 END, 0)
            AS DECIMAL(18, 2)) AS section_232_duty_usd,
         CAST(COALESCE(CASE WHEN k.c1 = 'ieepa' THEN d1 END, 0) + COALESCE(CASE WHEN k.c2 = 'ieepa' THEN d2 END, 0)
            + COALESCE(CASE WHEN k.c3 = 'ieepa' THEN d3 END, 0) + COALESCE(CASE WHEN k.c4 = 'ieepa' THEN d4 END, 0)
+           + COALESCE(CASE WHEN k.c5 = 'ieepa' THEN d5 END, 0) + COALESCE(CASE WHEN k.c6 = 'ieepa' THEN d6 END, 0)
+           + COALESCE(CASE WHEN k.c7 = 'ieepa' THEN d7 END, 0) + COALESCE(CASE WHEN k.c8 = 'ieepa' THEN d8 END, 0)
            AS DECIMAL(18, 2)) AS ieepa_duty_usd,
         CAST(COALESCE(CASE WHEN k.c1 = 'other' THEN d1 END, 0) + COALESCE(CASE WHEN k.c2 = 'other' THEN d2 END, 0)
            + COALESCE(CASE WHEN k.c3 = 'other' THEN d3 END, 0) + COALESCE(CASE WHEN k.c4 = 'other' THEN d4 END, 0)
+           + COALESCE(CASE WHEN k.c5 = 'other' THEN d5 END, 0) + COALESCE(CASE WHEN k.c6 = 'other' THEN d6 END, 0)
+           + COALESCE(CASE WHEN k.c7 = 'other' THEN d7 END, 0) + COALESCE(CASE WHEN k.c8 = 'other' THEN d8 END, 0)
            AS DECIMAL(18, 2)) AS other_duty_usd,
         CAST(mfn_duty_usd + section_232_duty_usd + ieepa_duty_usd + other_duty_usd AS DECIMAL(18, 2)) AS total_duty_usd,
         concat_ws(', ',
             layer_heading(k.r1, k.i1, k.h1, k.x1, l.customs_value_usd, mfn_exact),
             layer_heading(k.r2, k.i2, k.h2, k.x2, l.customs_value_usd, mfn_exact),
             layer_heading(k.r3, k.i3, k.h3, k.x3, l.customs_value_usd, mfn_exact),
-            layer_heading(k.r4, k.i4, k.h4, k.x4, l.customs_value_usd, mfn_exact)) AS ch99_headings,
+            layer_heading(k.r4, k.i4, k.h4, k.x4, l.customs_value_usd, mfn_exact),
+            layer_heading(k.r5, k.i5, k.h5, k.x5, l.customs_value_usd, mfn_exact),
+            layer_heading(k.r6, k.i6, k.h6, k.x6, l.customs_value_usd, mfn_exact),
+            layer_heading(k.r7, k.i7, k.h7, k.x7, l.customs_value_usd, mfn_exact),
+            layer_heading(k.r8, k.i8, k.h8, k.x8, l.customs_value_usd, mfn_exact)) AS ch99_headings,
         CAST(COALESCE(f.mpf_cents, 0) * 0.01 AS DECIMAL(18, 2)) AS mpf_usd,
         CAST(COALESCE(f.hmf_cents, 0) * 0.01 AS DECIMAL(18, 2)) AS hmf_usd
     FROM lines AS l

@@ -32,6 +32,12 @@ HS_MONTH_COLUMNS = (
 )
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 16 (merged 2026-12-02 18:40) added measure bases on declared metal content and the non-metal "
+    "value, claim-conditioned measures and exemptions; bench/plain_duckdb.sql applies every measure to the full "
+    "value and has not been ported yet (section_232 differs on the derivative-list lines)",
+)
 @pytest.mark.parametrize("mix", ["census", "realistic"])
 def test_the_baseline_script_agrees_with_the_pipeline_line_by_line(tmp_path, mix):
     customs = tmp_path / "lines.parquet"
