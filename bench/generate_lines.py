@@ -1,15 +1,28 @@
 """Generate N synthetic customs entry lines for one month, for the benchmark (`make bench`).
 
-    .venv/bin/python bench/generate_lines.py --lines 5000000 --month 2025-10 --out FILE.parquet
+    .venv/bin/python bench/generate_lines.py --lines 5000000 --month 2025-10 --out FILE.parquet \
+        [--mix census|realistic]
 
 Deterministic: every random draw is a counter-based hash (splitmix64) of (seed, stream, row
 index), so the output depends only on the seed, the month and N, not on the chunk size or the
 machine. Vectorised: whole chunks are built with Polars expressions (no per-row Python) and
 written as Parquet row groups, so 20 million lines never sit in one Python object.
 
+Two mixes of lines (`--mix`):
+
+- `census` (the default): HS codes in proportion to the real 2024 US imports from Japan, as
+  described below: entries of 1 to 8 lines, a quarter of them vehicle entries;
+- `realistic`: what a Japanese importer's or broker's month looks like: entries of 1 to 12
+  lines (uniform), 15 % of them vehicle entries (passenger vehicles 8703 88 %, motorcycles
+  8711 10 %, light trucks 8704 2 % of their lines); parts entries drawn by group: tires 4011
+  15 %, engines 8407/8408 12 %, safety glass 7007 4 %, other parts on CBP's Section 232
+  auto-parts list (the shipped schedule's `s232_auto_parts` scope) 49 %, and other parts of
+  chapters 40, 70, 73, 84, 85 and 87 off the list 20 %; within each group a code's weight is
+  its 2024 import value; parts origins JP 96 %, TH 2 %, MX 1 % (by truck), DE 1 %.
+
 The input looks like a raw ES-003 export, all columns text, as the loader reads them:
 
-- entries of 1 to 8 lines (uniform), one entry date (uniform over the month), one importer and
+- (census mix) entries of 1 to 8 lines (uniform), one entry date (uniform over the month), one importer and
   one transport mode per entry; entry numbers `FFF-NNNNNNN-C` (10 filer codes, check digit
   not verified by the contract);
 - HS10 codes drawn from the real 2024 US imports from Japan
@@ -34,6 +47,7 @@ import datetime as dt
 import math
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -42,6 +56,7 @@ import pyarrow.parquet as pq
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CENSUS_MIX = REPO_ROOT / "data" / "reference" / "census" / "japan_2024_hs10_imports.parquet"
 SCHEDULE_MFN = REPO_ROOT / "data" / "schedule" / "default" / "mfn_usitc_2025.csv"
+SCHEDULE_SCOPES = REPO_ROOT / "data" / "schedule" / "default" / "scopes.csv"
 
 DEFAULT_SEED = 20251001
 DEFAULT_MONTH = "2025-10"
@@ -73,6 +88,34 @@ AIR_PORTS = ["2720", "4701", "3901", "5501"]
 TRUCK_PORTS = ["2304", "2402"]
 PART_ORIGINS = [("JP", 0.92), ("DE", 0.03), ("KR", 0.03), ("MX", 0.02)]
 AIR_SHARE = 0.12
+
+
+@dataclass(frozen=True)
+class Mix:
+    """How entries and their lines are drawn. `groups`: None draws codes by import value over
+    the whole Census table; otherwise (kind, group, share of that kind's lines) with the group's
+    codes from `_group_of` weighted by import value within it."""
+
+    name: str
+    max_lines: int
+    vehicle_entry_share: float
+    part_origins: tuple[tuple[str, float], ...]
+    groups: tuple[tuple[str, str, float], ...] | None = None
+
+
+MIXES = {
+    "census": Mix("census", 8, VEHICLE_ENTRY_SHARE, tuple(PART_ORIGINS)),
+    "realistic": Mix(
+        "realistic", 12, 0.15, (("JP", 0.96), ("TH", 0.02), ("MX", 0.01), ("DE", 0.01)),
+        groups=(
+            ("vehicle", "passenger_vehicles", 0.88), ("vehicle", "motorcycles", 0.10),
+            ("vehicle", "light_trucks", 0.02),
+            ("part", "tires", 0.15), ("part", "engines", 0.12), ("part", "glass", 0.04),
+            ("part", "listed_232_parts", 0.49), ("part", "other_parts", 0.20),
+        ),
+    ),
+}
+PART_CHAPTERS = ("40", "70", "73", "84", "85", "87")
 
 COLUMNS = [
     "entry_number", "line_number", "entry_date", "hts_code", "country_of_origin",
@@ -126,13 +169,13 @@ def pick(u: pl.Expr, choices: list[str]) -> pl.Expr:
 
 
 # -- the HS mix ---------------------------------------------------------------------------------
-def load_hs_mix(census: Path = CENSUS_MIX, mfn: Path = SCHEDULE_MFN) -> pl.DataFrame:
+def load_hs_mix(census: Path = CENSUS_MIX, mfn: Path = SCHEDULE_MFN, mix: Mix = MIXES["census"]) -> pl.DataFrame:
     """HS10 codes with their sampling weight, kind (`vehicle`/`part`), MFN rate type, ad valorem
     rate and the unit quantities are declared in."""
     rates = pl.read_csv(mfn, infer_schema=False).select(
         "hts8", "mfn_rate_type_code", "mfn_ad_val_rate", "quantity_1_code", "quantity_2_code"
     )
-    mix = (
+    table = (
         pl.read_parquet(census, columns=["I_COMMODITY", "CON_VAL_YR"])
         .select(hts_code=pl.col("I_COMMODITY"), value=pl.col("CON_VAL_YR").cast(pl.Float64))
         .filter(pl.col("value") > 0)
@@ -148,15 +191,58 @@ def load_hs_mix(census: Path = CENSUS_MIX, mfn: Path = SCHEDULE_MFN) -> pl.DataF
             .fill_null("X"),
             mfn_ad_val_rate=pl.col("mfn_ad_val_rate").cast(pl.Float64).fill_null(0.0),
         )
-        .with_columns(
+        .sort("hts_code")
+    )
+    if table.height == 0:
+        raise SystemExit(f"no HS10 code of {census} has its HTS8 in {mfn}")
+    if mix.groups is None:
+        return table.with_columns(
             weight=pl.col("value")
             / pl.col("kind").replace_strict(TYPICAL_LINE_VALUE, return_dtype=pl.Float64)
         )
+    shares = pl.DataFrame(
+        {"kind": [k for k, _, _ in mix.groups], "group": [g for _, g, _ in mix.groups],
+         "share": [s for _, _, s in mix.groups]}
+    )
+    grouped = (
+        table.drop("kind")
+        .with_columns(_group_of(pl.col("hts_code"), listed_232_prefixes()))
+        .join(shares, on="group", how="inner")
+        .with_columns(weight=pl.col("share") * pl.col("value") / pl.col("value").sum().over("group"))
+        .drop("group", "share")
         .sort("hts_code")
     )
-    if mix.height == 0:
-        raise SystemExit(f"no HS10 code of {census} has its HTS8 in {mfn}")
-    return mix
+    missing = set(shares.get_column("group")) - set(
+        table.with_columns(_group_of(pl.col("hts_code"), listed_232_prefixes())).get_column("group")
+    )
+    if missing:
+        raise SystemExit(f"mix {mix.name}: no code of {census} in group(s) {', '.join(sorted(missing))}")
+    return grouped
+
+
+def listed_232_prefixes(scopes: Path = SCHEDULE_SCOPES) -> list[str]:
+    """The HTS prefixes of CBP's Section 232 auto-parts list, from the shipped schedule."""
+    frame = pl.read_csv(scopes, infer_schema=False)
+    return frame.filter(pl.col("scope_id") == "s232_auto_parts").get_column("hts_prefix").to_list()
+
+
+def _group_of(hts: pl.Expr, listed: list[str]) -> pl.Expr:
+    """The realistic mix's group of an HS10 code (null: not drawn); kind follows the group."""
+    heading = hts.str.slice(0, 4)
+    on_list = pl.any_horizontal([hts.str.starts_with(prefix) for prefix in listed])
+    group = (
+        pl.when(heading == "8703").then(pl.lit("passenger_vehicles"))
+        .when(heading == "8711").then(pl.lit("motorcycles"))
+        .when(heading == "8704").then(pl.lit("light_trucks"))
+        .when(heading == "4011").then(pl.lit("tires"))
+        .when(heading.is_in(["8407", "8408"])).then(pl.lit("engines"))
+        .when(heading == "7007").then(pl.lit("glass"))
+        .when(heading.is_in(VEHICLE_HEADINGS)).then(pl.lit(None, dtype=pl.Utf8))
+        .when(on_list).then(pl.lit("listed_232_parts"))
+        .when(hts.str.slice(0, 2).is_in(PART_CHAPTERS)).then(pl.lit("other_parts"))
+    )
+    kind = pl.when(heading.is_in(VEHICLE_HEADINGS)).then(pl.lit("vehicle")).otherwise(pl.lit("part"))
+    return [group.alias("group"), kind.alias("kind")]
 
 
 def _sampler(mix: pl.DataFrame, kind: str) -> tuple[pl.DataFrame, pl.Series]:
@@ -172,23 +258,23 @@ def _draw(table: pl.DataFrame, cdf: pl.Series, u: pl.Series) -> pl.DataFrame:
 
 
 # -- one chunk of entries -----------------------------------------------------------------------
-def _entries(first: int, count: int, seed: int, year: int, month: int) -> pl.DataFrame:
+def _entries(first: int, count: int, seed: int, year: int, month: int, mix: Mix = MIXES["census"]) -> pl.DataFrame:
     days = calendar.monthrange(year, month)[1]
     e = pl.col("entry_index")
     origin_u = uniform(e, seed, 4)
     cumulative = 0.0
     origin = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.Utf8))
-    for code, share in PART_ORIGINS:
+    for code, share in mix.part_origins:
         cumulative += share
         origin = origin.when(origin_u < cumulative).then(pl.lit(code))
-    origin = origin.otherwise(pl.lit(PART_ORIGINS[-1][0]))
-    is_vehicle = uniform(e, seed, 1) < VEHICLE_ENTRY_SHARE
+    origin = origin.otherwise(pl.lit(mix.part_origins[-1][0]))
+    is_vehicle = uniform(e, seed, 1) < mix.vehicle_entry_share
     serial = pl.lit(1_000_000, dtype=pl.Int64) + e // len(FILER_CODES)
     return (
         pl.DataFrame({"entry_index": pl.int_range(first, first + count, dtype=pl.Int64, eager=True)})
         .with_columns(
             is_vehicle=is_vehicle,
-            n_lines=(uniform(e, seed, 2) * 8).floor().cast(pl.Int64) + 1,
+            n_lines=(uniform(e, seed, 2) * mix.max_lines).floor().cast(pl.Int64) + 1,
             entry_date=pl.lit(dt.date(year, month, 1))
             + pl.duration(days=(uniform(e, seed, 3) * days).floor().cast(pl.Int64)),
             country_of_origin=pl.when(is_vehicle).then(pl.lit("JP")).otherwise(origin),
@@ -315,13 +401,15 @@ def generate_lines(
     seed: int = DEFAULT_SEED,
     entries_per_chunk: int = ENTRIES_PER_CHUNK,
     declared_share: float = DECLARED_SHARE,
+    mix: str = "census",
 ) -> int:
-    """Write exactly `n_lines` lines of `month` (YYYY-MM) to the Parquet file `out`, in row
-    groups of about `entries_per_chunk` entries. Returns the number of entries."""
+    """Write exactly `n_lines` lines of `month` (YYYY-MM) of the named mix to the Parquet file
+    `out`, in row groups of about `entries_per_chunk` entries. Returns the number of entries."""
     if n_lines < 1:
         raise ValueError(f"n_lines must be at least 1, got {n_lines}")
     year, mon = (int(part) for part in month.split("-"))
-    mix = load_hs_mix()
+    drawn = MIXES[mix]
+    hs_mix = load_hs_mix(mix=drawn)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
     written = 0
@@ -329,7 +417,7 @@ def generate_lines(
     writer: pq.ParquetWriter | None = None
     try:
         while written < n_lines:
-            entries = _entries(first_entry, entries_per_chunk, seed, year, mon)
+            entries = _entries(first_entry, entries_per_chunk, seed, year, mon, drawn)
             # keep whole entries while they fit; the entry that crosses N is cut short
             ends = entries.get_column("n_lines").cum_sum() + written
             keep = entries.filter((ends - entries.get_column("n_lines")) < n_lines)
@@ -341,7 +429,7 @@ def generate_lines(
                     .then(pl.col("n_lines") - overshoot)
                     .otherwise(pl.col("n_lines"))
                 )
-            chunk = _lines(keep, mix, seed, written, declared_share).to_arrow()
+            chunk = _lines(keep, hs_mix, seed, written, declared_share).to_arrow()
             if writer is None:
                 writer = pq.ParquetWriter(partial, chunk.schema, compression="zstd")
             writer.write_table(chunk)
@@ -362,11 +450,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="Parquet file to write")
     parser.add_argument("--declared-share", type=float, default=DECLARED_SHARE,
                         help="share of lines with a (naive, mismatching) declared duty (default %(default)s)")
+    parser.add_argument("--mix", choices=sorted(MIXES), default="census",
+                        help="which lines to draw (default %(default)s; see the module docstring)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    entries = generate_lines(args.lines, args.out, args.month, args.seed, declared_share=args.declared_share)
+    entries = generate_lines(args.lines, args.out, args.month, args.seed, declared_share=args.declared_share,
+                             mix=args.mix)
     print(
-        f"wrote {args.lines:,} lines in {entries:,} entries of {args.month} to {args.out} "
+        f"wrote {args.lines:,} lines ({args.mix} mix) in {entries:,} entries of {args.month} to {args.out} "
         f"in {time.perf_counter() - started:.1f} s",
         file=sys.stderr,
     )

@@ -2,14 +2,17 @@
 same work, on N generated customs lines of one month, plus `tariffcost quote` latency.
 
     .venv/bin/python bench/run_bench.py                         # 1M and 5M lines (make bench)
-    .venv/bin/python bench/run_bench.py --sizes 1M,5M,10M,20M   # the scaling table
-    .venv/bin/python bench/run_bench.py --sizes 20M --skip-quote
+    .venv/bin/python bench/run_bench.py --sizes 10k,100k,1M,5M,20M --mixes census,realistic
+    .venv/bin/python bench/run_bench.py --sizes 20M --mixes realistic --skip-quote
 
 For every size: generate the input once (bench/results/inputs/, reused while seed and month
 stay the same), run the baseline (bench/plain_duckdb.py) and the pipeline (`tariffcost run
 --month M --customs FILE --db X --exports Y`), each in its own process with wall time and peak
-resident memory from wait4 (what `/usr/bin/time -v` reports as "Maximum resident set size"),
-read the pipeline's stage timings from its `runs` row and its printed summary, and check that
+resident memory from wait4 (what `/usr/bin/time -v` reports as "Maximum resident set size")
+and bytes written (the growth of `ru_oublock` of getrusage(RUSAGE_CHILDREN) across the child,
+in 512-byte blocks: what the child and the processes it waited for wrote to the file system,
+page-cache write-back included), the 1-, 5- and 15-minute load averages before each process
+(other jobs share the machine), read the pipeline's stage timings from its `runs` row and its printed summary, and check that
 both produced the same lines and the same sums of total_duty_usd, mpf_usd and hmf_usd to the
 cent. Results go to bench/results/ (git-ignored) and the merged latest figures per size to
 bench/RESULTS.md (committed).
@@ -23,6 +26,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -41,9 +45,12 @@ PYTHON = Path(sys.executable)
 TARIFFCOST = PYTHON.parent / "tariffcost"
 
 DEFAULT_SIZES = "1M,5M"
+DEFAULT_MIXES = "census"
+MIXES = ("census", "realistic")
+BLOCK_BYTES = 512  # ru_oublock counts 512-byte blocks
 DEFAULT_MONTH = "2025-10"
 DEFAULT_SEED = 20251001
-GENERATOR_VERSION = "g2"  # bump when bench/generate_lines.py changes its output
+GENERATOR_VERSION = "g3"  # bump when bench/generate_lines.py changes its output
 QUOTE_ARGS = ["--hts", "8703230190", "--origin", "JP", "--entry-date", "2025-10-15", "--value", "30000"]
 CHECKED_SUMS = ("total_duty_usd", "mpf_usd", "hmf_usd")
 SUMMARY_TIME = re.compile(r"^\s*time: (.+)$", re.MULTILINE)
@@ -53,30 +60,41 @@ RESULTS_JSON = re.compile(r"```json\n(.*?)\n```", re.DOTALL)
 
 @dataclass
 class Measured:
-    """One child process: wall seconds, peak RSS (MiB), exit code and its output."""
+    """One child process: wall seconds, peak RSS (MiB), MiB written, exit code, its output and
+    the load averages (1, 5, 15 min) just before it started."""
 
     wall_s: float
     peak_rss_mib: float
+    written_mib: float
+    cpu_s: float  # user + system CPU of the child and the descendants it waited for
     returncode: int
+    load_before: tuple[float, float, float]
     stdout: str = field(repr=False)
     stderr: str = field(repr=False)
 
 
 def measure(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Measured:
     """Run `command` to completion; peak RSS is the child's ru_maxrss (the largest of it and
-    the descendants it waited for), as /usr/bin/time -v reports it."""
+    the descendants it waited for), as /usr/bin/time -v reports it; bytes written are the
+    growth of RUSAGE_CHILDREN's ru_oublock across it (512-byte blocks)."""
     out_path = RESULTS_DIR / ".child.out"
     err_path = RESULTS_DIR / ".child.err"
+    load_before = os.getloadavg()
     with out_path.open("w") as out, err_path.open("w") as err:
+        blocks_before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_oublock
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=cwd)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
+        blocks = resource.getrusage(resource.RUSAGE_CHILDREN).ru_oublock - blocks_before
     process.returncode = os.waitstatus_to_exitcode(status)
     return Measured(
         wall_s=wall,
         peak_rss_mib=usage.ru_maxrss / 1024,  # Linux reports KiB
+        written_mib=blocks * BLOCK_BYTES / 2**20,
+        cpu_s=usage.ru_utime + usage.ru_stime,
         returncode=process.returncode,
+        load_before=tuple(round(x, 2) for x in load_before),
         stdout=out_path.read_text(errors="replace"),
         stderr=err_path.read_text(errors="replace"),
     )
@@ -94,14 +112,14 @@ def size_label(n: int) -> str:
     return f"{n / 1_000_000:g}M" if n >= 1_000_000 else f"{n / 1_000:g}k"
 
 
-def input_file(n: int, month: str, seed: int) -> Path:
-    """The generated input for (n, month, seed), generated in a child process if missing."""
-    path = RESULTS_DIR / "inputs" / f"lines_{GENERATOR_VERSION}_{n}_{month}_{seed}.parquet"
+def input_file(n: int, month: str, seed: int, mix: str = "census") -> Path:
+    """The generated input for (n, month, seed, mix), generated in a child process if missing."""
+    path = RESULTS_DIR / "inputs" / f"lines_{GENERATOR_VERSION}_{mix}_{n}_{month}_{seed}.parquet"
     if not path.exists():
-        print(f"  generating {n:,} lines of {month} -> {path.relative_to(REPO_ROOT)}", flush=True)
+        print(f"  generating {n:,} lines ({mix} mix) of {month} -> {path.relative_to(REPO_ROOT)}", flush=True)
         generated = measure(
             [str(PYTHON), str(BENCH_DIR / "generate_lines.py"), "--lines", str(n), "--month", month,
-             "--seed", str(seed), "--out", str(path)]
+             "--seed", str(seed), "--mix", mix, "--out", str(path)]
         )
         if generated.returncode != 0:
             raise SystemExit(f"generate_lines.py failed:\n{generated.stderr}")
@@ -137,13 +155,24 @@ def pipeline_stage_timings(db: Path, stdout: str) -> dict[str, float]:
     return timings
 
 
+PREFECT_API_MODE = {"mode": "shared"}  # set from --prefect-api
+
+
 def prefect_env() -> dict[str, str]:
-    """A private Prefect home for the benchmark's runs (temporary local API, no analytics)."""
+    """A private Prefect home for the benchmark's runs (its local API in the mode asked for:
+    `shared`, started by the warm-up run and reused by the measured ones, or `temporary`, one
+    per run; no analytics)."""
     env = dict(os.environ)
     env["PREFECT_HOME"] = str(RESULTS_DIR / "prefect_home")
     env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    env["TARIFFCOST_PREFECT_API"] = PREFECT_API_MODE["mode"]
     env.pop("PREFECT_API_URL", None)
     return env
+
+
+def stop_shared_api() -> None:
+    """The benchmark leaves no shared Prefect API running."""
+    subprocess.run([str(TARIFFCOST), "api", "stop"], env=prefect_env(), capture_output=True, timeout=120)
 
 
 def warm_up(month: str, seed: int) -> None:
@@ -159,18 +188,21 @@ def warm_up(month: str, seed: int) -> None:
         env=prefect_env(),
         cwd=work,
     )
-    print(f"warm-up run on 1,000 lines: {run.wall_s:.1f} s (exit {run.returncode})", flush=True)
+    print(f"warm-up run on 1,000 lines: {run.wall_s:.1f} s (exit {run.returncode}, load before {run.load_before})", flush=True)
+    if run.returncode != 0:
+        print("  " + "\n  ".join((run.stdout + run.stderr).strip().splitlines()[-5:]), flush=True)
     shutil.rmtree(work, ignore_errors=True)
 
 
-def bench_size(n: int, month: str, seed: int, run_baseline: bool, run_pipeline: bool) -> dict:
+def bench_size(n: int, month: str, seed: int, run_baseline: bool, run_pipeline: bool, mix: str = "census") -> dict:
     label = size_label(n)
-    print(f"\n== {n:,} lines ({label}) ==", flush=True)
-    customs = input_file(n, month, seed)
-    work = RESULTS_DIR / "work" / label
+    print(f"\n== {n:,} lines ({label}, {mix} mix) ==", flush=True)
+    customs = input_file(n, month, seed, mix)
+    work = RESULTS_DIR / "work" / f"{mix}-{label}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    result: dict = {"lines": n, "month": month, "seed": seed, "input_mib": customs.stat().st_size / 2**20,
+    result: dict = {"lines": n, "mix": mix, "month": month, "seed": seed,
+                    "input_mib": customs.stat().st_size / 2**20,
                     "load_average_before": os.getloadavg()[0]}
 
     if run_baseline:
@@ -184,10 +216,13 @@ def bench_size(n: int, month: str, seed: int, run_baseline: bool, run_pipeline: 
         result["baseline"] = {
             "wall_s": base.wall_s,
             "peak_rss_mib": base.peak_rss_mib,
+            "written_mib": base.written_mib,
+            "load_before": base.load_before,
             "steps_s": json.loads(base.stdout.strip().splitlines()[-1]),
             "sums": warehouse_sums(base_db),
         }
-        print(f"  baseline  {base.wall_s:8.1f} s  peak {base.peak_rss_mib:8,.0f} MiB", flush=True)
+        print(f"  baseline  {base.wall_s:8.2f} s  peak {base.peak_rss_mib:8,.0f} MiB  wrote "
+              f"{base.written_mib:8,.1f} MiB  (load {base.load_before})", flush=True)
 
     if run_pipeline:
         db = work / "warehouse.duckdb"
@@ -199,7 +234,8 @@ def bench_size(n: int, month: str, seed: int, run_baseline: bool, run_pipeline: 
         )
         (work / "pipeline.stdout").write_text(run.stdout)
         (work / "pipeline.stderr").write_text(run.stderr)
-        result["pipeline"] = {"wall_s": run.wall_s, "peak_rss_mib": run.peak_rss_mib, "returncode": run.returncode}
+        result["pipeline"] = {"wall_s": run.wall_s, "peak_rss_mib": run.peak_rss_mib, "written_mib": run.written_mib,
+                              "load_before": run.load_before, "returncode": run.returncode}
         if run.returncode != 0:
             print(f"  pipeline FAILED (exit {run.returncode}); output in {work.relative_to(REPO_ROOT)}", flush=True)
             result["pipeline"]["error"] = (run.stdout + run.stderr)[-2000:]
@@ -207,7 +243,8 @@ def bench_size(n: int, month: str, seed: int, run_baseline: bool, run_pipeline: 
         stages = pipeline_stage_timings(db, run.stdout)
         stages["startup_and_other"] = max(run.wall_s - sum(stages.values()), 0.0)
         result["pipeline"].update(stages_s=stages, sums=warehouse_sums(db))
-        print(f"  pipeline  {run.wall_s:8.1f} s  peak {run.peak_rss_mib:8,.0f} MiB  stages "
+        print(f"  pipeline  {run.wall_s:8.2f} s  peak {run.peak_rss_mib:8,.0f} MiB  wrote "
+              f"{run.written_mib:8,.1f} MiB  (load {run.load_before})  stages "
               + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()), flush=True)
 
     if "baseline" in result and "sums" in result.get("pipeline", {}):
@@ -225,15 +262,21 @@ def bench_size(n: int, month: str, seed: int, run_baseline: bool, run_pipeline: 
 def bench_quote(runs: int) -> dict:
     """Wall time of `tariffcost quote` in a fresh process, `runs` times (no Prefect server)."""
     walls = []
+    cpus = []
+    load = None
     for _ in range(runs):
         quote = measure([str(TARIFFCOST), "quote", *QUOTE_ARGS, "--json"], env=prefect_env())
         if quote.returncode != 0:
             return {"error": (quote.stdout + quote.stderr)[-2000:]}
         walls.append(quote.wall_s)
+        cpus.append(quote.cpu_s)
         peak = quote.peak_rss_mib
-    print(f"\n== quote: {runs} runs, median {statistics.median(walls):.2f} s, max {max(walls):.2f} s ==")
+        load = load or quote.load_before
+    print(f"\n== quote: {runs} runs, median {statistics.median(walls):.2f} s, max {max(walls):.2f} s, "
+          f"median CPU {statistics.median(cpus):.2f} s ==")
     return {"runs": runs, "wall_s": walls, "median_s": statistics.median(walls), "max_s": max(walls),
-            "peak_rss_mib": peak, "args": QUOTE_ARGS}
+            "peak_rss_mib": peak, "args": QUOTE_ARGS, "load_before": load, "cpu_s": cpus,
+            "median_cpu_s": statistics.median(cpus)}
 
 
 def machine() -> dict:
@@ -253,13 +296,43 @@ def machine() -> dict:
     }
 
 
+def result_key(mix: str, n: int) -> str:
+    return f"{mix}:{n}"
+
+
+def median_result(runs: list[dict]) -> dict:
+    """One result from repeated runs of a size: wall time, peak memory and bytes written are
+    the medians of the runs (each run's figures kept under `runs`), ratios of the medians."""
+    result = dict(runs[-1])
+    if len(runs) == 1:
+        return result
+    for side in ("baseline", "pipeline"):
+        measured = [r[side] for r in runs if side in r and "wall_s" in r[side]]
+        if not measured:
+            continue
+        combined = dict(measured[-1])
+        for figure in ("wall_s", "peak_rss_mib", "written_mib"):
+            combined[figure] = statistics.median(m[figure] for m in measured)
+        combined["runs"] = [{k: m.get(k) for k in ("wall_s", "peak_rss_mib", "written_mib", "load_before")}
+                            for m in measured]
+        result[side] = combined
+    if "wall_s" in result.get("baseline", {}) and "wall_s" in result.get("pipeline", {}):
+        result["time_ratio"] = result["pipeline"]["wall_s"] / result["baseline"]["wall_s"]
+        result["memory_ratio"] = result["pipeline"]["peak_rss_mib"] / result["baseline"]["peak_rss_mib"]
+        result["same_totals"] = all(r.get("same_totals", False) for r in runs)
+    return result
+
+
 # -- RESULTS.md -----------------------------------------------------------------------------------
 def previous_results() -> dict:
-    """The results already in bench/RESULTS.md (its JSON block), so sizes accumulate."""
+    """The results already in bench/RESULTS.md (its JSON block), so sizes accumulate. Results
+    from before the lean baseline and the mixes (keys without a mix) are dropped."""
     if not RESULTS_MD.exists():
         return {"sizes": {}}
     found = RESULTS_JSON.search(RESULTS_MD.read_text())
-    return json.loads(found.group(1)) if found else {"sizes": {}}
+    results = json.loads(found.group(1)) if found else {"sizes": {}}
+    results["sizes"] = {k: v for k, v in results.get("sizes", {}).items() if ":" in k}
+    return results
 
 
 def _fmt(value: float | None, spec: str) -> str:
@@ -267,60 +340,66 @@ def _fmt(value: float | None, spec: str) -> str:
 
 
 def render_markdown(results: dict) -> str:
-    sizes = sorted(results["sizes"].values(), key=lambda r: r["lines"])
+    sizes = sorted(results["sizes"].values(), key=lambda r: (MIXES.index(r.get("mix", "census")), r["lines"]))
     out = [
         "# Benchmark results",
         "",
-        "Written by `bench/run_bench.py` (`make bench`); the latest run of each size is kept. "
-        "Pipeline = `tariffcost run --month M --customs FILE --db X --exports Y` end to end in a "
-        "fresh process (Prefect temporary server start-up included); baseline = "
-        "`bench/plain_duckdb.sql` (same arithmetic, hand-written DuckDB SQL, no row checks, no "
-        "line export). Peak memory = maximum resident set size of the process (wait4).",
+        "Written by `bench/run_bench.py` (`make bench`); the latest run of each size and mix is "
+        "kept. Pipeline = `tariffcost run --month M --customs FILE --db X --exports Y` end to end "
+        "in a fresh process (Prefect start-up included); baseline = `bench/plain_duckdb.sql` (the "
+        "same core arithmetic as lean hand-written DuckDB SQL: no row checks, no reconciliation, "
+        "refund ledger, scenarios or line export). Peak memory = maximum resident set size of the "
+        "process (wait4); written = growth of RUSAGE_CHILDREN's ru_oublock × 512 bytes. Load = the "
+        "1/5/15-minute load averages just before the process started (2 cores shared with other "
+        "jobs). With `--repeat N` each figure is the median of N runs.",
         "",
     ]
     for r in sizes:
         if "machine" in r:
             m = r["machine"]
-            out.append(f"- {size_label(r['lines'])} measured {r['when']} (1-minute load average "
-                       f"{r.get('load_average_before', float('nan')):.1f} before) on {m['cpus']} CPUs, "
-                       f"{m['memory_gib']} GiB ({m['cpu']}), Python {m['python']}, polars {m['polars']}, "
-                       f"duckdb {m['duckdb']}")
+            out.append(f"- {r.get('mix', 'census')} {size_label(r['lines'])}: measured {r['when']} "
+                       f"({r.get('prefect_api', 'temporary')} Prefect API) on "
+                       f"{m['cpus']} CPUs, {m['memory_gib']} GiB ({m['cpu']}), Python {m['python']}, "
+                       f"polars {m['polars']}, duckdb {m['duckdb']}")
     out += [
         "",
-        "| lines | pipeline s | baseline s | time ratio | pipeline peak MiB | baseline peak MiB | memory ratio | pipeline s per M lines | baseline s per M lines | same totals |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
+        "| mix | lines | pipeline s | baseline s | time ratio | pipeline peak MiB | baseline peak MiB | memory ratio | pipeline written MiB | baseline written MiB | load before (pipeline) | same totals |",
+        "|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|:---:|",
     ]
     for r in sizes:
         p, b = r.get("pipeline", {}), r.get("baseline", {})
-        per_m = r["lines"] / 1e6
+        load = p.get("load_before") or b.get("load_before")
         out.append(
-            f"| {r['lines']:,} | {_fmt(p.get('wall_s'), '.1f')} | {_fmt(b.get('wall_s'), '.1f')} | "
+            f"| {r.get('mix', 'census')} | {r['lines']:,} | {_fmt(p.get('wall_s'), '.2f')} | {_fmt(b.get('wall_s'), '.2f')} | "
             f"{_fmt(r.get('time_ratio'), '.2f')} | {_fmt(p.get('peak_rss_mib'), ',.0f')} | "
             f"{_fmt(b.get('peak_rss_mib'), ',.0f')} | {_fmt(r.get('memory_ratio'), '.2f')} | "
-            f"{_fmt(p['wall_s'] / per_m if 'wall_s' in p else None, '.2f')} | "
-            f"{_fmt(b['wall_s'] / per_m if 'wall_s' in b else None, '.2f')} | "
+            f"{_fmt(p.get('written_mib'), ',.1f')} | {_fmt(b.get('written_mib'), ',.1f')} | "
+            f"{' / '.join(f'{x:.1f}' for x in load) if load else '—'} | "
             f"{ {True: 'yes', False: 'NO'}.get(r.get('same_totals'), '—') } |"
         )
-    stage_names = sorted({s for r in sizes for s in r.get("pipeline", {}).get("stages_s", {})},
-                         key=["load", "validate", "compute", "publish", "startup_and_other"].index)
+    stage_order = ["load", "validate", "compute", "publish", "startup_and_other"]
+    stage_names = sorted({s for r in sizes for s in r.get("pipeline", {}).get("stages_s", {}) if s in stage_order},
+                         key=stage_order.index)
     if stage_names:
         out += ["", "Pipeline stages (seconds; from the run's `runs` row and summary):", "",
-                "| lines | " + " | ".join(stage_names) + " |", "|---:|" + "---:|" * len(stage_names)]
+                "| mix | lines | " + " | ".join(stage_names) + " |", "|:---|---:|" + "---:|" * len(stage_names)]
         for r in sizes:
             stages = r.get("pipeline", {}).get("stages_s", {})
-            out.append(f"| {r['lines']:,} | " + " | ".join(_fmt(stages.get(s), ".1f") for s in stage_names) + " |")
+            out.append(f"| {r.get('mix', 'census')} | {r['lines']:,} | " + " | ".join(_fmt(stages.get(s), ".2f") for s in stage_names) + " |")
     step_names = list(dict.fromkeys(s for r in sizes for s in r.get("baseline", {}).get("steps_s", {}) if s != "total"))
     if step_names:
-        out += ["", "Baseline steps (seconds):", "", "| lines | " + " | ".join(step_names) + " |",
-                "|---:|" + "---:|" * len(step_names)]
+        out += ["", "Baseline steps (seconds):", "", "| mix | lines | " + " | ".join(step_names) + " |",
+                "|:---|---:|" + "---:|" * len(step_names)]
         for r in sizes:
             steps = r.get("baseline", {}).get("steps_s", {})
-            out.append(f"| {r['lines']:,} | " + " | ".join(_fmt(steps.get(s), ".1f") for s in step_names) + " |")
+            out.append(f"| {r.get('mix', 'census')} | {r['lines']:,} | " + " | ".join(_fmt(steps.get(s), ".2f") for s in step_names) + " |")
     quote = results.get("quote")
     if quote and "median_s" in quote:
         out += ["", f"`tariffcost quote {' '.join(quote['args'])} --json` in a fresh process, "
                 f"{quote['runs']} runs: median {quote['median_s']:.2f} s, max {quote['max_s']:.2f} s, "
-                f"peak {quote['peak_rss_mib']:,.0f} MiB ({quote.get('when', '')})."]
+                f"median CPU (user + system) {quote.get('median_cpu_s', float('nan')):.2f} s, "
+                f"peak {quote['peak_rss_mib']:,.0f} MiB ({quote.get('when', '')}, load before "
+                f"{' / '.join(f'{x:.1f}' for x in quote.get('load_before', ())) or '—'})."]
     out += ["", "Raw results (read back by the next run):", "", "```json",
             json.dumps(results, indent=1, sort_keys=True), "```", ""]
     return "\n".join(out)
@@ -329,6 +408,10 @@ def render_markdown(results: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help="comma list, e.g. 1M,5M,20M (default %(default)s)")
+    parser.add_argument("--mixes", default=DEFAULT_MIXES,
+                        help=f"comma list of generator mixes, of {', '.join(MIXES)} (default %(default)s)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs per size and mix; the figures kept are the medians (default %(default)s)")
     parser.add_argument("--month", default=DEFAULT_MONTH)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--quote-runs", type=int, default=5)
@@ -336,7 +419,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--skip-pipeline", action="store_true")
     parser.add_argument("--no-results-md", action="store_true", help="do not update bench/RESULTS.md")
+    parser.add_argument("--prefect-api", choices=("shared", "temporary"), default="shared",
+                        help="the runs' local Prefect API (TARIFFCOST_PREFECT_API; default %(default)s)")
     args = parser.parse_args(argv)
+    PREFECT_API_MODE["mode"] = args.prefect_api
+    try:
+        return _bench(args)
+    finally:
+        stop_shared_api()
+
+
+def _bench(args: argparse.Namespace) -> int:
 
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     when = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
@@ -345,11 +438,18 @@ def main(argv: list[str] | None = None) -> int:
     this_run: dict = {"sizes": {}}
     if not args.skip_pipeline or not args.skip_quote:
         warm_up(args.month, args.seed)
-    for n in (parse_size(s) for s in args.sizes.split(",") if s.strip()):
-        result = bench_size(n, args.month, args.seed, not args.skip_baseline, not args.skip_pipeline)
-        result.update(when=when, machine=info)
-        this_run["sizes"][str(n)] = result
-        merged["sizes"][str(n)] = result
+    mixes = [m.strip() for m in args.mixes.split(",") if m.strip()]
+    unknown = sorted(set(mixes) - set(MIXES))
+    if unknown:
+        raise SystemExit(f"unknown mix(es) {', '.join(unknown)}; known: {', '.join(MIXES)}")
+    for mix in mixes:
+        for n in (parse_size(s) for s in args.sizes.split(",") if s.strip()):
+            runs = [bench_size(n, args.month, args.seed, not args.skip_baseline, not args.skip_pipeline, mix)
+                    for _ in range(max(args.repeat, 1))]
+            result = median_result(runs)
+            result.update(when=when, machine=info, prefect_api=args.prefect_api)
+            this_run["sizes"][result_key(mix, n)] = result
+            merged["sizes"][result_key(mix, n)] = result
     if not args.skip_quote:
         this_run["quote"] = merged["quote"] = {**bench_quote(args.quote_runs), "when": when}
 

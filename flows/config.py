@@ -23,6 +23,13 @@ DEFAULT_MAX_REJECT_RATE = 0.01
 DEFAULT_PARTITION_LINES = 2_000_000
 
 
+def shipped_scenario_names(folder: Path | None = None) -> list[str]:
+    """Names of the scenarios shipped in `folder` (default SCENARIO_DIR), sorted: the files
+    `<name>.toml` there."""
+    folder = SCENARIO_DIR if folder is None else folder
+    return sorted(path.stem for path in folder.glob("*.toml"))
+
+
 def cache_dir() -> Path:
     """Where derived, rebuildable files are cached between runs (e.g. the report's JavaScript
     bundle): TARIFFCOST_CACHE, else $XDG_CACHE_HOME/tariffcost, else ~/.cache/tariffcost."""

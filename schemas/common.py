@@ -18,6 +18,12 @@ def month() -> pa.Column:
     return pa.Column(pl.Utf8, pa.Check.str_matches(r"^[0-9]{4}-(0[1-9]|1[0-2])$"))
 
 
+def run_id() -> pa.Column:
+    """The run that published the row (`runs.run_id`): added at publish, so a mart frame is
+    checked without it and the column is not required."""
+    return pa.Column(pl.Utf8, required=False)
+
+
 def hts_code() -> pa.Column:
     """10 digits, no dots."""
     return pa.Column(pl.Utf8, pa.Check.str_matches(r"^[0-9]{10}$"))

@@ -38,6 +38,7 @@ SCHEMA = pa.DataFrameSchema(
         "flags": pa.Column(pl.Utf8),
         "period_start": pa.Column(pl.Date),
         "period_end": pa.Column(pl.Date),
+        "run_id": common.run_id(),
     },
     checks=[
         common.total_is_sum_of_components(),

@@ -29,6 +29,7 @@ SCHEMA = pa.DataFrameSchema(
         "hmf_usd": duty(),
         "total_cost_usd": duty(),
         "effective_duty_rate": common.effective_rate(),
+        "run_id": common.run_id(),
     },
     checks=[common.total_is_sum_of_components(), common.cost_is_duty_plus_fees()],
     unique=GRAIN,

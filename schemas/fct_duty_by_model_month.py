@@ -49,6 +49,7 @@ SCHEMA = pa.DataFrameSchema(
         "duty_share_of_msrp": pa.Column(SHARE, pa.Check.ge(0), nullable=True),
         "misclassified_vehicles": pa.Column(pl.Int64, pa.Check.ge(0)),
         "maker_mismatch_vehicles": pa.Column(pl.Int64, pa.Check.ge(0)),
+        "run_id": common.run_id(),
     },
     checks=[
         pa.Check(_cost_is_duty_plus_fees, name="total_cost_is_duty_plus_fees"),

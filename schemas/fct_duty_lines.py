@@ -48,6 +48,7 @@ SCHEMA = pa.DataFrameSchema(
         "aluminum_content_value_usd": pa.Column(MONEY, pa.Check.ge(0), nullable=True),
         "export_date": pa.Column(pl.Date, nullable=True),
         "declared_headings": pa.Column(pl.Utf8, nullable=True),
+        "run_id": common.run_id(),
     },
     checks=[
         common.grain_is_unique(GRAIN),

@@ -44,6 +44,7 @@ SCHEMA = pa.DataFrameSchema(
         "refund_status": pa.Column(pl.Utf8, pa.Check.str_length(min_value=1)),
         "cape_eligible": pa.Column(pl.Boolean),
         "refund_status_note": pa.Column(pl.Utf8, pa.Check.str_length(min_value=1)),
+        "run_id": common.run_id(),
     },
     checks=[
         common.grain_is_unique(GRAIN),

@@ -35,6 +35,7 @@ SCHEMA = pa.DataFrameSchema(
         "declared_ieepa_duty_usd": pa.Column(MONEY, pa.Check.ge(0)),
         "cape_eligible_ieepa_duty_usd": pa.Column(MONEY, pa.Check.ge(0)),
         "as_of_date": pa.Column(pl.Date),
+        "run_id": common.run_id(),
     },
     checks=[
         pa.Check(_counts_consistent, name="counts_consistent"),

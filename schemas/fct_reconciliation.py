@@ -53,6 +53,7 @@ SCHEMA = pa.DataFrameSchema(
         "status": pa.Column(pl.Utf8, pa.Check.isin(STATUSES)),
         "likely_cause": pa.Column(pl.Utf8, nullable=True),
         "ch99_headings": pa.Column(pl.Utf8),
+        "run_id": common.run_id(),
     },
     checks=[
         common.grain_is_unique(GRAIN),

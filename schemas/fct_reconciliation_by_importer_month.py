@@ -44,6 +44,7 @@ SCHEMA = pa.DataFrameSchema(
         "difference_usd": pa.Column(MONEY),
         "overpaid_usd": pa.Column(MONEY, pa.Check.ge(0)),
         "underpaid_usd": pa.Column(MONEY, pa.Check.ge(0)),
+        "run_id": common.run_id(),
     },
     checks=[
         pa.Check(_counts_add_up, name="status_counts_add_up"),

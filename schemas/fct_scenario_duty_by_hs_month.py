@@ -39,6 +39,7 @@ SCHEMA = pa.DataFrameSchema(
         "total_duty_usd": duty(),
         "effective_duty_rate": common.effective_rate(),
         "delta_vs_enacted_usd": pa.Column(MONEY),
+        "run_id": common.run_id(),
     },
     checks=[
         common.total_is_sum_of_components(),

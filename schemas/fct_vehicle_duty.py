@@ -66,6 +66,7 @@ SCHEMA = pa.DataFrameSchema(
         "total_cost_usd": _money(),
         "msrp_usd": _money(),
         "duty_share_of_msrp": pa.Column(SHARE, pa.Check.ge(0), nullable=True),
+        "run_id": common.run_id(),
     },
     checks=[
         pa.Check(_cost_is_duty_plus_fees, name="total_cost_is_duty_plus_fees"),

@@ -194,7 +194,8 @@ def build_scopes(lists: dict[str, list[str]], auto_parts: list[str]) -> pl.DataF
     mhd_vehicles = [c for c in lists["note38_b"] if c not in note33_all]
     mhd_parts = [c for c in lists["note38_i"] if not _covered_by(c, note33_parts)]
     metals_2026 = {
-        scope: [c for roman in romans for c in lists[f"note16c_{roman}"]] for scope, (romans, _h) in NOTE16_GROUPS.items()
+        scope: [c for roman in romans for c in lists[f"note16c_{roman}"]]
+        for scope, (romans, _h) in NOTE16_GROUPS.items()
     }
     listed_2026 = sorted({c for codes in metals_2026.values() for c in codes})
     scopes = [
@@ -214,7 +215,8 @@ def build_scopes(lists: dict[str, list[str]], auto_parts: list[str]) -> pl.DataF
          f"{HTS_REV} US note 33(p) and note 38(j)(i): certified parts exclude articles of chapters 72, 73 and 76"),
         *[
             (scope, list(dict.fromkeys(codes)),
-             f"{HTS_REV} subchapter III US note 16(c)({')-('.join(NOTE16_GROUPS[scope][0])}), heading {NOTE16_GROUPS[scope][1]}")
+             f"{HTS_REV} subchapter III US note 16(c)({')-('.join(NOTE16_GROUPS[scope][0])}), "
+             f"heading {NOTE16_GROUPS[scope][1]}")
             for scope, codes in metals_2026.items()
         ],
         ("s232_metals_2026_weight_rule", [c for c in listed_2026 if not c.startswith(METAL_CHAPTERS_2026)],

@@ -21,5 +21,6 @@ CREATE TABLE IF NOT EXISTS fct_census_duty_by_hs_month (
     ch99_headings         VARCHAR       NOT NULL,
     flags                 VARCHAR       NOT NULL,
     period_start          DATE          NOT NULL,
-    period_end            DATE          NOT NULL   -- exclusive
+    period_end            DATE          NOT NULL,  -- exclusive
+    run_id                VARCHAR                  -- the run that published the row (runs.run_id); NULL for rows published before the column existed
 );

@@ -14,5 +14,6 @@ CREATE TABLE IF NOT EXISTS fct_duty_by_hs_month (
     mpf_usd               DECIMAL(18,2) NOT NULL,
     hmf_usd               DECIMAL(18,2) NOT NULL,
     total_cost_usd        DECIMAL(18,2) NOT NULL,
-    effective_duty_rate   DECIMAL(18,6)            -- total_duty / value; NULL when value is 0
+    effective_duty_rate   DECIMAL(18,6),           -- total_duty / value; NULL when value is 0
+    run_id                VARCHAR                  -- the run that published the row (runs.run_id); NULL for rows published before the column existed
 );

@@ -17,5 +17,6 @@ CREATE TABLE IF NOT EXISTS fct_duty_by_model_month (
     effective_duty_rate       DECIMAL(18,6),           -- total_duty_usd / customs_value_usd
     duty_share_of_msrp        DECIMAL(18,6),           -- total_duty_usd / msrp_usd
     misclassified_vehicles    BIGINT        NOT NULL,  -- classification_ok false
-    maker_mismatch_vehicles   BIGINT        NOT NULL   -- maker_mismatch true
+    maker_mismatch_vehicles   BIGINT        NOT NULL,  -- maker_mismatch true
+    run_id                    VARCHAR                  -- the run that published the row (runs.run_id); NULL for rows published before the column existed
 );

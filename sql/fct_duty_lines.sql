@@ -31,5 +31,6 @@ CREATE TABLE IF NOT EXISTS fct_duty_lines (
     steel_content_value_usd    DECIMAL(18,2),      -- declared metal content (Section 232 derivatives)
     aluminum_content_value_usd DECIMAL(18,2),
     export_date           DATE,                    -- date of exportation (in-transit rules)
-    declared_headings     VARCHAR                  -- chapter 99 headings the line declared, ";"-joined
+    declared_headings     VARCHAR,                 -- chapter 99 headings the line declared, ";"-joined
+    run_id                VARCHAR                  -- the run that published the row (runs.run_id); NULL for rows published before the column existed
 );

@@ -20,5 +20,6 @@ CREATE TABLE IF NOT EXISTS fct_ieepa_refunds (
     as_of_date                  DATE          NOT NULL,
     refund_status               VARCHAR       NOT NULL,
     cape_eligible               BOOLEAN       NOT NULL,  -- estimated
-    refund_status_note          VARCHAR       NOT NULL
+    refund_status_note          VARCHAR       NOT NULL,
+    run_id                      VARCHAR  -- the run that published the row (runs.run_id); NULL for rows published before the column existed
 );

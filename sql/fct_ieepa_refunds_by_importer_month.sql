@@ -11,5 +11,6 @@ CREATE TABLE IF NOT EXISTS fct_ieepa_refunds_by_importer_month (
     ieepa_duty_usd                DECIMAL(18,2) NOT NULL,
     declared_ieepa_duty_usd       DECIMAL(18,2) NOT NULL,
     cape_eligible_ieepa_duty_usd  DECIMAL(18,2) NOT NULL,
-    as_of_date                    DATE          NOT NULL
+    as_of_date                    DATE          NOT NULL,
+    run_id                        VARCHAR  -- the run that published the row (runs.run_id); NULL for rows published before the column existed
 );

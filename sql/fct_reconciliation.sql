@@ -17,5 +17,6 @@ CREATE TABLE IF NOT EXISTS fct_reconciliation (
     difference_usd        DECIMAL(18,2) NOT NULL,  -- computed - declared
     status                VARCHAR       NOT NULL,
     likely_cause          VARCHAR,
-    ch99_headings         VARCHAR       NOT NULL   -- headings of the computed duty, ", "-joined
+    ch99_headings         VARCHAR       NOT NULL,  -- headings of the computed duty, ", "-joined
+    run_id                VARCHAR                  -- the run that published the row (runs.run_id); NULL for rows published before the column existed
 );

@@ -13,5 +13,6 @@ CREATE TABLE IF NOT EXISTS fct_reconciliation_by_importer_month (
     total_duty_usd        DECIMAL(18,2) NOT NULL,
     difference_usd        DECIMAL(18,2) NOT NULL,
     overpaid_usd          DECIMAL(18,2) NOT NULL,
-    underpaid_usd         DECIMAL(18,2) NOT NULL
+    underpaid_usd         DECIMAL(18,2) NOT NULL,
+    run_id                VARCHAR  -- the run that published the row (runs.run_id); NULL for rows published before the column existed
 );

@@ -15,5 +15,6 @@ CREATE TABLE IF NOT EXISTS fct_scenario_duty_by_hs_month (
     other_duty_usd        DECIMAL(18,2) NOT NULL,
     total_duty_usd        DECIMAL(18,2) NOT NULL,
     effective_duty_rate   DECIMAL(18,6),           -- total_duty / value; NULL when value is 0
-    delta_vs_enacted_usd  DECIMAL(18,2) NOT NULL   -- may be negative
+    delta_vs_enacted_usd  DECIMAL(18,2) NOT NULL,  -- may be negative
+    run_id                VARCHAR                  -- the run that published the row (runs.run_id); NULL for rows published before the column existed
 );

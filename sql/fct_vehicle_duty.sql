@@ -27,5 +27,6 @@ CREATE TABLE IF NOT EXISTS fct_vehicle_duty (
     fees_usd            DECIMAL(18,2) NOT NULL,  -- MPF + HMF share
     total_cost_usd      DECIMAL(18,2) NOT NULL,  -- duty_usd + fees_usd
     msrp_usd            DECIMAL(18,2) NOT NULL,
-    duty_share_of_msrp  DECIMAL(18,6)            -- duty_usd / msrp_usd; NULL when msrp is 0
+    duty_share_of_msrp  DECIMAL(18,6),           -- duty_usd / msrp_usd; NULL when msrp is 0
+    run_id              VARCHAR                  -- the run that published the row (runs.run_id); NULL for rows published before the column existed
 );

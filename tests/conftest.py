@@ -24,6 +24,9 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 # take longer than the 20 s default (flows/run/prefect_api.py)
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.pop("PREFECT_API_URL", None)
+# commands run by tests boot a temporary Prefect API that ends with them (flows/run/prefect_api.py);
+# the tests of the shared API ask for it, in a Prefect home of their own, and stop it
+os.environ["TARIFFCOST_PREFECT_API"] = "temporary"
 # derived files (the report's JavaScript bundle) are cached per session, never in ~/.cache
 os.environ["TARIFFCOST_CACHE"] = tempfile.mkdtemp(prefix="tariffcost-cache-")
 
@@ -33,6 +36,15 @@ CUSTOMS_HEADER = (
     "quantity,quantity_unit,transport_mode,port_code,importer_id,declared_duty_usd,"
     "steel_content_value_usd,aluminum_content_value_usd"
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_shared_prefect_api_left() -> Iterator[None]:
+    """Whatever a test did, no shared Prefect API of the session's Prefect home outlives it."""
+    yield
+    from flows.run.prefect_api import stop_shared
+
+    stop_shared(Path(_PREFECT_HOME))
 
 
 @pytest.fixture(scope="session")
@@ -113,3 +125,12 @@ def sample_backfill(tmp_path_factory) -> SampleBackfill:
     result = subprocess.run(make_run_command(), cwd=root, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, f"make run's backfill failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
     return SampleBackfill(root=root, env=env, output=result.stdout + result.stderr)
+
+
+@pytest.fixture(scope="session")
+def prefect_api_url(prefect_harness) -> str:
+    """The URL of the session's temporary Prefect API, for `tariffcost` child processes that
+    should report to it instead of starting one of their own."""
+    from prefect.settings import PREFECT_API_URL
+
+    return PREFECT_API_URL.value()

@@ -121,7 +121,11 @@ class Schedule:
     @property
     def claimable_headings(self) -> list[str]:
         """Headings a line can claim: those of `claim` exemptions and `claim` measures."""
-        measures = self.measures.filter(pl.col("condition") == CLAIM) if "condition" in self.measures.columns else self.measures.head(0)
+        measures = (
+            self.measures.filter(pl.col("condition") == CLAIM)
+            if "condition" in self.measures.columns
+            else self.measures.head(0)
+        )
         found = [
             *self.exemptions.filter(pl.col("condition") == CLAIM).get_column("heading").drop_nulls().to_list(),
             *measures.get_column("heading").to_list(),

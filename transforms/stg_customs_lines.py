@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from decimal import Decimal
 
 import polars as pl
 import pycountry
@@ -27,6 +28,21 @@ from transforms.vocabulary import MONEY
 QUANTITY = pl.Decimal(38, 10)
 MONEY_DECIMALS = 2
 QUANTITY_DECIMALS = 10
+
+# Value bounds, so that no aggregate of the warehouse can overflow DECIMAL(18,2) (largest value
+# 9,999,999,999,999,999.99, about 10^16). Per input row: a money amount (customs value,
+# declared duty, steel and aluminium content; a vehicle's MSRP and value) at most 10^12 USD and
+# a quantity at most 10^12 units, far above any real entry line (all US imports are about
+# 3.3 x 10^12 USD a year). Per month (checked by the loaders on the staged rows): the month's
+# customs value and its quantity each at most MAX_MONTH_TOTAL = 10^14. Derived: every
+# chapter 99 rate is a fraction <= 1 (schemas/schedule.py) in at most 4 stacking layers, and
+# the shipped MFN rates are at most 38% ad valorem and 29.1 cents per unit, so a month's total
+# duty is at most 4.38 x 10^14 + 0.291 x 10^14 and its fees (HMF 0.125% of value, MPF capped
+# per entry) far less: every sum over a month's lines (HS-month, importer-month, model-month,
+# scenario marts) stays below 10^15, a tenth of what DECIMAL(18,2) holds.
+MAX_LINE_USD = Decimal("1000000000000.00")
+MAX_LINE_QUANTITY = Decimal("1000000000000")
+MAX_MONTH_TOTAL = Decimal("100000000000000")
 
 TRANSPORT_MODES: tuple[str, ...] = ("vessel", "air", "truck", "rail", "mail", "other")
 # USITC tariff database `mfn_rate_type_code`: 0 free and 7 ad valorem carry no unit; 2 and 5
@@ -76,6 +92,9 @@ def declared_headings_of(value: pl.Expr) -> pl.Expr:
     pieces (a trailing `;`) dropped, repeats dropped, in the order written."""
     pieces = value.str.split(HEADING_SEPARATOR).list.eval(pl.element().str.strip_chars())
     return pieces.list.eval(pl.element().filter(pl.element() != "")).list.unique(maintain_order=True)
+
+
+ORIGIN_RULE = "must be an ISO 3166-1 alpha-2 country code (JP)"
 
 
 @functools.cache
@@ -242,7 +261,9 @@ def _not_empty(column: str) -> RowCheck:
     return RowCheck(column, "not_empty", clean(column).is_null(), "a value is required")
 
 
-def decimal_checks(column: str, decimals: int, dtype: pl.Decimal) -> list[RowCheck]:
+def decimal_checks(column: str, decimals: int, dtype: pl.Decimal, maximum: Decimal) -> list[RowCheck]:
+    """The rules of a non-negative decimal column: plain notation, >= 0, at most `decimals`
+    places, at most `maximum` (the value bounds above)."""
     value = clean(column)
     parsed = pl.col(f"_{column}")
     integer_digits = dtype.precision - dtype.scale
@@ -263,6 +284,13 @@ def decimal_checks(column: str, decimals: int, dtype: pl.Decimal) -> list[RowChe
             f"{integer_digits} digits before the point",
         ),
         RowCheck(column, "ge_0", parsed < 0, "must be 0 or more"),
+        RowCheck(
+            column,
+            "le_max",
+            parsed > pl.lit(maximum, dtype),
+            f"must be at most {maximum:,} (10^{maximum.adjusted()}) per row: no real entry line is "
+            "larger, and larger values would overflow the month's totals",
+        ),
         RowCheck(
             column,
             f"max_{decimals}_decimals",
@@ -351,13 +379,13 @@ def customs_line_checks() -> list[RowCheck]:
             "country_of_origin",
             "iso3166_alpha2",
             ~pl.col("_country_of_origin").is_in(iso_country_codes()),
-            "must be an ISO 3166-1 alpha-2 country code (JP)",
+            ORIGIN_RULE,
         ),
     ]
     for column in _MONEY_COLUMNS + _OPTIONAL_MONEY_COLUMNS:
-        checks += decimal_checks(column, MONEY_DECIMALS, MONEY)
+        checks += decimal_checks(column, MONEY_DECIMALS, MONEY, MAX_LINE_USD)
     checks += line_fact_checks()
-    checks += decimal_checks("quantity", QUANTITY_DECIMALS, QUANTITY)
+    checks += decimal_checks("quantity", QUANTITY_DECIMALS, QUANTITY, MAX_LINE_QUANTITY)
     checks += [
         RowCheck(
             "quantity_unit",
@@ -464,3 +492,29 @@ def stage_customs_lines(passed: pl.DataFrame) -> pl.DataFrame:
         pl.col("_declared_headings").alias("declared_headings"),
         pl.col(SOURCE_ROW).cast(pl.Int64),
     )
+
+
+def month_total_problems(stg: pl.DataFrame, columns: Sequence[str]) -> list[str]:
+    """The months of staged rows whose sum of a column is above MAX_MONTH_TOTAL (the per-month
+    value bound), one sentence each; empty when every month is within it. Sums are exact
+    (Decimal(38, scale)), so the check itself cannot overflow."""
+    present = [c for c in columns if c in stg.columns]
+    if not present or stg.height == 0 or "month" not in stg.columns:
+        return []
+    sums = (
+        stg.group_by("month")
+        .agg(pl.len().alias("rows"), *(pl.col(c).cast(pl.Decimal(38, 10)).sum().alias(c) for c in present))
+        .sort("month")
+    )
+    problems = []
+    for row in sums.iter_rows(named=True):
+        for column in present:
+            total = row[column]
+            if total is not None and total > MAX_MONTH_TOTAL:
+                problems.append(
+                    f"{row['month']}: the {row['rows']:,} rows' {column} add up to {total.normalize():,f}, "
+                    f"above the per-month limit of {MAX_MONTH_TOTAL:,} (10^{MAX_MONTH_TOTAL.adjusted()}) "
+                    "that keeps every aggregate within DECIMAL(18,2); split the file or check its values"
+                )
+    return problems
+

@@ -21,6 +21,7 @@ import polars as pl
 from transforms.order import sorted_by
 from transforms.rejects import SOURCE_ROW, RowCheck, one_of
 from transforms.stg_customs_lines import (
+    MAX_LINE_USD,
     MONEY,
     MONEY_DECIMALS,
     clean,
@@ -223,7 +224,7 @@ def vehicle_checks() -> list[RowCheck]:
         *_positive_integer("gvw_kg", "kilograms"),
     ]
     for column in ("msrp_usd", "customs_value_usd"):
-        checks += decimal_checks(column, MONEY_DECIMALS, MONEY)
+        checks += decimal_checks(column, MONEY_DECIMALS, MONEY, MAX_LINE_USD)
     return checks
 
 

@@ -7,18 +7,42 @@ import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
+from flows.config import shipped_scenario_names
 from flows.months import parse_month
 
 HTS_RE = re.compile(r"^[0-9]{10}$")
-ORIGIN_RE = re.compile(r"^[A-Z]{2}$")
+
+class _NoFlagTypes:
+    """Help that shows no value type on a flag (Typer would print `<bool>` beside `--json`
+    and `--help`, which take no value)."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for param in params:
+            if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class Command(_NoFlagTypes, TyperCommand):
+    """A `tariffcost` command (every command is declared with `cls=Command`)."""
+
+
+class Group(_NoFlagTypes, TyperGroup):
+    """The `tariffcost` command group."""
+
 
 app = typer.Typer(
     name="tariffcost",
+    cls=Group,
     help="Tariff-cost batch calculator for US imports of Japanese motor vehicles and parts.",
+    epilog="Exit codes: 0 success; 1 the run failed and nothing was published (or `validate` "
+    "found problems); 2 bad command line. Each command's --help states its own.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -26,6 +50,25 @@ app = typer.Typer(
 
 SERVE_CRON = "0 6 5 * *"
 SERVE_TIMEZONE = "America/New_York"
+
+
+# What every command's help says about its exit codes (README "Exit codes").
+BATCH_EXIT_CODES = (
+    "Exit codes: 0 every month published; 1 a month failed and published nothing (the summary "
+    "says why; months before it stay published), or another run holds the warehouse lock; "
+    "2 bad command line."
+)
+LOOKUP_EXIT_CODES = "Exit codes: 0 answered; 1 the schedule cannot be read; 2 bad command line."
+VALIDATE_EXIT_CODES = (
+    "Exit codes: 0 no problems; 1 problems found (or the file or schedule cannot be read); "
+    "2 bad command line."
+)
+SERVE_EXIT_CODES = "Exit codes: 0 stopped after serving; 1 no Prefect server to serve on; 2 bad command line."
+
+
+# `validate --kind`: the input kinds of flows/inputs/kinds.py (INPUT_NAMES, checked equal by
+# tests/cli/test_cli.py), spelled here so that the command line starts without the loaders.
+InputKind = Literal["customs", "vehicles", "census"]
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -52,13 +95,36 @@ def rate_option(value: float) -> float:
     return value
 
 
-ExistingFile = dict(exists=True, file_okay=True, dir_okay=False, readable=True)
+MONTH_PLACEHOLDER = "{month}"
+
+
+def input_file(value: str | None) -> str | None:
+    """An input file of `run` / `serve`: an existing file, or a path with `{month}` in it
+    (the month of each run, e.g. `/data/ace/es003_{month}.csv`) whose folder exists; the
+    month's file itself is checked when the month is known."""
+    if value is None:
+        return None
+    if MONTH_PLACEHOLDER in value:
+        folder = Path(value).parent
+        if MONTH_PLACEHOLDER not in str(folder) and not folder.is_dir():
+            raise typer.BadParameter(f"folder {str(folder)!r} of {value!r} does not exist")
+        return value
+    if not Path(value).is_file():
+        raise typer.BadParameter(f"file {value!r} does not exist")
+    return value
+
+
+_MONTH_HELP = " `{month}` in the path is the month run (es003_{month}.csv)."
 CustomsOpt = Annotated[
-    Path | None, typer.Option("--customs", help="Customs entry lines (CSV or Parquet).", **ExistingFile)
+    str | None, typer.Option("--customs", help="Customs entry lines (CSV or Parquet)." + _MONTH_HELP,
+                             callback=input_file)
 ]
-VehiclesOpt = Annotated[Path | None, typer.Option("--vehicles", help="Vehicles file (optional).", **ExistingFile)]
+VehiclesOpt = Annotated[
+    str | None, typer.Option("--vehicles", help="Vehicles file (optional)." + _MONTH_HELP, callback=input_file)
+]
 CensusOpt = Annotated[
-    Path | None, typer.Option("--census", help="Census aggregate statistics (optional).", **ExistingFile)
+    str | None, typer.Option("--census", help="Census aggregate statistics (optional)." + _MONTH_HELP,
+                             callback=input_file)
 ]
 ScheduleOpt = Annotated[
     Path | None,
@@ -79,7 +145,21 @@ RejectOpt = Annotated[
     ),
 ]
 ScenarioOpt = Annotated[
-    list[str] | None, typer.Option("--scenario", help="Scenario overlay to compute as well (repeatable).")
+    list[str] | None,
+    typer.Option(
+        "--scenario",
+        metavar="NAME|FILE",
+        help="A what-if scenario to compute as well (repeatable): a shipped scenario ("
+        + ", ".join(shipped_scenario_names())
+        + ") or a scenario TOML file.",
+    ),
+]
+AllowEmptyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-empty",
+        help="Publish a month whose inputs hold no rows of it (the month then holds nothing) instead of failing.",
+    ),
 ]
 WaitLockOpt = Annotated[
     float,
@@ -91,12 +171,22 @@ WaitLockOpt = Annotated[
     ),
 ]
 
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", help="Also print Prefect's flow and task state lines.")
+]
+DebugOpt = Annotated[
+    bool,
+    typer.Option("--debug", help="Print everything Prefect logs, tracebacks of expected failures included."),
+]
+
 
 def input_location(value: str | None) -> str | None:
     """An input of `backfill`: an existing file, or an fsspec URL (`scheme://…`) that the
     cluster workers read (only with --cluster / --workers)."""
     if value is None or ("://" in value and not value.startswith("file://")):
         return value
+    if MONTH_PLACEHOLDER in value:
+        return input_file(value.removeprefix("file://"))
     path = value.removeprefix("file://")
     if not Path(path).is_file():
         raise typer.BadParameter(f"file {value!r} does not exist")
@@ -160,9 +250,14 @@ def hts_option(value: str) -> str:
 
 
 def origin_option(value: str) -> str:
+    """The loader's rule for `country_of_origin` (transforms/stg_customs_lines.py:
+    `iso_country_codes`, the `iso3166_alpha2` check): stripped, upper-cased, a current ISO
+    3166-1 alpha-2 code."""
+    from transforms.stg_customs_lines import ORIGIN_RULE, iso_country_codes
+
     code = value.strip().upper()
-    if not ORIGIN_RE.match(code):
-        raise typer.BadParameter(f"must be an ISO 3166-1 alpha-2 country code, got {value!r}")
+    if code not in iso_country_codes():
+        raise typer.BadParameter(f"{ORIGIN_RULE}, got {value!r}")
     return code
 
 

@@ -5,17 +5,23 @@ imported only here, and only when a command runs."""
 
 from __future__ import annotations
 
+import traceback
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from flows.cli.base import (
+    BATCH_EXIT_CODES,
+    SERVE_EXIT_CODES,
+    AllowEmptyOpt,
     BackfillCustomsOpt,
     BackfillVehiclesOpt,
     CensusOpt,
     ClusterOpt,
+    Command,
     CustomsOpt,
     DbOpt,
+    DebugOpt,
     ExportsOpt,
     PartitionLinesOpt,
     RejectOpt,
@@ -23,12 +29,14 @@ from flows.cli.base import (
     ScheduleOpt,
     StagingOpt,
     VehiclesOpt,
+    VerboseOpt,
     WaitLockOpt,
     WorkersOpt,
     app,
     fail,
     month_option,
 )
+from flows.cli.output import quiet_prefect_console, telemetry_off
 from flows.config import DEFAULT_MAX_REJECT_RATE, DEFAULT_PARTITION_LINES
 from flows.months import month_range, previous_month
 from flows.run.prefect_api import prefect_api
@@ -40,7 +48,8 @@ SERVE_CRON = "0 6 5 * *"
 SERVE_TIMEZONE = "America/New_York"
 
 
-def _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock) -> dict:
+def _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock,
+                 allow_empty=False) -> dict:
     return dict(
         customs=str(customs) if customs else None,
         vehicles=str(vehicles) if vehicles else None,
@@ -51,7 +60,21 @@ def _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_ra
         max_reject_rate=max_reject_rate,
         scenarios=list(scenario or []),
         wait_lock_seconds=wait_lock,
+        allow_empty=allow_empty,
     )
+
+
+def _month_files(options: RunOptions, month: str) -> dict:
+    """The run's input files for `month` (`{month}` filled in); exit 2 naming the file and
+    the option when one does not exist."""
+    from flows.run.lifecycle import InputMissing, month_inputs
+
+    for kind, location in options.inputs.items():
+        try:
+            month_inputs({kind: location}, month)
+        except InputMissing as error:
+            raise typer.BadParameter(str(error), param_hint=f"--{kind}") from None
+    return month_inputs(options.inputs, month)
 
 
 def _check_flow_options(kwargs: dict) -> RunOptions:
@@ -73,20 +96,30 @@ def _check_flow_options(kwargs: dict) -> RunOptions:
     return options
 
 
-def _run_flow(api, flow_fn, **kwargs) -> None:
-    """Run a flow once the Prefect API (`flows.run.prefect_api.prefect_api`) answers; failures
-    become exit codes with one line on stderr."""
+def _run_flow(api, flow_fn, console: dict, **kwargs) -> None:
+    """Run a flow once the Prefect API (`flows.run.prefect_api.prefect_api`) answers, with
+    Prefect's console quieted (`console`: verbose, debug; flows/cli/output.py); failures
+    become exit codes with one line on stderr (and, with --debug, the traceback)."""
     from flows.run.monthly import RunFailed
     from flows.warehouse.lock import LockHeld
 
     try:
         api.ready()
-        flow_fn(**kwargs)
+        with quiet_prefect_console(**console):
+            flow_fn(**kwargs)
     except LockHeld as error:
         raise fail(f"tariffcost: {error}") from None
     except RunFailed:
         raise typer.Exit(1) from None  # the summary with the reasons is already printed
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM (flows/run/prefect_api.py)
+        raise fail(
+            f"tariffcost: interrupted by {interrupt or 'SIGINT'} (a month is published whole or not at all; "
+            "the runs journal beside the warehouse records each month's outcome)",
+            130,
+        ) from None
     except Exception as error:  # anything else failed the run before publishing
+        if console.get("debug"):
+            traceback.print_exc()
         raise fail(f"tariffcost: the run failed, nothing was published: {error}") from None
 
 
@@ -94,7 +127,7 @@ def _run_flow(api, flow_fn, **kwargs) -> None:
 # run / backfill / serve
 
 
-@app.command()
+@app.command(cls=Command, epilog=BATCH_EXIT_CODES)
 def run(
     month: Annotated[
         str | None,
@@ -114,24 +147,30 @@ def run(
     max_reject_rate: RejectOpt = DEFAULT_MAX_REJECT_RATE,
     scenario: ScenarioOpt = None,
     wait_lock: WaitLockOpt = 0.0,
+    allow_empty: AllowEmptyOpt = False,
+    verbose: VerboseOpt = False,
+    debug: DebugOpt = False,
 ) -> None:
     """The monthly batch: load, validate, compute, publish one month. With no input option it
     runs on the embedded sample data."""
-    kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock)
+    telemetry_off()
+    kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock,
+                          allow_empty)
     month = month or previous_month()
     with prefect_api() as api:  # boots while the options are checked and the flow imported
         options = _check_flow_options(kwargs)
-        if "customs" in options.inputs:
+        files = _month_files(options, month)
+        if "customs" in files:
             from flows.inputs.customs import read_ahead
 
             # the month's customs rows are read while Prefect's API and the flow start up
-            read_ahead(options.inputs["customs"], month)
+            read_ahead(files["customs"], month)
         from flows.run.monthly import monthly_duty_run
 
-        _run_flow(api, monthly_duty_run, month=month, **kwargs)
+        _run_flow(api, monthly_duty_run, dict(verbose=verbose, debug=debug), month=month, **kwargs)
 
 
-@app.command()
+@app.command(cls=Command, epilog=BATCH_EXIT_CODES)
 def backfill(
     start: Annotated[str, typer.Option("--from", metavar="YYYY-MM", help="First month.", callback=month_option)],
     end: Annotated[str, typer.Option("--to", metavar="YYYY-MM", help="Last month (included).", callback=month_option)],
@@ -144,14 +183,18 @@ def backfill(
     max_reject_rate: RejectOpt = DEFAULT_MAX_REJECT_RATE,
     scenario: ScenarioOpt = None,
     wait_lock: WaitLockOpt = 0.0,
+    allow_empty: AllowEmptyOpt = False,
     cluster: ClusterOpt = None,
     workers: WorkersOpt = None,
     staging: StagingOpt = None,
     partition_lines: PartitionLinesOpt = DEFAULT_PARTITION_LINES,
+    verbose: VerboseOpt = False,
+    debug: DebugOpt = False,
 ) -> None:
     """The monthly batch for every month of a range, each month published on its own
     (idempotent); stops at the first month that fails. With --cluster or --workers the months
     run in parallel on Dask and are published together, in one swap."""
+    telemetry_off()
     try:
         month_range(start, end)
     except ValueError as error:
@@ -162,7 +205,8 @@ def backfill(
     for name, value in (("--customs", customs), ("--vehicles", vehicles)):
         if value and "://" in value and not value.startswith("file://") and not distributed:
             raise typer.BadParameter("a URL input needs --cluster or --workers", param_hint=name)
-    kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock)
+    kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock,
+                          allow_empty)
     with prefect_api() as api:
         _check_flow_options(kwargs)
         if distributed:
@@ -171,6 +215,7 @@ def backfill(
             _run_flow(
                 api,
                 cluster_backfill,
+                dict(verbose=verbose, debug=debug),
                 start=start,
                 end=end,
                 cluster=cluster,
@@ -182,10 +227,10 @@ def backfill(
             return
         from flows.run.monthly import backfill_duty_runs
 
-        _run_flow(api, backfill_duty_runs, start=start, end=end, **kwargs)
+        _run_flow(api, backfill_duty_runs, dict(verbose=verbose, debug=debug), start=start, end=end, **kwargs)
 
 
-@app.command()
+@app.command(cls=Command, epilog=SERVE_EXIT_CODES)
 def serve(
     name: Annotated[str, typer.Option("--name", help="Deployment name.")] = "monthly",
     customs: CustomsOpt = None,
@@ -196,11 +241,23 @@ def serve(
     exports: ExportsOpt = None,
     max_reject_rate: RejectOpt = DEFAULT_MAX_REJECT_RATE,
     scenario: ScenarioOpt = None,
+    wait_lock: WaitLockOpt = 0.0,
+    allow_empty: AllowEmptyOpt = False,
 ) -> None:
     """Serve the monthly flow as a Prefect deployment: every 5th of the month at 06:00
-    America/New_York it runs the previous month. Needs a running Prefect server
+    America/New_York it runs the previous month, on the inputs named here (the same options
+    as `run`; `{month}` in a path is the month of each run). Needs a running Prefect server
     (`prefect server start`, then PREFECT_API_URL=http://127.0.0.1:4200/api)."""
-    kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, 0.0)
+    if not (customs or vehicles or census):
+        raise typer.BadParameter(
+            "serve needs its inputs named: pass --customs PATH, with {month} where the month of each "
+            "run goes (e.g. /data/ace/es003_{month}.csv), and --vehicles / --census if you use them; "
+            "a scheduled run without inputs would price the embedded sample",
+            param_hint="--customs",
+        )
+    telemetry_off()
+    kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock,
+                          allow_empty)
     _check_flow_options(kwargs)
     from prefect.schedules import Cron
     from prefect.settings import PREFECT_API_URL
@@ -213,7 +270,7 @@ def serve(
     from flows.run.monthly import monthly_duty_run
 
     # month stays unset: each scheduled run computes the previous month when it starts
-    parameters = {k: v for k, v in kwargs.items() if v not in (None, [])}
+    parameters = {k: v for k, v in kwargs.items() if v not in (None, [], False)}
     monthly_duty_run.serve(
         name=name,
         schedules=[Cron(SERVE_CRON, timezone=SERVE_TIMEZONE)],

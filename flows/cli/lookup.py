@@ -14,6 +14,10 @@ from typing import Annotated
 import typer
 
 from flows.cli.base import (
+    LOOKUP_EXIT_CODES,
+    VALIDATE_EXIT_CODES,
+    Command,
+    InputKind,
     ScheduleOpt,
     app,
     date_option,
@@ -47,7 +51,7 @@ def _claims(values: list[str] | None) -> list[str]:
     return claims
 
 
-@app.command()
+@app.command(cls=Command, epilog=LOOKUP_EXIT_CODES)
 def quote(
     hts: Annotated[
         str, typer.Option("--hts", metavar="CODE", help="10-digit HTS code (dots allowed).", callback=hts_option)
@@ -70,7 +74,9 @@ def quote(
     export_date: Annotated[
         str | None,
         typer.Option(
-            "--export-date", metavar="YYYY-MM-DD", help="Date of exportation (7501 block 11), for the in-transit rules.",
+            "--export-date",
+            metavar="YYYY-MM-DD",
+            help="Date of exportation (7501 block 11), for the in-transit rules.",
             callback=_optional_date,
         ),
     ] = None,
@@ -127,18 +133,23 @@ def quote(
 # validate / schedule
 
 
-@app.command()
+DEFAULT_EXAMPLES = 5
+
+
+@app.command(cls=Command, epilog=VALIDATE_EXIT_CODES)
 def validate(
     file: Annotated[Path, typer.Argument(help="Input file to check.", exists=True, dir_okay=False, readable=True)],
-    kind: Annotated[str, typer.Option("--kind", help="customs | vehicles | census")],
+    kind: Annotated[InputKind, typer.Option("--kind", help="The input kind of the file.")],
+    examples: Annotated[
+        int,
+        typer.Option("--examples", metavar="N", help="Example rows shown per check.", min=0),
+    ] = DEFAULT_EXAMPLES,
+    show_all: Annotated[bool, typer.Option("--all", help="List every failing row (overrides --examples).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (counts and examples).")] = False,
     schedule: ScheduleOpt = None,
 ) -> None:
-    """Check an input file against its contract; print every problem with row and column;
-    exit 1 if any."""
-    from flows.inputs.kinds import INPUT_NAMES
-
-    if kind not in INPUT_NAMES:
-        raise typer.BadParameter(f"must be one of {', '.join(INPUT_NAMES)}, got {kind!r}", param_hint="--kind")
+    """Check an input file against its contract: the number of failing rows per column and
+    check first, then at most N example rows (row, column, value, rule) of each check."""
     from flows.inputs.customs import validate_file
 
     sched = read_schedule_or_exit(schedule)
@@ -146,14 +157,65 @@ def validate(
         problems = validate_file(file, kind, sched)
     except ValueError as error:
         raise fail(f"tariffcost: {error}") from None
-    for problem in problems:
-        typer.echo(str(problem))
+    report = problem_report(str(file), kind, problems, None if show_all else examples)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        for line in problem_lines(report):
+            typer.echo(line)
     if problems:
-        raise fail(f"{file}: {len(problems)} problem{'s' if len(problems) != 1 else ''} ({kind})")
-    typer.echo(f"{file}: no problems ({kind})")
+        raise typer.Exit(1)
 
 
-@app.command(name="schedule")
+def problem_report(file: str, kind: str, problems: list, examples: int | None) -> dict:
+    """`validate`'s answer as data: totals, then one entry per (column, check) in the order
+    the checks first fail, with how many rows broke it and up to `examples` of them (None:
+    all)."""
+    checks: dict[tuple[str | None, str], dict] = {}
+    for p in problems:
+        entry = checks.setdefault(
+            (p.column, p.check),
+            {"column": p.column, "check": p.check, "rule": p.message, "rows": 0, "examples": []},
+        )
+        entry["rows"] += 1
+        if examples is None or len(entry["examples"]) < examples:
+            entry["examples"].append({"row": p.row, "value": p.value})
+    by_size = sorted(checks.values(), key=lambda c: -c["rows"])
+    return {
+        "file": file,
+        "kind": kind,
+        "problems": len(problems),
+        "rows": len({p.row for p in problems if p.row is not None}),
+        "checks": by_size,
+    }
+
+
+def problem_lines(report: dict) -> list[str]:
+    """The text form: the totals and one count line per check, then each check's examples."""
+    file, kind, total = report["file"], report["kind"], report["problems"]
+    if not total:
+        return [f"{file}: no problems ({kind})"]
+    rows = report["rows"]
+    in_rows = f" in {rows:,} row{'s' if rows != 1 else ''}" if rows else ""
+    out = [f"{file}: {total:,} problem{'s' if total != 1 else ''}{in_rows} ({kind})"]
+    for c in report["checks"]:
+        where = f"{c['column']} / {c['check']}" if c["column"] else c["check"]
+        if c["examples"] and c["examples"][0]["row"] is None:  # a file-level problem
+            out.append(f"  {where}: {c['rule']}")
+        else:
+            out.append(f"  {where}: {c['rows']:,} row{'s' if c['rows'] != 1 else ''}: {c['rule']}")
+    for c in report["checks"]:
+        shown = c["examples"]
+        if not shown or shown[0]["row"] is None:
+            continue
+        where = f"{c['column']} / {c['check']}" if c["column"] else c["check"]
+        of = "every row" if len(shown) == c["rows"] else f"first {len(shown)} of {c['rows']:,} rows"
+        out.append(f"{where} ({of}):")
+        out.extend(f"  row {e['row']}: {e['value']!r}" for e in shown)
+    return out
+
+
+@app.command(name="schedule", cls=Command, epilog=LOOKUP_EXIT_CODES)
 def schedule_command(
     on: Annotated[str | None, typer.Option("--date", metavar="YYYY-MM-DD", help="Entry date (default: today).")] = None,
     origin: Annotated[

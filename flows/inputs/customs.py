@@ -53,9 +53,13 @@ from transforms.stg_customs_lines import (
     customs_line_checks,
     entry_number_key,
     iso_date,
+    month_total_problems,
     parse_customs_lines,
     stage_customs_lines,
 )
+
+# Staged columns whose sum over a month is bounded (transforms/stg_customs_lines.py).
+MONTH_TOTAL_COLUMNS = ("customs_value_usd", "quantity")
 
 
 @dataclass(frozen=True)
@@ -297,6 +301,9 @@ def load_customs_lines(
     partition of a large month, flows/run/distributed.py); it must keep or drop whole entries,
     since entry-level rules compare all lines of an entry."""
     staged = _stage_customs(Path(path), month, schedule, rows)
+    too_large = month_total_problems(staged.stg, MONTH_TOTAL_COLUMNS)
+    if too_large:
+        raise InputSchemaError(staged.source, "month_total", "; ".join(too_large))
     return dataclasses.replace(staged, rejects=staged.rejects.select(REJECT_COLUMNS))
 
 

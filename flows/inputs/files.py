@@ -19,6 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
+from flows import progress
 from transforms.rejects import SOURCE_ROW
 
 CHUNK_BYTES = 8 * 1024 * 1024
@@ -73,8 +74,10 @@ def sha256_and_utf8(path: Path, source: str, *, check_utf8: bool) -> str:
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0
     lines_before = 0
+    size = path.stat().st_size
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK_BYTES):
+            progress.report(f"reading {path.name}", offset + len(chunk), size, "bytes")
             digest.update(chunk)
             if check_utf8:
                 buffer = decoder.getstate()[0] + chunk
@@ -202,11 +205,33 @@ def scan_text_table(
     )
 
 
+def _ragged_row(path: Path) -> str | None:
+    """Where the first row with more fields than the header is (data row and line), for the
+    error Polars raises without a position; None if no such row is found."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, [])
+            for row_number, row in enumerate(reader, start=1):
+                if len(row) > len(header):
+                    return (
+                        f"data row {row_number} (line {reader.line_num}) has {len(row)} fields, "
+                        f"the header has {len(header)}: a row has more fields than the header "
+                        "(quote values that contain a comma)"
+                    )
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return None
+
+
 def collect_frame(lazy: pl.LazyFrame, source: str, what: str) -> pl.DataFrame:
     try:
         return lazy.collect()
     except pl.exceptions.PolarsError as error:
         message = str(error).split("\n")[0]
         if "more fields than defined" in message:
+            where = _ragged_row(Path(source))
+            if where is not None:
+                raise InputSchemaError(source, "unreadable", f"cannot be read as CSV: {where}") from None
             message = "a row has more fields than the header"
         raise InputSchemaError(source, "unreadable", f"cannot read {what}: {message}") from None

@@ -51,8 +51,7 @@ class ScenarioFileError(ValueError):
 
 def shipped_scenarios(folder: Path | None = None) -> list[str]:
     """Names of the scenarios shipped in `folder` (default SCENARIO_DIR), sorted."""
-    folder = config.SCENARIO_DIR if folder is None else folder
-    return sorted(path.stem for path in folder.glob(f"*{SUFFIX}"))
+    return config.shipped_scenario_names(folder)
 
 
 def scenario_path(spec: str | Path, folder: Path | None = None) -> Path:
@@ -97,9 +96,18 @@ def _typed(row: int, key: str, value: object, problems: list[str]) -> object:
                 number = Decimal(str(value))
             except InvalidOperation:
                 number = None
-            if number is not None and number.is_finite() and -number.as_tuple().exponent <= 10:
+            # the overlay columns are Decimal(38, 10): at most 10 decimals, 28 integer digits
+            if (
+                number is not None
+                and number.is_finite()
+                and -number.as_tuple().exponent <= dtype.scale
+                and (number == 0 or number.adjusted() < dtype.precision - dtype.scale)
+            ):
                 return number
-        rule = "must be a decimal fraction with at most 10 decimals, e.g. \"0.15\""
+        rule = (
+            f"must be a decimal fraction with at most {dtype.scale} decimals and "
+            f"{dtype.precision - dtype.scale} digits before the point, e.g. \"0.15\""
+        )
         problems.append(_value_problem(row, key, value, rule))
     else:
         if isinstance(value, str):

@@ -9,15 +9,14 @@ as text and converted to Decimal without passing through float. Any problem rais
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandera.polars as pa
 import polars as pl
 
 from flows import config
-from schemas import schedule as contracts
 from transforms.schedule import Schedule, empty_exemptions, empty_metal_derivatives
 from transforms.vocabulary import MONEY, RATE
 
@@ -42,7 +41,7 @@ class TableSpec:
     """A schedule file: its columns (in frame order) with their kinds and its contract."""
 
     columns: dict[str, str]
-    model: type[pa.DataFrameModel]
+    model: str  # its pandera model in schemas/schedule.py (imported only to validate)
     optional: tuple[str, ...] = ()  # columns filled with nulls when the file lacks them
     empty_as_text: tuple[str, ...] = ()  # columns where an empty cell means "" (not null)
     extra_columns_allowed: bool = False
@@ -55,7 +54,7 @@ SPECS: dict[str, TableSpec] = {
             "mfn_rate_type_code": "str", "mfn_ad_val_rate": "rate", "mfn_specific_rate": "rate",
             "mfn_other_rate": "rate", "quantity_1_code": "str", "quantity_2_code": "str",
         },
-        model=contracts.MfnRates,
+        model="MfnRates",
         optional=("brief_description",),
         extra_columns_allowed=True,  # the USITC database has many more columns
     ),
@@ -68,13 +67,13 @@ SPECS: dict[str, TableSpec] = {
             "confidence_note": "str", "legal_source": "str", "description": "str",
             "base": "str", "condition": "str",
         },
-        model=contracts.Measures,
+        model="Measures",
         optional=("base", "condition"),
         empty_as_text=("excluded_by", "confidence_note", "condition"),
     ),
     "scopes": TableSpec(
         columns={"scope_id": "str", "hts_prefix": "str", "source": "str"},
-        model=contracts.Scopes,
+        model="Scopes",
     ),
     "fees": TableSpec(
         columns={
@@ -82,12 +81,12 @@ SPECS: dict[str, TableSpec] = {
             "min_usd": "money", "max_usd": "money", "transport_modes": "str",
             "confidence": "str", "confidence_note": "str", "legal_source": "str",
         },
-        model=contracts.Fees,
+        model="Fees",
         empty_as_text=("confidence_note",),
     ),
     "metal_derivatives": TableSpec(
         columns={"hts_prefix": "str", "ch99_code": "str", "metal": "str", "effective_date": "date"},
-        model=contracts.MetalDerivatives,
+        model="MetalDerivatives",
     ),
     "exemptions": TableSpec(
         columns={
@@ -96,7 +95,7 @@ SPECS: dict[str, TableSpec] = {
             "condition": "str", "confidence": "str", "confidence_note": "str",
             "legal_source": "str", "description": "str",
         },
-        model=contracts.Exemptions,
+        model="Exemptions",
         empty_as_text=("confidence_note",),
     ),
 }
@@ -157,6 +156,7 @@ def read_schedule(path: Path | None = None) -> Schedule:
     if problems:
         raise ScheduleError(source, problems)
 
+    stamp = _validated_stamp(manifest_path, files)
     schedule = Schedule(
         version=manifest["version"],
         name=manifest["name"],
@@ -168,10 +168,45 @@ def read_schedule(path: Path | None = None) -> Schedule:
         metal_derivatives=frames.get("metal_derivatives", empty_metal_derivatives()),
         exemptions=frames.get("exemptions", empty_exemptions()),
     )
+    if stamp is not None and stamp.exists():
+        return schedule  # these exact files passed these exact contracts before
     problems = validate_schedule(schedule, file_names=names)
     if problems:
         raise ScheduleError(source, problems)
+    if stamp is not None:
+        try:
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            stamp.touch()
+        except OSError:
+            pass  # a cache that cannot be written only costs the next read its validation
     return schedule
+
+
+# The code whose checks a validated stamp vouches for: a change to any of it re-validates.
+_CONTRACT_SOURCES = (
+    Path(__file__),
+    Path(__file__).resolve().parents[2] / "schemas" / "schedule.py",
+    Path(__file__).resolve().parents[2] / "transforms" / "schedule.py",
+    Path(__file__).resolve().parents[2] / "transforms" / "vocabulary.py",
+)
+
+
+def _validated_stamp(manifest: Path, files: dict[str, Path]) -> Path | None:
+    """The cache file (flows.config.cache_dir()) that says this schedule passed validation:
+    named by a SHA-256 of the manifest's and every file's bytes, the contract code's source and
+    the pandera and polars versions. Validating the shipped schedule costs about 0.15 s and
+    pandera's import as much again, which `quote` (0.5 s in all) cannot spare. None when a
+    file cannot be read (the validation then reports it)."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    try:
+        for path in (manifest, *files.values(), *_CONTRACT_SOURCES):
+            digest.update(str(len(path.name)).encode() + path.name.encode() + path.read_bytes())
+        digest.update(f"pandera {version('pandera')} polars {pl.__version__}".encode())
+    except OSError:
+        return None
+    return config.cache_dir() / "validated-schedules" / digest.hexdigest()
 
 
 def validate_schedule(schedule: Schedule, file_names: dict[str, str] | None = None) -> list[Problem]:
@@ -309,7 +344,12 @@ def _convert(col: str, kind: str) -> pl.Expr:
 # --- contracts and audits ---------------------------------------------------------------------
 
 
-def _contract_problems(frame: pl.DataFrame, model: type[pa.DataFrameModel], name: str) -> list[Problem]:
+def _contract_problems(frame: pl.DataFrame, model_name: str, name: str) -> list[Problem]:
+    import pandera.polars as pa
+
+    from schemas import schedule as contracts
+
+    model = getattr(contracts, model_name)
     try:
         model.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
@@ -332,6 +372,8 @@ def _contract_problems(frame: pl.DataFrame, model: type[pa.DataFrameModel], name
 
 
 def _audit_problems(schedule: Schedule, names: dict[str, str]) -> list[Problem]:
+    from schemas import schedule as contracts
+
     measures, scopes = schedule.measures, schedule.scopes
     problems: list[Problem] = []
     for row, measure_id, scope_id in contracts.measures_with_unknown_scope(measures, scopes).iter_rows():
@@ -355,7 +397,8 @@ def _audit_problems(schedule: Schedule, names: dict[str, str]) -> list[Problem]:
         problems.append(Problem(names["exemptions"], row, "scope_id", scope_id,
                                 f"exemption {exemption_id}: scope_id must be `*` or a scope_id of "
                                 f"{names['scopes']}"))
-    for row, exemption_id, exempted in contracts.exemptions_with_unknown_measure(schedule.exemptions, measures).iter_rows():
+    unknown = contracts.exemptions_with_unknown_measure(schedule.exemptions, measures)
+    for row, exemption_id, exempted in unknown.iter_rows():
         problems.append(Problem(names["exemptions"], row, "exempts", exempted,
                                 f"exemption {exemption_id}: exempts must name measure_ids of "
                                 f"{names['measures']}"))

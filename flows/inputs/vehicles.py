@@ -41,7 +41,7 @@ from transforms.fct_vehicle_duty import (
 )
 from transforms.rejects import REJECT_COLUMNS, SOURCE_ROW, flag_failures, split_on_failures
 from transforms.schedule import Schedule
-from transforms.stg_customs_lines import entry_number_key, iso_date, text
+from transforms.stg_customs_lines import entry_number_key, iso_date, month_total_problems, text
 from transforms.stg_vehicles import (
     REQUIRED_COLUMNS,
     parse_vehicles,
@@ -193,6 +193,9 @@ def load_vehicles(
     customs_path, customs_loaded = context["customs"]
     keys = customs_line_keys(Path(customs_path), customs_loaded.stg)
     stg, rejects, rows_in, checksum = _stage(Path(path), keys, month)
+    too_large = month_total_problems(stg, ("msrp_usd", "customs_value_usd"))
+    if too_large:
+        raise InputSchemaError(str(path), "month_total", "; ".join(too_large))
     return VehicleLoad(
         stg=StgVehicles.validate(stg),
         rejects=rejects.select(REJECT_COLUMNS),

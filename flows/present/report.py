@@ -30,12 +30,13 @@ from flows.present.report_data import (
 )
 from flows.present.report_html import javascript_bundle, render_html
 from flows.present.report_tables import Table, summary_markdown, summary_tables
+from flows.warehouse.testing import fail_point
 from transforms.schedule import Schedule
 
 __all__ = [
     "DEFAULT_ORIGIN", "REPORTS_FOLDER", "ReportData", "ReportError", "ReportResult", "Table", "chart_specs",
     "javascript_bundle", "policy_events", "read_report_data", "render_html", "report_path", "summary_markdown",
-    "summary_tables", "write_month_reports", "write_report",
+    "summary_tables", "write_month_reports", "write_report", "StagedReports", "stage_reports",
 ]
 
 REPORTS_FOLDER = "reports"
@@ -87,3 +88,27 @@ def write_month_reports(db_path: Path, exports_dir: Path, months: list[str], sch
         except Exception as error:
             problems.append(f"report {month} not written: {type(error).__name__}: {error}")
     return reports, problems
+
+
+@dataclass(frozen=True)
+class StagedReports:
+    """The reports a publish stages: the written ones (`path` in the staging folder) and, per
+    month without one, why (its old report must then go: it would contradict the month)."""
+
+    reports: list[ReportResult]
+    problems: dict[str, str]
+
+
+def stage_reports(db_path: Path, staging_dir: Path, months: list[str], schedule: Schedule,
+                  origin: str = DEFAULT_ORIGIN) -> StagedReports:
+    """The report of each month, read from the warehouse being published (the staging file,
+    before its swap) into `<staging_dir>/reports/`, so that the reports are swapped in with
+    the exports. Never raises for a month: its problem is returned instead."""
+    reports, problems = [], {}
+    for month in months:
+        try:
+            fail_point("report")
+            reports.append(write_report(db_path, staging_dir, month, schedule, origin))
+        except Exception as error:
+            problems[month] = f"{type(error).__name__}: {error}"
+    return StagedReports(reports, problems)

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from flows.warehouse.reader import connect as connect_warehouse
 from transforms.schedule import Schedule
 
 DEFAULT_ORIGIN = "JP"
@@ -143,7 +144,7 @@ def read_report_data(db_path: Path, month: str, schedule: Schedule, origin: str 
     """Read the report's tables for `month` from the warehouse at `db_path` (read-only)."""
     if not Path(db_path).exists():
         raise ReportError(f"no warehouse at {db_path}")
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = connect_warehouse(db_path)
     try:
         tables = set(con.sql(_sql("tables")).pl().get_column("table_name").to_list())
         if "fct_duty_by_hs_month" not in tables:

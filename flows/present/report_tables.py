@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from flows import config
+from flows.present.markdown import escape
 from flows.present.report_charts import PROGRAM_LABELS, format_hts, refund_status_label
 from flows.present.report_data import ReportData
 
@@ -257,17 +258,18 @@ def warnings(data: ReportData) -> list[str]:
 def summary_markdown(data: ReportData) -> str:
     """The report's summary as Markdown (the Prefect artifact): the same tables, no charts, the
     warnings as one short list at the end."""
-    out = [f"# tariffcost report {data.month}", "", run_line(data), ""]
+    # every piece of text may hold input data (file names, values, warnings): escaped
+    out = [f"# tariffcost report {data.month}", "", escape(run_line(data)), ""]
     for table in summary_tables(data):
-        out += [f"## {table.title}", ""]
+        out += [f"## {escape(table.title)}", ""]
         if table.note:
-            out += [table.note, ""]
+            out += [escape(table.note), ""]
         if table.rows:
-            out.append("| " + " | ".join(table.header) + " |")
+            out.append("| " + " | ".join(escape(h) for h in table.header) + " |")
             out.append("|" + "---|" * len(table.header))
-            out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in table.rows]
+            out += ["| " + " | ".join(escape(cell) for cell in row) + " |" for row in table.rows]
             out.append("")
     found = warnings(data)
     if found:
-        out += [f"## Warnings ({len(found)})", ""] + [f"- {short_warning(w)}" for w in found] + [""]
+        out += [f"## Warnings ({len(found)})", ""] + [f"- {escape(short_warning(w))}" for w in found] + [""]
     return "\n".join(out)

@@ -4,14 +4,17 @@ worst input problems). Column logic only; printing happens in `print_summary`.""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 import polars as pl
 
+from flows.present.markdown import escape
 from transforms.fees import fee_rows
 from transforms.schedule import Schedule
 
@@ -162,7 +165,16 @@ def _rate(rejected: int, rows_in: int) -> str:
 
 
 def summary_lines(results: Sequence[RunResult]) -> list[str]:
-    """The terminal summary, one month after another, then totals for several months."""
+    """The terminal summary: one month in full (`month_details`); several months as one short
+    block each, a table of the amounts, then each input problem and warning once, with the
+    months it applies to (`months_summary`)."""
+    if len(results) > 1:
+        return months_summary(results)
+    return month_details(results)
+
+
+def month_details(results: Sequence[RunResult]) -> list[str]:
+    """Every month in full: counts, amounts, tables, time, error, problems, warnings."""
     out: list[str] = []
     for r in results:
         out.append(f"{r.month}  {r.status.upper()}  run {r.run_id}")
@@ -182,6 +194,8 @@ def summary_lines(results: Sequence[RunResult]) -> list[str]:
             )
         if r.tables:
             out.append("  tables: " + ", ".join(f"{t} {n:,}" for t, n in r.tables.items()))
+        if r.status == "success" and r.replaced:
+            out.append("  " + replaced_text(r))
         if r.stage_seconds:
             out.append("  time: " + _seconds(r.stage_seconds))
         if r.error:
@@ -194,20 +208,144 @@ def summary_lines(results: Sequence[RunResult]) -> list[str]:
         if r.warnings:
             out.append("  warnings:")
             out.extend(f"    {w}" for w in r.warnings)
-    if len(results) > 1:
-        ok = [r for r in results if r.status == "success"]
-        total: dict[str, Decimal] = {}
-        for r in ok:
-            for k, v in r.duty_by_program.items():
-                total[k] = total.get(k, Decimal("0.00")) + v
-        out.append(
-            f"{len(ok)} of {len(results)} months published; rows in "
-            f"{sum(r.rows_in for r in results):,}, rejected {sum(r.rows_rejected for r in results):,}, "
-            f"lines published {sum(r.rows_published for r in ok):,}"
-        )
-        if total:
-            out.append("  USD by program: " + ", ".join(f"{k} {_money(v)}" for k, v in total.items()))
     return out
+
+
+def month_ranges(months: Sequence[str]) -> str:
+    """Months as runs of consecutive months: `2025-01..2025-06, 2025-09`."""
+    ordered = sorted(set(months))
+    runs: list[list[str]] = []
+    for month in ordered:
+        if runs and _next_month(runs[-1][-1]) == month:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    return ", ".join(run[0] if len(run) == 1 else f"{run[0]}..{run[-1]}" for run in runs)
+
+
+def _next_month(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:])
+    return f"{year + number // 12}-{number % 12 + 1:02d}"
+
+
+_USED_BY = re.compile(r"^(?P<what>.*?)(?P<sep>[:;]) used by (?P<lines>\d+) lines? in (?P<entries>\d+) entr(?:y|ies)$")
+_NUMBER = re.compile(r"\d[\d,.]*")
+
+
+def collapsed_warnings(results: Sequence[RunResult]) -> list[str]:
+    """Each warning once, with the months it applies to, UNCONFIRMED measures and fees first.
+    A flag warning (`…: used by N lines in M entries`) is summed over the months; any other
+    warning is grouped with those that differ from it only in their numbers, and shown with
+    the figures of its latest month."""
+    groups: dict[str, dict] = {}
+    for r in results:
+        for warning in r.warnings:
+            used = _USED_BY.match(warning)
+            key = used.group("what") if used else _NUMBER.sub("#", warning)
+            group = groups.setdefault(
+                key, {"months": [], "lines": 0, "entries": 0, "texts": set(), "text": warning,
+                      "sep": used.group("sep") if used else ""}
+            )
+            group["months"].append(r.month)
+            group["texts"].add(warning)
+            group["text"] = warning
+            if used:
+                group["lines"] += int(used.group("lines"))
+                group["entries"] += int(used.group("entries"))
+    out = []
+    for key, g in groups.items():
+        months = month_ranges(g["months"])
+        if g["sep"]:
+            used = f"used by {_plural(g['lines'], 'line')} in {_plural(g['entries'], 'entry')}"
+            out.append(f"{key}{g['sep']} {used} ({months})")
+        elif len(g["texts"]) > 1:
+            out.append(f"{g['text']} ({months}; figures of {g['months'][-1]})")
+        else:
+            out.append(f"{g['text']} ({months})")
+    return sorted(out, key=lambda line: not line.startswith("UNCONFIRMED"))
+
+
+def collapsed_problems(results: Sequence[RunResult]) -> list[str]:
+    """Each input problem (source, column, check) once: rows over the months, the months, and
+    the first example."""
+    groups: dict[tuple[str, str, str], dict] = {}
+    for r in results:
+        for p in r.problems:
+            group = groups.setdefault((p.source, p.column, p.check), {"rows": 0, "months": [], "example": None})
+            group["rows"] += p.rows
+            group["months"].append(r.month)
+            if group["example"] is None and p.examples:
+                row, value = p.examples[0]
+                group["example"] = f"{r.month} row {row} {value!r}"
+    return [
+        f"{source}: {column} / {check}: {_plural(g['rows'], 'row')} ({month_ranges(g['months'])})"
+        + (f", e.g. {g['example']}" if g["example"] else "")
+        for (source, column, check), g in groups.items()
+    ]
+
+
+def months_summary(results: Sequence[RunResult]) -> list[str]:
+    """Several months: one short block per month, the table of amounts, the problems and
+    warnings once each."""
+    out: list[str] = []
+    for r in results:
+        by_input = (
+            " (" + ", ".join(f"{kind} {n:,}" for kind, n in r.rows_in_by_input.items()) + ")"
+            if len(r.rows_in_by_input) > 1
+            else ""
+        )
+        seconds = f", {sum(r.stage_seconds.values()):.1f} s" if r.stage_seconds else ""
+        out.append(
+            f"{r.month}  {r.status.upper():<7}  rows in {r.rows_in:,}{by_input}, rejected {r.rows_rejected:,} "
+            f"({_rate(r.rows_rejected, r.rows_in)}), lines published {r.rows_published:,}{seconds}"
+        )
+        if r.error:
+            out.append(f"  error: {r.error}")
+            if r.status == "failed":
+                out.append(f"  nothing was published for this month (run {r.run_id})")
+    out.extend(amounts_table(results))
+    problems = collapsed_problems(results)
+    if problems:
+        out.append("input problems (rows rejected; every row is in the rejects table):")
+        out.extend(f"  {line}" for line in problems)
+    warnings = collapsed_warnings(results)
+    if warnings:
+        out.append("warnings:")
+        out.extend(f"  {line}" for line in warnings)
+    return out
+
+
+def amounts_table(results: Sequence[RunResult]) -> list[str]:
+    """USD by program, one row per published month and a total row."""
+    ok = [r for r in results if r.status == "success"]
+    programs = list(dict.fromkeys(k for r in ok for k in r.duty_by_program))
+    total: dict[str, Decimal] = {}
+    for r in ok:
+        for k, v in r.duty_by_program.items():
+            total[k] = total.get(k, Decimal("0.00")) + v
+    rows = [["USD", *programs]]
+    rows += [[r.month, *(_money(r.duty_by_program.get(p, Decimal("0.00"))) for p in programs)] for r in ok]
+    rows.append(["total", *(_money(total[p]) for p in programs)])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    out = [
+        f"{len(ok)} of {len(results)} months published; rows in "
+        f"{sum(r.rows_in for r in results):,}, rejected {sum(r.rows_rejected for r in results):,}, "
+        f"lines published {sum(r.rows_published for r in ok):,}" + ("; USD by program:" if programs else "")
+    ]
+    if not programs:
+        return out
+    for i, row in enumerate(rows):
+        cells = [row[0].ljust(widths[0]), *(cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True))]
+        if i == len(rows) - 1:
+            out.append("  " + "  ".join("-" * width for width in widths))
+        out.append("  " + "  ".join(cells))
+    return out
+
+
+def replaced_text(result: RunResult) -> str:
+    """Which tables' rows of the month the run replaced, and whose rows they were."""
+    tables = ", ".join(f"{t} ({n:,} rows)" for t, n in result.replaced.items())
+    return f"replaced: {tables} of run {result.replaced_run}" if result.replaced_run else f"replaced: {tables}"
 
 
 def summary_markdown(results: Sequence[RunResult]) -> str:
@@ -230,15 +368,32 @@ def summary_markdown(results: Sequence[RunResult]) -> str:
         ]
         rows.append("| " + " | ".join(cells) + " |")
     details: list[str] = []
+    # errors, problems and warnings quote input text (values, file names, makes, models):
+    # escaped so it shows as written, never as markup
     for r in results:
         if r.error:
-            details.append(f"- **{r.month}** failed: {r.error}")
-        details.extend(f"- **{r.month}** {p.source}: {p.describe()}" for p in r.problems)
-        details.extend(f"- **{r.month}** warning: {w}" for w in r.warnings)
+            details.append(f"- **{r.month}** failed: {escape(r.error)}")
+        details.extend(f"- **{r.month}** {escape(p.source)}: {escape(p.describe())}" for p in r.problems)
+        details.extend(f"- **{r.month}** warning: {escape(w)}" for w in r.warnings)
+        if r.status == "success" and r.replaced:
+            details.append(f"- **{r.month}** {escape(replaced_text(r))}")
     body = "\n".join(rows)
     if details:
         body += "\n\n" + "\n".join(details)
     return "# tariffcost run\n\n" + body + "\n"
+
+
+def print_report_paths(reports: Sequence, stream: TextIO | None = None) -> None:
+    """Where the month reports are: one line for one report, one line for the folder of
+    several (`reports/<month>.html` for a range of months)."""
+    stream = stream or sys.stdout
+    folders = {str(Path(report.path).parent) for report in reports}
+    if len(reports) > 1 and len(folders) == 1:
+        months = month_ranges([report.month for report in reports])
+        stream.write(f"reports: {folders.pop()}/YYYY-MM.html for {months}\n")
+    else:
+        stream.writelines(f"report {report.month}: {report.path}\n" for report in reports)
+    stream.flush()
 
 
 def print_summary(results: Sequence[RunResult], stream: TextIO | None = None) -> None:
@@ -252,14 +407,18 @@ def print_summary(results: Sequence[RunResult], stream: TextIO | None = None) ->
 
 
 class RunProgress:
-    """A rich progress display on stderr (months done, current stage); silent when stderr
-    is not a terminal."""
+    """A rich progress display on stderr: months done, the current stage, and within a long
+    stage how far it is (flows/progress.py: bytes read, tables published); Prefect's log
+    lines are printed through the same console. Silent when stderr is not a terminal."""
 
     def __init__(self, months: int, enabled: bool | None = None) -> None:
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
         self._months = months
         self._progress = None
         self._task = None
+        self._step_task = None
+        self._previous_listener = None
+        self._prefect_consoles: list = []
 
     def __enter__(self) -> RunProgress:
         if self.enabled:
@@ -270,23 +429,63 @@ class RunProgress:
                 SpinnerColumn(),
                 TextColumn("{task.description}"),
                 BarColumn(),
-                TextColumn("{task.completed}/{task.total} months"),
+                TextColumn("{task.fields[counter]}"),
                 TimeElapsedColumn(),
                 console=Console(stderr=True),
                 transient=True,
             )
             self._progress.__enter__()
-            self._task = self._progress.add_task("starting", total=self._months)
+            self._task = self._progress.add_task("starting", total=self._months, counter=self._counter(0))
+            self._step_task = self._progress.add_task("", total=None, visible=False, counter="")
+            self._route_prefect_console(self._progress.console)
+            from flows import progress
+
+            self._previous_listener = progress.listen(self.step)
         return self
+
+    def _counter(self, done: int) -> str:
+        return f"{done}/{self._months} months"
+
+    def _route_prefect_console(self, console) -> None:
+        """Prefect's log lines go through the progress display's console while it is shown
+        (printed above the bar instead of through it)."""
+        import logging
+
+        from prefect.logging.handlers import PrefectConsoleHandler
+
+        self._prefect_consoles = [
+            (handler, handler.console)
+            for handler in logging.getLogger().handlers
+            if isinstance(handler, PrefectConsoleHandler)
+        ]
+        for handler, _ in self._prefect_consoles:
+            handler.console = console
 
     def stage(self, month: str, stage: str) -> None:
         if self._progress is not None:
             self._progress.update(self._task, description=f"{month} {stage}")
+            self._progress.update(self._step_task, visible=False)
+
+    def step(self, step: str, done: int, total: int | None, unit: str) -> None:
+        """A long stage's report (flows/progress.py: `report`)."""
+        if self._progress is not None:
+            counter = f"{done:,}/{total:,} {unit}" if total else f"{done:,} {unit}"
+            self._progress.update(
+                self._step_task, description=f"  {step}", completed=done, total=total, counter=counter, visible=True
+            )
 
     def month_done(self) -> None:
         if self._progress is not None:
             self._progress.advance(self._task)
+            done = int(self._progress.tasks[0].completed)
+            self._progress.update(self._task, counter=self._counter(done))
+            self._progress.update(self._step_task, visible=False)
 
     def __exit__(self, *exc) -> None:
         if self._progress is not None:
+            from flows import progress
+
+            progress.listen(self._previous_listener)
+            for handler, console in self._prefect_consoles:
+                handler.console = console
             self._progress.__exit__(*exc)

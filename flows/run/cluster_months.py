@@ -89,6 +89,7 @@ class MonthJob:
     max_reject_rate: float
     scenarios: tuple[str, ...]
     staging: str  # this month's staging folder (path or URL)
+    allow_empty: bool = False  # publish the month even when its inputs hold no row of it
 
     def record(self, **changes) -> RunRecord:
         return start_record(self.run_id, self.month, self.schedule, self.scenarios).replace(**changes)
@@ -123,7 +124,8 @@ def stage_month(job: MonthJob) -> StagedMonth:
     run = job.start()
     try:
         loaded = run.timed("load", load_inputs, job.month, job.inputs, job.schedule)
-        tables, exports = month_tables(run, loaded, max_reject_rate=job.max_reject_rate, scenarios=job.scenarios)
+        tables, exports = month_tables(run, loaded, max_reject_rate=job.max_reject_rate, scenarios=job.scenarios,
+                                       allow_empty=job.allow_empty)
         del loaded
         return _staged(job, run, tables, exports)
     except Exception as error:
@@ -208,7 +210,8 @@ def merge_partitions(job: MonthJob, parts: Sequence[StagedPartition]) -> StagedM
     try:
         loaded, lines = _merged_inputs(job, run, parts)
         tables, exports = month_tables(run, loaded, max_reject_rate=job.max_reject_rate,
-                                       scenarios=job.scenarios, built={LINES_TABLE: lines})
+                                       scenarios=job.scenarios, built={LINES_TABLE: lines},
+                                       allow_empty=job.allow_empty)
         del loaded, lines
         return _staged(job, run, tables, exports)
     except Exception as error:

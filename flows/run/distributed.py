@@ -39,6 +39,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
@@ -56,18 +57,23 @@ from flows.run.cluster_months import (
     stage_partition,
 )
 from flows.run.lifecycle import (
+    MonthRun,
     RunResult,
     new_batch_id,
+    replace_whole_month,
     retry_on_io_error,
     schedule_unreadable,
 )
-from flows.run.monthly import run_in_flow
+from flows.run.marts import LINES_TABLE
+from flows.run.month_state import PublishedMonth, choose_scenarios, published_month
+from flows.run.monthly import moved_journal_lines, report_writer, run_in_flow
 from flows.run.options import DEFAULT_PARTITION_LINES, RunOptions, build_options, check_inputs, given_inputs
 from flows.run.partitions import month_line_counts, partition_plan
 from flows.run.storage import join, read_frame, remove_tree
 from flows.warehouse.journal import RunRecord, append_journal, utc_now
 from flows.warehouse.lock import warehouse_lock
 from flows.warehouse.publish import clean_leftovers, publish_months
+from transforms.schedule import Schedule
 
 STAGING_DIRNAME = ".cluster-staging"
 
@@ -185,6 +191,7 @@ def run_cluster_backfill(
     db_path, exports_dir = Path(options.db_path), Path(options.exports_dir)
     with warehouse_lock(db_path, options.wait_lock_seconds):
         clean_leftovers(db_path, exports_dir)
+        journal_warnings = moved_journal_lines(db_path)
         if not staging:  # what a killed coordinator left in the default staging area
             shutil.rmtree(default_staging(db_path), ignore_errors=True)
         batch_id = new_batch_id()
@@ -193,10 +200,14 @@ def run_cluster_backfill(
         except Exception as error:
             return [schedule_unreadable(db_path, batch_id, months[0], options.scenarios, error)]
         root = join(str(staging) if staging else str(default_staging(db_path)), batch_id)
+        # each month is replaced as a unit (flows/run/month_state.py): its scenarios as last
+        # published unless given, its tables the run does not build removed at the publish
+        before = {m: published_month(db_path, m) for m in months}
+        chosen = {m: choose_scenarios(options.scenarios, before[m]) for m in months}
         jobs = [
             MonthJob(month=m, run_id=f"{batch_id}-{m}", inputs=dict(inputs), schedule=schedule,
-                     max_reject_rate=options.max_reject_rate, scenarios=tuple(options.scenarios),
-                     staging=join(root, f"month={m}"))
+                     max_reject_rate=options.max_reject_rate, scenarios=tuple(chosen[m][0]),
+                     staging=join(root, f"month={m}"), allow_empty=options.allow_empty)
             for m in months
         ]
         for job in jobs:  # a coordinator killed from here on leaves them `abandoned` in runs
@@ -207,7 +218,11 @@ def run_cluster_backfill(
                 counts = plan_task.submit(inputs[CUSTOMS]).result()
                 plan = partition_plan(months, counts, partition_lines)
             staged = _submit_months(jobs, plan, progress)
-            results = _publish_staged(staged, db_path, exports_dir)
+            for s in staged:
+                _replace_whole_month(s, before[s.result.month], chosen[s.result.month][1], inputs)
+            results = _publish_staged(staged, db_path, exports_dir, schedule)
+            if results:
+                results[0].warnings[:0] = journal_warnings
         except Exception as error:
             message = f"the cluster run failed, nothing was published: {error_text(error)}"
             _journal_failed(db_path, [job.record() for job in jobs], message)
@@ -219,7 +234,29 @@ def run_cluster_backfill(
     return results
 
 
-def _publish_staged(staged: Sequence[StagedMonth], db_path: Path, exports_dir: Path) -> list[RunResult]:
+def _replace_whole_month(staged: StagedMonth, before: PublishedMonth, scenario_note: str | None,
+                         inputs: Mapping[str, str]) -> None:
+    """A staged month's part of the month-as-a-unit rule, at the coordinator: the tables the
+    month holds but the run did not build are published empty (warned), the scenario choice
+    and the replaced tables are said, in the result and the month's `runs` row."""
+    if staged.result.status != "success":
+        return
+    frames = {t: pl.DataFrame() for t in staged.tables}  # only the names count here
+    exports = dict(staged.exports)
+    month_run = MonthRun(result=staged.result, record=staged.record, schedule=None)
+    if scenario_note:
+        staged.result.warnings.append(scenario_note)
+    replace_whole_month(month_run, before, frames, exports, inputs)
+    for table in frames:
+        if table not in staged.tables:
+            staged.tables[table] = None  # removed: published without rows
+    staged.exports = exports
+    staged.record = staged.record.replace(warnings=list(staged.result.warnings),
+                                          tables_published=dict(staged.result.tables))
+
+
+def _publish_staged(staged: Sequence[StagedMonth], db_path: Path, exports_dir: Path,
+                    schedule: Schedule | None = None) -> list[RunResult]:
     """Publish the months before the first failed one (run_months' semantics) in one swap;
     journal the failed month and the months after it."""
     first_failed = next((i for i, s in enumerate(staged) if s.result.status != "success"), len(staged))
@@ -231,17 +268,24 @@ def _publish_staged(staged: Sequence[StagedMonth], db_path: Path, exports_dir: P
                         f"not published: the earlier month {bad[0].result.month} failed")
     if good:
         exports = {table: export for s in good for table, export in s.exports.items()}
+        with_lines = [s.result.month for s in good if s.tables.get(LINES_TABLE)]
         published = publish_months(
             db_path=db_path,
             exports_dir=exports_dir,
             months={
-                s.result.month: {t: (lambda loc=loc: read_frame(loc)) for t, loc in s.tables.items()} for s in good
+                s.result.month: {
+                    t: (lambda loc=loc: read_frame(loc) if loc is not None else pl.DataFrame())
+                    for t, loc in s.tables.items()
+                }
+                for s in good
             },
             exports=exports,
             runs=[s.record for s in good],
+            reports=report_writer(schedule, with_lines) if schedule is not None else None,
         )
         for s, done in zip(good, published, strict=True):
             s.result.exports = dict(done.exports)
+            s.result.report, s.result.report_problem = done.report, done.report_problem
     return [s.result for s in good] + [s.result for s in bad]
 
 
@@ -262,13 +306,14 @@ def cluster_backfill_duty_runs(
     max_reject_rate: float = DEFAULT_MAX_REJECT_RATE,
     scenarios: list[str] | None = None,
     wait_lock_seconds: float = 0.0,
+    allow_empty: bool = False,
 ) -> list[RunResult]:
     """The backfill with the months computed on a Dask cluster (the task runner is set by
     `cluster_backfill`); the summary, artifacts and reports as for a sequential backfill."""
     options = build_options(
         customs=customs, vehicles=vehicles, census=census, db=db, exports=exports,
         schedule_path=schedule_path, max_reject_rate=max_reject_rate,
-        scenarios=scenarios or (), wait_lock_seconds=wait_lock_seconds,
+        scenarios=scenarios or (), wait_lock_seconds=wait_lock_seconds, allow_empty=allow_empty,
     )
     given = given_inputs({"customs": customs, "vehicles": vehicles, "census": census})
     inputs = given or {kind: str(path) for kind, path in options.inputs.items()}

@@ -31,9 +31,50 @@ from flows.inputs.kinds import load_input, load_order
 from flows.inputs.vehicles import vehicle_warnings
 from flows.present.summary import ProblemSummary, RunProgress, duty_by_program, run_warnings, worst_problems
 from flows.run.marts import LINES_TABLE, MARTS, REJECTS_TABLE, Mart, MonthContext, mart_exports
+from flows.run.month_state import PublishedMonth, replaced, stale_tables, stale_warning
 from flows.warehouse.journal import RunRecord, append_journal, utc_now
 from flows.warehouse.testing import pause_point
 from transforms.schedule import Schedule
+
+MONTH_PLACEHOLDER = "{month}"
+
+
+class EmptyMonth(RuntimeError):
+    """The month's inputs hold no rows of it: publishing would replace the month with nothing."""
+
+
+class InputMissing(FileNotFoundError):
+    """An input file named for the month (a `{month}` path) does not exist."""
+
+
+def month_path(location: str | Path, month: str) -> Path:
+    """An input path for `month`: `{month}` in it replaced by YYYY-MM (`es003_{month}.csv`)."""
+    return Path(str(location).replace(MONTH_PLACEHOLDER, month))
+
+
+def month_inputs(inputs: Mapping[str, str | Path], month: str) -> dict[str, Path]:
+    """The inputs of `month` (kind → path, `{month}` filled in); InputMissing, naming the file
+    and the option, when a `{month}` path names no file."""
+    resolved = {kind: month_path(location, month) for kind, location in inputs.items()}
+    for kind, path in resolved.items():
+        if MONTH_PLACEHOLDER in str(inputs[kind]) and "://" not in str(path) and not path.is_file():
+            raise InputMissing(f"{path} does not exist (--{kind} {inputs[kind]} for {month})")
+    return resolved
+
+
+def check_month_has_rows(month: str, loaded: Mapping[str, Any], allow_empty: bool) -> None:
+    """EmptyMonth when the inputs hold no row of the month (or the customs lines, which every
+    duty mart is built from, hold none), unless `allow_empty`."""
+    if allow_empty:
+        return
+    empty = [kind for kind, result in loaded.items() if int(result.rows_in) == 0]
+    if "customs" in empty or len(empty) == len(loaded):
+        kind = "customs" if "customs" in empty else empty[0]
+        raise EmptyMonth(
+            f"no rows for {month} in {loaded[kind].source} (--{kind}): publishing it would replace "
+            f"the month with nothing, so nothing was published; pass --allow-empty to publish "
+            f"{month} empty"
+        )
 
 
 class RejectThresholdExceeded(RuntimeError):
@@ -79,6 +120,10 @@ class RunResult:
     problems: list[ProblemSummary] = field(default_factory=list)
     error: str | None = None
     exports: dict[str, Path] = field(default_factory=dict)
+    replaced: dict[str, int] = field(default_factory=dict)  # table → rows of the month before
+    replaced_run: str | None = None  # the run those rows came from
+    report: Any = None  # the month's report (flows/present/report.py ReportResult), if written
+    report_problem: str | None = None  # why the month has no report (its old one was removed)
 
 
 # --------------------------------------------------------------------------------------------
@@ -86,8 +131,10 @@ class RunResult:
 
 
 def load_stage(month: str, inputs: Mapping[str, Path], schedule: Schedule) -> dict[str, Any]:
-    """Read every given input for the month (I/O); kinds that need other inputs after them,
-    which they receive as `context`."""
+    """Read every given input for the month (I/O; `{month}` in a path is the month); kinds
+    that need other inputs after them, which they receive as `context`."""
+    pause_point("load")
+    inputs = month_inputs(inputs, month)
     loaded: dict[str, Any] = {}
     for kind in load_order(inputs):
         loaded[kind] = load_input(kind, Path(inputs[kind]), month, schedule, loaded, lambda dep: Path(inputs[dep]))
@@ -314,13 +361,16 @@ def month_tables(
     stages: Stages = PLAIN_STAGES,
     marts: Sequence[Mart] | None = None,
     built: Mapping[str, pl.DataFrame] | None = None,
+    allow_empty: bool = False,
 ) -> tuple[dict[str, pl.DataFrame], dict[str, str]]:
     """Validate and compute a month's loaded inputs: the tables to publish (marts and
     `rejects`) and their exports. `built` holds marts already computed elsewhere (the merged
     partitions' fct_duty_lines): they are checked against their contract, not rebuilt.
-    RejectThresholdExceeded (with the counts recorded) when too many rows are rejected."""
+    RejectThresholdExceeded (with the counts recorded) when too many rows are rejected;
+    EmptyMonth when the inputs hold no row of the month (unless `allow_empty`)."""
     marts = MARTS if marts is None else marts
     run.loaded(loaded)
+    check_month_has_rows(run.result.month, loaded, allow_empty)
     try:
         validated = run.timed(
             "validate", stages.validate, run.result.month, loaded, run.result.run_id, max_reject_rate
@@ -334,6 +384,25 @@ def month_tables(
                        scenarios=tuple(scenarios), marts=done)
     tables = dict(run.timed("compute", stages.compute, ctx, [m for m in marts if m.table not in done]))
     return tables, run.tables_done(loaded, tables, validated, marts)
+
+
+def replace_whole_month(run: MonthRun, published: PublishedMonth, tables: dict[str, pl.DataFrame],
+                        exports: dict[str, str], inputs: Mapping[str, object]) -> None:
+    """Make the month's publish replace the whole month: a registry table that holds rows of
+    the month but that this run does not build (the vehicle marts of a run without
+    --vehicles) is published empty, with a warning naming it, since its rows were computed
+    from other inputs; the result lists the tables whose rows the run replaces."""
+    registry = {m.table: m for m in MARTS}
+    stale = [t for t in stale_tables(published, list(tables)) if t in registry]
+    for table in stale:
+        tables[table] = pl.DataFrame()  # no columns: the month's rows are removed
+        if registry[table].export:
+            exports[table] = registry[table].export
+        run.result.tables[table] = 0
+    if stale:
+        run.result.warnings.append(stale_warning(published, stale, inputs))
+    run.result.replaced = replaced(published, list(tables))
+    run.result.replaced_run = published.run_id
 
 
 def schedule_unreadable(db_path: Path, batch_id: str, month: str, scenarios: Sequence[str],

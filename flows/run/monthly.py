@@ -10,6 +10,7 @@ published tables are the mart registry (flows/run/marts.py); the inputs are the 
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -22,8 +23,8 @@ from prefect.tasks import exponential_backoff
 from flows.config import DEFAULT_MAX_REJECT_RATE
 from flows.inputs.schedule import read_schedule
 from flows.months import month_range, parse_month, previous_month
-from flows.present.report import write_month_reports
-from flows.present.summary import RunProgress, print_summary, summary_markdown
+from flows.present.report import report_path, stage_reports
+from flows.present.summary import RunProgress, print_report_paths, print_summary, summary_markdown
 from flows.run.lifecycle import (
     MonthRun,
     RejectThresholdExceeded,
@@ -34,15 +35,17 @@ from flows.run.lifecycle import (
     load_stage,
     month_tables,
     new_batch_id,
+    replace_whole_month,
     retry_on_io_error,
     schedule_unreadable,
     validate_stage,
 )
 from flows.run.marts import LINES_TABLE, MARTS, REJECTS_TABLE, Mart, MartContractError, MonthContext
+from flows.run.month_state import choose_scenarios, published_month
 from flows.run.options import RunOptions, build_options, check_inputs, default_inputs
-from flows.warehouse.journal import RunRecord, append_journal
+from flows.warehouse.journal import RunRecord, append_journal, quarantine_journal
 from flows.warehouse.lock import warehouse_lock
-from flows.warehouse.publish import PublishResult, clean_leftovers, publish_month
+from flows.warehouse.publish import PublishResult, ReportWriter, clean_leftovers, publish_month
 from transforms.schedule import Schedule
 
 __all__ = [
@@ -51,6 +54,15 @@ __all__ = [
     "backfill_duty_runs", "build_options", "check_inputs", "compute_stage", "default_inputs",
     "load_stage", "monthly_duty_run", "run_month", "run_months", "validate_stage",
 ]
+
+
+def moved_journal_lines(db_path: Path) -> list[str]:
+    """Move the journal's unreadable lines aside (flows/warehouse/journal.py); each warning is
+    printed at once and returned for the first month's summary. Call under the lock."""
+    warnings = quarantine_journal(Path(db_path))
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return warnings
 
 
 class RunFailed(RuntimeError):
@@ -64,14 +76,32 @@ class RunFailed(RuntimeError):
         self.results = list(results)
 
 
+def report_writer(schedule: Schedule, months_with_lines: Sequence[str]) -> ReportWriter:
+    """The publish's report writer: the report of each month that has customs lines, read
+    from the staging warehouse (flows/present/report.py `stage_reports`); a month without
+    lines gets none (and so loses its old one)."""
+
+    def write(db_path: Path, staging_dir: Path, months: list[str]):
+        ready = [m for m in months if m in months_with_lines]
+        staged = stage_reports(db_path, staging_dir, ready, schedule)
+        problems = dict(staged.problems)
+        problems.update({m: "no customs lines were published for the month" for m in months if m not in ready})
+        return {r.month: r for r in staged.reports}, problems
+
+    return write
+
+
 def publish_stage(
     month: str,
     options: RunOptions,
     tables: Mapping[str, pl.DataFrame],
     exports: Mapping[str, str],
     record: RunRecord,
+    schedule: Schedule | None = None,
 ) -> PublishResult:
-    """Publish the month atomically (I/O; safe to retry: it rebuilds its staging each time)."""
+    """Publish the month atomically, its report included when a schedule is given (I/O; safe
+    to retry: it rebuilds its staging each time)."""
+    lines = tables.get(LINES_TABLE)
     return publish_month(
         db_path=options.db_path,
         exports_dir=options.exports_dir,
@@ -79,6 +109,8 @@ def publish_stage(
         tables=tables,
         exports=exports,
         run=record,
+        reports=report_writer(schedule, [month] if lines is not None and lines.width else [])
+        if schedule is not None else None,
     )
 
 
@@ -105,13 +137,24 @@ def run_month(
     run = MonthRun.start(f"{batch_id}-{month}", month, schedule, options.scenarios, progress=progress)
     append_journal(options.db_path, run.record)
     try:
+        # the month is replaced as a unit: what it holds now decides the scenarios to re-run
+        # and the tables to remove (flows/run/month_state.py)
+        before = published_month(options.db_path, month)
+        scenarios, scenario_note = choose_scenarios(options.scenarios, before)
+        run.record = run.record.replace(scenarios=list(scenarios))
         loaded = run.timed("load", stages.load, month, dict(options.inputs), schedule)
         tables, exports = month_tables(run, loaded, max_reject_rate=options.max_reject_rate,
-                                       scenarios=options.scenarios, stages=stages, marts=marts)
+                                       scenarios=scenarios, stages=stages, marts=marts,
+                                       allow_empty=options.allow_empty)
+        if scenario_note:
+            run.result.warnings.append(scenario_note)
+        replace_whole_month(run, before, tables, exports, options.inputs)
         # the staged inputs are done with: let them go before publish (memory peak)
         del loaded
-        published = run.timed("publish", stages.publish, month, options, tables, exports, run.success_record())
+        published = run.timed("publish", stages.publish, month, options, tables, exports, run.success_record(),
+                              schedule)
         run.result.exports = dict(published.exports)
+        run.result.report, run.result.report_problem = published.report, published.report_problem
         run.succeeded()
     except BaseException as error:
         append_journal(options.db_path, run.fail(error))
@@ -139,6 +182,7 @@ def run_months(
     results: list[RunResult] = []
     with warehouse_lock(options.db_path, options.wait_lock_seconds):
         clean_leftovers(Path(options.db_path), Path(options.exports_dir))
+        journal_warnings = moved_journal_lines(options.db_path)
         batch_id = new_batch_id()
         if schedule is None:
             try:
@@ -149,6 +193,8 @@ def run_months(
             result = run_month(
                 month, options, schedule, batch_id, stages=stages, marts=marts, progress=progress
             )
+            if not results:
+                result.warnings[:0] = journal_warnings
             results.append(result)
             if progress is not None:
                 progress.month_done()
@@ -202,20 +248,22 @@ def run_in_flow(
         key="tariffcost-run-summary",
         description=f"tariffcost {months[0]}..{months[-1]}",
     )
-    reports, report_problems = write_month_reports(
-        options.db_path,
-        options.exports_dir,
-        [r.month for r in results if r.status == "success" and LINES_TABLE in r.tables],
-        options.schedule_path,
-    )
-    for report in reports:
-        print(f"report {report.month}: {report.path}")
+    # the reports were written with the publish (in its staging area, swapped in with the exports)
+    published = [
+        dataclasses.replace(r.report, path=report_path(options.exports_dir, r.month))
+        for r in results if r.status == "success" and r.report is not None
+    ]
+    print_report_paths(published)
+    for report in published:
         create_markdown_artifact(
             markdown=report.markdown, key=f"tariffcost-report-{report.month}",
             description=f"tariffcost report {report.month} ({report.path})",
         )
-    for problem in report_problems:
-        print(f"warning: {problem}", file=sys.stderr)
+    for result in results:
+        if result.status == "success" and result.report is None and result.report_problem:
+            print(f"warning: report {result.month} not written ({result.report_problem}); "
+                  f"no report of {result.month} is left in {report_path(options.exports_dir, result.month).parent}",
+                  file=sys.stderr)
     if any(r.status != "success" for r in results):
         raise RunFailed(results)
     return results
@@ -233,12 +281,13 @@ def monthly_duty_run(
     max_reject_rate: float = DEFAULT_MAX_REJECT_RATE,
     scenarios: list[str] | None = None,
     wait_lock_seconds: float = 0.0,
+    allow_empty: bool = False,
 ) -> list[RunResult]:
     """The monthly batch for `month` (default: the previous calendar month at run time)."""
     options = build_options(
         customs=customs, vehicles=vehicles, census=census, db=db, exports=exports,
         schedule_path=schedule_path, max_reject_rate=max_reject_rate,
-        scenarios=scenarios or (), wait_lock_seconds=wait_lock_seconds,
+        scenarios=scenarios or (), wait_lock_seconds=wait_lock_seconds, allow_empty=allow_empty,
     )
     return run_in_flow([parse_month(month) if month else previous_month()], options)
 
@@ -256,12 +305,13 @@ def backfill_duty_runs(
     max_reject_rate: float = DEFAULT_MAX_REJECT_RATE,
     scenarios: list[str] | None = None,
     wait_lock_seconds: float = 0.0,
+    allow_empty: bool = False,
 ) -> list[RunResult]:
     """The monthly batch for every month from `start` to `end` in one flow run (each month
     published on its own, idempotently); stops at the first failed month."""
     options = build_options(
         customs=customs, vehicles=vehicles, census=census, db=db, exports=exports,
         schedule_path=schedule_path, max_reject_rate=max_reject_rate,
-        scenarios=scenarios or (), wait_lock_seconds=wait_lock_seconds,
+        scenarios=scenarios or (), wait_lock_seconds=wait_lock_seconds, allow_empty=allow_empty,
     )
     return run_in_flow(month_range(start, end), options)

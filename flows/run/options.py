@@ -27,6 +27,7 @@ class RunOptions:
     max_reject_rate: float = DEFAULT_MAX_REJECT_RATE
     scenarios: tuple[str, ...] = ()
     wait_lock_seconds: float = 0.0
+    allow_empty: bool = False  # publish a month whose inputs hold no rows of it (empty)
 
 
 def default_inputs() -> dict[str, Path]:
@@ -61,6 +62,7 @@ def build_options(
     max_reject_rate: float = DEFAULT_MAX_REJECT_RATE,
     scenarios: Sequence[str] = (),
     wait_lock_seconds: float = 0.0,
+    allow_empty: bool = False,
     **by_kind: str | None,
 ) -> RunOptions:
     """Options from command-line style values, inputs given by kind (`customs=…`, or
@@ -81,4 +83,5 @@ def build_options(
         max_reject_rate=max_reject_rate,
         scenarios=tuple(scenarios),
         wait_lock_seconds=wait_lock_seconds,
+        allow_empty=allow_empty,
     )

@@ -118,23 +118,91 @@ def append_journal(db_path: Path, record: RunRecord) -> None:
         os.close(fd)
 
 
-def read_journal(db_path: Path) -> list[RunRecord]:
-    """Journaled attempts, the last entry of each run_id winning. An attempt whose last entry
-    is still `running` was killed: it comes back as `abandoned` (readers call this only while
-    holding the warehouse lock, so no live run can be in the journal). A torn last line (the
-    writer was killed mid-write) is skipped."""
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def bad_journal_path(db_path: Path) -> Path:
+    """Where journal lines that cannot be read are moved (`<db>.runs.jsonl.bad`)."""
+    path = journal_path(db_path)
+    return path.with_name(path.name + ".bad")
+
+
+def _journal_entry(raw: bytes) -> RunRecord:
+    """One journal line as a record that `runs` accepts; ValueError saying why not."""
+    try:
+        row = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise ValueError(f"not UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start})") from None
+    except ValueError as error:
+        raise ValueError(f"not JSON ({error})") from None
+    if not isinstance(row, dict):
+        raise ValueError("not a JSON object")
+    try:
+        record = RunRecord.from_json(row)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"not a run record ({error})") from None
+    try:  # the checks of `runs` itself (types, month, status), as it would be folded in
+        runs_frame([record.replace(status="abandoned") if record.status == "running" else record])
+    except Exception as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"not a valid runs row ({first})") from None
+    return record
+
+
+def _journal_lines(db_path: Path) -> list[tuple[int, bytes, RunRecord | str]]:
+    """(line number, raw bytes, record or the reason it cannot be read) of every non-blank line."""
     path = journal_path(db_path)
     if not path.exists():
         return []
-    latest: dict[str, RunRecord] = {}
-    for text in path.read_text(encoding="utf-8").splitlines():
-        if not text.strip():
+    found: list[tuple[int, bytes, RunRecord | str]] = []
+    for number, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
+        if not raw.strip():
             continue
         try:
-            record = RunRecord.from_json(json.loads(text))
-        except (ValueError, TypeError):
-            continue
-        latest[record.run_id] = record
+            found.append((number, raw, _journal_entry(raw)))
+        except ValueError as error:
+            found.append((number, raw, str(error)))
+    return found
+
+
+def quarantine_journal(db_path: Path) -> list[str]:
+    """Move every journal line that cannot be read as a `runs` row (wrong type, bad month,
+    not UTF-8, torn by a kill) to `<db>.runs.jsonl.bad`, keeping the others; one warning per
+    line moved, naming the file and the line. Call only while holding the warehouse lock."""
+    lines = _journal_lines(db_path)
+    bad = [(number, raw, reason) for number, raw, reason in lines if isinstance(reason, str)]
+    if not bad:
+        return []
+    path, aside = journal_path(db_path), bad_journal_path(db_path)
+    fd = os.open(aside, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, b"".join(raw + b"\n" for _, raw, _ in bad))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    kept = path.with_name(path.name + ".tmp")
+    kept.write_bytes(b"".join(raw + b"\n" for _, raw, entry in lines if not isinstance(entry, str)))
+    _fsync(kept)
+    os.replace(kept, path)
+    _fsync(path.parent)
+    return [f"{path}: line {number} cannot be read, moved to {aside}: {reason}" for number, _, reason in bad]
+
+
+def read_journal(db_path: Path) -> list[RunRecord]:
+    """Journaled attempts, the last entry of each run_id winning. An attempt whose last entry
+    is still `running` was killed: it comes back as `abandoned` (readers call this only while
+    holding the warehouse lock, so no live run can be in the journal). A line that cannot be
+    read as a `runs` row (`quarantine_journal` moves those aside) is skipped, so it never
+    blocks a publish."""
+    latest: dict[str, RunRecord] = {}
+    for _number, _raw, record in _journal_lines(db_path):
+        if isinstance(record, RunRecord):
+            latest[record.run_id] = record
     return [
         r.replace(status="abandoned", error_message=r.error_message or "the run was killed")
         if r.status == "running"

@@ -32,20 +32,26 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
 
+from flows import progress
 from flows.warehouse import exports as exports_module
 from flows.warehouse.exports import PARQUET_FILE, Exporter, export_month_dir, in_line_order, quoted
 from flows.warehouse.journal import RunRecord, journal_path, read_journal, runs_frame
+from flows.warehouse.reader import connect as connect_warehouse
 from flows.warehouse.testing import pause_point
 
 # Storage format of a NEW warehouse file: readable by every DuckDB 1.x (and 2.x) client.
 # An existing warehouse keeps the storage version it was created with (DuckDB cannot lower it).
 STORAGE_VERSION = "v1.0.0"
 RUNS_TABLE = "runs"
+RUN_ID = "run_id"  # every published row names the run that wrote it
 STAGING_PREFIX = ".staging-"
+REPORTS_FOLDER = "reports"  # <exports>/reports/<YYYY-MM>.html (flows/present/report.py)
+REMOVED_SUFFIX = ".removed"  # a staged marker: the month's report is to be removed
 TRASH_PREFIX = ".trash-"
 
 # Settings of the staging connection. FSST is one of the string compressions DuckDB tries on
@@ -108,7 +114,7 @@ def staging_db_path(db_path: Path, run_id: str) -> Path:
 def _published_run_ids(db_path: Path, run_ids: list[str]) -> set[str]:
     if not run_ids or not db_path.exists():
         return set()
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = connect_warehouse(db_path)  # the file as it is now, never a cached instance
     try:
         if not con.sql(
             "SELECT 1 FROM information_schema.tables WHERE table_name = $t",
@@ -145,10 +151,32 @@ def _staged_months(staging: Path) -> list[tuple[Path, Path]]:
     return found
 
 
+def _swap_staged_reports(staging: Path, exports_dir: Path) -> None:
+    """Move the staged reports into `<exports>/reports/`; a `<month>.html.removed` marker
+    (the month's report could not be built) removes the month's old report instead."""
+    staged = staging / REPORTS_FOLDER
+    if not staged.is_dir():
+        return
+    live = exports_dir / REPORTS_FOLDER
+    live.mkdir(parents=True, exist_ok=True)
+    for path in sorted(staged.iterdir()):
+        if path.name.endswith(REMOVED_SUFFIX):
+            _remove(live / path.name.removesuffix(REMOVED_SUFFIX))
+            path.unlink()
+        elif path.is_file() and not path.name.startswith("."):
+            os.replace(path, live / path.name)
+    _fsync_path(live)
+
+
 def _swap_staged_exports(staging: Path, exports_dir: Path, run_id: str) -> None:
+    """Swap every staged month folder into place, then the staged reports (a kill in between
+    is rolled forward by clean_leftovers, which calls this again)."""
     trash_root = exports_dir / f"{TRASH_PREFIX}{run_id}"
-    for staged, relative in _staged_months(staging):
+    for number, (staged, relative) in enumerate(_staged_months(staging)):
         _swap_in(staged, exports_dir / relative, trash_root / relative)
+        if number == 0:
+            pause_point("exports")  # test hook: half the export folders swapped
+    _swap_staged_reports(staging, exports_dir)
     _remove(trash_root)
     _remove(staging)
 
@@ -191,6 +219,34 @@ class PublishResult:
     exports: dict[str, Path]
     runs_folded: int
     seconds: float
+    report: Any = None  # the month's report as the report writer returned it (None: not written)
+    report_problem: str | None = None  # why the month has no report (its old one was removed)
+
+
+# A publish's report writer: (staging warehouse, staging export folder, months) → (month →
+# report written under `<staging export folder>/reports/`, month → why it could not be).
+ReportWriter = Callable[[Path, Path, list[str]], tuple[Mapping[str, Any], Mapping[str, str]]]
+
+
+def _stage_reports(writer: ReportWriter, staging: Path, export_staging: Path, months: list[str]
+                   ) -> tuple[Mapping[str, Any], dict[str, str]]:
+    """The months' reports, written by `writer` from the staging warehouse into the staging
+    export folder; a month without one gets a `.removed` marker, so the swap removes its old
+    report (it would contradict the month). A writer that fails makes every month reportless,
+    never the publish fail."""
+    pause_point("report")  # test hook: while the reports are written
+    try:
+        reports, problems = writer(staging, export_staging, months)
+        problems = dict(problems)
+    except Exception as error:
+        reports, problems = {}, {m: f"{type(error).__name__}: {error}" for m in months}
+    folder = export_staging / REPORTS_FOLDER
+    for month in months:
+        if month not in reports:
+            problems.setdefault(month, "no report was written")
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{month}.html{REMOVED_SUFFIX}").write_bytes(b"")
+    return reports, problems
 
 
 def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -204,13 +260,17 @@ def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     ]
 
 
-def _replace_month(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, month: str) -> tuple[int, bool]:
-    """Delete the month's rows of `table` and insert `frame` (zero-copy Arrow scan). Returns
-    the rows inserted and whether they went in in export order (`in_line_order`)."""
+def _replace_month(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, month: str, run_id: str
+) -> tuple[int, bool]:
+    """Delete the month's rows of `table` and insert `frame` (zero-copy Arrow scan), each row
+    tagged with the `run_id` that publishes it. A frame without columns removes the month's
+    rows and inserts none. Returns the rows inserted and whether they went in in export order
+    (`in_line_order`)."""
     columns = _table_columns(con, table)
     if "month" in columns:
         con.execute(f"DELETE FROM {quoted(table)} WHERE month = ?", [month])
-    elif "run_id" in columns:
+    elif RUN_ID in columns:
         # tables without a month column (rejects) are keyed to the month through runs
         con.execute(
             f"DELETE FROM {quoted(table)} WHERE run_id IN "
@@ -219,6 +279,10 @@ def _replace_month(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFra
         )
     else:
         raise PublishError(f"table {table} has neither a month nor a run_id column")
+    if frame.width == 0:
+        return 0, False
+    if RUN_ID in columns and RUN_ID not in frame.columns:
+        frame = frame.with_columns(pl.lit(run_id, pl.Utf8).alias(RUN_ID))
     unknown = [c for c in frame.columns if c not in columns]
     if unknown:
         raise PublishError(
@@ -262,6 +326,7 @@ def publish_month(
     exports: Mapping[str, str],
     run: RunRecord,
     pause: Callable[[str], None] = pause_point,
+    reports: ReportWriter | None = None,
 ) -> PublishResult:
     """Publish one month of every table in `tables` (name -> frame) and the run's `runs` row,
     atomically. `exports` maps table name -> export folder name for the exported tables.
@@ -269,7 +334,7 @@ def publish_month(
     On any error the live warehouse and exports are unchanged and PublishError is raised."""
     return publish_months(
         db_path=db_path, exports_dir=exports_dir, months={month: tables}, exports=exports,
-        runs=[run], pause=pause,
+        runs=[run], pause=pause, reports=reports,
     )[0]
 
 
@@ -285,10 +350,18 @@ def _write_staging(
     runs_rows: pl.DataFrame,
     rows: dict[str, dict[str, int]],
     staged_exports: dict[str, dict[str, Path]],
+    run_ids: Mapping[str, str],
 ) -> None:
     """Write the months' tables and `runs` rows into the staging warehouse and their exports
-    into the staging export folder; `rows` and `staged_exports` receive what was written."""
-    con = _open_staging(staging, new)
+    into the staging export folder; `rows` and `staged_exports` receive what was written.
+    `run_ids`: month → the run publishing it (every row of the month is tagged with it)."""
+    try:
+        con = _open_staging(staging, new)
+    except duckdb.Error as error:
+        # the copy is byte for byte the live file: name the file the user knows
+        live = staging.with_name(staging.name.split(STAGING_PREFIX)[0])
+        message = str(error).replace(str(staging), str(live))
+        raise PublishError(f"the warehouse {live} cannot be opened (it is unchanged): {message}") from error
     exporter = Exporter(con)
     try:
         # One transaction per table: the staging file is only swapped in once every table
@@ -299,12 +372,20 @@ def _write_staging(
         names = dict.fromkeys(name for tables in months.values() for name in tables)
         for table in [RUNS_TABLE, *names]:
             con.execute(read_ddl(table))
+        for table in names:
+            # a warehouse created before marts carried their run: the column is added (NULL
+            # for the rows published before)
+            con.execute(f"ALTER TABLE {quoted(table)} ADD COLUMN IF NOT EXISTS {RUN_ID} VARCHAR")
+        done, total = 0, sum(len(tables) for tables in months.values())
         for month, tables in months.items():
             for table, source in tables.items():
                 frame = source() if callable(source) else source
+                progress.report(f"publishing {table} ({frame.height:,} rows)", done, total, "tables")
                 con.execute("BEGIN TRANSACTION")
-                rows[month][table], ordered = _replace_month(con, table, frame, month)
+                rows[month][table], ordered = _replace_month(con, table, frame, month, run_ids[month])
                 con.execute("COMMIT")
+                pause_point("staging")  # test hook: the staging warehouse half written
+                done += 1
                 del frame
                 if table in exports:
                     export = exports[table]
@@ -347,12 +428,15 @@ def publish_months(
     exports: Mapping[str, str],
     runs: Sequence[RunRecord],
     pause: Callable[[str], None] = pause_point,
+    reports: ReportWriter | None = None,
 ) -> list[PublishResult]:
     """Publish several months (month -> table name -> frame) and their `runs` rows in ONE
     swap of the warehouse: all months or none. A table may be given as a zero-argument
     callable returning its frame; it is called when its turn comes, so a long backfill never
     holds every month in memory at once. Exports are staged under
-    `<exports>/.staging-<first run_id>/` and swapped in after the warehouse swap. Same
+    `<exports>/.staging-<first run_id>/` and swapped in after the warehouse swap. With
+    `reports`, each month's report is written from the staging warehouse into the staging
+    area and swapped in with the exports (a month without one loses its old report). Same
     guarantees as `publish_month` (which is this function for one month)."""
     started = time.perf_counter()
     if not months or not runs:
@@ -368,6 +452,7 @@ def publish_months(
     runs_rows = runs_frame([*journaled, *runs])
     rows: dict[str, dict[str, int]] = {month: {} for month in months}
     staged_exports: dict[str, dict[str, Path]] = {month: {} for month in months}
+    swapped = False
     try:
         _remove(staging)
         _remove(export_staging)
@@ -377,14 +462,21 @@ def publish_months(
             wal = db_path.with_name(db_path.name + ".wal")
             if wal.exists():
                 shutil.copyfile(wal, staging.with_name(staging.name + ".wal"))
-        _write_staging(staging, new, months, exports, export_staging, runs_rows, rows, staged_exports)
+        _write_staging(staging, new, months, exports, export_staging, runs_rows, rows, staged_exports,
+                       {r.month: r.run_id for r in runs})
         _fsync_path(staging)
+        written, report_problems = (
+            _stage_reports(reports, staging, export_staging, list(months)) if reports is not None else ({}, {})
+        )
         if export_staging.exists():
             _fsync_tree(export_staging)
         pause("publish")
         os.replace(staging, db_path)
+        swapped = True
         _fsync_path(db_path.parent)
     except BaseException as error:
+        if swapped:  # interrupted after the swap: the next run rolls the staged exports forward
+            raise
         _remove(staging)
         _remove(staging.with_name(staging.name + ".wal"))
         _remove(export_staging)
@@ -393,6 +485,7 @@ def publish_months(
             raise PublishError(f"publishing {where} to {db_path} failed: {error}") from error
         raise
     # The warehouse now holds the run; from here a crash is rolled forward by clean_leftovers.
+    pause("swapped")
     if export_staging.exists():
         _swap_staged_exports(export_staging, exports_dir, key)
     # every journal entry is now in `runs` (folded above, or this run's own rows)
@@ -409,6 +502,8 @@ def publish_months(
             },
             runs_folded=len(journaled),
             seconds=seconds,
+            report=written.get(month),
+            report_problem=report_problems.get(month),
         )
         for month in months
     ]

@@ -13,8 +13,11 @@ from pathlib import Path
 
 # Test hook: TARIFFCOST_TEST_PAUSE_AT=<point> makes the run stop at that point (after touching
 # TARIFFCOST_TEST_PAUSE_FILE, if set) for TARIFFCOST_TEST_PAUSE_SECONDS, so kill -9 tests can
-# kill it there. Points: "compute" (before the marts are built), "publish" (staging warehouse
-# and staged exports written, just before the swap).
+# kill it there. Points: "load" (before the inputs are read), "compute" (before the marts are
+# built), "staging" (after the first table of the staging warehouse is written), "report"
+# (staging warehouse and exports written, before the reports), "publish" (everything staged,
+# just before the warehouse swap), "swapped" (just after it, before the exports are swapped),
+# "exports" (after the first export folder is swapped).
 PAUSE_ENV = "TARIFFCOST_TEST_PAUSE_AT"
 PAUSE_FILE_ENV = "TARIFFCOST_TEST_PAUSE_FILE"
 PAUSE_SECONDS_ENV = "TARIFFCOST_TEST_PAUSE_SECONDS"
@@ -28,3 +31,15 @@ def pause_point(name: str) -> None:
     if marker:
         Path(marker).write_text(f"{os.getpid()} {name}\n")
     time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "60")))
+
+
+# Test hook: TARIFFCOST_TEST_FAIL_AT=<point> makes the step at that point fail with an OSError
+# (a disk that refuses the write), so tests can check what a run does when, say, its report
+# cannot be written. Points: "report" (each month's report).
+FAIL_ENV = "TARIFFCOST_TEST_FAIL_AT"
+
+
+def fail_point(name: str) -> None:
+    """Raise OSError here when the test hook names this point (see FAIL_ENV)."""
+    if os.environ.get(FAIL_ENV) == name:
+        raise OSError(f"test hook {FAIL_ENV}={name}: this step cannot write")

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from flows.cli import SERVE_CRON, SERVE_TIMEZONE, app
 from flows.warehouse.lock import warehouse_lock
+from tests.conftest import CUSTOMS_HEADER
 from tests.flows.frames import BAD_JUNE, CAR_JUNE, CAR_JUNE_2
 
 REPO = Path(__file__).resolve().parents[2]
@@ -108,13 +109,66 @@ def test_validate_clean_file_exits_0(customs_csv):
     assert result.stdout.strip() == f"{path}: no problems (customs)"
 
 
-def test_validate_prints_every_problem_with_row_and_column_and_exits_1(customs_csv):
+def test_validate_prints_counts_then_examples_and_exits_1(customs_csv):
     path = customs_csv([CAR_JUNE, BAD_JUNE])
     result = invoke("validate", path, "--kind", "customs")
     assert result.exit_code == 1
-    assert result.stdout.startswith(f"{path}: row 2, column country_of_origin: iso3166_alpha2")
-    assert "'XZ'" in result.stdout
-    assert "1 problem (customs)" in result.stderr
+    assert result.stdout.splitlines() == [
+        f"{path}: 1 problem in 1 row (customs)",
+        "  country_of_origin / iso3166_alpha2: 1 row: must be an ISO 3166-1 alpha-2 country code (JP)",
+        "country_of_origin / iso3166_alpha2 (every row):",
+        "  row 2: 'XZ'",
+    ]
+
+
+def _us_dates(line: str) -> str:
+    """CAR_JUNE with its ISO entry date written month/day/year."""
+    cells = line.split(",")
+    year, month, day = cells[2].split("-")
+    cells[2] = f"{month}/{day}/{year}"
+    return ",".join(cells)
+
+
+def test_validate_counts_each_check_once_and_shows_at_most_n_examples(customs_csv):
+    # 12 rows, all with M/D/YYYY dates; row 7 also has an unknown origin
+    rows = [_us_dates(CAR_JUNE.replace(",1,2025", f",{i + 1},2025", 1)) for i in range(12)]
+    rows[6] = rows[6].replace(",JP,", ",XZ,")
+    path = customs_csv(rows)
+    lines = invoke("validate", path, "--kind", "customs", "--examples", "2").stdout.splitlines()
+    assert lines[0] == f"{path}: 13 problems in 12 rows (customs)"
+    assert lines[1].startswith("  entry_date / date_excel_style: 12 rows: ")
+    assert lines[2].startswith("  country_of_origin / iso3166_alpha2: 1 row: ")
+    assert lines[3:6] == ["entry_date / date_excel_style (first 2 of 12 rows):", "  row 1: '06/10/2025'",
+                          "  row 2: '06/10/2025'"]
+    assert lines[6:] == ["country_of_origin / iso3166_alpha2 (every row):", "  row 7: 'XZ'"]
+    every = invoke("validate", path, "--kind", "customs", "--all").stdout.splitlines()
+    assert sum(line.startswith("  row ") for line in every) == 13
+
+
+def test_validate_json_has_the_counts_and_examples(customs_csv):
+    rows = [_us_dates(CAR_JUNE.replace(",1,2025", f",{i + 1},2025", 1)) for i in range(8)]
+    path = customs_csv(rows)
+    result = invoke("validate", path, "--kind", "customs", "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert (report["file"], report["kind"], report["problems"], report["rows"]) == (str(path), "customs", 8, 8)
+    [check] = report["checks"]
+    assert (check["column"], check["check"], check["rows"]) == ("entry_date", "date_excel_style", 8)
+    assert [e["row"] for e in check["examples"]] == [1, 2, 3, 4, 5]  # the default: 5 examples
+    clean = json.loads(invoke("validate", customs_csv([CAR_JUNE], name="ok.csv"), "--kind", "customs",
+                              "--json").stdout)
+    assert (clean["problems"], clean["checks"]) == (0, [])
+
+
+def test_validate_a_file_level_problem_is_one_line_without_row_counts(tmp_path):
+    path = tmp_path / "semicolons.csv"
+    path.write_text(CUSTOMS_HEADER.replace(",", ";") + "\n" + CAR_JUNE.replace(",", ";") + "\n")
+    result = invoke("validate", path, "--kind", "customs")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{path}: 1 problem (customs)"
+    assert lines[1].startswith("  delimiter: ") and "';'" in lines[1]
+    assert len(lines) == 2
 
 
 @pytest.mark.parametrize("bad", [["--kind", "tea"], [], ["--kind"]])
@@ -204,7 +258,7 @@ def test_serve_needs_a_prefect_server(monkeypatch):
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     # no API configured (the session's test harness may have set one: unset it here)
     with temporary_settings(updates={PREFECT_API_URL: None}):
-        result = invoke("serve")
+        result = invoke("serve", "--customs", REPO / "es003_{month}.csv")
     assert result.exit_code == 1
     assert "prefect server start" in result.stderr
 
@@ -216,11 +270,66 @@ def test_serve_deploys_the_monthly_flow_on_the_5th_at_6_new_york(monkeypatch, tm
     calls = []
     monkeypatch.setattr(Flow, "serve", lambda self, **kwargs: calls.append((self.name, kwargs)))
     with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:4200/api"}):
-        result = invoke("serve", "--db", tmp_path / "w.duckdb")
+        result = invoke("serve", "--db", tmp_path / "w.duckdb", "--customs", tmp_path / "es003_{month}.csv",
+                        "--allow-empty")
     assert result.exit_code == 0, result.output
     [(name, kwargs)] = calls
     [schedule] = kwargs["schedules"]
     assert name == "monthly-duty-run"
     assert (schedule.cron, schedule.timezone) == (SERVE_CRON, SERVE_TIMEZONE) == ("0 6 5 * *", "America/New_York")
     assert kwargs["parameters"]["db"] == str(tmp_path / "w.duckdb")
+    # the inputs as given: each scheduled run fills in its month
+    assert kwargs["parameters"]["customs"] == str(tmp_path / "es003_{month}.csv")
+    assert kwargs["parameters"]["allow_empty"] is True
     assert "month" not in kwargs["parameters"]  # each run takes the previous month when it starts
+
+
+# ------------------------------------------------------------------------- help and shared rules
+
+
+def test_quote_refuses_an_origin_the_loader_rejects():
+    # XX has the alpha-2 shape but is no ISO 3166-1 country: the loader's iso3166_alpha2 check
+    # rejects it, so quote must not price it
+    result = invoke("quote", "--hts", "8703230190", "--origin", "XX", "--entry-date", "2025-06-10", "--value", "1")
+    assert result.exit_code == 2
+    assert "ISO 3166-1 alpha-2" in result.output
+
+
+def test_the_origin_rule_is_the_loaders():
+    from flows.cli.base import origin_option
+    from transforms.stg_customs_lines import ORIGIN_RULE, customs_line_checks
+
+    rules = {c.check: c.rule for c in customs_line_checks()}
+    assert rules["iso3166_alpha2"] == ORIGIN_RULE
+    assert origin_option(" jp ") == "JP"
+
+
+def test_validate_kinds_are_the_input_registry():
+    from typing import get_args
+
+    from flows.cli.base import InputKind
+    from flows.inputs.kinds import INPUT_NAMES
+
+    assert get_args(InputKind) == INPUT_NAMES
+
+
+@pytest.mark.parametrize("command", ["run", "backfill", "serve", "quote", "validate", "schedule"])
+def test_every_command_help_states_exit_codes_and_shows_choices(command):
+    from flows.config import shipped_scenario_names
+
+    result = runner.invoke(app, [command, "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "Exit codes: 0" in text and "2 bad command line" in text
+    assert "<bool>" not in text and "list[" not in text
+    if command in ("run", "backfill", "serve"):
+        assert "--scenario NAME|FILE" in text
+        names = shipped_scenario_names()
+        assert names and all(name in text for name in names)
+    if command == "validate":
+        assert "<customs|vehicles|census>" in text
+
+
+def test_top_level_help_states_exit_codes():
+    text = " ".join(runner.invoke(app, ["--help"], terminal_width=200).output.split())
+    assert "Exit codes: 0 success" in text and "<bool>" not in text

@@ -19,9 +19,16 @@ def test_backfill_flow_runs_the_month_logic_per_month(prefect_harness, tmp_path,
     path = customs_csv([CAR_JUNE, CAR_SEPT])
     db, exports = tmp_path / "w.duckdb", tmp_path / "exports"
 
-    results = backfill_duty_runs(start="2025-08", end="2025-09", customs=str(path), db=str(db), exports=str(exports))
+    # August has no lines: the backfill stops there, nothing published (issue 15: an empty
+    # month would replace a published one with nothing)
+    with pytest.raises(RunFailed, match="2025-08: no rows for 2025-08 in .* pass --allow-empty"):
+        backfill_duty_runs(start="2025-08", end="2025-09", customs=str(path), db=str(db), exports=str(exports))
+    assert not db.exists()
 
-    # August has no lines: it publishes an empty month
+    results = backfill_duty_runs(start="2025-08", end="2025-09", customs=str(path), db=str(db), exports=str(exports),
+                                 allow_empty=True)
+
+    # with --allow-empty August publishes an empty month
     assert [(r.month, r.status, r.rows_published) for r in results] == [
         ("2025-08", "success", 0), ("2025-09", "success", 1),
     ]
@@ -30,7 +37,8 @@ def test_backfill_flow_runs_the_month_logic_per_month(prefect_harness, tmp_path,
         ("2025-09", Decimal("4500.00")),
     ]
     # one backfill: one batch id shared by the months' run ids
-    assert con.sql("SELECT count(DISTINCT split_part(run_id, '-2025', 1)), count(*) FROM runs").fetchall() == [(1, 2)]
+    assert con.sql("SELECT count(DISTINCT split_part(run_id, '-2025', 1)), count(*) FROM runs "
+                   "WHERE status = 'success'").fetchall() == [(1, 2)]
     con.close()
     assert "2 of 2 months published" in capsys.readouterr().out
     artifact = Artifact.get("tariffcost-run-summary")

@@ -13,7 +13,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from flows.warehouse.journal import append_journal, journal_path, read_journal
+from flows.warehouse.journal import append_journal, journal_path, quarantine_journal, read_journal
 from flows.warehouse.publish import (
     STORAGE_VERSION,
     PublishError,
@@ -87,17 +87,22 @@ def test_a_month_is_replaced_and_other_months_untouched(tmp_path):
 def test_rerun_is_idempotent_one_copy_of_exports(tmp_path):
     publish(tmp_path, "2025-01", JAN, "r1")
     db = tmp_path / "w.duckdb"
-    first = rows(db, f"SELECT * FROM {TABLE} ORDER BY ALL")
+    first = rows(db, f"SELECT * EXCLUDE (run_id) FROM {TABLE} ORDER BY ALL")
     first_export = pl.read_parquet(tmp_path / "exports/duty_by_hs_month/**/*.parquet", hive_partitioning=False)
+    assert first_export["run_id"].unique().to_list() == ["r1"]
 
     publish(tmp_path, "2025-01", JAN, "r2")
 
-    assert rows(db, f"SELECT * FROM {TABLE} ORDER BY ALL") == first
+    # the same rows, now tied to the run that wrote them
+    assert rows(db, f"SELECT * EXCLUDE (run_id) FROM {TABLE} ORDER BY ALL") == first
+    assert rows(db, f"SELECT DISTINCT run_id FROM {TABLE}") == [("r2",)]
     files = sorted((tmp_path / "exports").rglob("*.parquet"))
     assert [str(f.relative_to(tmp_path)) for f in files] == [
         "exports/duty_by_hs_month/year=2025/month=1/part-0.parquet"
     ]
-    assert pl.read_parquet(files[0]).equals(first_export)
+    again = pl.read_parquet(files[0])
+    assert again.drop("run_id").equals(first_export.drop("run_id"))
+    assert again["run_id"].unique().to_list() == ["r2"]
     assert rows(db, "SELECT count(*) FROM runs") == [(2,)]
 
 
@@ -216,3 +221,69 @@ def test_clean_leftovers_removes_dead_staging_and_rolls_forward_committed_export
     assert live["customs_value_usd"].to_list() == [Decimal("40000.00")]
     assert "rolled forward exports of run r1" in done
     assert "removed staged exports of run dead" in done
+
+
+def test_a_warehouse_from_before_run_ids_gains_the_column(tmp_path):
+    db = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(db))
+    con.register("jan", JAN.to_arrow())
+    # the table as published before marts carried their run: its columns without run_id
+    con.execute(f"CREATE TABLE {TABLE} AS SELECT * FROM jan")
+    con.close()
+
+    publish(tmp_path, "2025-02", FEB, "r2")
+
+    assert rows(db, f"SELECT month, run_id FROM {TABLE} ORDER BY month, hts_code") == [
+        ("2025-01", None), ("2025-01", None), ("2025-02", "r2"),
+    ]
+
+
+def test_a_corrupt_warehouse_is_named_by_its_live_path_and_left_as_it_is(tmp_path):
+    db = tmp_path / "w.duckdb"
+    db.write_bytes(b"this is not a DuckDB file" * 1000)
+    before = digest(db)
+    with pytest.raises(PublishError) as raised:
+        publish(tmp_path, "2025-01", JAN, "r1")
+    assert str(raised.value).startswith(f"the warehouse {db} cannot be opened (it is unchanged): ")
+    assert ".staging-" not in str(raised.value)
+    assert digest(db) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb"]
+
+
+def test_journal_lines_that_cannot_be_read_are_moved_aside_and_never_block_a_publish(tmp_path):
+    db = tmp_path / "w.duckdb"
+    good = run_record("x-2025-09", "2025-09", status="failed")
+    append_journal(db, good)
+    journal = journal_path(db)
+    good_line = journal.read_bytes()
+    bad = [
+        good_line.strip().replace(b'"rows_in": 3', b'"rows_in": "abc"'),  # wrong type
+        b'{"run_id": "z", "month": "2025-09", "note": "\xff\xfe"}',  # not UTF-8
+        good_line.strip().replace(b'"month": "2025-09"', b'"month": "2025-13"').replace(b"x-2025-09", b"w-2025-13"),
+        b'{"run_id": "torn-2025-0',  # a writer killed mid-line
+    ]
+    assert bad[0] != good_line.strip() and bad[2] != good_line.strip()
+    journal.write_bytes(good_line + b"\n".join(bad) + b"\n")
+
+    warnings = quarantine_journal(db)
+
+    assert [w.split(" cannot be read")[0] for w in warnings] == [f"{journal}: line {n}" for n in (2, 3, 4, 5)]
+    assert all(f"moved to {journal}.bad" in w for w in warnings)
+    assert "not UTF-8" in warnings[1] and "not JSON" in warnings[3]
+    assert Path(f"{journal}.bad").read_bytes().splitlines() == bad
+    assert journal.read_bytes() == good_line
+    assert quarantine_journal(db) == []
+
+    publish(tmp_path, "2025-01", JAN, "r1")  # folds the good line in
+
+    assert rows(db, "SELECT run_id, status FROM runs ORDER BY run_id") == [("r1", "success"), ("x-2025-09", "failed")]
+    assert not journal.exists()
+
+
+def test_a_bad_journal_line_does_not_block_a_publish_even_before_it_is_moved(tmp_path):
+    db = tmp_path / "w.duckdb"
+    journal = journal_path(db)
+    journal.write_bytes(b'{"run_id": "y", "month": "2025-09", "started_at": "2025-10-01T00:00:00", '
+                        b'"status": "failed", "rows_in": "abc"}\n')
+    publish(tmp_path, "2025-01", JAN, "r1")
+    assert rows(db, "SELECT run_id FROM runs") == [("r1",)]

@@ -92,13 +92,14 @@ def test_several_months_each_get_their_own_export_of_their_own_rows(tmp_path):
     )
 
     assert [list(r.exports) for r in results] == [list(EXPORTS.values()), ["duty_by_hs_month"]]
-    for month, frame in (("2025-01", JAN), ("2025-02", FEB)):
+    for month, frame, run_id in (("2025-01", JAN, "r1"), ("2025-02", FEB, "r2")):
         number = int(month[-2:])
         exported = pl.read_parquet(tmp_path / f"exports/duty_by_hs_month/year=2025/month={number}/part-0.parquet")
         assert exported["month"].to_list() == [number] * frame.height
         assert exported["year"].dtype == pl.Int32
         assert exported["period"].to_list() == [month] * frame.height
-        assert sorted(exported.drop("month", "year", "period").rows()) == sorted(frame.drop("month").rows())
+        assert exported["run_id"].to_list() == [run_id] * frame.height  # each month's own run
+        assert sorted(exported.drop("month", "year", "period", "run_id").rows()) == sorted(frame.drop("month").rows())
 
 
 def test_a_frame_of_many_chunks_is_published_whole_and_in_order(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from decimal import Decimal
 
 import duckdb
@@ -13,7 +14,10 @@ import pytest
 from flows.months import month_days, month_range, parse_month, previous_month
 from flows.present.summary import (
     ProblemSummary,
+    collapsed_problems,
+    collapsed_warnings,
     duty_by_program,
+    month_ranges,
     run_warnings,
     summary_lines,
     summary_markdown,
@@ -108,9 +112,18 @@ def test_summary_lines_golden():
     ]
     failed = RunResult(run_id="b-2025-07", month="2025-07", status="failed", rows_in=4, error="boom")
     both = summary_lines([result, failed])
-    assert both[-2:] == [
-        "1 of 2 months published; rows in 7, rejected 1, lines published 2",
-        "  USD by program: MFN 1,500.00, total duty 16,500.00",
+    assert both == [
+        "2025-06  SUCCESS  rows in 3 (customs 2, vehicles 1), rejected 1 (33.33%), lines published 2, 0.3 s",
+        "2025-07  FAILED   rows in 4, rejected 0 (0.00%), lines published 0",
+        "  error: boom",
+        "  nothing was published for this month (run b-2025-07)",
+        "1 of 2 months published; rows in 7, rejected 1, lines published 2; USD by program:",
+        "  USD           MFN  total duty",
+        "  2025-06  1,500.00   16,500.00",
+        "  -------  --------  ----------",
+        "  total    1,500.00   16,500.00",
+        "warnings:",
+        "  metal content not declared: used by 1 line in 1 entry (2025-06)",
     ]
     markdown = summary_markdown([result, failed])
     assert "| 2025-06 | success | 3 | 1 | 2 | 1,500.00 | 16,500.00 | 0.35 |" in markdown
@@ -145,3 +158,107 @@ def test_only_transient_io_errors_are_retried():
 )
 def test_month_days_are_the_first_day_and_the_first_day_after(month, first, after):
     assert month_days(month) == (dt.date.fromisoformat(first), dt.date.fromisoformat(after))
+
+
+def test_markdown_artifacts_escape_input_text():
+    # input text (a raw cell, a make and model in a warning, a file name) must render as written
+    result = RunResult(
+        run_id="b-2025-06", month="2025-06", status="failed", rows_in=2, rows_rejected=1,
+        error="cannot read in|put.csv: <b>bad</b>",
+        problems=[ProblemSummary("in_*x*.csv", "importer_id", "not_empty", 1, [(2, "IMP-<img src=x>|**1** [a](b)")])],
+        warnings=["_Toyota_ `Prius` # 2\nnext"],
+    )
+    markdown = summary_markdown([result])
+    assert "- **2025-06** failed: cannot read in\\|put.csv: \\<b\\>bad\\</b\\>" in markdown
+    assert ("- **2025-06** in\\_\\*x\\*.csv: importer_id / not_empty: 1 row "
+            "(e.g. row 2 'IMP-\\<img src=x\\>\\|\\*\\*1\\*\\* \\[a\\](b)')") in markdown
+    assert "- **2025-06** warning: \\_Toyota\\_ \\`Prius\\` \\# 2 next" in markdown
+    assert not re.search(r"(?<!\\)<", markdown)  # no unescaped HTML
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("hts_code", "hts_code"),  # intraword underscores are literal in CommonMark
+        ("_em_", "\\_em\\_"),
+        ("a | b", "a \\| b"),
+        ("<script>", "\\<script\\>"),
+        ("[x](http://e.com)", "\\[x\\](http://e.com)"),
+        ("back\\slash", "back\\\\slash"),
+        ("AT&T", "AT\\&T"),
+        ("two\r\nlines", "two lines"),
+    ],
+)
+def test_markdown_escape(text, escaped):
+    from flows.present.markdown import escape
+
+    assert escape(text) == escaped
+
+
+def test_the_summary_lists_the_tables_a_run_replaced():
+    result = RunResult(run_id="b2-2025-10", month="2025-10", status="success", rows_in=3, rows_published=3,
+                       tables={"fct_duty_lines": 3}, replaced={"fct_duty_lines": 2593, "fct_vehicle_duty": 3411},
+                       replaced_run="b1-2025-10")
+    assert "  replaced: fct_duty_lines (2,593 rows), fct_vehicle_duty (3,411 rows) of run b1-2025-10" in summary_lines([result])
+    assert "- **2025-10** replaced: fct_duty_lines (2,593 rows), fct_vehicle_duty (3,411 rows) of run b1-2025-10" in (
+        summary_markdown([result]))
+    failed = dataclasses.replace(result, status="failed", error="boom")
+    assert not [line for line in summary_lines([failed]) if "replaced" in line]  # a failed run replaced nothing
+
+
+def test_month_ranges_join_consecutive_months():
+    assert month_ranges(["2025-03", "2025-01", "2025-02", "2025-12", "2026-01", "2026-05"]) == (
+        "2025-01..2025-03, 2025-12..2026-01, 2026-05"
+    )
+    assert month_ranges(["2025-06"]) == "2025-06"
+
+
+def _month(month: str, warnings=(), problems=()) -> RunResult:
+    return RunResult(run_id=f"b-{month}", month=month, status="success", warnings=list(warnings),
+                     problems=list(problems))
+
+
+def test_repeated_warnings_are_stated_once_with_their_months():
+    unconfirmed = "UNCONFIRMED measure s301_x (heading 9903.05.49): one source reads it as +10%"
+    results = [
+        _month("2025-01", ["metal content not declared: used by 2 lines in 1 entry"]),
+        _month("2025-02", ["metal content not declared: used by 3 lines in 3 entries",
+                           "vehicles maker_mismatch: 2 vehicle(s): Toyota vs WMI Subaru (2)"]),
+        _month("2025-04", [f"{unconfirmed}; used by 1 line in 1 entry",
+                           "vehicles maker_mismatch: 5 vehicle(s): Toyota vs WMI Subaru (5)"]),
+    ]
+    assert collapsed_warnings(results) == [
+        # 1 line in 2025-04 only
+        f"{unconfirmed}; used by 1 line in 1 entry (2025-04)",
+        # 2 + 3 lines, 1 + 3 entries
+        "metal content not declared: used by 5 lines in 4 entries (2025-01..2025-02)",
+        "vehicles maker_mismatch: 5 vehicle(s): Toyota vs WMI Subaru (5) (2025-02, 2025-04; figures of 2025-04)",
+    ]
+
+
+def test_input_problems_are_stated_once_with_rows_summed_over_the_months():
+    bad_origin = [ProblemSummary("c.csv", "country_of_origin", "iso3166_alpha2", 2, [(7, "XZ")]),
+                  ProblemSummary("c.csv", "country_of_origin", "iso3166_alpha2", 1, [(90, "XX")])]
+    results = [_month("2025-01", problems=bad_origin[:1]), _month("2025-02", problems=bad_origin[1:])]
+    assert collapsed_problems(results) == [
+        "c.csv: country_of_origin / iso3166_alpha2: 3 rows (2025-01..2025-02), e.g. 2025-01 row 7 'XZ'"
+    ]
+
+
+def test_a_long_backfill_summary_is_one_line_per_month_plus_a_table():
+    # 22 months, each with the same four warnings and two input problems: the summary grows by
+    # two lines a month (its line and its table row); the warnings and problems appear once
+    problem = ProblemSummary("c.csv", "hts_code", "hts_10_digits", 2, [(1, "8703")])
+    warnings = ["UNCONFIRMED fee mpf_fy2027 (from 2026-10-01, rate 0.003464): bounds not published; "
+                "used by 9 lines in 3 entries", "metal content not declared: used by 1 line in 1 entry",
+                "metal derivative duty not computed: used by 4 lines in 2 entries",
+                "vehicles maker_mismatch: 3 vehicle(s): Toyota vs WMI Subaru (3)"]
+    results = [
+        dataclasses.replace(_month(m, warnings, [problem]), rows_in=10, duty_by_program={"MFN": Decimal("1.00")})
+        for m in month_range("2025-01", "2026-10")
+    ]
+    lines = summary_lines(results)
+    # 22 month lines + the published line + header, 22 rows, rule, total
+    # + problems heading and 1 problem + warnings heading and 4 warnings
+    assert len(lines) == 22 + 1 + 1 + 22 + 2 + 2 + 5
+    assert sum("metal content not declared" in line for line in lines) == 1

@@ -113,6 +113,18 @@ def test_row_with_more_fields_than_the_header(tmp_path, schedule):
     assert "more fields than the header" in str(error)
 
 
+def test_a_long_row_far_into_the_file_is_named_by_its_row_and_line(tmp_path, schedule):
+    # 120 good rows, the 101st (line 102: the header is line 1) with one field too many:
+    # Polars' error names no position, and it used to be reported as "the first data row"
+    lines = [HEADER, *(
+        ",".join({**GOOD_ROW, "line_number": str(n)}[c] for c in COLUMNS) + (",surplus" if n == 101 else "")
+        for n in range(1, 121)
+    )]
+    error = _schema_error(_write(tmp_path / "long.csv", ("\n".join(lines) + "\n").encode()), schedule)
+    assert "data row 101 (line 102) has 15 fields, the header has 14" in str(error)
+    assert "first data row" not in str(error)
+
+
 def test_missing_file(tmp_path, schedule):
     error = _schema_error(tmp_path / "nope.csv", schedule)
     assert error.check == "not_found"

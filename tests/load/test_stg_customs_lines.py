@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from conftest import COLUMNS, GOOD_ROW, write_rows
 
-from flows.inputs.customs import load_customs_lines
+from flows.inputs.customs import InputSchemaError, load_customs_lines
 from schemas.stg_customs_lines import StgCustomsLines
 
 STG_SCHEMA = {
@@ -100,6 +100,11 @@ BAD_VALUES = [
     ("customs_value_usd", "$100", {}, "decimal"),
     ("customs_value_usd", "12345678901234567.00", {}, "decimal"),  # 17 digits > Decimal(18,2)
     ("customs_value_usd", "", {}, "not_empty"),
+    # fits DECIMAL(18,2) but would overflow any sum with a second line (issue 15, item 4)
+    ("customs_value_usd", "9999999999999999.99", {}, "le_max"),
+    ("customs_value_usd", "1000000000000.01", {}, "le_max"),  # 10^12 + 1 cent
+    ("declared_duty_usd", "1000000000000.01", {}, "le_max"),
+    ("quantity", "1000000000000.5", {}, "le_max"),
     ("quantity", "-2", {}, "ge_0"),
     ("quantity", "1,000", {}, "thousands_separator"),
     ("quantity", "0.12345678901", {}, "max_10_decimals"),
@@ -287,3 +292,25 @@ def test_stg_schema_refuses_repeated_or_unordered_source_rows(good_csv, schedule
     broken = staged.with_columns(pl.Series("source_row", rows, dtype=pl.Int64))
     with pytest.raises(pa.errors.SchemaError, match="source_row_strictly_increasing"):
         StgCustomsLines.validate(broken)
+
+
+def test_values_at_the_bounds_stage(tmp_path, schedule):
+    # 10^12 USD and 10^12 units exactly are the largest accepted values of a line
+    path = write_rows(tmp_path / "edge.csv", [dict(GOOD_ROW, customs_value_usd="1000000000000.00",
+                                                   quantity="1000000000000", declared_duty_usd="1000000000000")])
+    result = load_customs_lines(path, None, schedule)
+    assert result.rejects.height == 0
+    assert result.stg["customs_value_usd"].to_list() == [Decimal("1000000000000.00")]
+
+
+def test_a_month_above_the_month_total_bound_is_refused_naming_file_and_month(tmp_path, schedule):
+    # 101 lines of 10^12 USD each: every line is within its bound, the month's value
+    # (1.01 x 10^14) is above the 10^14 that keeps every aggregate within DECIMAL(18,2)
+    rows = [dict(GOOD_ROW, entry_number=_entry(i), customs_value_usd="1000000000000.00") for i in range(101)]
+    path = write_rows(tmp_path / "huge.csv", rows)
+    with pytest.raises(InputSchemaError) as raised:
+        load_customs_lines(path, "2025-10", schedule)
+    assert raised.value.check == "month_total"
+    assert str(raised.value).startswith(f"{path}: 2025-10: the 101 rows' customs_value_usd add up to "
+                                        "101,000,000,000,000, above the per-month limit of 100,000,000,000,000")
+

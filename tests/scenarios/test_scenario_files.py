@@ -63,6 +63,12 @@ def _write(tmp_path, body: str) -> str:
          "overlay row 1, field heading, value '9903.3.1': breaks check str_matches"),
         ('[[overlay]]\noperation = "change"\nmeasure_id = "s122"\neffective_date = 2026-03-01\nrate = "1.5"\n',
          "overlay row 1, field rate, value "),
+        # beyond Decimal(38, 10): named, not a bare BindingsError from Polars (issue 15, item 8)
+        ('[[overlay]]\noperation = "change"\nmeasure_id = "s122"\neffective_date = 2026-03-01\nrate = "1e400"\n',
+         "overlay row 1, field rate, value '1e400': must be a decimal fraction with at most 10 decimals "
+         "and 28 digits before the point"),
+        ('[[overlay]]\noperation = "change"\nmeasure_id = "s122"\neffective_date = 2026-03-01\nrate = 1e30\n',
+         "overlay row 1, field rate, value 1e+30: must be a decimal fraction"),
         ('[[overlay]]\noperation = "change"\nmeasure_id = "s122"\neffective_date = 2026-03-01\nheading = ""\n',
          "overlay row 1, field fields_set, value 'heading': breaks check only valid_to and heading_at_or_above_cap may be set empty"),
         ('[[overlay]]\noperation = "end"\nmeasure_id = "s122"\neffective_date = 2026-03-01\nrate = "0.2"\n',

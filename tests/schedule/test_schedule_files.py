@@ -486,3 +486,21 @@ def test_any_rate_with_up_to_10_decimals_is_read_exactly(rate):
         schedule = read_schedule(folder)
     assert schedule.measures.get_column("rate")[0] == rate
     assert schedule.mfn.get_column("mfn_ad_val_rate")[0] == rate
+
+
+def test_a_validated_schedule_is_not_validated_again_until_a_byte_changes(schedule_copy, tmp_path, monkeypatch):
+    """read_schedule records that these exact files passed (flows.config.cache_dir()), so the
+    next read skips the contracts; any changed byte, here one rate, is validated afresh."""
+    import flows.inputs.schedule as schedule_module
+
+    monkeypatch.setenv("TARIFFCOST_CACHE", str(tmp_path / "cache"))
+    first = read_schedule(schedule_copy)
+    validated = []
+    monkeypatch.setattr(schedule_module, "validate_schedule", lambda *a, **k: validated.append(1) or [])
+    assert read_schedule(schedule_copy).measures.equals(first.measures)
+    assert validated == []  # the stamp vouched for it
+    _edit(schedule_copy / "measures.csv", ",9903.94.41,", ",9903.9441,")
+    monkeypatch.undo()
+    monkeypatch.setenv("TARIFFCOST_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(ScheduleError):  # changed: checked again, and the bad heading is found
+        read_schedule(schedule_copy)

@@ -1,0 +1,66 @@
+"""Reading the warehouse: a connection that always sees the current file.
+
+A publish replaces the warehouse file with `os.replace` (flows/warehouse/publish.py). A
+process that opens it with `duckdb.connect(path, read_only=True)` gets DuckDB's cached
+database instance for that path whenever another connection to the same path is still open
+in the process, i.e. the file as it was when that first connection opened it: a notebook or a
+connection pool that keeps one connection keeps seeing the old month however often it
+"reconnects".
+
+`connect()` sidesteps the instance cache: each call opens a private in-memory database and
+ATTACHes the warehouse file to it READ_ONLY (an ATTACH opens the file anew, by path, and is
+not shared between database instances), then makes it the default catalog, so queries read
+exactly as on a direct connection (`SELECT ... FROM fct_duty_lines`). A connection still sees
+one snapshot for its whole life: close it and call `connect()` again to see a new month.
+
+    from flows.warehouse.reader import connect
+    with connect("data/warehouse.duckdb") as con:
+        con.sql("SELECT month, sum(total_duty_usd) FROM fct_duty_by_hs_month GROUP BY month").show()
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from flows.config import settings
+
+# The catalog name the warehouse file is attached under (also the default catalog).
+CATALOG = "warehouse"
+
+
+class WarehouseMissing(FileNotFoundError):
+    """There is no warehouse file at the path (nothing was published there yet)."""
+
+
+class WarehouseUnreadable(RuntimeError):
+    """The file at the path cannot be opened as a DuckDB database (corrupt, or not one)."""
+
+
+def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the warehouse file as it is now (default: the configured
+    warehouse, `flows.config.settings().db_path`, TARIFFCOST_DB overriding it).
+
+    Never served from DuckDB's per-process instance cache, so it sees the latest publish even
+    while other connections to the same file are open in this process. The file is attached
+    as catalog `warehouse` and selected with USE; the connection cannot write. Raises
+    WarehouseMissing when the file does not exist, WarehouseUnreadable when it is not a
+    DuckDB database."""
+    db_path = Path(path) if path is not None else settings().db_path
+    if not db_path.is_file():
+        raise WarehouseMissing(f"no warehouse at {db_path}: publish a month first (tariffcost run)")
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"ATTACH ? AS {CATALOG} (READ_ONLY)", [str(db_path)])
+        con.execute(f"USE {CATALOG}")
+    except duckdb.Error as error:
+        con.close()
+        raise WarehouseUnreadable(f"the warehouse {db_path} cannot be opened: {error}") from error
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+__all__ = ["CATALOG", "WarehouseMissing", "WarehouseUnreadable", "connect"]
