@@ -33,6 +33,9 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     "steel_content_value_usd",
     "aluminum_content_value_usd",
 )
+# optional text columns: every chapter 99/98 heading declared on the line, ';'-separated
+# (`9903.94.05;9903.01.25`), and the declared duty of each, ';'-separated in the same order
+OPTIONAL_TEXT_COLUMNS: tuple[str, ...] = ("declared_headings", "declared_heading_duties_usd")
 
 
 class RawCustomsLines(pa.DataFrameModel):
@@ -60,6 +63,8 @@ class RawCustomsLines(pa.DataFrameModel):
     declared_duty_usd: Optional[str] = pa.Field(nullable=True)
     steel_content_value_usd: Optional[str] = pa.Field(nullable=True)
     aluminum_content_value_usd: Optional[str] = pa.Field(nullable=True)
+    declared_headings: Optional[str] = pa.Field(nullable=True)
+    declared_heading_duties_usd: Optional[str] = pa.Field(nullable=True)
 
     class Config:
         strict = False

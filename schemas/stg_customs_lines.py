@@ -35,6 +35,9 @@ class StgCustomsLines(pa.DataFrameModel):
     declared_duty_usd: pl.Decimal(18, 2) = pa.Field(ge=0, nullable=True)
     steel_content_value_usd: pl.Decimal(18, 2) = pa.Field(ge=0, nullable=True)
     aluminum_content_value_usd: pl.Decimal(18, 2) = pa.Field(ge=0, nullable=True)
+    # ';'-separated: the chapter 99/98 headings declared (9903.94.05;9903.01.25) and their duty
+    declared_headings: str = pa.Field(nullable=True, str_matches=r"^[0-9]{4}\.[0-9]{2}\.[0-9]{2}(\.[0-9]{2})?(;[0-9]{4}\.[0-9]{2}\.[0-9]{2}(\.[0-9]{2})?)*$")
+    declared_heading_duties_usd: str = pa.Field(nullable=True)
     source_row: pl.Int64 = pa.Field(ge=1)
 
     @pa.check("source_row", name="source_row_strictly_increasing")

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import polars as pl
 import pycountry
 
-from schemas.raw_customs_lines import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from schemas.raw_customs_lines import OPTIONAL_COLUMNS, OPTIONAL_TEXT_COLUMNS, REQUIRED_COLUMNS
 from transforms.order import sorted_by
 from transforms.rejects import SOURCE_ROW, RowCheck, one_of
 
@@ -50,6 +50,8 @@ STG_COLUMNS: tuple[str, ...] = (
     "declared_duty_usd",
     "steel_content_value_usd",
     "aluminum_content_value_usd",
+    "declared_headings",
+    "declared_heading_duties_usd",
     SOURCE_ROW,
 )
 
@@ -61,6 +63,9 @@ INTEGER_RE = r"^[+-]?[0-9]+$"
 DECIMAL_RE = r"^-?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
 THOUSANDS_RE = r"^-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$"
 PORT_CODE_RE = r"^[0-9]{4}$"
+# a declared heading: an HTS number of 8 or 10 digits, dots allowed (9903.94.05, 9903.01.25)
+HEADING_RE = r"^[0-9]{4}\.?[0-9]{2}\.?[0-9]{2}(\.?[0-9]{2})?$"
+LIST_SEPARATOR = ";"
 
 _MONEY_COLUMNS = ("customs_value_usd",)
 _OPTIONAL_MONEY_COLUMNS = OPTIONAL_COLUMNS
@@ -159,9 +164,9 @@ def parse_customs_lines(raw: pl.DataFrame, mfn: pl.DataFrame) -> pl.DataFrame:
     one group-by over the entries, joined back for the offending few.
 
     Missing optional columns are added as empty text. Row order is kept."""
-    missing = [c for c in OPTIONAL_COLUMNS if c not in raw.columns]
+    missing = [c for c in (*OPTIONAL_COLUMNS, *OPTIONAL_TEXT_COLUMNS) if c not in raw.columns]
     raw = raw.with_columns(pl.lit(None, dtype=pl.Utf8).alias(c) for c in missing)
-    raw = with_text_columns(raw, (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS))
+    raw = with_text_columns(raw, (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, *OPTIONAL_TEXT_COLUMNS))
     parsed = raw.with_columns(
         _entry_number=normalised_entry_number(clean("entry_number")),
         _line_number=integer_of(clean("line_number")),
@@ -177,6 +182,8 @@ def parse_customs_lines(raw: pl.DataFrame, mfn: pl.DataFrame) -> pl.DataFrame:
         _port_code=clean("port_code"),
         _importer_id=clean("importer_id"),
         **{f"_{c}": decimal_of(clean(c), MONEY) for c in _OPTIONAL_MONEY_COLUMNS},
+        _declared_headings=_list_items(clean("declared_headings")),
+        _declared_heading_duties_usd=_list_items(clean("declared_heading_duties_usd")),
     ).with_columns(_hts8=pl.col("_hts_code").str.slice(0, 8))
 
     rate_type = pl.col("mfn_rate_type_code").str.strip_chars()
@@ -215,6 +222,45 @@ def parse_customs_lines(raw: pl.DataFrame, mfn: pl.DataFrame) -> pl.DataFrame:
         .with_columns(pl.col("_in_schedule").fill_null(False))
     )
     return parsed.hstack(looked_up.get_columns())
+
+
+def _list_items(value: pl.Expr) -> pl.Expr:
+    """A ';'-separated cell as a list of stripped, non-empty items (null for an empty cell)."""
+    return value.str.split(LIST_SEPARATOR).list.eval(
+        pl.element().str.strip_chars().filter(pl.element().str.len_chars() > 0)
+    )
+
+
+def dotted_heading(value: pl.Expr) -> pl.Expr:
+    """An 8- or 10-digit HTS number (dots allowed) written 9903.94.05 / 8703.23.01.90."""
+    digits = value.str.replace_all(".", "", literal=True)
+    dotted = pl.concat_str(digits.str.slice(0, 4), pl.lit("."), digits.str.slice(4, 2), pl.lit("."), digits.str.slice(6, 2))
+    return pl.when(digits.str.len_chars() > 8).then(dotted + pl.lit(".") + digits.str.slice(8, 2)).otherwise(dotted)
+
+
+def declared_heading_checks() -> list[RowCheck]:
+    """Rules of the optional declared_headings / declared_heading_duties_usd pair."""
+    headings, duties = pl.col("_declared_headings"), pl.col("_declared_heading_duties_usd")
+    return [
+        RowCheck(
+            "declared_headings",
+            "declared_headings_format",
+            headings.list.eval(~pl.element().str.contains(HEADING_RE)).list.any(),
+            "';'-separated HTS numbers of 8 or 10 digits, dots allowed (9903.94.05;9903.01.25)",
+        ),
+        RowCheck(
+            "declared_heading_duties_usd",
+            "declared_heading_duties_match_headings",
+            duties.is_not_null() & (duties.list.len() != headings.list.len().fill_null(0)),
+            "one ';'-separated duty per declared heading, in the same order",
+        ),
+        RowCheck(
+            "declared_heading_duties_usd",
+            "declared_heading_duties_decimal",
+            duties.list.eval(~pl.element().str.contains(DECIMAL_RE) | _more_decimals_than(pl.element(), MONEY_DECIMALS)).list.any(),
+            "each duty a plain decimal number with at most 2 decimal places",
+        ),
+    ]
 
 
 def _not_empty(column: str) -> RowCheck:
@@ -336,6 +382,7 @@ def customs_line_checks() -> list[RowCheck]:
     for column in _MONEY_COLUMNS + _OPTIONAL_MONEY_COLUMNS:
         checks += decimal_checks(column, MONEY_DECIMALS, MONEY)
     checks += decimal_checks("quantity", QUANTITY_DECIMALS, QUANTITY)
+    checks += declared_heading_checks()
     checks += [
         RowCheck(
             "quantity_unit",
@@ -384,5 +431,10 @@ def stage_customs_lines(passed: pl.DataFrame) -> pl.DataFrame:
         pl.col("_port_code").alias("port_code"),
         pl.col("_importer_id").alias("importer_id"),
         *(pl.col(f"_{c}").cast(MONEY).alias(c) for c in _OPTIONAL_MONEY_COLUMNS),
+        pl.col("_declared_headings")
+        .list.eval(dotted_heading(pl.element()))
+        .list.join(LIST_SEPARATOR)
+        .alias("declared_headings"),
+        pl.col("_declared_heading_duties_usd").list.join(LIST_SEPARATOR).alias("declared_heading_duties_usd"),
         pl.col(SOURCE_ROW).cast(pl.Int64),
     )

@@ -34,7 +34,7 @@ import pandera.polars as pa
 import polars as pl
 
 from flows.months import month_days, parse_month
-from schemas.raw_customs_lines import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, RawCustomsLines
+from schemas.raw_customs_lines import OPTIONAL_COLUMNS, OPTIONAL_TEXT_COLUMNS, REQUIRED_COLUMNS, RawCustomsLines
 from schemas.rejects import LoadRejects
 from schemas.stg_customs_lines import StgCustomsLines
 from transforms.rejects import (
@@ -551,7 +551,7 @@ register_input_kind(
     InputKind(
         name="customs",
         required_columns=REQUIRED_COLUMNS,
-        optional_columns=OPTIONAL_COLUMNS,
+        optional_columns=(*OPTIONAL_COLUMNS, *OPTIONAL_TEXT_COLUMNS),
         raw_schema=RawCustomsLines,
         stg_schema=StgCustomsLines,
         parse=lambda raw, schedule: parse_customs_lines(raw, schedule.mfn),
