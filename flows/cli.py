@@ -71,6 +71,7 @@ DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse (defa
 ExportsOpt = Annotated[Path | None, typer.Option("--exports", help="Parquet exports root (default data/exports).")]
 RejectOpt = Annotated[float, typer.Option("--max-reject-rate", help="Fail the run when rejected rows / rows in exceed this fraction.", callback=_rate_option)]
 ScenarioOpt = Annotated[list[str] | None, typer.Option("--scenario", help="Scenario overlay to compute as well (repeatable).")]
+CustomsMapOpt = Annotated[str | None, typer.Option("--customs-map", metavar="NAME|PATH", help="Read --customs through a column map: a shipped map name (ace_es003, contract; data/maps/) or a TOML file.")]
 WaitLockOpt = Annotated[float, typer.Option("--wait-lock", metavar="SECONDS", help="Wait up to SECONDS for another run's warehouse lock instead of failing at once.", min=0)]
 
 
@@ -93,8 +94,10 @@ StagingOpt = Annotated[str | None, typer.Option("--staging", metavar="PATH|URL",
 PartitionLinesOpt = Annotated[int, typer.Option("--partition-lines", metavar="N", help="With --cluster/--workers: split a month of more than N input lines into entry-hash partitions.", min=1)]
 
 
-def _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock) -> dict:
-    return dict(
+def _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock,
+                 customs_map=None) -> dict:
+    # (customs_map only when given: the cluster flows do not take one)
+    return ({"customs_map": customs_map} if customs_map else {}) | dict(
         customs=str(customs) if customs else None,
         vehicles=str(vehicles) if vehicles else None,
         census=str(census) if census else None,
@@ -116,6 +119,8 @@ def _check_flow_options(kwargs: dict) -> RunOptions:
         options = build_options(**kwargs)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
+    if options.customs_map:
+        _check_customs_map(options.customs_map, options.inputs["customs"])
     from flows.inputs.scenarios import ScenarioFileError, scenario_path
 
     for spec in kwargs.get("scenarios") or []:
@@ -124,6 +129,35 @@ def _check_flow_options(kwargs: dict) -> RunOptions:
         except ScenarioFileError as error:
             raise typer.BadParameter(str(error), param_hint="--scenario") from None
     return options
+
+
+def _read_customs_map_or_exit(spec: str):
+    """The checked map of `--customs-map` (exit 2 with the map, key and value when bad)."""
+    from flows.inputs.customs_maps import read_customs_map
+    from schemas.customs_map import CustomsMapError
+
+    try:
+        return read_customs_map(spec)
+    except CustomsMapError as error:
+        raise typer.BadParameter(str(error), param_hint="--customs-map") from None
+
+
+def _check_customs_map(spec: str, customs: Path | str):
+    """The map, checked on its own and against the customs file's headers (exit 2), before
+    any row is read. A path not on this machine (a URL, a `{month}` template) is not opened."""
+    cmap = _read_customs_map_or_exit(spec)
+    path = Path(str(customs))
+    if path.is_file():
+        from flows.inputs.customs import InputSchemaError, file_headers, input_source
+        from flows.inputs.customs_maps import check_map_headers
+        from schemas.customs_map import CustomsMapError
+
+        source = input_source(path, cmap.sheet)
+        try:
+            check_map_headers(cmap, file_headers(path, source, cmap.sheet), source)
+        except (CustomsMapError, InputSchemaError) as error:
+            raise typer.BadParameter(str(error), param_hint="--customs-map") from None
+    return cmap
 
 
 def _run_flow(api, flow_fn, **kwargs) -> None:
@@ -159,14 +193,15 @@ def run(
     max_reject_rate: RejectOpt = DEFAULT_MAX_REJECT_RATE,
     scenario: ScenarioOpt = None,
     wait_lock: WaitLockOpt = 0.0,
+    customs_map: CustomsMapOpt = None,
 ) -> None:
     """The monthly batch: load, validate, compute, publish one month. With no input option it
     runs on the embedded sample data."""
-    kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock)
+    kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock, customs_map)
     month = month or previous_month()
     with prefect_api() as api:  # boots while the options are checked and the flow imported
         options = _check_flow_options(kwargs)
-        if "customs" in options.inputs:
+        if "customs" in options.inputs and not options.customs_map:
             from flows.inputs.customs import read_ahead
 
             # the month's customs rows are read while Prefect's API and the flow start up
@@ -193,6 +228,7 @@ def backfill(
     workers: WorkersOpt = None,
     staging: StagingOpt = None,
     partition_lines: PartitionLinesOpt = 2_000_000,
+    customs_map: CustomsMapOpt = None,
 ) -> None:
     """The monthly batch for every month of a range, each month published on its own
     (idempotent); stops at the first month that fails. With --cluster or --workers the months
@@ -204,10 +240,16 @@ def backfill(
     if cluster and workers:
         raise typer.BadParameter("give --cluster ADDRESS or --workers N, not both", param_hint="--cluster")
     distributed = bool(cluster or workers)
+    if distributed and customs_map:
+        raise typer.BadParameter(
+            "--customs-map is not supported with --cluster/--workers: convert the export with a "
+            "sequential backfill first, or give the cluster a file in the contract layout",
+            param_hint="--customs-map",
+        )
     for name, value in (("--customs", customs), ("--vehicles", vehicles)):
         if value and "://" in value and not value.startswith("file://") and not distributed:
             raise typer.BadParameter("a URL input needs --cluster or --workers", param_hint=name)
-    kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock)
+    kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock, customs_map)
     with prefect_api() as api:
         _check_flow_options(kwargs)
         if distributed:
@@ -232,11 +274,12 @@ def serve(
     exports: ExportsOpt = None,
     max_reject_rate: RejectOpt = DEFAULT_MAX_REJECT_RATE,
     scenario: ScenarioOpt = None,
+    customs_map: CustomsMapOpt = None,
 ) -> None:
     """Serve the monthly flow as a Prefect deployment: every 5th of the month at 06:00
     America/New_York it runs the previous month. Needs a running Prefect server
     (`prefect server start`, then PREFECT_API_URL=http://127.0.0.1:4200/api)."""
-    kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, 0.0)
+    kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, 0.0, customs_map)
     _check_flow_options(kwargs)
     from prefect.schedules import Cron
     from prefect.settings import PREFECT_API_URL
@@ -342,18 +385,25 @@ def quote(
 @app.command()
 def validate(
     file: Annotated[Path, typer.Argument(help="Input file to check.", exists=True, dir_okay=False, readable=True)],
-    kind: Annotated[str, typer.Option("--kind", help="customs | vehicles | census")],
+    kind: Annotated[str, typer.Option("--kind", help="customs | vehicles | census (default customs)")] = "customs",
     schedule: ScheduleOpt = None,
+    customs_map: CustomsMapOpt = None,
 ) -> None:
     """Check an input file against its contract; print every problem with row and column;
-    exit 1 if any."""
+    exit 1 if any. With --customs-map, first how the file's headers map (and the headers that
+    did not, with a close match), then the problems after mapping."""
     if kind not in KINDS:
         raise typer.BadParameter(f"must be one of {', '.join(KINDS)}, got {kind!r}", param_hint="--kind")
+    if customs_map and kind != "customs":
+        raise typer.BadParameter("--customs-map applies to --kind customs only", param_hint="--customs-map")
     from flows.inputs.customs import validate_file
 
+    cmap = None
+    if customs_map:
+        cmap = _show_mapping(customs_map, file)
     sched = _read_schedule_or_exit(schedule)
     try:
-        problems = validate_file(file, kind, sched)
+        problems = validate_file(file, kind, sched, cmap) if cmap else validate_file(file, kind, sched)
     except ValueError as error:
         raise _fail(f"tariffcost: {error}") from None
     for problem in problems:
@@ -361,6 +411,25 @@ def validate(
     if problems:
         raise _fail(f"{file}: {len(problems)} problem{'s' if len(problems) != 1 else ''} ({kind})")
     typer.echo(f"{file}: no problems ({kind})")
+
+
+def _show_mapping(spec: str, file: Path):
+    """Print how `file` maps through the map `spec`; exit 1 when a mapped header is missing."""
+    from flows.inputs.customs import InputSchemaError, file_headers, input_source
+    from flows.inputs.customs_maps import mapping_lines
+
+    cmap = _read_customs_map_or_exit(spec)
+    source = input_source(file, cmap.sheet)
+    try:
+        headers = file_headers(file, source, cmap.sheet)
+    except InputSchemaError as error:
+        raise _fail(f"tariffcost: {error}") from None
+    for line in mapping_lines(cmap, headers):
+        typer.echo(line)
+    missing = [h for h in cmap.columns.values() if h not in headers]
+    if missing:
+        _check_customs_map(spec, file)  # exits 2 naming the map, key and header
+    return cmap
 
 
 @app.command(name="schedule")

@@ -78,6 +78,12 @@ def contract_columns() -> tuple[str, ...]:
     return (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, *OPTIONAL_TEXT_COLUMNS)
 
 
+def required_columns(layout: str) -> tuple[str, ...]:
+    """The contract columns a map of `layout` must map, and whose header the file must have:
+    the contract's required columns, plus each row's duty amount for line_tariff_rows."""
+    return (*REQUIRED_COLUMNS, "declared_duty_usd") if layout == "line_tariff_rows" else REQUIRED_COLUMNS
+
+
 def _text(map_name: str, key: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise CustomsMapError(map_name, key, value, "must be a non-empty text in quotes")
@@ -127,10 +133,7 @@ def _columns(map_name: str, raw: Any, layout: str) -> dict[str, str]:
         raise CustomsMapError(
             map_name, f"columns.{taken[1]}", repeated[0], f"header already mapped to {taken[0]}"
         )
-    needed = list(REQUIRED_COLUMNS)
-    if layout == "line_tariff_rows":
-        needed.append("declared_duty_usd")  # each row's duty amount
-    for column in needed:
+    for column in required_columns(layout):
         if column not in columns:
             raise CustomsMapError(
                 map_name, f"columns.{column}", None,

@@ -217,6 +217,7 @@ class RunOptions:
     max_reject_rate: float = DEFAULT_MAX_REJECT_RATE
     scenarios: tuple[str, ...] = ()
     wait_lock_seconds: float = 0.0
+    customs_map: str | None = None  # `--customs-map NAME|PATH` the customs input is read through
 
 
 @dataclass(frozen=True)
@@ -257,15 +258,19 @@ class RunResult:
 # stages (plain functions; the Prefect tasks below wrap them)
 
 
-def load_stage(month: str, inputs: Mapping[str, Path], schedule: Schedule) -> dict[str, Any]:
+def load_stage(
+    month: str, inputs: Mapping[str, Path], schedule: Schedule, customs_map: str | None = None
+) -> dict[str, Any]:
     """Read every given input for the month (I/O); kinds in INPUT_CONTEXT after the inputs
-    they need, which they receive as `context`."""
+    they need, which they receive as `context`; the customs input through `customs_map`."""
     loaded: dict[str, Any] = {}
     for kind in sorted(inputs, key=lambda k: k in INPUT_CONTEXT):
         loader, path = INPUT_LOADERS[kind], Path(inputs[kind])
         if kind in INPUT_CONTEXT:
             context = {dep: (Path(inputs[dep]), loaded[dep]) for dep in INPUT_CONTEXT[kind] if dep in loaded}
             loaded[kind] = loader(path, month, schedule, context=context)
+        elif kind == "customs" and customs_map is not None:
+            loaded[kind] = loader(path, month, schedule, customs_map=customs_map)
         else:
             loaded[kind] = loader(path, month, schedule)
     return {kind: loaded[kind] for kind in inputs}
@@ -397,7 +402,9 @@ def run_month(
             timings[stage] = round(time.perf_counter() - started, 3)
 
     try:
-        loaded = timed("load", stages.load, month, dict(options.inputs), schedule)
+        # (the map only when given: custom stages without the parameter keep working)
+        load_args = (month, dict(options.inputs), schedule) + ((options.customs_map,) if options.customs_map else ())
+        loaded = timed("load", stages.load, *load_args)
         record = record.replace(input_checksums=_input_checksums(loaded))
         result.rows_in_by_input = {kind: int(r.rows_in) for kind, r in loaded.items()}
         try:
@@ -563,9 +570,11 @@ def build_options(
     max_reject_rate: float = DEFAULT_MAX_REJECT_RATE,
     scenarios: Sequence[str] = (),
     wait_lock_seconds: float = 0.0,
+    customs_map: str | None = None,
 ) -> RunOptions:
     """Options from command-line style values: no input given → the embedded sample;
-    any input given → only the inputs given. Unset paths come from flows.config.settings()."""
+    any input given → only the inputs given. Unset paths come from flows.config.settings().
+    ValueError for a customs map without a customs input."""
     given = {k: Path(v) for k, v in (("customs", customs), ("vehicles", vehicles), ("census", census)) if v}
     inputs = given or default_inputs()
     check_inputs(inputs)
@@ -578,7 +587,14 @@ def build_options(
         max_reject_rate=max_reject_rate,
         scenarios=tuple(scenarios),
         wait_lock_seconds=wait_lock_seconds,
+        customs_map=_customs_map_for(customs_map, given),
     )
+
+
+def _customs_map_for(customs_map: str | None, given: Mapping[str, Path]) -> str | None:
+    if customs_map and "customs" not in given:
+        raise ValueError("--customs-map needs --customs FILE (the embedded sample is in the contract layout)")
+    return customs_map or None
 
 
 def _run_in_flow(
@@ -630,12 +646,13 @@ def monthly_duty_run(
     max_reject_rate: float = DEFAULT_MAX_REJECT_RATE,
     scenarios: list[str] | None = None,
     wait_lock_seconds: float = 0.0,
+    customs_map: str | None = None,
 ) -> list[RunResult]:
     """The monthly batch for `month` (default: the previous calendar month at run time)."""
     options = build_options(
         customs=customs, vehicles=vehicles, census=census, db=db, exports=exports,
         schedule_path=schedule_path, max_reject_rate=max_reject_rate,
-        scenarios=scenarios or (), wait_lock_seconds=wait_lock_seconds,
+        scenarios=scenarios or (), wait_lock_seconds=wait_lock_seconds, customs_map=customs_map,
     )
     return _run_in_flow([parse_month(month) if month else previous_month()], options)
 
@@ -653,12 +670,13 @@ def backfill_duty_runs(
     max_reject_rate: float = DEFAULT_MAX_REJECT_RATE,
     scenarios: list[str] | None = None,
     wait_lock_seconds: float = 0.0,
+    customs_map: str | None = None,
 ) -> list[RunResult]:
     """The monthly batch for every month from `start` to `end` in one flow run (each month
     published on its own, idempotently); stops at the first failed month."""
     options = build_options(
         customs=customs, vehicles=vehicles, census=census, db=db, exports=exports,
         schedule_path=schedule_path, max_reject_rate=max_reject_rate,
-        scenarios=scenarios or (), wait_lock_seconds=wait_lock_seconds,
+        scenarios=scenarios or (), wait_lock_seconds=wait_lock_seconds, customs_map=customs_map,
     )
     return _run_in_flow(month_range(start, end), options)
