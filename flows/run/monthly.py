@@ -67,6 +67,7 @@ from schemas.fct_duty_by_model_month import SCHEMA as FCT_DUTY_BY_MODEL_MONTH
 from schemas.fct_vehicle_duty import SCHEMA as FCT_VEHICLE_DUTY
 from schemas.fct_duty_by_hs_month import SCHEMA as FCT_DUTY_BY_HS_MONTH
 from schemas.fct_duty_lines import SCHEMA as FCT_DUTY_LINES
+from schemas.fct_declared_duty_by_heading import SCHEMA as FCT_DECLARED_DUTY_BY_HEADING
 from schemas.fct_scenario_duty_by_hs_month import CONTRACT as FCT_SCENARIO_DUTY_BY_HS_MONTH
 from schemas.fct_ieepa_refunds import SCHEMA as FCT_IEEPA_REFUNDS
 from schemas.fct_ieepa_refunds_by_importer_month import SCHEMA as FCT_IEEPA_REFUNDS_BY_IMPORTER_MONTH
@@ -74,6 +75,7 @@ from schemas.fct_reconciliation import SCHEMA as FCT_RECONCILIATION
 from schemas.fct_reconciliation_by_importer_month import SCHEMA as FCT_RECONCILIATION_BY_IMPORTER_MONTH
 from transforms.fct_census_duty_by_hs_month import build_fct_census_duty_by_hs_month
 from transforms.fct_duty_by_hs_month import build_fct_duty_by_hs_month
+from transforms.fct_declared_duty_by_heading import build_fct_declared_duty_by_heading
 from transforms.fct_duty_lines import build_fct_duty_lines
 from transforms.fct_ieepa_refunds import build_fct_ieepa_refunds
 from transforms.fct_ieepa_refunds_by_importer_month import build_fct_ieepa_refunds_by_importer_month
@@ -162,6 +164,7 @@ MARTS: list[Mart] = [
     Mart("fct_duty_by_hs_month", lambda c: build_fct_duty_by_hs_month(c.marts["fct_duty_lines"]), FCT_DUTY_BY_HS_MONTH, "duty_by_hs_month", ("customs",)),
     Mart("fct_scenario_duty_by_hs_month", lambda c: build_scenario_mart(c.marts["fct_duty_lines"], c.loaded["customs"].stg, c.schedule, c.scenarios), FCT_SCENARIO_DUTY_BY_HS_MONTH, "scenario_duty_by_hs_month", ("customs",)),
     Mart("fct_reconciliation", lambda c: build_fct_reconciliation(c.marts["fct_duty_lines"], c.schedule), FCT_RECONCILIATION, "reconciliation", ("customs",)),
+    Mart("fct_declared_duty_by_heading", lambda c: build_fct_declared_duty_by_heading(c.loaded["customs"].stg, c.marts["fct_duty_lines"], c.schedule), FCT_DECLARED_DUTY_BY_HEADING, "declared_duty_by_heading", ("customs",)),
     Mart("fct_reconciliation_by_importer_month", lambda c: build_fct_reconciliation_by_importer_month(c.marts["fct_reconciliation"]), FCT_RECONCILIATION_BY_IMPORTER_MONTH, "reconciliation_by_importer_month", ("customs",)),
     # refund status estimated as of the run date (UTC)
     Mart("fct_ieepa_refunds", lambda c: build_fct_ieepa_refunds(c.marts["fct_duty_lines"], c.schedule, read_refund_status_rules(), utc_now().date()), FCT_IEEPA_REFUNDS, "ieepa_refunds", ("customs",)),
