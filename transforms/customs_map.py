@@ -83,8 +83,9 @@ def apply_customs_map(raw: pl.DataFrame, cmap: CustomsMap, source: str) -> tuple
     """(contract-named all-text frame of the mapped columns plus `source_row`, rejects).
 
     `raw` has the export's headers, every cell text, and `source_row`. Rows whose date does
-    not fit the map's date format are rejected here and left out of the frame. A mapped
-    header `raw` lacks (an optional column) is left out."""
+    not fit the map's date format are rejected here (the caller leaves them out, see
+    `without_rows`; the fold needs them to reject the rest of their line). A mapped header
+    `raw` lacks (an optional column) is left out."""
     exprs: list[pl.Expr] = []
     dates: list[str] = []
     for column, header in cmap.columns.items():
@@ -128,9 +129,14 @@ def apply_customs_map(raw: pl.DataFrame, cmap: CustomsMap, source: str) -> tuple
         )
         for c in dates
     ]
-    rejects = pl.concat(parts).sort("row_number", "column")
-    kept = mapped.filter(~pl.col(SOURCE_ROW).is_in(rejects["row_number"].implode()))
-    return kept, rejects
+    return mapped, pl.concat(parts).sort("row_number", "column")
+
+
+def without_rows(frame: pl.DataFrame, rejects: pl.DataFrame) -> pl.DataFrame:
+    """`frame` without the rows `rejects` names."""
+    if rejects.height == 0:
+        return frame
+    return frame.filter(~pl.col(SOURCE_ROW).is_in(rejects["row_number"].implode()))
 
 
 def empty_map_rejects() -> pl.DataFrame:
@@ -180,21 +186,26 @@ def fold_line_tariff_rows(
 
     `mapped` is `apply_customs_map` output (contract column names, all text). The line keeps
     the primary row's `source_row`. `broken_lines`: `source_row`s already rejected (e.g. a
-    date not in the map's format); the remaining rows of their lines are rejected too, since
-    the line cannot be folded whole."""
+    date not in the map's format): they are left out, and the other rows of their lines are
+    rejected too, since the line cannot be folded whole."""
     digits = text("hts_code").str.replace_all(".", "", literal=True)
     rows = mapped.with_columns(
         pl.col(SOURCE_ROW).cast(pl.Int64),
         _line_key().alias(_KEY),
         (~digits.str.slice(0, 2).is_in(SECONDARY_CHAPTERS)).fill_null(True).alias("__primary"),
     ).sort(SOURCE_ROW)
+    every_row = rows.group_by(_KEY).agg(__rows=pl.col(SOURCE_ROW).sort())  # (named in messages)
+    broken_keys = rows.select(_KEY).clear()
+    if broken_lines is not None and broken_lines.len():
+        broken = pl.col(SOURCE_ROW).is_in(broken_lines.implode())
+        broken_keys = rows.filter(broken).select(_KEY).unique()
+        rows = rows.filter(~broken)
     fields = [f for f in LINE_LEVEL_FIELDS if f in rows.columns]
     groups = rows.group_by(_KEY).agg(
-        __rows=pl.col(SOURCE_ROW),
         __primaries=pl.col("__primary").sum(),
         **{f"__n_{f}": text(f).drop_nulls().n_unique() for f in fields},
         **{f"__values_{f}": text(f).drop_nulls().unique(maintain_order=True) for f in fields},
-    )
+    ).join(every_row, on=_KEY, how="left")
     problems: list[pl.DataFrame] = []
 
     def reject(frame: pl.DataFrame, column: str, check: str, rule: str | pl.Expr) -> None:
@@ -227,10 +238,8 @@ def fold_line_tariff_rows(
         reject(groups.filter(pl.col(f"__n_{f}") > 1), f, "line_rows_disagree",
                pl.concat_str(pl.lit(f"disagree on {f} ("), found,
                              pl.lit(f"): every row of a line must repeat the same {f}")))
-    if broken_lines is not None and broken_lines.len():
-        broken_keys = rows.filter(pl.col(SOURCE_ROW).is_in(broken_lines.implode())).select(_KEY).unique()
-        reject(groups.join(broken_keys, on=_KEY, how="semi"), "entry_number,line_number", "line_has_rejected_row",
-               "belong to a line with a row rejected for its date: the line cannot be folded whole")
+    reject(groups.join(broken_keys, on=_KEY, how="semi"), "entry_number,line_number", "line_has_rejected_row",
+           "belong to a line with a row rejected for its date: the line cannot be folded whole")
     rejects = (
         pl.concat(problems).sort("row_number", "column", "check")
         if problems

@@ -52,7 +52,7 @@ from transforms.rejects import (
     flag_failures,
     split_on_failures,
 )
-from transforms.customs_map import ENTRY_DATE, apply_customs_map, fold_line_tariff_rows
+from transforms.customs_map import ENTRY_DATE, apply_customs_map, fold_line_tariff_rows, without_rows
 from transforms.schedule import Schedule
 from transforms.stg_customs_lines import (
     customs_line_checks,
@@ -400,6 +400,8 @@ def read_mapped(path: Path, kind: InputKind, cmap: CustomsMap, source: str) -> t
     if cmap.layout == "line_tariff_rows":
         mapped, folded = fold_line_tariff_rows(mapped, source, rejects["row_number"])
         rejects = pl.concat([rejects, folded]).sort("row_number", "column", "check")
+    else:
+        mapped = without_rows(mapped, rejects)
     _check_columns(mapped.columns, kind.required_columns, f"{source} through customs map {cmap.name}")
     return mapped.lazy(), checksum, rejects
 
