@@ -385,13 +385,16 @@ def quote(
 @app.command()
 def validate(
     file: Annotated[Path, typer.Argument(help="Input file to check.", exists=True, dir_okay=False, readable=True)],
-    kind: Annotated[str, typer.Option("--kind", help="customs | vehicles | census (default customs)")] = "customs",
+    kind: Annotated[str | None, typer.Option("--kind", help="customs | vehicles | census (with --customs-map: customs, the default)")] = None,
     schedule: ScheduleOpt = None,
     customs_map: CustomsMapOpt = None,
 ) -> None:
     """Check an input file against its contract; print every problem with row and column;
     exit 1 if any. With --customs-map, first how the file's headers map (and the headers that
     did not, with a close match), then the problems after mapping."""
+    if kind is None and not customs_map:
+        raise typer.BadParameter("give --kind customs|vehicles|census", param_hint="--kind")
+    kind = kind or "customs"
     if kind not in KINDS:
         raise typer.BadParameter(f"must be one of {', '.join(KINDS)}, got {kind!r}", param_hint="--kind")
     if customs_map and kind != "customs":
