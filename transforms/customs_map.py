@@ -32,6 +32,7 @@ from transforms.stg_customs_lines import (
     DECIMAL_RE,
     LIST_SEPARATOR,
     date_of,
+    dotted_heading,
     normalised_entry_number,
     text,
 )
@@ -247,10 +248,24 @@ def fold_line_tariff_rows(
     )
     bad_keys = rows.filter(pl.col(SOURCE_ROW).is_in(rejects["row_number"].implode())).select(_KEY).unique()
     good = rows.join(bad_keys, on=_KEY, how="anti")
-    secondary = good.filter(~pl.col("__primary")).sort(SOURCE_ROW)
-    folded = secondary.group_by(_KEY).agg(
-        declared_headings=text("hts_code").str.join(LIST_SEPARATOR),
-        declared_heading_duties_usd=text("declared_duty_usd").fill_null("0").str.join(LIST_SEPARATOR),
+    # one entry per heading (a heading on two rows: its duties summed), in file order; the
+    # heading written dotted (9903.94.05) whatever the export's punctuation
+    secondary = (
+        good.filter(~pl.col("__primary"))
+        .with_columns(__heading=dotted_heading(text("hts_code")))
+        .group_by(_KEY, "__heading", maintain_order=True)
+        .agg(
+            __row=pl.col(SOURCE_ROW).min(),
+            __duty=pl.when(pl.len() == 1)
+            .then(text("declared_duty_usd").first())
+            .otherwise(_duty_total(text("declared_duty_usd")))
+            .fill_null("0"),
+        )
+        .sort("__row")
+    )
+    folded = secondary.group_by(_KEY, maintain_order=True).agg(
+        declared_headings=pl.col("__heading").str.join(LIST_SEPARATOR),
+        declared_heading_duties_usd=pl.col("__duty").str.join(LIST_SEPARATOR),
     )
     totals = good.group_by(_KEY).agg(__declared=_duty_total(text("declared_duty_usd")))
     lines = (

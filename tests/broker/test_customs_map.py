@@ -170,6 +170,18 @@ def test_a_line_that_does_not_fold_is_rejected_with_every_row_named(rows, expect
     assert f"(rows {rows_named})" in rejects["message"][0]
 
 
+def test_a_heading_on_two_rows_is_declared_once_with_its_duties_summed():
+    lines, _ = fold([
+        {"T": "10.00"},
+        {"H": "99039441", "T": "1,000.00"},
+        {"H": "9903.01.25", "T": "5.00"},
+        {"H": "9903.94.41", "T": "0.50"},
+    ])
+    assert lines.select("declared_headings", "declared_heading_duties_usd", "declared_duty_usd").row(0) == (
+        "9903.94.41;9903.01.25", "1000.5000000000;5.00", "1015.5000000000",
+    )
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.lists(st.decimals(min_value=0, max_value=10**6, places=2), min_size=1, max_size=4), min_size=1, max_size=6))
 def test_fold_declared_duty_is_the_sum_of_the_lines_rows(lines_duties):
