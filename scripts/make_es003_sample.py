@@ -187,11 +187,11 @@ def _column(i: int) -> str:
     return name
 
 
-def write_xlsx(rows: list[tuple[str, ...]], path: Path, sheet: str) -> None:
+def write_xlsx(rows: list[tuple[str, ...]], path: Path, sheet: str, headers: tuple[str, ...] = HEADERS) -> None:
     """A minimal Office Open XML workbook, one sheet, every cell an inline string (as ACE's
     text export; numbers stay exactly as written). Fixed timestamps: byte-identical output."""
     lines = []
-    for r, values in enumerate([HEADERS, *rows], start=1):
+    for r, values in enumerate([headers, *rows], start=1):
         cells = "".join(_cell(f"{_column(c)}{r}", v) for c, v in enumerate(values) if v != "")
         lines.append(f'<row r="{r}">{cells}</row>')
     sheet_xml = (

@@ -277,7 +277,9 @@ def _excel_table(path: Path, sheet: str | None, source: str) -> pl.DataFrame:
     try:
         frame, _ = read_excel_text(path, sheet, source)
     except ExcelError as error:
-        raise InputSchemaError(source, "unreadable", error.problem) from None
+        named = error.sheet is None or f"sheet {error.sheet}" in source
+        problem = error.problem if named else f"sheet {error.sheet!r}: {error.problem}"
+        raise InputSchemaError(source, "unreadable", problem) from None
     if not frame.columns:
         raise InputSchemaError(source, "no_data_rows", "empty sheet: no header and no data rows")
     return frame.with_row_index(_ROW_INDEX, offset=1)

@@ -152,6 +152,25 @@ def test_the_workbook_gives_the_same_result(tmp_path, es003_db, schedule):
     assert rejects.drop("source", "run_id").equals(csv_rejects.drop("source", "run_id"))
 
 
+def test_a_contract_layout_workbook_reads_as_its_csv(tmp_path, schedule):
+    twin = _script().contract_twin()
+    csv_path, xlsx_path = tmp_path / "lines.csv", tmp_path / "lines.xlsx"
+    twin.write_csv(csv_path)
+    _script().write_xlsx([tuple(v or "" for v in row) for row in twin.rows()], xlsx_path, "Lines", tuple(twin.columns))
+    from_csv = load_customs_lines(csv_path, MONTH, schedule)
+    from_xlsx = load_customs_lines(xlsx_path, MONTH, schedule)
+    assert from_xlsx.stg.equals(from_csv.stg)
+    assert from_xlsx.source == f"{xlsx_path} (sheet Lines)"
+    assert from_xlsx.rejects.drop("source").equals(from_csv.rejects.drop("source"))
+    # a sheet the workbook does not have is named in the error
+    from flows.inputs.customs import InputSchemaError
+    cmap = tmp_path / "sheet.toml"
+    cmap.write_text((MAPS_DIR / "contract.toml").read_text(encoding="utf-8").replace(
+        'layout = "lines"', 'layout = "lines"\nsheet = "Report"'), encoding="utf-8")
+    with pytest.raises(InputSchemaError, match=r"sheet 'Report': no such sheet \(sheets: Lines\)"):
+        load_customs_lines(xlsx_path, MONTH, schedule, customs_map=str(cmap))
+
+
 def _readme_example(tmp: Path) -> tuple[Path, Path]:
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("**A map for another broker's layout.**"):]
