@@ -63,7 +63,7 @@ def _rate_option(value: float) -> float:
 
 
 ExistingFile = dict(exists=True, file_okay=True, dir_okay=False, readable=True)
-CustomsOpt = Annotated[Path | None, typer.Option("--customs", help="Customs entry lines (CSV or Parquet).", **ExistingFile)]
+CustomsOpt = Annotated[Path | None, typer.Option("--customs", help="Customs entry lines (CSV, Excel .xlsx or Parquet; an ACE export with --customs-map).", **ExistingFile)]
 VehiclesOpt = Annotated[Path | None, typer.Option("--vehicles", help="Vehicles file (optional).", **ExistingFile)]
 CensusOpt = Annotated[Path | None, typer.Option("--census", help="Census aggregate statistics (optional).", **ExistingFile)]
 ScheduleOpt = Annotated[Path | None, typer.Option("--schedule", help="A tariff schedule (schedule.toml or its folder) other than the shipped default.", exists=True)]
@@ -86,7 +86,7 @@ def _input_location(value: str | None) -> str | None:
     return path
 
 
-BackfillCustomsOpt = Annotated[str | None, typer.Option("--customs", help="Customs entry lines (CSV or Parquet): a path, or with --cluster/--workers an fsspec URL.", callback=_input_location)]
+BackfillCustomsOpt = Annotated[str | None, typer.Option("--customs", help="Customs entry lines (CSV, Excel or Parquet): a path, or with --cluster/--workers an fsspec URL.", callback=_input_location)]
 BackfillVehiclesOpt = Annotated[str | None, typer.Option("--vehicles", help="Vehicles file (optional): a path, or with --cluster/--workers an fsspec URL.", callback=_input_location)]
 ClusterOpt = Annotated[str | None, typer.Option("--cluster", metavar="ADDRESS", help="Run the months on a running Dask scheduler (e.g. tcp://scheduler.internal:8786).")]
 WorkersOpt = Annotated[int | None, typer.Option("--workers", metavar="N", help="Run the months on a local Dask cluster of N worker processes.", min=1)]
