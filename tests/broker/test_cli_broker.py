@@ -92,3 +92,19 @@ def test_refunds_writes_the_cape_declaration_and_worksheet(tmp_path):
     missing = invoke("refunds", "--importer", "NOBODY", "--db", db, "--out", tmp_path / "x.csv")
     assert missing.exit_code == 1 and "no IEEPA refund lines for importer NOBODY" in missing.stderr
 
+
+
+def test_serve_passes_the_customs_map_to_the_deployment(monkeypatch, tmp_path):
+    from prefect import Flow
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    calls = []
+    monkeypatch.setattr(Flow, "serve", lambda self, **kwargs: calls.append(kwargs))
+    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:4200/api"}):
+        result = invoke("serve", "--customs", ES003, "--customs-map", "ace_es003", "--db", tmp_path / "w.duckdb")
+        bad = invoke("serve", "--customs", ES003, "--customs-map", "no_such_map", "--db", tmp_path / "w.duckdb")
+    assert result.exit_code == 0, result.output
+    [kwargs] = calls
+    assert kwargs["parameters"]["customs_map"] == "ace_es003"
+    assert kwargs["parameters"]["customs"] == str(ES003)
+    assert bad.exit_code == 2
