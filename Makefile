@@ -1,12 +1,13 @@
 # tariffcost: two commands on a fresh machine with Python 3.11+ and make.
 #   make run   install everything into .venv, then run the monthly job on the embedded sample
-#   make test  install everything into .venv, then run the test suite
+#   make test  install everything into .venv, then lint (ruff) and run the test suite
+#   make test-fast  the suite without the slow real-cluster and Prefect-boot tests
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lock sample bench clean
+.PHONY: run test test-fast lint compare install lock sample bench clean
 
 install: $(STAMP)
 
@@ -20,8 +21,19 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)
 	$(BIN)/tariffcost backfill --from 2025-01 --to 2026-10 --scenario no_japan_deal --scenario pre_2025 --scenario ieepa_upheld
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: lint
 	$(BIN)/python -m pytest
+
+test-fast: lint
+	$(BIN)/python -m pytest -m "not slow"
+
+# After `make run`: the published tables and exports against a golden copy (GOLDEN=dir).
+GOLDEN ?= /work/golden
+compare: $(STAMP)
+	$(BIN)/python scripts/compare_outputs.py --golden $(GOLDEN)
 
 # Regenerate the lock file from pyproject.toml (needs the package registry).
 lock:

@@ -32,8 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args(argv)
 
-    from flows.run.monthly import build_options, run_months
     from flows.present.report import write_month_reports
+    from flows.run.monthly import build_options, run_months
 
     shutil.rmtree(PROFILE_DIR, ignore_errors=True)
     PROFILE_DIR.mkdir(parents=True)

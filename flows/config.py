@@ -20,6 +20,8 @@ REFUND_STATUS_RULES = DATA_DIR / "refunds" / "refund_status_rules.csv"
 MAPS_DIR = DATA_DIR / "maps"  # shipped customs column maps (`--customs-map NAME`)
 
 DEFAULT_MAX_REJECT_RATE = 0.01
+# On a cluster, a month with more input lines than this is split into entry-hash partitions.
+DEFAULT_PARTITION_LINES = 2_000_000
 
 
 def cache_dir() -> Path:

@@ -7,8 +7,8 @@ import pandera.polars as pa
 import polars as pl
 
 from transforms.order import rows_in_order
+from transforms.vocabulary import MONEY
 
-MONEY = pl.Decimal(18, 2)
 EFFECTIVE_RATE = pl.Decimal(18, 6)
 COMPONENTS = ["mfn_duty_usd", "section_232_duty_usd", "ieepa_duty_usd", "other_duty_usd"]
 

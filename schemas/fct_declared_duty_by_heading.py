@@ -11,9 +11,9 @@ import polars as pl
 
 from schemas import common
 from transforms.fct_declared_duty_by_heading import CAUSES
+from transforms.vocabulary import LINE_GRAIN, MONEY
 
-MONEY = pl.Decimal(18, 2)
-GRAIN = ["entry_number", "line_number", "heading"]
+GRAIN = [*LINE_GRAIN, "heading"]
 
 
 def _difference_is_computed_minus_declared(data: pa.PolarsData) -> pl.LazyFrame:

@@ -8,8 +8,8 @@ import polars as pl
 
 from schemas import common
 from schemas.common import MONEY, duty
+from transforms.vocabulary import RATE
 
-RATE = pl.Decimal(38, 10)
 GRAIN = ["entry_number", "line_number"]
 
 

@@ -8,8 +8,8 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas import common
+from transforms.vocabulary import MONEY
 
-MONEY = pl.Decimal(18, 2)
 GRAIN = ["month", "importer_id"]
 
 

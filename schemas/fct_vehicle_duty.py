@@ -10,11 +10,10 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas import common
-
 from transforms.stg_vehicles import PROPULSIONS, VEHICLE_CLASSES
 from transforms.vin import VIN_RE
+from transforms.vocabulary import MONEY
 
-MONEY = pl.Decimal(18, 2)
 SHARE = pl.Decimal(18, 6)
 
 GRAIN = ["vin"]

@@ -8,8 +8,6 @@ README / contract); extra columns in the file are allowed and ignored.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import pandera.polars as pa
 import polars as pl
 
@@ -60,11 +58,11 @@ class RawCustomsLines(pa.DataFrameModel):
     transport_mode: str = pa.Field(nullable=True)
     port_code: str = pa.Field(nullable=True)
     importer_id: str = pa.Field(nullable=True)
-    declared_duty_usd: Optional[str] = pa.Field(nullable=True)
-    steel_content_value_usd: Optional[str] = pa.Field(nullable=True)
-    aluminum_content_value_usd: Optional[str] = pa.Field(nullable=True)
-    declared_headings: Optional[str] = pa.Field(nullable=True)
-    declared_heading_duties_usd: Optional[str] = pa.Field(nullable=True)
+    declared_duty_usd: str | None = pa.Field(nullable=True)
+    steel_content_value_usd: str | None = pa.Field(nullable=True)
+    aluminum_content_value_usd: str | None = pa.Field(nullable=True)
+    declared_headings: str | None = pa.Field(nullable=True)
+    declared_heading_duties_usd: str | None = pa.Field(nullable=True)
 
     class Config:
         strict = False

@@ -8,14 +8,13 @@ file they come from.
 
 from __future__ import annotations
 
-from typing import Optional
-
-import polars as pl
 import pandera.polars as pa
+import polars as pl
 import pycountry
 from pandera.engines import polars_engine as pe
 
 from transforms.schedule import ALL_ORIGINS, ALL_SCOPES
+from transforms.vocabulary import COMPONENTS
 
 RateDecimal = pe.Decimal(38, 10)
 MoneyDecimal = pe.Decimal(18, 2)
@@ -24,7 +23,6 @@ HEADING = r"^9903\.\d{2}\.\d{2}$"
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 HTS_PREFIX = r"^\d{2,10}$"
 PROGRAMS = ["section_232", "ieepa", "section_122", "section_301"]
-COMPONENTS = ["section_232", "ieepa", "other"]
 SHAPES = ["additive", "inclusive_total"]
 CONFIDENCE = ["confirmed", "unconfirmed"]
 FEE_IDS = ["mpf", "hmf"]
@@ -55,7 +53,7 @@ class MfnRates(pa.DataFrameModel):
     """
 
     hts8: str = pa.Field(str_matches=r"^\d{8}$", unique=True)
-    brief_description: Optional[str] = pa.Field(nullable=True)  # may be absent
+    brief_description: str | None = pa.Field(nullable=True)  # may be absent
     mfn_text_rate: str
     mfn_rate_type_code: str = pa.Field(isin=MFN_RATE_TYPE_CODES)
     mfn_ad_val_rate: RateDecimal = pa.Field(ge=0)

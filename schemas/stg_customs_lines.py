@@ -13,7 +13,6 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.common import strictly_increasing_rows
-
 from transforms.stg_customs_lines import TRANSPORT_MODES, iso_country_codes
 
 

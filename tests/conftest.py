@@ -36,6 +36,23 @@ def prefect_harness() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session")
+def schedule():
+    """The shipped default schedule (data/schedule/default), read once for the session."""
+    from flows.inputs.schedule import read_schedule
+
+    return read_schedule()
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """A test that boots a Prefect API (the `prefect_harness` fixture) is slow: `make
+    test-fast` (`pytest -m "not slow"`) leaves it out, with the real-cluster and real-process
+    tests marked slow where they are written."""
+    for item in items:
+        if "prefect_harness" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 def write_customs_csv(path: Path, rows: list[str]) -> Path:
     """A customs entry-lines CSV with the contract header and `rows` (CSV text lines)."""
     path.write_text("\n".join([CUSTOMS_HEADER, *rows]) + "\n", encoding="utf-8")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.schedule import MONEY
+from transforms.vocabulary import MONEY
 
 CAPE_HEADER = "Entry Number"
 CAPE_MAX_ENTRIES = 9_999

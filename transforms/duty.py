@@ -19,8 +19,6 @@ each `rate × value` are computed once.
 
 from __future__ import annotations
 
-import functools
-import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,7 +26,8 @@ from typing import TypeVar
 
 import polars as pl
 
-from transforms.schedule import ALL_ORIGINS, ALL_SCOPES, MONEY, RATE, Schedule, in_force_on
+from transforms.schedule import ALL_ORIGINS, ALL_SCOPES, Schedule, in_force_on
+from transforms.vocabulary import MONEY, RATE
 
 KEY = ["hts_code", "country_of_origin", "entry_date"]
 COMPONENTS = ["section_232", "ieepa", "other"]
@@ -47,12 +46,6 @@ T = TypeVar("T")
 def to_cents(expr: pl.Expr) -> pl.Expr:
     """Round an exact amount once to the cent, half away from zero (the customs convention)."""
     return expr.round(2, mode="half_away_from_zero").cast(MONEY)
-
-
-def money_sum(amounts: list[pl.Expr]) -> pl.Expr:
-    """a + b + ... as Decimal(18,2). Not `sum_horizontal`: polars 2.1 widens a horizontal sum of
-    two or more decimals to Decimal(38,2) and ignores a cast of it back to Decimal(18,2)."""
-    return functools.reduce(operator.add, amounts).cast(MONEY)
 
 
 def effective_rate(amount: pl.Expr, base: pl.Expr) -> pl.Expr:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import polars as pl
 
 from transforms.duty import compute_exact_components, effective_rate, layers, round_components
-from transforms.schedule import MONEY, RATE, Schedule
+from transforms.schedule import Schedule
 from transforms.stg_census_lines import period_segments
+from transforms.vocabulary import MONEY, RATE
 
 OUTPUT_COLUMNS = [
     "month",
@@ -65,13 +66,29 @@ def build_fct_census_duty_by_hs_month(stg_census: pl.DataFrame, schedule: Schedu
             mfn_exact=weighted("mfn_exact"),
             **{f"{layer}__extra": weighted(f"{layer}__extra") for layer in layer_names},
             **{f"{layer}__component": pl.col(f"{layer}__component").drop_nulls().first() for layer in layer_names},
-            **{f"{layer}__applied_heading": first_seen(f"{layer}__applied_heading").str.join(", ") for layer in layer_names},
+            **{
+                f"{layer}__applied_heading": first_seen(f"{layer}__applied_heading").str.join(", ")
+                for layer in layer_names
+            },
             **{f"{layer}__measure_id": first_seen(f"{layer}__measure_id").str.join(" ") for layer in layer_names},
-            **{f"{layer}__confidence": pl.col(f"{layer}__confidence").drop_nulls().sort().first() for layer in layer_names},
+            **{
+                f"{layer}__confidence": pl.col(f"{layer}__confidence").drop_nulls().sort().first()
+                for layer in layer_names
+            },
         )
         .with_columns(
-            **{f"{layer}__applied_heading": pl.when(pl.col(f"{layer}__applied_heading") != "").then(pl.col(f"{layer}__applied_heading")) for layer in layer_names},
-            **{f"{layer}__measure_id": pl.when(pl.col(f"{layer}__measure_id") != "").then(pl.col(f"{layer}__measure_id")) for layer in layer_names},
+            **{
+                f"{layer}__applied_heading": pl.when(pl.col(f"{layer}__applied_heading") != "").then(
+                    pl.col(f"{layer}__applied_heading")
+                )
+                for layer in layer_names
+            },
+            **{
+                f"{layer}__measure_id": pl.when(pl.col(f"{layer}__measure_id") != "").then(
+                    pl.col(f"{layer}__measure_id")
+                )
+                for layer in layer_names
+            },
         )
     )
     return (

@@ -26,10 +26,11 @@ from decimal import Decimal
 import polars as pl
 
 from transforms.duty import line_components
-from transforms.schedule import MONEY, Schedule
+from transforms.schedule import Schedule
+from transforms.vocabulary import LINE_GRAIN, MONEY
 from transforms.stg_customs_lines import LIST_SEPARATOR
 
-LINE_ID = ["entry_number", "line_number"]
+LINE_ID = list(LINE_GRAIN)
 MFN_HEADING = "MFN"
 CAUSES = ("match", "amount_differs", "amount_not_declared", "heading_not_computed", "heading_not_declared")
 TOLERANCE_USD = Decimal("0.01")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from transforms.duty import effective_rate
-from transforms.schedule import MONEY
+from transforms.vocabulary import MONEY
 
 GRAIN = ["month", "hts_code", "country_of_origin"]
 SUMMED = [

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import polars as pl
 
-MONEY = pl.Decimal(18, 2)
+from transforms.vocabulary import MONEY
+
 EXACT = pl.Decimal(38, 10)
 SHARE = pl.Decimal(18, 6)
 

@@ -23,7 +23,8 @@ from decimal import Decimal
 import polars as pl
 
 from transforms.fct_duty_lines import sorted_by_line
-from transforms.schedule import MONEY, Schedule
+from transforms.schedule import Schedule
+from transforms.vocabulary import MONEY
 
 LINE_ID = ["entry_number", "line_number"]
 IEEPA_PROGRAM = "ieepa"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.schedule import MONEY
+from transforms.vocabulary import MONEY
 
 GRAIN = ["month", "importer_id"]
 COLUMNS = [

@@ -32,7 +32,8 @@ import polars as pl
 
 from transforms.duty import KEY, compute_line_duty, layers, resolve_measures
 from transforms.fct_duty_lines import sorted_by_line
-from transforms.schedule import MONEY, Schedule
+from transforms.schedule import Schedule
+from transforms.vocabulary import MONEY
 
 LINE_ID = ["entry_number", "line_number"]
 ROW = "_row"  # a line's position in the reconciled lines: the id internal joins use
@@ -88,7 +89,10 @@ def _without(measures: pl.DataFrame, m: dict) -> pl.DataFrame:
 def _set(measures: pl.DataFrame, measure_id: str, **values) -> pl.DataFrame:
     is_m = pl.col("measure_id") == measure_id
     return measures.with_columns(
-        [pl.when(is_m).then(pl.lit(v, dtype=measures.schema[c])).otherwise(pl.col(c)).alias(c) for c, v in values.items()]
+        [
+            pl.when(is_m).then(pl.lit(v, dtype=measures.schema[c])).otherwise(pl.col(c)).alias(c)
+            for c, v in values.items()
+        ]
     )
 
 
@@ -208,7 +212,10 @@ def _readings(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
             found.append(
                 candidates.filter(
                     (pl.col("alt_total_usd") != pl.col("total_duty_usd"))
-                    & ((pl.col("alt_total_usd") - pl.col("declared_duty_usd")).abs() <= pl.lit(CAUSE_TOLERANCE_USD, dtype=MONEY))
+                    & (
+                        (pl.col("alt_total_usd") - pl.col("declared_duty_usd")).abs()
+                        <= pl.lit(CAUSE_TOLERANCE_USD, dtype=MONEY)
+                    )
                 ).select(
                     ROW,
                     reading_order=pl.lit(r_index * 10_000 + m_index, dtype=pl.Int64),

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from transforms.schedule import MONEY
+from transforms.vocabulary import MONEY
 
 GRAIN = ["month", "importer_id"]
 COLUMNS = [

@@ -10,8 +10,9 @@ from collections.abc import Mapping
 import polars as pl
 
 from transforms.duty import compute_line_duty, effective_rate
-from transforms.schedule import MONEY, Schedule
 from transforms.scenario import ENACTED
+from transforms.schedule import Schedule
+from transforms.vocabulary import MONEY
 
 GRAIN = ["scenario", "month", "hts_code", "country_of_origin"]
 DUTY_COLUMNS = [

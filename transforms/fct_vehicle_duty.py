@@ -24,8 +24,8 @@ from decimal import Decimal
 import polars as pl
 
 from transforms.vin import with_maker_from_wmi
+from transforms.vocabulary import MONEY
 
-MONEY = pl.Decimal(18, 2)
 EXACT = pl.Decimal(38, 10)
 SHARE = pl.Decimal(18, 6)
 _CENTS = pl.Int128
@@ -305,8 +305,10 @@ def build_fct_vehicle_duty(
         .with_columns(entry_date=pl.col("line_entry_date"), month=pl.col("line_month"))
         .pipe(classify_vehicles, references.classification)
         .pipe(with_maker_from_wmi, references.wmi_makers, references.make_aliases)
-        .pipe(allocate_cents, amount="line_duty", weight="customs_value_usd", by=LINE_KEY, tie_break=["vin"], out="duty_usd")
-        .pipe(allocate_cents, amount="line_fees", weight="customs_value_usd", by=LINE_KEY, tie_break=["vin"], out="fees_usd")
+        .pipe(allocate_cents, amount="line_duty", weight="customs_value_usd", by=LINE_KEY, tie_break=["vin"],
+              out="duty_usd")
+        .pipe(allocate_cents, amount="line_fees", weight="customs_value_usd", by=LINE_KEY, tie_break=["vin"],
+              out="fees_usd")
         .with_columns(
             classification_ok=(pl.col("hts_declared").str.slice(0, 6) == pl.col("hts_expected")).fill_null(False),
             total_cost_usd=(pl.col("duty_usd") + pl.col("fees_usd")).cast(MONEY),

@@ -35,7 +35,8 @@ from decimal import Decimal
 
 import polars as pl
 
-from transforms.schedule import MONEY, RATE, Schedule, in_force_on
+from transforms.schedule import Schedule, in_force_on
+from transforms.vocabulary import MONEY, RATE
 
 FEE_IDS = ("mpf", "hmf")
 ALL_MODES = "*"

@@ -10,7 +10,7 @@ from decimal import Decimal
 import polars as pl
 
 from transforms.duty import AD_VALOREM_CODES, line_components
-from transforms.schedule import MONEY, RATE
+from transforms.vocabulary import MONEY, RATE
 
 
 def _rate_number(rate: Decimal | None) -> float | None:
@@ -49,7 +49,9 @@ def quote_line(hts_code: str, origin: str, entry_date: str, value: str, quantity
             "transport_mode": ["vessel"],
             "source_row": [1],
         },
-        schema_overrides={"customs_value_usd": MONEY, "quantity": RATE, "line_number": pl.Int64, "source_row": pl.Int64},
+        schema_overrides={
+            "customs_value_usd": MONEY, "quantity": RATE, "line_number": pl.Int64, "source_row": pl.Int64,
+        },
     )
     components = line_components(line, schedule)
     rows = components.select("program", "heading", "measure_id", "stated_rate", "rate", "duty_usd").to_dicts()

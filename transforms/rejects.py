@@ -14,7 +14,11 @@ from typing import NamedTuple
 import polars as pl
 
 SOURCE_ROW = "source_row"
-REJECT_COLUMNS: tuple[str, ...] = ("source", "row_number", "column", "check", "value")
+# The columns (and dtypes) of a loader's reject rows, for every input kind (the run adds run_id).
+REJECT_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.Utf8, "row_number": pl.Int64, "column": pl.Utf8, "check": pl.Utf8, "value": pl.Utf8,
+}
+REJECT_COLUMNS: tuple[str, ...] = tuple(REJECT_SCHEMA)
 _FAIL_PREFIX = "__fails_"
 
 

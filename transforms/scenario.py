@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.schedule import MEASURE_COLUMNS, RATE, Schedule
+from transforms.schedule import MEASURE_COLUMNS, Schedule
+from transforms.vocabulary import RATE
 
 ENACTED = "as_enacted"
 OPERATIONS = ("add", "end", "change")
@@ -240,7 +241,9 @@ def apply_overlay(schedule: Schedule, overlay: pl.DataFrame, name: str) -> Sched
     added = _added(overlay, measures, name)
 
     # what each original id stands for afterwards, for the excluded_by lists
-    kept = truncated.filter(~pl.col("removed")).select(original_id=pl.col("measure_id"), replacement_id=pl.col("measure_id"), sub=pl.lit(0))
+    kept = truncated.filter(~pl.col("removed")).select(
+        original_id=pl.col("measure_id"), replacement_id=pl.col("measure_id"), sub=pl.lit(0)
+    )
     copied = copies.select("original_id", replacement_id=pl.col("measure_id"), sub=pl.lit(1))
     removed = (
         truncated.filter(pl.col("removed"))

@@ -11,8 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
-RATE = pl.Decimal(38, 10)
-MONEY = pl.Decimal(18, 2)
+from transforms.vocabulary import RATE
 
 # The measures table: column → dtype (docs/architecture.md, "The schedule").
 MEASURE_COLUMNS: dict[str, pl.DataType] = {

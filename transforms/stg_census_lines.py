@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from transforms.schedule import MONEY, Schedule
+from transforms.rejects import REJECT_SCHEMA
+from transforms.schedule import Schedule
+from transforms.vocabulary import MONEY
 
 MONTHLY = ("CON_VAL_MO", "CAL_DUT_MO")
 ANNUAL = ("CON_VAL_YR", "CAL_DUT_YR")
-REJECT_COLUMNS = {"source": pl.Utf8, "row_number": pl.Int64, "column": pl.Utf8, "check": pl.Utf8, "value": pl.Utf8}
 _MONEY_TEXT = r"^\d+(\.\d{1,2})?$"
 
 
@@ -32,9 +33,7 @@ def value_columns(columns: list[str]) -> tuple[str, str, bool]:
         return (*MONTHLY, False)
     if all(c in columns for c in ANNUAL):
         return (*ANNUAL, True)
-    raise ValueError(
-        "census input needs CON_VAL_MO and CAL_DUT_MO (monthly) or CON_VAL_YR and CAL_DUT_YR (annual)"
-    )
+    raise ValueError("census input needs CON_VAL_MO and CAL_DUT_MO (monthly) or CON_VAL_YR and CAL_DUT_YR (annual)")
 
 
 def stage_census(raw: pl.DataFrame, country_codes: pl.DataFrame, schedule: Schedule, source: str) -> StagedCensus:
@@ -55,11 +54,21 @@ def stage_census(raw: pl.DataFrame, country_codes: pl.DataFrame, schedule: Sched
     checks = [
         ("I_COMMODITY", "hts10_format", ~pl.col("hts_code").str.contains(r"^\d{10}$").fill_null(False)),
         ("CTY_CODE", "cty_code_known", pl.col("country_of_origin").is_null()),
-        ("time", "month_format", month_start.is_null() | ~pl.col("month").str.contains(r"^\d{4}-\d{2}$").fill_null(False)),
+        (
+            "time",
+            "month_format",
+            month_start.is_null() | ~pl.col("month").str.contains(r"^\d{4}-\d{2}$").fill_null(False),
+        ),
         (value_col, "money_non_negative_2dp", ~pl.col("_value").str.contains(_MONEY_TEXT).fill_null(False)),
         (duty_col, "money_non_negative_2dp", ~pl.col("_duty").str.contains(_MONEY_TEXT).fill_null(False)),
     ]
-    source_values = {"I_COMMODITY": "I_COMMODITY", "CTY_CODE": "CTY_CODE", "time": "time", value_col: value_col, duty_col: duty_col}
+    source_values = {
+        "I_COMMODITY": "I_COMMODITY",
+        "CTY_CODE": "CTY_CODE",
+        "time": "time",
+        value_col: value_col,
+        duty_col: duty_col,
+    }
     rejects = pl.concat(
         [
             text.filter(bad).select(
@@ -97,7 +106,7 @@ def stage_census(raw: pl.DataFrame, country_codes: pl.DataFrame, schedule: Sched
     covered = staged.get_column("hts_code").str.slice(0, 8).is_in(schedule.mfn.get_column("hts8").implode())
     return StagedCensus(
         stg=staged.filter(covered).sort("month", "hts_code", "cty_code"),
-        rejects=pl.concat([rejects, dup_rejects]).cast(REJECT_COLUMNS).sort("row_number", "column"),
+        rejects=pl.concat([rejects, dup_rejects]).cast(REJECT_SCHEMA).sort("row_number", "column"),
         out_of_scope=staged.filter(~covered),
     )
 
@@ -112,10 +121,16 @@ def period_segments(periods: pl.DataFrame, boundaries: list[dt.date]) -> pl.Data
     rows = []
     for start, end in periods.select("period_start", "period_end").unique().iter_rows():
         cuts = sorted({start, end, *(b for b in boundaries if start < b < end)})
-        for seg_start, seg_end in zip(cuts, cuts[1:]):
+        for seg_start, seg_end in zip(cuts, cuts[1:], strict=False):
             rows.append((start, end, seg_start, (seg_end - seg_start).days, (end - start).days))
     return pl.DataFrame(
         rows,
-        schema={"period_start": pl.Date, "period_end": pl.Date, "segment_start": pl.Date, "days": pl.Int64, "period_days": pl.Int64},
+        schema={
+            "period_start": pl.Date,
+            "period_end": pl.Date,
+            "segment_start": pl.Date,
+            "days": pl.Int64,
+            "period_days": pl.Int64,
+        },
         orient="row",
     )

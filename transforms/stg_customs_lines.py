@@ -22,8 +22,8 @@ import pycountry
 from schemas.raw_customs_lines import OPTIONAL_COLUMNS, OPTIONAL_TEXT_COLUMNS, REQUIRED_COLUMNS
 from transforms.order import sorted_by
 from transforms.rejects import SOURCE_ROW, RowCheck, one_of
+from transforms.vocabulary import MONEY
 
-MONEY = pl.Decimal(18, 2)
 QUANTITY = pl.Decimal(38, 10)
 MONEY_DECIMALS = 2
 QUANTITY_DECIMALS = 10

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,11 @@ import polars as pl
 import pycountry
 
 from flows.config import DATA_DIR, REFERENCE_DIR
-from flows.inputs.customs import InputSchemaError, Problem, problems_from_rejects, register_validator
+from flows.inputs.customs import problems_from_rejects, register_validator
+from flows.inputs.files import InputSchemaError, Problem, is_parquet, sha256_and_utf8
+from schemas.rejects import LoadRejects
+from schemas.stg_census_lines import StgCensusLines
+from transforms.rejects import REJECT_COLUMNS
 from transforms.schedule import Schedule
 from transforms.stg_census_lines import StagedCensus, stage_census
 
@@ -95,7 +98,7 @@ def read_census_raw(path: Path) -> pl.DataFrame:
     with path.open("rb") as handle:
         head = handle.read(4)
     try:
-        if head == b"PAR1":
+        if is_parquet(path):
             frame = pl.read_parquet(path)
             frame = frame.with_columns(pl.col(c).cast(pl.Utf8) for c in frame.columns)
         elif head.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"[") or path.suffix.lower() == ".json":
@@ -121,7 +124,13 @@ def read_census_raw(path: Path) -> pl.DataFrame:
 
 
 def load_census(path: Path, month: str | None, schedule: Schedule) -> CensusLoad:
-    """Read, stage and check a Census file; with `month`, only rows whose `time` is that month."""
+    """Read, stage and check a Census file; with `month`, only rows whose `time` is that month.
+    The file's checksum comes from one streamed pass that also proves a text file is UTF-8;
+    the staged rows are checked against schemas/stg_census_lines.py."""
+    path = Path(path)
+    if not path.exists():
+        raise CensusInputError(path, "file not found", "not_found")
+    checksum = sha256_and_utf8(path, str(path), check_utf8=not is_parquet(path))
     raw = read_census_raw(path)
     if month is not None:
         raw = raw.filter(pl.col("time").str.strip_chars().str.slice(0, 7) == month)
@@ -129,10 +138,12 @@ def load_census(path: Path, month: str | None, schedule: Schedule) -> CensusLoad
         staged = stage_census(raw, census_country_codes(), schedule, str(path))
     except ValueError as error:
         raise CensusInputError(path, str(error), "missing_columns") from error
+    StgCensusLines.validate(staged.stg, lazy=True)
+    LoadRejects.validate(staged.rejects.select(REJECT_COLUMNS))
     return CensusLoad(
         staged=staged,
         rows_in=raw.height,
-        checksum_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        checksum_sha256=checksum,
         source=str(path),
     )
 

@@ -21,9 +21,7 @@ loads one month (1.08 M rows) at a peak of about 1.6 GB of memory; the whole-fil
 
 from __future__ import annotations
 
-import codecs
-import csv
-import hashlib
+import dataclasses
 import importlib
 import threading
 from collections.abc import Callable, Sequence
@@ -33,12 +31,15 @@ from pathlib import Path
 import pandera.polars as pa
 import polars as pl
 
-from flows.inputs.customs_maps import (
-    ExcelError,
-    check_map_headers,
-    is_excel,
-    read_customs_map,
-    read_excel_text,
+from flows.inputs.customs_maps import check_map_headers, read_customs_map
+from flows.inputs.files import (
+    InputSchemaError,
+    Problem,
+    check_columns,
+    collect_frame,
+    file_headers,
+    input_source,
+    scan_text_table,
 )
 from flows.months import month_days, parse_month
 from schemas.customs_map import CustomsMap
@@ -62,57 +63,15 @@ from transforms.stg_customs_lines import (
     stage_customs_lines,
 )
 
-CHUNK_BYTES = 8 * 1024 * 1024
-PARQUET_MAGIC = b"PAR1"
-PARQUET_SUFFIXES = (".parquet", ".pq")
-UTF8_BOM = codecs.BOM_UTF8
-OTHER_DELIMITERS = {";": "';'", "\t": "tab", "|": "'|'"}
-# Row index while reading, renamed to source_row (a file may have a column of that name).
-_ROW_INDEX = "__tariffcost_row_index"
-
-
-class InputSchemaError(Exception):
-    """A schema-level problem with an input file: the whole file is refused.
-
-    `file` is the path as given, `check` a short name of the problem (e.g. `missing_columns`,
-    `not_utf8`, `delimiter`, `no_data_rows`) and `column` the column concerned, if one is."""
-
-    def __init__(self, file: str, check: str, problem: str, column: str | None = None):
-        super().__init__(f"{file}: {problem}")
-        self.file = file
-        self.check = check
-        self.problem = problem
-        self.column = column
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem found in an input file, for `tariffcost validate`.
-
-    Row-level problems carry the 1-based data row (header excluded), the column, the
-    offending value and the check; file-level problems have `row` None."""
-
-    file: str
-    row: int | None
-    column: str | None
-    value: str | None
-    check: str
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file if self.row is None else f"{self.file}: row {self.row}"
-        if self.column is not None:
-            where += f", column {self.column}"
-        shown = "" if self.row is None else f" (value {self.value!r})"
-        return f"{where}: {self.check}: {self.message}{shown}"
-
 
 @dataclass(frozen=True)
 class LoadResult:
-    """What the load stage hands to the run.
+    """What a loader hands to the run (customs lines; the partition merge of the cluster path
+    rebuilds one from the partitions), and what `stage_input` returns for any input kind.
 
-    stg: `stg_customs_lines` rows that passed (only the requested month).
-    rejects: source, row_number, column, check, value (the run adds `run_id`).
+    stg: the staged rows that passed (only the requested month).
+    rejects: source, row_number, column, check, value (the run adds `run_id`); from
+    `stage_input` also a human `message` per problem.
     rows_in: data rows read for the month, counting rows whose date could not be parsed.
     """
 
@@ -147,17 +106,6 @@ class InputKind:
     stage: Callable[[pl.DataFrame], pl.DataFrame]
 
 
-@dataclass(frozen=True)
-class StagedInput:
-    """Result of `stage_input`; `rejects` also carries a human `message` per problem."""
-
-    stg: pl.DataFrame
-    rejects: pl.DataFrame
-    rows_in: int
-    checksum_sha256: str
-    source: str
-
-
 Validator = Callable[[Path, Schedule], list[Problem]]
 
 INPUT_KINDS: dict[str, InputKind] = {}
@@ -181,208 +129,6 @@ def register_input_kind(kind: InputKind) -> None:
     register_validator(kind.name, validate)
 
 
-# ---------------------------------------------------------------------------- reading
-
-
-def _sha256_and_utf8(path: Path, source: str, *, check_utf8: bool) -> str:
-    """SHA-256 of the file bytes; with check_utf8, refuse bytes that are not UTF-8, naming the
-    byte offset and line. Reads fixed-size chunks, so memory does not grow with the file."""
-    digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    offset = 0
-    lines_before = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            digest.update(chunk)
-            if check_utf8:
-                buffer = decoder.getstate()[0] + chunk
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError as error:
-                    bad = offset - (len(buffer) - len(chunk)) + error.start
-                    line = lines_before + buffer[: error.start].count(b"\n") + 1
-                    byte = buffer[error.start : error.start + 1].hex()
-                    raise InputSchemaError(
-                        source,
-                        "not_utf8",
-                        f"not UTF-8 text: byte 0x{byte} at byte offset {bad} (line {line}); "
-                        "save the file as UTF-8",
-                    ) from None
-                lines_before += chunk.count(b"\n")
-            offset += len(chunk)
-    if check_utf8:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            raise InputSchemaError(
-                source,
-                "not_utf8",
-                "not UTF-8 text: truncated character at the end of the file (byte offset "
-                f"{offset - len(decoder.getstate()[0])})",
-            ) from None
-    return digest.hexdigest()
-
-
-def _first_line(path: Path) -> str:
-    """The header line of a (UTF-8 checked) CSV file, BOM and line end removed."""
-    with path.open("rb") as handle:
-        head = handle.readline(1024 * 1024)
-    return head.removeprefix(UTF8_BOM).decode("utf-8", errors="replace").rstrip("\r\n")
-
-
-def _split_header(line: str, delimiter: str) -> list[str]:
-    return next(csv.reader([line], delimiter=delimiter), [])
-
-
-def _check_columns(
-    columns: Sequence[str], required: Sequence[str], source: str, header: str | None = None
-) -> None:
-    """Refuse a file whose header lacks required columns (hinting at a wrong delimiter) or
-    repeats a contract column."""
-    missing = [c for c in required if c not in columns]
-    if missing and header is not None:
-        for delimiter, name in OTHER_DELIMITERS.items():
-            split = _split_header(header, delimiter)
-            if len(split) > 1 and sum(c in split for c in required) > len(required) - len(missing):
-                raise InputSchemaError(
-                    source,
-                    "delimiter",
-                    f"the header does not split into the contract columns on ','; the "
-                    f"delimiter looks like {name}: write a comma-separated file",
-                )
-    if missing:
-        raise InputSchemaError(
-            source,
-            "missing_columns",
-            f"missing required columns: {', '.join(missing)} "
-            f"(found: {', '.join(columns) if columns else 'no columns'})",
-            column=",".join(missing),
-        )
-    repeated = sorted({c for c in columns if c in required and list(columns).count(c) > 1})
-    if repeated:
-        raise InputSchemaError(
-            source, "duplicate_columns", f"columns appear more than once: {', '.join(repeated)}"
-        )
-
-
-def _is_parquet(path: Path) -> bool:
-    if path.suffix.lower() in PARQUET_SUFFIXES:
-        return True
-    with path.open("rb") as handle:
-        return handle.read(len(PARQUET_MAGIC)) == PARQUET_MAGIC
-
-
-def _excel_table(path: Path, sheet: str | None, source: str) -> pl.DataFrame:
-    """One sheet of a workbook as an all-text frame with `_ROW_INDEX` (1-based data row)."""
-    try:
-        frame, _ = read_excel_text(path, sheet, source)
-    except ExcelError as error:
-        named = error.sheet is None or f"sheet {error.sheet}" in source
-        problem = error.problem if named else f"sheet {error.sheet!r}: {error.problem}"
-        raise InputSchemaError(source, "unreadable", problem) from None
-    if not frame.columns:
-        raise InputSchemaError(source, "no_data_rows", "empty sheet: no header and no data rows")
-    return frame.with_row_index(_ROW_INDEX, offset=1)
-
-
-def input_source(path: Path, sheet: str | None = None) -> str:
-    """How rejects and errors name an input: the path; for a workbook, the path and sheet."""
-    if not is_excel(path) or not Path(path).is_file():
-        return str(path)
-    from flows.inputs.customs_maps import _sheet_name
-
-    try:
-        return f"{path} (sheet {_sheet_name(Path(path), sheet, str(path))})"
-    except ExcelError:
-        return str(path)
-
-
-def file_headers(path: Path, source: str, sheet: str | None = None) -> list[str]:
-    """The column headers of a CSV, Parquet or Excel input (reads no data row of a CSV or
-    Parquet file). InputSchemaError for a missing or empty file."""
-    if not path.is_file():
-        raise InputSchemaError(source, "not_found", "file not found")
-    if path.stat().st_size == 0:
-        raise InputSchemaError(source, "no_data_rows", "empty file: no header and no data rows")
-    if is_excel(path):
-        return [c for c in _excel_table(path, sheet, source).columns if c != _ROW_INDEX]
-    if _is_parquet(path):
-        try:
-            return list(pl.scan_parquet(path).collect_schema().names())
-        except pl.exceptions.PolarsError as error:
-            raise InputSchemaError(source, "unreadable", f"cannot be read as Parquet: {error}") from None
-    return _split_header(_first_line(path), ",")
-
-
-def scan_text_table(
-    path: Path, required: Sequence[str], optional: Sequence[str], source: str, sheet: str | None = None
-) -> tuple[pl.LazyFrame, str]:
-    """A lazy all-text frame of the contract columns present (extra columns are dropped) plus
-    `source_row` (Int64, 1-based data row, header excluded), and the file's SHA-256. Excel
-    workbooks (`.xlsx`, …) are read whole, from `sheet` (default: the first).
-
-    Raises InputSchemaError for a missing or empty file, non-UTF-8 CSV bytes, a wrong
-    delimiter, missing or repeated columns, or a file that is neither CSV, Parquet nor Excel."""
-    if not path.is_file():
-        raise InputSchemaError(source, "not_found", "file not found")
-    if path.stat().st_size == 0:
-        raise InputSchemaError(source, "no_data_rows", "empty file: no header and no data rows")
-    if is_excel(path):
-        checksum = _sha256_and_utf8(path, source, check_utf8=False)
-        frame = _excel_table(path, sheet, source)
-        columns = [c for c in frame.columns if c != _ROW_INDEX]
-        _check_columns(columns, required, source)
-        present = [c for c in (*required, *optional) if c in columns]
-        return (
-            frame.lazy().select(pl.col(_ROW_INDEX).cast(pl.Int64).alias(SOURCE_ROW), *(pl.col(c) for c in present)),
-            checksum,
-        )
-    parquet = _is_parquet(path)
-    checksum = _sha256_and_utf8(path, source, check_utf8=not parquet)
-    try:
-        if parquet:
-            lazy = pl.scan_parquet(path, row_index_name=_ROW_INDEX, row_index_offset=1)
-            columns = [c for c in lazy.collect_schema().names() if c != _ROW_INDEX]
-            _check_columns(columns, required, source)
-        else:
-            header = _first_line(path)
-            if not header.strip():
-                raise InputSchemaError(
-                    source, "no_data_rows", "empty file: no header and no data rows"
-                )
-            columns = _split_header(header, ",")
-            _check_columns(columns, required, source, header)
-            lazy = pl.scan_csv(
-                path,
-                infer_schema=False,
-                row_index_name=_ROW_INDEX,
-                row_index_offset=1,
-                encoding="utf8",
-                raise_if_empty=False,
-            )
-    except pl.exceptions.PolarsError as error:
-        kind = "Parquet" if parquet else "CSV"
-        raise InputSchemaError(source, "unreadable", f"cannot be read as {kind}: {error}") from None
-    present = [c for c in (*required, *optional) if c in columns]
-    return (
-        lazy.select(
-            pl.col(_ROW_INDEX).cast(pl.Int64).alias(SOURCE_ROW),
-            *(pl.col(c).cast(pl.Utf8) for c in present),
-        ),
-        checksum,
-    )
-
-
-def _collect(lazy: pl.LazyFrame, source: str, what: str) -> pl.DataFrame:
-    try:
-        return lazy.collect()
-    except pl.exceptions.PolarsError as error:
-        message = str(error).split("\n")[0]
-        if "more fields than defined" in message:
-            message = "a row has more fields than the header"
-        raise InputSchemaError(source, "unreadable", f"cannot read {what}: {message}") from None
-
-
 # ---------------------------------------------------------------------------- staging
 
 
@@ -395,7 +141,7 @@ def read_mapped(path: Path, kind: InputKind, cmap: CustomsMap, source: str) -> t
     check_map_headers(cmap, present, source)
     headers = [h for h in dict.fromkeys(cmap.columns.values()) if h in present]
     lazy, checksum = scan_text_table(path, headers, (), source, cmap.sheet)
-    raw = _collect(lazy, source, "the data rows").sort(SOURCE_ROW)
+    raw = collect_frame(lazy, source, "the data rows").sort(SOURCE_ROW)
     if raw.height == 0:
         raise InputSchemaError(source, "no_data_rows", "no data rows (only a header)")
     mapped, rejects = apply_customs_map(raw, cmap, source)
@@ -404,7 +150,7 @@ def read_mapped(path: Path, kind: InputKind, cmap: CustomsMap, source: str) -> t
         rejects = pl.concat([rejects, folded]).sort("row_number", "column", "check")
     else:
         mapped = without_rows(mapped, rejects)
-    _check_columns(mapped.columns, kind.required_columns, f"{source} through customs map {cmap.name}")
+    check_columns(mapped.columns, kind.required_columns, f"{source} through customs map {cmap.name}")
     return mapped.lazy(), checksum, rejects
 
 
@@ -425,12 +171,12 @@ def read_raw(
             return done
     source = input_source(path, sheet)
     lazy, checksum = scan_text_table(path, kind.required_columns, kind.optional_columns, source, sheet)
-    if _collect(lazy.head(1), source, "the first data row").height == 0:
+    if collect_frame(lazy.head(1), source, "the first data row").height == 0:
         raise InputSchemaError(source, "no_data_rows", "no data rows (only a header)")
     # one contiguous chunk per column: a Parquet file arrives in one chunk per row group, and
     # every later step that mixes those columns with new single-chunk ones (parsed values,
     # looked-up facts) would otherwise realign, i.e. copy, the whole frame each time
-    raw = _collect(select(lazy) if select else lazy, source, "the data rows").sort(SOURCE_ROW).rechunk()
+    raw = collect_frame(select(lazy) if select else lazy, source, "the data rows").sort(SOURCE_ROW).rechunk()
     return raw, checksum
 
 
@@ -493,7 +239,7 @@ def stage_input(
     keep: pl.Expr | None = None,
     prefetched: ReadAhead | None = None,
     customs_map: CustomsMap | None = None,
-) -> StagedInput:
+) -> LoadResult:
     """Read `path` as `kind`, check every row, split passing rows from rejects.
 
     select: narrows the lazy all-text frame before it is collected (e.g. one month plus the
@@ -509,7 +255,7 @@ def stage_input(
     if customs_map is not None:
         source = input_source(path, customs_map.sheet)
         lazy, checksum, mapped_rejects = read_mapped(path, kind, customs_map, source)
-        raw = _collect(select(lazy) if select else lazy, source, "the data rows").sort(SOURCE_ROW).rechunk()
+        raw = collect_frame(select(lazy) if select else lazy, source, "the data rows").sort(SOURCE_ROW).rechunk()
         if keep is not None:  # the month's rejects (keep reads `_entry_date` only)
             mapped_rejects = mapped_rejects.filter(keep.fill_null(True))
         mapped_rejects = mapped_rejects.drop(ENTRY_DATE)
@@ -530,7 +276,7 @@ def stage_input(
         rejects = pl.concat([mapped_rejects, rejects]).sort(["row_number", "column", "check"], maintain_order=True)
     stg = kind.stg_schema.validate(kind.stage(passed))
     LoadRejects.validate(rejects.select(REJECT_COLUMNS))
-    return StagedInput(stg, rejects, rows_in, checksum, source)
+    return LoadResult(stg, rejects, rows_in, checksum, source)
 
 
 def _in_month(date: pl.Expr, month: str) -> pl.Expr:
@@ -548,14 +294,14 @@ def _month_select(month: str, source: str) -> Callable[[pl.LazyFrame], pl.LazyFr
     def select(lazy: pl.LazyFrame) -> pl.LazyFrame:
         date = iso_date("entry_date")
         in_month = _in_month(date, month)
-        others = _collect(
+        others = collect_frame(
             lazy.select((date.is_not_null() & ~in_month).sum().alias("others")),
             source,
             "the entry dates",
         ).item()
         if others == 0:
             return lazy
-        entries = _collect(
+        entries = collect_frame(
             lazy.filter(in_month).select(entry_number_key().alias("key")).unique(),
             source,
             "the entry numbers of the month",
@@ -571,7 +317,7 @@ def _stage_customs(
     schedule: Schedule,
     rows: pl.Expr | None = None,
     customs_map: CustomsMap | None = None,
-) -> StagedInput:
+) -> LoadResult:
     kind = INPUT_KINDS["customs"]
     if month is None:
         select = (lambda lazy: lazy.filter(rows)) if rows is not None else None
@@ -610,13 +356,7 @@ def load_customs_lines(
     if isinstance(customs_map, str):
         customs_map = read_customs_map(customs_map)
     staged = _stage_customs(Path(path), month, schedule, rows, customs_map)
-    return LoadResult(
-        stg=staged.stg,
-        rejects=staged.rejects.select(REJECT_COLUMNS),
-        rows_in=staged.rows_in,
-        checksum_sha256=staged.checksum_sha256,
-        source=staged.source,
-    )
+    return dataclasses.replace(staged, rejects=staged.rejects.select(REJECT_COLUMNS))
 
 
 # ---------------------------------------------------------------------------- validate
@@ -692,7 +432,6 @@ __all__ = [
     "InputSchemaError",
     "LoadResult",
     "Problem",
-    "StagedInput",
     "load_customs_lines",
     "problems_from_rejects",
     "register_input_kind",

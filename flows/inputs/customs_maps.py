@@ -100,7 +100,8 @@ def mapping_lines(cmap: CustomsMap, headers: Sequence[str]) -> list[str]:
     return lines
 
 
-def _sheet_name(path: Path, sheet: str | None, source: str) -> str:
+def sheet_name(path: Path, sheet: str | None, source: str) -> str:
+    """The name of `sheet` in the workbook (default: its first sheet); ExcelError if none."""
     import fastexcel
 
     try:
@@ -129,7 +130,7 @@ def read_excel_text(path: Path, sheet: str | None, source: str) -> tuple[pl.Data
     """(every cell of `sheet` (default: the first) as text, header row excluded; the sheet
     name). Numbers typed as numbers in Excel read as their shortest text (`30000`, `0.5`),
     dates typed as dates as `YYYY-MM-DD`."""
-    name = _sheet_name(path, sheet, source)
+    name = sheet_name(path, sheet, source)
     try:
         frame = pl.read_excel(
             path, sheet_name=name, engine="calamine", infer_schema_length=0,

@@ -99,7 +99,8 @@ def _typed(row: int, key: str, value: object, problems: list[str]) -> object:
                 number = None
             if number is not None and number.is_finite() and -number.as_tuple().exponent <= 10:
                 return number
-        problems.append(_value_problem(row, key, value, "must be a decimal fraction with at most 10 decimals, e.g. \"0.15\""))
+        rule = "must be a decimal fraction with at most 10 decimals, e.g. \"0.15\""
+        problems.append(_value_problem(row, key, value, rule))
     else:
         if isinstance(value, str):
             return value
@@ -173,7 +174,8 @@ def _result_problems(scenario: Schedule, overlay: pl.DataFrame) -> list[str]:
     except pa.errors.SchemaErrors as error:
         ids = measures.get_column("measure_id").to_list()
         found = []
-        for case, column, check, index in error.failure_cases.select("failure_case", "column", "check", "index").iter_rows():
+        cases = error.failure_cases.select("failure_case", "column", "check", "index")
+        for case, column, check, index in cases.iter_rows():
             measure_id = ids[int(index)] if index is not None and int(index) < len(ids) else None
             found.append(f"{label(measure_id)}, field {column}, value {case!r}: breaks check {check}")
         return found
@@ -246,15 +248,3 @@ def read_scenarios(specs: Sequence[str | Path], schedule: Schedule, folder: Path
             raise ScenarioFileError(str(spec), [f"scenario name {scenario.name!r} is given twice"])
         scenarios[scenario.name] = scenario
     return scenarios
-
-
-def build_scenario_mart(fct_duty_lines: pl.DataFrame, stg_customs_lines: pl.DataFrame,
-                        schedule: Schedule, specs: Sequence[str | Path]) -> pl.DataFrame:
-    """The month's fct_scenario_duty_by_hs_month: `as_enacted` plus each scenario of `specs`
-    (names or paths) read against the run's schedule. Used by the mart registry of
-    flows/run/monthly.py."""
-    from transforms.fct_scenario_duty_by_hs_month import build_fct_scenario_duty_by_hs_month
-
-    return build_fct_scenario_duty_by_hs_month(
-        fct_duty_lines, stg_customs_lines, read_scenarios(specs, schedule)
-    )

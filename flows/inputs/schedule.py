@@ -18,7 +18,8 @@ import polars as pl
 
 from flows import config
 from schemas import schedule as contracts
-from transforms.schedule import MONEY, RATE, Schedule, empty_metal_derivatives
+from transforms.schedule import Schedule, empty_metal_derivatives
+from transforms.vocabulary import MONEY, RATE
 
 MANIFEST_NAME = "schedule.toml"
 REQUIRED_FILES = ("mfn", "measures", "scopes", "fees")

@@ -1,4 +1,4 @@
-"""Load the vehicles input (one row per VIN), and the vehicle marts' glue for the monthly run.
+"""Load the vehicles input (one row per VIN); the vehicle marts are wired in flows/run/marts.py.
 
 Reading and row checks reuse the loader machinery of `flows/inputs/customs.py` (text-only reading,
 `RowCheck` tables, `rejects` rows, `Problem`s for `tariffcost validate`); the rules are in
@@ -31,14 +31,11 @@ from flows.inputs.customs import (
     scan_text_table,
 )
 from flows.months import parse_month
-from schemas.fct_vehicle_duty import LINE_SUMS_SCHEMA, line_sums
 from schemas.rejects import LoadRejects
 from schemas.stg_vehicles import StgVehicles
-from transforms.fct_duty_by_model_month import build_fct_duty_by_model_month
 from transforms.fct_vehicle_duty import (
     CLASSIFICATION_COLUMNS,
     VehicleReferences,
-    build_fct_vehicle_duty,
     classification_overlaps,
     vehicle_line_warnings,
 )
@@ -218,21 +215,6 @@ register_validator("vehicles", validate_vehicles_file)
 
 
 # ---------------------------------------------------------------------------- marts
-
-
-def fct_vehicle_duty_for_month(ctx: Any) -> pl.DataFrame:
-    """The month's fct_vehicle_duty (mart builder for flows/run/monthly.py). Guards that every
-    line's vehicle shares sum back to its duty and fees (LINE_SUMS_SCHEMA)."""
-    loaded: VehicleLoad = ctx.loaded["vehicles"]
-    lines = ctx.marts[LINES_MART]
-    fct = build_fct_vehicle_duty(loaded.stg, lines, loaded.references).fct_vehicle_duty
-    LINE_SUMS_SCHEMA.validate(line_sums(fct, lines), lazy=True)
-    return fct
-
-
-def fct_duty_by_model_month_for_month(ctx: Any) -> pl.DataFrame:
-    """The month's fct_duty_by_model_month (mart builder for flows/run/monthly.py)."""
-    return build_fct_duty_by_model_month(ctx.marts[VEHICLE_MART])
 
 
 def vehicle_warnings(tables: Mapping[str, pl.DataFrame]) -> list[str]:

@@ -4,8 +4,8 @@
 `--workers N` (a local cluster of N worker processes) runs the months of the range in
 parallel as Prefect tasks on the cluster:
 
-- each month task loads its month of input, validates it, builds every mart (the same stage
-  functions as a single run, flows/run/monthly.py) and writes the month's tables as Parquet to a
+- each month task loads its month of input, validates it, builds every mart (the month
+  lifecycle of a single run, flows/run/lifecycle.py) and writes the month's tables as Parquet to a
   staging area (`<staging>/<batch_id>/month=YYYY-MM/<table>.parquet`), returning only a small
   summary;
 - a month with more than `partition_lines` input lines is split by entry-number hash into
@@ -33,72 +33,43 @@ atomic publish swaps files with `os.replace`).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import math
 import shutil
-import tempfile
-import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import fsspec
-import polars as pl
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.config import DEFAULT_MAX_REJECT_RATE
-from flows.inputs.customs import load_customs_lines
-from flows.warehouse.lock import warehouse_lock
-from flows.run.monthly import (
-    INPUT_CONTEXT,
-    INPUT_LOADERS,
-    LINES_TABLE,
-    MARTS,
-    REJECTS_TABLE,
-    MonthContext,
-    RejectThresholdExceeded,
-    RunOptions,
-    RunResult,
-    _contract_error,
-    _input_checksums,
-    _is_io_error,
-    _retry_on_io_error,
-    _run_in_flow,
-    build_options,
-    check_inputs,
-    compute_stage,
-    load_stage,
-    new_batch_id,
-    validate_stage,
-)
-from flows.months import month_range, parse_month
-from flows.warehouse.publish import (
-    PublishError,
-    RunRecord,
-    append_journal,
-    clean_leftovers,
-    publish_months,
-    utc_now,
-)
 from flows.inputs.schedule import read_schedule
-from flows.present.summary import RunProgress, duty_by_program, run_warnings
-from flows.inputs.census import census_warnings
-from flows.inputs.vehicles import vehicle_warnings
-from transforms.schedule import Schedule
-from transforms.stg_customs_lines import entry_number_key, iso_date
+from flows.months import month_range, parse_month
+from flows.present.summary import RunProgress
+from flows.run.cluster_months import (
+    CUSTOMS,
+    MonthJob,
+    StagedMonth,
+    error_text,
+    merge_partitions,
+    stage_month,
+    stage_partition,
+)
+from flows.run.lifecycle import (
+    RunResult,
+    new_batch_id,
+    retry_on_io_error,
+    schedule_unreadable,
+)
+from flows.run.monthly import run_in_flow
+from flows.run.options import DEFAULT_PARTITION_LINES, RunOptions, build_options, check_inputs, given_inputs
+from flows.run.partitions import month_line_counts, partition_plan
+from flows.run.storage import join, read_frame, remove_tree
+from flows.warehouse.journal import RunRecord, append_journal, utc_now
+from flows.warehouse.lock import warehouse_lock
+from flows.warehouse.publish import clean_leftovers, publish_months
 
-# A month with more input lines than this is split into entry-hash partitions.
-DEFAULT_PARTITION_LINES = 2_000_000
-# Fixed seed of the entry-number hash: every worker must put an entry in the same partition
-# (Polars' hash is stable for one Polars version; all machines run the locked versions).
-PARTITION_SEED = 20_250_403
 STAGING_DIRNAME = ".cluster-staging"
-STG_TABLE = "stg_customs_lines"
-LOAD_REJECTS = "load_rejects"
-CUSTOMS = "customs"
 
 
 class ClusterError(RuntimeError):
@@ -142,377 +113,10 @@ class ClusterSpec:
 
 
 # --------------------------------------------------------------------------------------------
-# storage: local paths or fsspec URLs
-
-
-def is_url(location: str | Path) -> bool:
-    """True for `scheme://…` other than `file://`."""
-    text = str(location)
-    return "://" in text and not text.startswith("file://")
-
-
-def _fs(location: str) -> tuple[fsspec.AbstractFileSystem, str]:
-    fs, path = fsspec.core.url_to_fs(location)
-    return fs, path
-
-
-def join(location: str, *parts: str) -> str:
-    """`location/part/…` for a path or a URL."""
-    return "/".join([str(location).rstrip("/"), *parts])
-
-
-def write_frame(frame: pl.DataFrame, location: str) -> str:
-    """Write `frame` as one Parquet file at `location` (path or URL); returns the location."""
-    fs, path = _fs(location)
-    fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-    with fs.open(path, "wb") as handle:
-        frame.write_parquet(handle, compression="zstd")
-    return location
-
-
-def read_frame(location: str) -> pl.DataFrame:
-    fs, path = _fs(location)
-    with fs.open(path, "rb") as handle:
-        return pl.read_parquet(handle)
-
-
-def remove_tree(location: str) -> None:
-    fs, path = _fs(location)
-    if fs.exists(path):
-        fs.rm(path, recursive=True)
-
-
-def local_input(location: str | Path, cache_dir: str | None = None) -> Path:
-    """A local file for an input: the path itself, or a cached local copy of a URL (copied
-    once per machine and cache folder)."""
-    text = str(location)
-    if text.startswith("file://"):
-        return Path(text.removeprefix("file://"))
-    if not is_url(text):
-        return Path(text)
-    cache = cache_dir or str(Path(tempfile.gettempdir()) / "tariffcost-input-cache")
-    return Path(fsspec.open_local(f"simplecache::{text}", simplecache={"cache_storage": cache}))
-
-
-def _named_after(result: Any, location: str) -> Any:
-    """A loader result whose `source` (and its rejects' `source`) is the URL it came from."""
-    if not is_url(location) or not dataclasses.is_dataclass(result):
-        return result
-    changes: dict[str, Any] = {"source": location}
-    rejects = getattr(result, "rejects", None)
-    if isinstance(rejects, pl.DataFrame) and "source" in rejects.columns:
-        changes["rejects"] = rejects.with_columns(source=pl.lit(location, pl.Utf8))
-    return dataclasses.replace(result, **changes)
-
-
-def load_inputs(month: str, inputs: Mapping[str, str], schedule: Schedule) -> dict[str, Any]:
-    """The load stage of flows/run/monthly.py over local copies of the inputs."""
-    local = {kind: local_input(location) for kind, location in inputs.items()}
-    loaded = load_stage(month, local, schedule)
-    return {kind: _named_after(result, str(inputs[kind])) for kind, result in loaded.items()}
-
-
-# --------------------------------------------------------------------------------------------
-# entry-hash partitions of a large month
-
-
-def entry_partition(index: int, count: int) -> pl.Expr:
-    """Over raw customs lines: the rows whose normalised entry number hashes to partition
-    `index` of `count`. Every line of an entry hashes alike, so an entry is never split."""
-    if not 0 <= index < count:
-        raise ValueError(f"partition {index} is not in 0..{count - 1}")
-    return (entry_number_key().hash(seed=PARTITION_SEED) % count) == index
-
-
-def month_line_counts(location: str | Path) -> dict[str, int]:
-    """Input lines per entry-date month of a customs file (CSV or Parquet), by a lazy scan of
-    one column; rows whose date does not parse are not counted."""
-    path = local_input(location)
-    with path.open("rb") as handle:
-        parquet = path.suffix.lower() in (".parquet", ".pq") or handle.read(4) == b"PAR1"
-    lazy = (
-        pl.scan_parquet(path).select(pl.col("entry_date").cast(pl.Utf8))
-        if parquet
-        else pl.scan_csv(path, infer_schema=False).select("entry_date")
-    )
-    counts = (
-        lazy.select(month=iso_date("entry_date").dt.strftime("%Y-%m"))
-        .drop_nulls()
-        .group_by("month")
-        .len()
-        .collect()
-    )
-    return dict(zip(counts["month"].to_list(), counts["len"].to_list(), strict=True))
-
-
-def partition_plan(months: Sequence[str], counts: Mapping[str, int], partition_lines: int) -> dict[str, int]:
-    """month -> number of partitions: ceil(lines / partition_lines), at least 1."""
-    if partition_lines < 1:
-        raise ValueError(f"--partition-lines must be at least 1, got {partition_lines}")
-    return {m: max(1, math.ceil(counts.get(m, 0) / partition_lines)) for m in months}
-
-
-# --------------------------------------------------------------------------------------------
-# what tasks return (small: frames stay in the staging area)
-
-
-@dataclass
-class StagedMonth:
-    """One month computed on the cluster: its result (for the summary), its `runs` row and
-    the staged Parquet of each table (table -> location), or a failure (status `failed`)."""
-
-    result: RunResult
-    record: RunRecord
-    tables: dict[str, str] = field(default_factory=dict)
-    exports: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class StagedPartition:
-    """One entry-hash partition of a month: staged stg lines, fct_duty_lines and load rejects
-    (table -> location), its input counts and checksums, or the error that failed it."""
-
-    month: str
-    index: int
-    rows_in: int = 0
-    tables: dict[str, str] = field(default_factory=dict)
-    input_checksums: dict[str, dict] = field(default_factory=dict)
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-    error: str | None = None
-
-
-def _error_text(error: BaseException) -> str:
-    return str(error) or type(error).__name__
-
-
-@dataclass(frozen=True)
-class MonthJob:
-    """Everything a worker needs for one month (picklable, no open handles)."""
-
-    month: str
-    run_id: str
-    inputs: dict[str, str]
-    schedule: Schedule
-    max_reject_rate: float
-    scenarios: tuple[str, ...]
-    staging: str  # this month's staging folder (path or URL)
-
-    def record(self, **changes) -> RunRecord:
-        return RunRecord(
-            run_id=self.run_id, month=self.month, started_at=utc_now(), status="running",
-            schedule_version=self.schedule.version, schedule_source=self.schedule.source,
-            scenarios=list(self.scenarios),
-        ).replace(**changes)
-
-
-def _finish_month(
-    job: MonthJob,
-    record: RunRecord,
-    loaded: Mapping[str, Any],
-    tables: dict[str, pl.DataFrame],
-    rejects: pl.DataFrame | None,
-    rows_in: int,
-    rows_rejected: int,
-    problems: list,
-    timings: dict[str, float],
-) -> StagedMonth:
-    """Stage the month's tables and describe it as run_month would (success)."""
-    started = time.perf_counter()
-    lines = tables.get(LINES_TABLE)
-    warnings = run_warnings(lines, job.schedule) + vehicle_warnings(tables) + census_warnings(tables, loaded)
-    if rejects is not None:
-        tables[REJECTS_TABLE] = rejects
-    staged = {name: write_frame(frame, join(job.staging, f"{name}.parquet")) for name, frame in tables.items()}
-    counts = {name: frame.height for name, frame in tables.items()}
-    published = lines.height if lines is not None else sum(n for name, n in counts.items() if name != REJECTS_TABLE)
-    timings["stage"] = round(time.perf_counter() - started, 3)
-    result = RunResult(
-        run_id=job.run_id, month=job.month, status="success", rows_in=rows_in,
-        rows_rejected=rows_rejected, rows_published=published, tables=counts,
-        duty_by_program=duty_by_program(lines), stage_seconds=dict(timings),
-        warnings=warnings, problems=problems,
-    )
-    record = record.replace(
-        status="success", finished_at=utc_now(), rows_in=rows_in, rows_rejected=rows_rejected,
-        rows_published=published, tables_published=counts, stage_timings=dict(timings),
-        warnings=warnings, input_checksums=_input_checksums(loaded) if loaded else record.input_checksums,
-    )
-    exports = {m.table: m.export for m in MARTS if m.export and m.table in tables}
-    return StagedMonth(result=result, record=record, tables=staged, exports=exports)
-
-
-def _failed_month(job: MonthJob, record: RunRecord, error: str, timings: dict[str, float], **counts) -> StagedMonth:
-    result = RunResult(run_id=job.run_id, month=job.month, status="failed", error=error,
-                       stage_seconds=dict(timings), **counts)
-    record = record.replace(
-        status="failed", finished_at=utc_now(), rows_in=result.rows_in,
-        rows_rejected=result.rows_rejected, rows_published=0, tables_published={},
-        stage_timings=dict(timings), error_message=error,
-    )
-    return StagedMonth(result=result, record=record)
-
-
-def _timed(timings: dict[str, float], stage: str, call, *args, **kwargs):
-    started = time.perf_counter()
-    try:
-        return call(*args, **kwargs)
-    finally:
-        timings[stage] = round(timings.get(stage, 0.0) + time.perf_counter() - started, 3)
-
-
-def _validate_counting(job: MonthJob, loaded: dict[str, Any], timings: dict[str, float], counts: dict) -> Any:
-    """The validate stage for a month job; `counts` receives its row counts and worst problems
-    whether the month passes or is refused (RejectThresholdExceeded propagates)."""
-    def count(validated) -> None:
-        counts.update(rows_in=validated.rows_in, rows_rejected=validated.rows_rejected, problems=validated.problems)
-
-    try:
-        validated = _timed(timings, "validate", validate_stage, job.month, loaded, job.run_id, job.max_reject_rate)
-    except RejectThresholdExceeded as refused:
-        count(refused.validated)
-        raise
-    count(validated)
-    return validated
-
-
-def stage_month(job: MonthJob) -> StagedMonth:
-    """A whole month on a worker: load, validate, compute (flows/run/monthly.py's stages), then
-    its tables to the staging area. A month whose data fails is returned as failed; only an
-    unexpected BaseException escapes."""
-    record = job.record()
-    timings: dict[str, float] = {}
-    counts = {"rows_in": 0, "rows_rejected": 0, "problems": []}
-    try:
-        loaded = _timed(timings, "load", load_inputs, job.month, job.inputs, job.schedule)
-        record = record.replace(input_checksums=_input_checksums(loaded))
-        validated = _validate_counting(job, loaded, timings, counts)
-        ctx = MonthContext(month=job.month, schedule=job.schedule, loaded=loaded, scenarios=job.scenarios)
-        tables = dict(_timed(timings, "compute", compute_stage, ctx))
-        return _finish_month(job, record, loaded, tables, validated.rejects, validated.rows_in,
-                             validated.rows_rejected, validated.problems, timings)
-    except Exception as error:
-        if _is_io_error(error):  # transient storage trouble: the task is retried
-            raise
-        return _failed_month(job, record, _error_text(error), timings, **counts)
-
-
-def _lines_mart():
-    return next(m for m in MARTS if m.table == LINES_TABLE)
-
-
-def stage_partition(job: MonthJob, index: int, count: int) -> StagedPartition:
-    """Partition `index` of `count` of a large month: its entries' customs lines, loaded,
-    checked row by row and priced (fct_duty_lines, fees per whole entry), staged. The reject
-    threshold is applied by `merge_partitions` to the whole month."""
-    part = StagedPartition(month=job.month, index=index)
-    folder = join(job.staging, f"part={index}")
-    try:
-        location = job.inputs[CUSTOMS]
-        loaded = _timed(
-            part.stage_seconds, "load", load_customs_lines, local_input(location), job.month,
-            job.schedule, rows=entry_partition(index, count),
-        )
-        loaded = _named_after(loaded, str(location))
-        part.rows_in = int(loaded.rows_in)
-        part.input_checksums = _input_checksums({CUSTOMS: loaded})
-        ctx = MonthContext(month=job.month, schedule=job.schedule, loaded={CUSTOMS: loaded}, scenarios=job.scenarios)
-        lines = _timed(part.stage_seconds, "compute", compute_stage, ctx, [_lines_mart()])[LINES_TABLE]
-        part.tables = {
-            STG_TABLE: write_frame(loaded.stg, join(folder, f"{STG_TABLE}.parquet")),
-            LINES_TABLE: write_frame(lines, join(folder, f"{LINES_TABLE}.parquet")),
-            LOAD_REJECTS: write_frame(loaded.rejects, join(folder, f"{LOAD_REJECTS}.parquet")),
-        }
-    except Exception as error:
-        if _is_io_error(error):  # transient storage trouble: the task is retried
-            raise
-        part.error = _error_text(error)
-    return part
-
-
-@dataclass(frozen=True)
-class _MergedCustoms:
-    """The customs loader's result rebuilt from the partitions (the LoadResult fields)."""
-
-    stg: pl.DataFrame
-    rejects: pl.DataFrame
-    rows_in: int
-    checksum_sha256: str
-    source: str
-
-
-def merge_partitions(job: MonthJob, parts: Sequence[StagedPartition]) -> StagedMonth:
-    """A partitioned month made whole: lines and rejects concatenated, the reject threshold on
-    the whole month, the other inputs loaded against the merged lines, the other marts built
-    from the merged fct_duty_lines, all staged like `stage_month`."""
-    record = job.record()
-    timings: dict[str, float] = {}
-    for part in parts:
-        for stage, seconds in part.stage_seconds.items():
-            timings[stage] = round(timings.get(stage, 0.0) + seconds, 3)
-    counts = {"rows_in": sum(p.rows_in for p in parts), "rows_rejected": 0, "problems": []}
-    try:
-        failed = [p for p in parts if p.error is not None]
-        if failed:
-            raise RuntimeError(failed[0].error)
-        if parts:
-            record = record.replace(input_checksums=dict(parts[0].input_checksums))
-
-        def merged(table: str, *order: str) -> pl.DataFrame:
-            return pl.concat([read_frame(p.tables[table]) for p in parts], how="vertical").sort(*order)
-
-        started = time.perf_counter()
-        first = parts[0].input_checksums[CUSTOMS]
-        customs = _MergedCustoms(
-            stg=merged(STG_TABLE, "source_row"),
-            rejects=merged(LOAD_REJECTS, "row_number", "column", "check"),
-            rows_in=counts["rows_in"],
-            checksum_sha256=first["sha256"],
-            source=first["path"],
-        )
-        lines = merged(LINES_TABLE, "entry_number", "line_number")
-        timings["merge"] = round(time.perf_counter() - started, 3)
-        loaded: dict[str, Any] = {CUSTOMS: customs}
-        others = {k: v for k, v in job.inputs.items() if k != CUSTOMS}
-        if others:
-            started = time.perf_counter()
-            for kind, location in others.items():
-                loader = INPUT_LOADERS[kind]
-                path = local_input(location)
-                if kind in INPUT_CONTEXT:
-                    context = {dep: (local_input(job.inputs[dep]), loaded[dep]) for dep in INPUT_CONTEXT[kind] if dep in loaded}
-                    result = loader(path, job.month, job.schedule, context=context)
-                else:
-                    result = loader(path, job.month, job.schedule)
-                loaded[kind] = _named_after(result, str(location))
-            timings["load"] = round(timings.get("load", 0.0) + time.perf_counter() - started, 3)
-            record = record.replace(input_checksums=_input_checksums(loaded))
-        validated = _validate_counting(job, loaded, timings, counts)
-        mart = _lines_mart()
-        try:
-            lines = mart.schema.validate(lines, lazy=True) if mart.schema is not None else lines
-        except Exception as error:
-            import pandera.polars as pa
-
-            if isinstance(error, pa.errors.SchemaErrors):
-                raise _contract_error(LINES_TABLE, error) from None
-            raise
-        ctx = MonthContext(month=job.month, schedule=job.schedule, loaded=loaded,
-                           scenarios=job.scenarios, marts={LINES_TABLE: lines})
-        rest = [m for m in MARTS if m.table != LINES_TABLE]
-        tables = dict(_timed(timings, "compute", compute_stage, ctx, rest))
-        return _finish_month(job, record, loaded, tables, validated.rejects, validated.rows_in,
-                             validated.rows_rejected, validated.problems, timings)
-    except Exception as error:
-        if _is_io_error(error):  # transient storage trouble: the task is retried
-            raise
-        return _failed_month(job, record, _error_text(error), timings, **counts)
-
-
-# --------------------------------------------------------------------------------------------
 # Prefect tasks (whole months or partitions, never rows)
 
 _TASK_OPTIONS = dict(cache_policy=NO_CACHE, persist_result=False, retries=2,
-                     retry_delay_seconds=2, retry_condition_fn=_retry_on_io_error)
+                     retry_delay_seconds=2, retry_condition_fn=retry_on_io_error)
 plan_task = task(month_line_counts, name="count-lines", **_TASK_OPTIONS)
 month_task = task(stage_month, name="stage-month", task_run_name="stage-{job.month}", **_TASK_OPTIONS)
 partition_task = task(stage_partition, name="stage-partition",
@@ -556,7 +160,7 @@ def _submit_months(jobs: Sequence[MonthJob], plan: Mapping[str, int], progress: 
         try:
             staged.append(future.result())
         except Exception as error:
-            raise ClusterError(f"month {job.month} failed on the cluster: {_error_text(error)}") from error
+            raise ClusterError(f"month {job.month} failed on the cluster: {error_text(error)}") from error
         if progress is not None:
             progress.month_done()
     return staged
@@ -587,12 +191,7 @@ def run_cluster_backfill(
         try:
             schedule = read_schedule(options.schedule_path)
         except Exception as error:
-            failed = RunResult(run_id=f"{batch_id}-{months[0]}", month=months[0], status="failed",
-                               error=f"cannot read the schedule: {error}")
-            append_journal(db_path, RunRecord(run_id=failed.run_id, month=failed.month, started_at=utc_now(),
-                                              finished_at=utc_now(), status="failed", error_message=failed.error,
-                                              scenarios=list(options.scenarios)))
-            return [failed]
+            return [schedule_unreadable(db_path, batch_id, months[0], options.scenarios, error)]
         root = join(str(staging) if staging else str(default_staging(db_path)), batch_id)
         jobs = [
             MonthJob(month=m, run_id=f"{batch_id}-{m}", inputs=dict(inputs), schedule=schedule,
@@ -610,7 +209,7 @@ def run_cluster_backfill(
             staged = _submit_months(jobs, plan, progress)
             results = _publish_staged(staged, db_path, exports_dir)
         except Exception as error:
-            message = f"the cluster run failed, nothing was published: {_error_text(error)}"
+            message = f"the cluster run failed, nothing was published: {error_text(error)}"
             _journal_failed(db_path, [job.record() for job in jobs], message)
             return [RunResult(run_id=job.run_id, month=job.month, status="failed", error=message) for job in jobs]
         finally:
@@ -635,7 +234,9 @@ def _publish_staged(staged: Sequence[StagedMonth], db_path: Path, exports_dir: P
         published = publish_months(
             db_path=db_path,
             exports_dir=exports_dir,
-            months={s.result.month: {t: (lambda loc=loc: read_frame(loc)) for t, loc in s.tables.items()} for s in good},
+            months={
+                s.result.month: {t: (lambda loc=loc: read_frame(loc)) for t, loc in s.tables.items()} for s in good
+            },
             exports=exports,
             runs=[s.record for s in good],
         )
@@ -669,14 +270,14 @@ def cluster_backfill_duty_runs(
         schedule_path=schedule_path, max_reject_rate=max_reject_rate,
         scenarios=scenarios or (), wait_lock_seconds=wait_lock_seconds,
     )
-    given = {k: v for k, v in (("customs", customs), ("vehicles", vehicles), ("census", census)) if v}
+    given = given_inputs({"customs": customs, "vehicles": vehicles, "census": census})
     inputs = given or {kind: str(path) for kind, path in options.inputs.items()}
 
     def runner(months: Sequence[str], opts: RunOptions, progress: RunProgress) -> list[RunResult]:
         return run_cluster_backfill(months, opts, inputs, staging=staging,
                                     partition_lines=partition_lines, progress=progress)
 
-    return _run_in_flow(month_range(start, end), options, runner=runner)
+    return run_in_flow(month_range(start, end), options, runner=runner)
 
 
 def cluster_backfill(start: str, end: str, *, cluster: str | None = None, workers: int | None = None,

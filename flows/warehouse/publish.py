@@ -24,24 +24,22 @@ forward instead of deleted, so the exports always end up matching the warehouse.
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import functools
-import json
 import os
 import shutil
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from schemas.runs import SCHEMA as RUNS_SCHEMA
-from transforms.order import is_in_order
+from flows.warehouse import exports as exports_module
+from flows.warehouse.exports import PARQUET_FILE, Exporter, export_month_dir, in_line_order, quoted
+from flows.warehouse.journal import RunRecord, journal_path, read_journal, runs_frame
+from flows.warehouse.testing import pause_point
 
 # Storage format of a NEW warehouse file: readable by every DuckDB 1.x (and 2.x) client.
 # An existing warehouse keeps the storage version it was created with (DuckDB cannot lower it).
@@ -49,163 +47,16 @@ STORAGE_VERSION = "v1.0.0"
 RUNS_TABLE = "runs"
 STAGING_PREFIX = ".staging-"
 TRASH_PREFIX = ".trash-"
-PARQUET_FILE = "part-0.parquet"
 
 # Settings of the staging connection. FSST is one of the string compressions DuckDB tries on
 # every string segment it writes; leaving it out makes the month's insert ~12% cheaper in CPU
 # for a warehouse 1-8% larger (dictionary compression does the rest). Only how the new rows
 # are stored changes, never what they hold.
 STAGING_SETTINGS = ("SET disabled_compression_methods = 'fsst'",)
-# Parquet writer options of the exports: zstd level 1 (smaller than the default level on our
-# marts, and faster); a dictionary is kept only for columns with at most 4,096 distinct values
-# in a row group, so high-cardinality columns (amounts, entry numbers) go plain at once
-# instead of after filling a large dictionary. Encodings only: same columns, types and rows.
-EXPORT_OPTIONS = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, DICTIONARY_SIZE_LIMIT 4096"
-
-# Test hook: TARIFFCOST_TEST_PAUSE_AT=<point> makes the run stop at that point (after touching
-# TARIFFCOST_TEST_PAUSE_FILE, if set) for TARIFFCOST_TEST_PAUSE_SECONDS, so kill -9 tests can
-# kill it there. Points: "compute" (before the marts are built), "publish" (staging warehouse
-# and staged exports written, just before the swap).
-PAUSE_ENV = "TARIFFCOST_TEST_PAUSE_AT"
-PAUSE_FILE_ENV = "TARIFFCOST_TEST_PAUSE_FILE"
-PAUSE_SECONDS_ENV = "TARIFFCOST_TEST_PAUSE_SECONDS"
 
 
 class PublishError(RuntimeError):
     """Publishing failed; the live warehouse and exports are unchanged."""
-
-
-def pause_point(name: str) -> None:
-    """Sleep here when the test hook names this point (see PAUSE_ENV)."""
-    if os.environ.get(PAUSE_ENV) != name:
-        return
-    marker = os.environ.get(PAUSE_FILE_ENV)
-    if marker:
-        Path(marker).write_text(f"{os.getpid()} {name}\n")
-    time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "60")))
-
-
-def utc_now() -> dt.datetime:
-    """Now in UTC, naive (the warehouse stores UTC TIMESTAMPs), microsecond precision."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-# --------------------------------------------------------------------------------------------
-# runs rows and the journal
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """One `runs` row: one attempt at one month."""
-
-    run_id: str
-    month: str
-    started_at: dt.datetime
-    status: str
-    finished_at: dt.datetime | None = None
-    rows_in: int | None = None
-    rows_rejected: int | None = None
-    rows_published: int | None = None
-    tables_published: dict[str, int] = field(default_factory=dict)
-    schedule_version: str | None = None
-    schedule_source: str | None = None
-    input_checksums: dict[str, dict] = field(default_factory=dict)
-    stage_timings: dict[str, float] = field(default_factory=dict)
-    error_message: str | None = None
-    scenarios: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict:
-        row = dataclasses.asdict(self)
-        for key in ("started_at", "finished_at"):
-            row[key] = row[key].isoformat() if row[key] is not None else None
-        return row
-
-    @classmethod
-    def from_json(cls, row: dict) -> RunRecord:
-        values = dict(row)
-        for key in ("started_at", "finished_at"):
-            values[key] = dt.datetime.fromisoformat(values[key]) if values.get(key) else None
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
-
-    def replace(self, **changes) -> RunRecord:
-        return dataclasses.replace(self, **changes)
-
-
-def _json_text(value) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
-
-
-def runs_frame(records: list[RunRecord]) -> pl.DataFrame:
-    """`runs` rows as a frame of the runs schema (JSON columns as text)."""
-    rows = [
-        {
-            "run_id": r.run_id,
-            "month": r.month,
-            "started_at": r.started_at,
-            "finished_at": r.finished_at,
-            "status": r.status,
-            "rows_in": r.rows_in,
-            "rows_rejected": r.rows_rejected,
-            "rows_published": r.rows_published,
-            "tables_published": _json_text(r.tables_published),
-            "schedule_version": r.schedule_version,
-            "schedule_source": r.schedule_source,
-            "input_checksums": _json_text(r.input_checksums),
-            "stage_timings": _json_text(r.stage_timings),
-            "error_message": r.error_message,
-            "scenarios": _json_text(r.scenarios),
-            "warnings": _json_text(r.warnings),
-        }
-        for r in records
-    ]
-    schema = {
-        name: column.dtype.type for name, column in RUNS_SCHEMA.columns.items()
-    }
-    return RUNS_SCHEMA.validate(pl.DataFrame(rows, schema=schema))
-
-
-def journal_path(db_path: Path) -> Path:
-    return db_path.with_name(db_path.name + ".runs.jsonl")
-
-
-def append_journal(db_path: Path, record: RunRecord) -> None:
-    """Append one attempt to the journal beside the warehouse (durably: fsync)."""
-    path = journal_path(db_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = (json.dumps(record.to_json(), sort_keys=True, default=str) + "\n").encode()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, line)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def read_journal(db_path: Path) -> list[RunRecord]:
-    """Journaled attempts, the last entry of each run_id winning. An attempt whose last entry
-    is still `running` was killed: it comes back as `abandoned` (readers call this only while
-    holding the warehouse lock, so no live run can be in the journal). A torn last line (the
-    writer was killed mid-write) is skipped."""
-    path = journal_path(db_path)
-    if not path.exists():
-        return []
-    latest: dict[str, RunRecord] = {}
-    for text in path.read_text(encoding="utf-8").splitlines():
-        if not text.strip():
-            continue
-        try:
-            record = RunRecord.from_json(json.loads(text))
-        except (ValueError, TypeError):
-            continue
-        latest[record.run_id] = record
-    return [
-        r.replace(status="abandoned", error_message=r.error_message or "the run was killed")
-        if r.status == "running"
-        else r
-        for r in latest.values()
-    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -248,16 +99,6 @@ def _remove(path: Path) -> None:
 
 def staging_db_path(db_path: Path, run_id: str) -> Path:
     return db_path.with_name(f"{db_path.name}{STAGING_PREFIX}{run_id}")
-
-
-def month_partition(month: str) -> tuple[int, int]:
-    year, number = month.split("-")
-    return int(year), int(number)
-
-
-def export_month_dir(root: Path, export: str, month: str) -> Path:
-    year, number = month_partition(month)
-    return root / export / f"year={year}" / f"month={number}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -363,24 +204,16 @@ def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     ]
 
 
-def _quoted(name: str) -> str:
-    """An identifier for SQL text. Table names come from the mart registry, never from data;
-    this also rejects anything but [a-z0-9_] so no value can reach the SQL text."""
-    if not name.replace("_", "").isalnum() or not name.isascii() or name != name.lower():
-        raise PublishError(f"invalid table name {name!r}")
-    return f'"{name}"'
-
-
 def _replace_month(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, month: str) -> tuple[int, bool]:
     """Delete the month's rows of `table` and insert `frame` (zero-copy Arrow scan). Returns
     the rows inserted and whether they went in in export order (`in_line_order`)."""
     columns = _table_columns(con, table)
     if "month" in columns:
-        con.execute(f"DELETE FROM {_quoted(table)} WHERE month = ?", [month])
+        con.execute(f"DELETE FROM {quoted(table)} WHERE month = ?", [month])
     elif "run_id" in columns:
         # tables without a month column (rejects) are keyed to the month through runs
         con.execute(
-            f"DELETE FROM {_quoted(table)} WHERE run_id IN "
+            f"DELETE FROM {quoted(table)} WHERE run_id IN "
             "(SELECT run_id FROM runs WHERE month = ?)",
             [month],
         )
@@ -402,110 +235,10 @@ def _replace_month(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFra
     # default export would first copy every text column into large_string
     con.register(view, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
     try:
-        con.execute(f"INSERT INTO {_quoted(table)} BY NAME SELECT * FROM {_quoted(view)}")
+        con.execute(f"INSERT INTO {quoted(table)} BY NAME SELECT * FROM {quoted(view)}")
     finally:
         con.unregister(view)
     return frame.height, in_line_order(frame, columns)
-
-
-LINE_GRAIN = ("entry_number", "line_number")
-
-
-def in_line_order(frame: pl.DataFrame, table_columns: Sequence[str]) -> bool:
-    """True when `ORDER BY ALL` over the table's columns would give `frame`'s own row order:
-    the table starts with the line grain (entry_number, line_number) and the frame's rows are
-    strictly increasing on it (so the grain is unique and later columns never break a tie).
-    Text compares byte-wise in both Polars and DuckDB."""
-    if tuple(table_columns[:2]) != LINE_GRAIN or not set(LINE_GRAIN) <= set(frame.columns):
-        return False
-    return is_in_order(frame, LINE_GRAIN, strict=True)
-
-
-def _export_month(
-    con: duckdb.DuckDBPyConnection, table: str, month: str, target: Path, in_order: bool = False
-) -> Path:
-    """Write the month of `table` to `target/part-0.parquet`: the table's columns with the
-    partition values inside the file (`year`, and `month` as the partition's integer), rows in
-    a stable order (ORDER BY ALL), one schema for every month.
-
-    in_order: the month's rows were inserted in ORDER BY ALL order (`in_line_order`); DuckDB
-    keeps insertion order in a scan (preserve_insertion_order), so the rows are streamed to
-    the file instead of sorted again, which would hold the whole month in memory."""
-    year, number = month_partition(month)
-    target.mkdir(parents=True, exist_ok=True)
-    path = target / PARQUET_FILE
-    # DuckDB writes the file itself (in parallel, without handing the rows to Python); the
-    # path is a parameter, the table name a checked identifier
-    con.execute(
-        f"COPY (SELECT * REPLACE (CAST($number AS INTEGER) AS month), CAST($year AS INTEGER) AS year "
-        f"FROM {_quoted(table)} WHERE month = $month{'' if in_order else ' ORDER BY ALL'}) TO $path "
-        f"({EXPORT_OPTIONS})",
-        {"number": number, "year": year, "month": month, "path": str(path)},
-    )
-    return path
-
-
-class _Exporter:
-    """Writes exports on a second cursor of the staging connection, in a thread of its own, in
-    the order they are queued: each reads a table whose transaction is committed while the
-    main cursor goes on inserting the next tables (MVCC: the two never see each other's
-    uncommitted rows). Both queries share DuckDB's thread pool."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self._cursor = con.cursor()
-        self._cursor.execute("USE wh")  # a cursor starts in the default (memory) catalog
-        self._jobs: list[Callable[[duckdb.DuckDBPyConnection], object]] = []
-        self._ready = threading.Condition()
-        self._closed = False
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._work, name="publish-exports", daemon=True)
-        self._thread.start()
-
-    def _work(self) -> None:
-        while True:
-            with self._ready:
-                while not self._jobs and not self._closed:
-                    self._ready.wait()
-                if not self._jobs:
-                    return
-                job = self._jobs.pop(0)
-            try:
-                job(self._cursor)
-            except BaseException as error:  # handed to the main thread by wait()
-                with self._ready:
-                    self._error = self._error or error
-                    self._jobs.clear()
-                    self._closed = True
-                return
-
-    def submit(self, job: Callable[[duckdb.DuckDBPyConnection], object]) -> None:
-        with self._ready:
-            if self._error is not None:
-                raise self._error
-            self._jobs.append(job)
-            self._ready.notify()
-
-    def wait(self) -> None:
-        """Run every queued export to its end; raise the first export error."""
-        with self._ready:
-            self._closed = True
-            self._ready.notify()
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-
-    def abort(self) -> None:
-        """Drop the queued exports, interrupt the running one and wait for the thread."""
-        with self._ready:
-            self._jobs.clear()
-            self._closed = True
-            self._ready.notify()
-        if self._thread.is_alive():
-            self._cursor.interrupt()
-        self._thread.join()
-
-    def close(self) -> None:
-        self._cursor.close()
 
 
 def _open_staging(staging: Path, new: bool) -> duckdb.DuckDBPyConnection:
@@ -541,6 +274,69 @@ def publish_month(
 
 
 TableSource = pl.DataFrame | Callable[[], pl.DataFrame]
+
+
+def _write_staging(
+    staging: Path,
+    new: bool,
+    months: Mapping[str, Mapping[str, TableSource]],
+    exports: Mapping[str, str],
+    export_staging: Path,
+    runs_rows: pl.DataFrame,
+    rows: dict[str, dict[str, int]],
+    staged_exports: dict[str, dict[str, Path]],
+) -> None:
+    """Write the months' tables and `runs` rows into the staging warehouse and their exports
+    into the staging export folder; `rows` and `staged_exports` receive what was written."""
+    con = _open_staging(staging, new)
+    exporter = Exporter(con)
+    try:
+        # One transaction per table: the staging file is only swapped in once every table
+        # is written, so the publish stays all-or-nothing, and each commit lets DuckDB
+        # write that table's rows out instead of holding the whole month in memory. A
+        # committed table's export runs on the exporter's cursor while the next table
+        # is inserted.
+        names = dict.fromkeys(name for tables in months.values() for name in tables)
+        for table in [RUNS_TABLE, *names]:
+            con.execute(read_ddl(table))
+        for month, tables in months.items():
+            for table, source in tables.items():
+                frame = source() if callable(source) else source
+                con.execute("BEGIN TRANSACTION")
+                rows[month][table], ordered = _replace_month(con, table, frame, month)
+                con.execute("COMMIT")
+                del frame
+                if table in exports:
+                    export = exports[table]
+                    target = export_month_dir(export_staging, export, month)
+                    staged_exports[month][export] = target / PARQUET_FILE
+                    exporter.submit(
+                        functools.partial(
+                            exports_module.export_month, table=table, month=month, target=target, in_order=ordered
+                        )
+                    )
+        con.execute("BEGIN TRANSACTION")
+        con.register("incoming_runs", runs_rows)
+        try:
+            con.execute(
+                "INSERT INTO runs BY NAME SELECT * FROM incoming_runs "
+                "WHERE run_id NOT IN (SELECT run_id FROM runs)"
+            )
+        finally:
+            con.unregister("incoming_runs")
+        con.execute("COMMIT")
+        exporter.wait()
+        con.execute("CHECKPOINT")
+        for month, tables in months.items():  # in the order of `exports`, as before
+            staged_exports[month] = {
+                exports[t]: staged_exports[month][exports[t]] for t in exports if t in tables
+            }
+    except BaseException:
+        exporter.abort()
+        raise
+    finally:
+        exporter.close()
+        con.close()
 
 
 def publish_months(
@@ -581,53 +377,7 @@ def publish_months(
             wal = db_path.with_name(db_path.name + ".wal")
             if wal.exists():
                 shutil.copyfile(wal, staging.with_name(staging.name + ".wal"))
-        con = _open_staging(staging, new)
-        exporter = _Exporter(con)
-        try:
-            # One transaction per table: the staging file is only swapped in once every table
-            # is written, so the publish stays all-or-nothing, and each commit lets DuckDB
-            # write that table's rows out instead of holding the whole month in memory. A
-            # committed table's export runs on the exporter's cursor while the next table
-            # is inserted.
-            names = dict.fromkeys(name for tables in months.values() for name in tables)
-            for table in [RUNS_TABLE, *names]:
-                con.execute(read_ddl(table))
-            for month, tables in months.items():
-                for table, source in tables.items():
-                    frame = source() if callable(source) else source
-                    con.execute("BEGIN TRANSACTION")
-                    rows[month][table], ordered = _replace_month(con, table, frame, month)
-                    con.execute("COMMIT")
-                    del frame
-                    if table in exports:
-                        export = exports[table]
-                        target = export_month_dir(export_staging, export, month)
-                        staged_exports[month][export] = target / PARQUET_FILE
-                        exporter.submit(
-                            functools.partial(_export_month, table=table, month=month, target=target, in_order=ordered)
-                        )
-            con.execute("BEGIN TRANSACTION")
-            con.register("incoming_runs", runs_rows)
-            try:
-                con.execute(
-                    "INSERT INTO runs BY NAME SELECT * FROM incoming_runs "
-                    "WHERE run_id NOT IN (SELECT run_id FROM runs)"
-                )
-            finally:
-                con.unregister("incoming_runs")
-            con.execute("COMMIT")
-            exporter.wait()
-            con.execute("CHECKPOINT")
-            for month, tables in months.items():  # in the order of `exports`, as before
-                staged_exports[month] = {
-                    exports[t]: staged_exports[month][exports[t]] for t in exports if t in tables
-                }
-        except BaseException:
-            exporter.abort()
-            raise
-        finally:
-            exporter.close()
-            con.close()
+        _write_staging(staging, new, months, exports, export_staging, runs_rows, rows, staged_exports)
         _fsync_path(staging)
         if export_staging.exists():
             _fsync_tree(export_staging)

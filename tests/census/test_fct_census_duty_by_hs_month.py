@@ -10,16 +10,10 @@ import pytest
 
 from flows.config import REFERENCE_DIR
 from flows.inputs.census import CensusInputError, census_country_codes, load_census
-from flows.inputs.schedule import read_schedule
 from tests.engine.tiny_schedule import measure, tiny_schedule
 from transforms.fct_census_duty_by_hs_month import build_fct_census_duty_by_hs_month
 
 CENSUS = REFERENCE_DIR / "census"
-
-
-@pytest.fixture(scope="module")
-def schedule():
-    return read_schedule()
 
 
 def census_result(path: Path, schedule) -> pl.DataFrame:

@@ -211,7 +211,6 @@ def test_serve_needs_a_prefect_server(monkeypatch):
 
 def test_serve_deploys_the_monthly_flow_on_the_5th_at_6_new_york(monkeypatch, tmp_path):
     from prefect import Flow
-
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     calls = []

@@ -28,6 +28,7 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+@pytest.mark.slow
 def test_run_without_a_configured_api_boots_one_and_stops_it(tmp_path):
     customs = write_customs_csv(tmp_path / "customs.csv", [CAR_JUNE])
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}

@@ -13,30 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flows.config import SAMPLE_CUSTOMS
-from flows.run.distributed import (
-    MonthJob,
-    _publish_staged,
-    entry_partition,
-    local_input,
-    merge_partitions,
-    month_line_counts,
-    partition_plan,
-    read_frame,
-    stage_month,
-    stage_partition,
-    write_frame,
-)
+from flows.run.cluster_months import MonthJob, merge_partitions, stage_month, stage_partition
+from flows.run.distributed import _publish_staged
 from flows.run.monthly import RunOptions, run_months
-from flows.warehouse.publish import read_journal
-from flows.inputs.schedule import read_schedule
+from flows.run.partitions import entry_partition, month_line_counts, partition_plan
+from flows.run.storage import local_input, read_frame, write_frame
+from flows.warehouse.journal import read_journal
 from tests.distributed.tables import assert_same_publication
 
 MONTHS = ["2025-03", "2025-04", "2025-05"]
-
-
-@pytest.fixture(scope="module")
-def schedule():
-    return read_schedule(None)
 
 
 def job(schedule, month: str, staging: Path, customs: str | Path = SAMPLE_CUSTOMS, max_reject_rate: float = 0.01) -> MonthJob:

@@ -4,13 +4,12 @@ import datetime as dt
 from decimal import Decimal
 
 import polars as pl
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flows.inputs.schedule import read_schedule
 from transforms.duty import compute_exact_components, compute_line_duty, layers
-from transforms.schedule import MONEY, RATE
+from transforms.vocabulary import MONEY, RATE
 
 SCHEDULE = read_schedule()
 HTS8 = sorted(SCHEDULE.mfn.filter(pl.col("mfn_rate_type_code").is_in(["0", "7", "4"]))["hts8"].to_list())

@@ -6,16 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from flows.inputs.schedule import read_schedule
 from tests.engine.tiny_schedule import lines
 from transforms.duty import compute_line_duty
 
 D = Decimal
-
-
-@pytest.fixture(scope="module")
-def schedule():
-    return read_schedule()
 
 
 def duty(schedule, hts, origin, date, value, quantity="1"):

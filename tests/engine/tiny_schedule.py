@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import polars as pl
 
-from transforms.schedule import MEASURE_COLUMNS, MONEY, RATE, Schedule
-
+from transforms.schedule import MEASURE_COLUMNS, Schedule
+from transforms.vocabulary import MONEY, RATE
 
 
 def measure(measure_id: str, layer: str, scope_id: str, valid_from: str, rate: str, *,

@@ -16,7 +16,8 @@ from decimal import Decimal
 import polars as pl
 
 from tests.engine.tiny_schedule import tiny_schedule
-from transforms.schedule import MONEY, RATE, Schedule
+from transforms.schedule import Schedule
+from transforms.vocabulary import MONEY, RATE
 
 FEE_SCHEMA = {
     "fee_id": pl.Utf8, "valid_from": pl.Date, "valid_to": pl.Date, "rate": RATE,

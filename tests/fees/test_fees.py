@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.fees.fee_schedule import FEES, empty_schedule, fee_lines
 from flows.present.summary import run_warnings
+from tests.fees.fee_schedule import FEES, empty_schedule, fee_lines
 from transforms.fees import FeeError, entry_fees
-from transforms.schedule import MONEY
+from transforms.vocabulary import MONEY
 
 SCHEDULE = empty_schedule()
 
@@ -202,10 +202,10 @@ def test_allocation_sums_to_the_entry_fee_within_bounds_and_within_a_cent_of_eac
         mpf = group.get_column("mpf_usd").to_list()
         assert sum(mpf) == fee, entry
         assert lo <= fee <= hi
-        for value, allocated in zip(values_, mpf):
+        for value, allocated in zip(values_, mpf, strict=False):
             exact = fee * value / total_value if total_value else fee / len(values_)
             assert abs(allocated - exact) < Decimal("0.01"), (entry, value, allocated, exact)
-        vessel = [(v, h) for v, h, m in zip(values_, group.get_column("hmf_usd"), group.get_column("transport_mode")) if m == "vessel"]
+        vessel = [(v, h) for v, h, m in zip(values_, group.get_column("hmf_usd"), group.get_column("transport_mode"), strict=False) if m == "vessel"]
         hmf_fee = (sum(v for v, _ in vessel) * Decimal("0.00125")).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
         assert sum(h for _, h in vessel) == (hmf_fee if vessel else 0)
-        assert all(h == 0 for h, m in zip(group.get_column("hmf_usd"), group.get_column("transport_mode")) if m != "vessel")
+        assert all(h == 0 for h, m in zip(group.get_column("hmf_usd"), group.get_column("transport_mode"), strict=False) if m != "vessel")

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from flows.warehouse.publish import RunRecord, utc_now
+from flows.warehouse.journal import RunRecord, utc_now
 
 MONEY = pl.Decimal(18, 2)
 RATE = pl.Decimal(18, 6)

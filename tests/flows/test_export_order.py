@@ -9,7 +9,9 @@ from decimal import Decimal
 import duckdb
 import polars as pl
 
-from flows.warehouse.publish import RunRecord, in_line_order, publish_month
+from flows.warehouse.exports import in_line_order
+from flows.warehouse.journal import RunRecord
+from flows.warehouse.publish import publish_month
 
 
 def _lines(entries: list[str], lines: list[int]) -> pl.DataFrame:

@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 
 from flows.config import SAMPLE_CUSTOMS
 from flows.run.monthly import RunOptions, run_months
-from flows.warehouse.publish import read_journal
-from flows.inputs.schedule import read_schedule
+from flows.warehouse.journal import read_journal
 
 MONTH = "2025-10"
 COLUMNS = [
@@ -25,11 +24,6 @@ COLUMNS = [
     "customs_value_usd", "quantity", "quantity_unit", "transport_mode", "port_code",
     "importer_id", "declared_duty_usd",
 ]
-
-
-@pytest.fixture(scope="module")
-def schedule():
-    return read_schedule()
 
 
 @pytest.fixture(scope="module")

@@ -12,15 +12,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.run.monthly import MARTS, Mart, RunOptions, check_inputs, run_months
-from flows.warehouse.publish import journal_path, read_journal
-from flows.inputs.schedule import read_schedule
 from flows.present.summary import summary_lines
+from flows.run.monthly import MARTS, Mart, RunOptions, check_inputs, run_months
+from flows.warehouse.journal import journal_path, read_journal
 from tests.flows.frames import BAD_JUNE, CAR_JUNE, CAR_JUNE_2, CAR_MARCH, CAR_SEPT
-
-@pytest.fixture(scope="module")
-def schedule():
-    return read_schedule(None)
 
 
 def options(tmp_path: Path, customs: Path, **changes) -> RunOptions:

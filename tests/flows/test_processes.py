@@ -18,11 +18,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.warehouse.lock import LockHeld
 from flows.run.monthly import RunOptions, run_months
+from flows.warehouse.lock import LockHeld
 from flows.warehouse.publish import publish_month
-from tests.flows.frames import by_hs_month, run_record
-from tests.flows.frames import CAR_JUNE, CAR_MARCH
+from tests.flows.frames import CAR_JUNE, CAR_MARCH, by_hs_month, run_record
+
+pytestmark = pytest.mark.slow  # real processes, killed with SIGKILL
+
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -13,14 +13,12 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
+from flows.warehouse.journal import append_journal, journal_path, read_journal
 from flows.warehouse.publish import (
     STORAGE_VERSION,
     PublishError,
-    append_journal,
     clean_leftovers,
-    journal_path,
     publish_month,
-    read_journal,
     staging_db_path,
 )
 from tests.flows.frames import by_hs_month, rejects, run_record

@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 import pytest
 
-import flows.warehouse.publish as publishing
+import flows.warehouse.exports as exporting
 from flows.warehouse.publish import PublishError, publish_month, publish_months
 from tests.flows.frames import by_hs_month, run_record
 
@@ -27,7 +27,8 @@ FEB = by_hs_month("2025-02", [("8703230190", 1, "30000.00", "750.00")])
 def scenario(frame: pl.DataFrame) -> pl.DataFrame:
     """The scenario mart of a by-hs frame: its rows as enacted (no delta)."""
     return frame.select(
-        scenario=pl.lit("as_enacted"), *[c for c in frame.columns if c not in {"mpf_usd", "hmf_usd", "total_cost_usd"}],
+        *[c for c in frame.columns if c not in {"mpf_usd", "hmf_usd", "total_cost_usd"}],
+        pl.lit("as_enacted").alias("scenario"),
         delta_vs_enacted_usd=pl.col("total_duty_usd") * 0,
     )
 
@@ -54,14 +55,14 @@ def live_state(tmp_path: Path) -> tuple[str, dict[str, str]]:
 def test_an_export_failing_on_the_export_cursor_changes_no_byte(tmp_path, monkeypatch):
     publish(tmp_path, "2025-01", {BY_HS: JAN, SCENARIO: scenario(JAN)}, "r1")
     before = live_state(tmp_path)
-    real_export = publishing._export_month
+    real_export = exporting.export_month
 
     def export_fails_on_scenario(con, table, month, target, in_order=False):
         if table == SCENARIO:
             raise OSError("disk full")
         return real_export(con, table, month, target, in_order)
 
-    monkeypatch.setattr(publishing, "_export_month", export_fails_on_scenario)
+    monkeypatch.setattr(exporting, "export_month", export_fails_on_scenario)
     with pytest.raises(PublishError, match="disk full"):
         publish(tmp_path, "2025-01", {BY_HS: JAN_AGAIN, SCENARIO: scenario(JAN_AGAIN)}, "r2")
 

@@ -10,9 +10,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.run.monthly import RunResult, _is_io_error
 from flows.months import month_days, month_range, parse_month, previous_month
-from flows.warehouse.publish import PublishError
 from flows.present.summary import (
     ProblemSummary,
     duty_by_program,
@@ -21,9 +19,11 @@ from flows.present.summary import (
     summary_markdown,
     worst_problems,
 )
+from flows.run.lifecycle import RunResult, is_io_error
+from flows.warehouse.publish import PublishError
 from tests.engine.tiny_schedule import measure, tiny_schedule
 from tests.flows.frames import rejects
-from transforms.schedule import MONEY, RATE
+from transforms.vocabulary import MONEY, RATE
 
 
 def test_worst_problems_counts_rows_per_check_with_first_examples():
@@ -130,13 +130,13 @@ def test_months():
 
 
 def test_only_transient_io_errors_are_retried():
-    assert _is_io_error(OSError(5, "Input/output error"))
-    assert _is_io_error(PublishError("publishing failed").with_traceback(None)) is False
+    assert is_io_error(OSError(5, "Input/output error"))
+    assert is_io_error(PublishError("publishing failed").with_traceback(None)) is False
     wrapped = PublishError("publishing failed")
     wrapped.__cause__ = duckdb.IOException("disk hiccup")
-    assert _is_io_error(wrapped)
-    assert not _is_io_error(FileNotFoundError(2, "No such file"))
-    assert not _is_io_error(ValueError("bad month"))
+    assert is_io_error(wrapped)
+    assert not is_io_error(FileNotFoundError(2, "No such file"))
+    assert not is_io_error(ValueError("bad month"))
 
 
 @pytest.mark.parametrize(

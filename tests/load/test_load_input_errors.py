@@ -66,7 +66,7 @@ def test_latin1_bytes_name_the_byte_offset_and_line(tmp_path, schedule):
 def test_bad_byte_beyond_the_first_chunk_reports_its_absolute_offset(
     tmp_path, schedule, monkeypatch
 ):
-    monkeypatch.setattr("flows.inputs.customs.CHUNK_BYTES", 64)  # force several chunks on a tiny file
+    monkeypatch.setattr("flows.inputs.files.CHUNK_BYTES", 64)  # force several chunks on a tiny file
     # "é" in UTF-8 is C3 A9; split across a chunk boundary it must still decode.
     good = (GOOD_LINE.replace("IMP-001", "IMP-é") + "\n").encode() * 4
     data = HEADER.encode() + b"\n" + good + b"\xff\n"
@@ -75,7 +75,7 @@ def test_bad_byte_beyond_the_first_chunk_reports_its_absolute_offset(
 
 
 def test_utf8_split_across_chunks_is_accepted(tmp_path, schedule, monkeypatch):
-    monkeypatch.setattr("flows.inputs.customs.CHUNK_BYTES", 7)
+    monkeypatch.setattr("flows.inputs.files.CHUNK_BYTES", 7)
     rows = [dict(GOOD_ROW, importer_id="IMPÉÉÉÉ-日本")]
     result = load_customs_lines(write_rows(tmp_path / "u.csv", rows), None, schedule)
     assert result.stg["importer_id"].to_list() == ["IMPÉÉÉÉ-日本"]

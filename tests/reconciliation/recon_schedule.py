@@ -15,7 +15,7 @@ import polars as pl
 from tests.engine.tiny_schedule import measure, tiny_schedule
 from tests.fees.fee_schedule import with_fees
 from transforms.fct_duty_lines import build_fct_duty_lines
-from transforms.schedule import MONEY, RATE
+from transforms.vocabulary import MONEY, RATE
 
 SCHEDULE = with_fees(tiny_schedule(
     [

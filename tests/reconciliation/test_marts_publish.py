@@ -11,8 +11,8 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from flows.warehouse.publish import publish_month
 from flows.inputs.refund_rules import read_refund_status_rules
+from flows.warehouse.publish import publish_month
 from schemas.fct_ieepa_refunds import SCHEMA as IEEPA_REFUNDS
 from schemas.fct_ieepa_refunds_by_importer_month import SCHEMA as IEEPA_REFUNDS_BY_IMPORTER_MONTH
 from schemas.fct_reconciliation import SCHEMA as RECONCILIATION

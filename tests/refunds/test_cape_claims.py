@@ -7,7 +7,7 @@ from decimal import Decimal
 import polars as pl
 
 from transforms.cape_claims import CAPE_HEADER, CAPE_MAX_ENTRIES, cape_declarations, cape_worksheet
-from transforms.schedule import MONEY
+from transforms.vocabulary import MONEY
 
 D = Decimal
 

@@ -92,26 +92,6 @@ def test_status_windows_are_half_open(as_of, status):
     assert row["refund_status"] == status
 
 
-def test_rollup_by_importer_month(ledger):
-    rollup = build_fct_ieepa_refunds_by_importer_month(ledger)
-    ROLLUP_SCHEMA.validate(rollup)
-    got = {
-        (r["month"], r["importer_id"]): (
-            r["entry_count"], r["line_count"], r["declared_line_count"], r["customs_value_usd"],
-            r["ieepa_duty_usd"], r["declared_ieepa_duty_usd"], r["cape_eligible_ieepa_duty_usd"],
-        )
-        for r in rollup.to_dicts()
-    }
-    assert got == {
-        ("2025-04", "IMP1"): (1, 1, 0, D("1000.00"), D("100.00"), D("0.00"), D("0.00")),
-        ("2025-06", "IMP2"): (1, 2, 1, D("15000.00"), D("1500.00"), D("0.00"), D("0.00")),
-        ("2025-09", "IMP1"): (1, 1, 1, D("10000.00"), D("1260.00"), D("1500.00"), D("0.00")),
-        ("2025-11", "IMP2"): (1, 1, 0, D("2000.00"), D("252.00"), D("0.00"), D("252.00")),
-        ("2026-02", "IMP1"): (1, 1, 0, D("1000.00"), D("126.00"), D("0.00"), D("126.00")),
-    }
-    assert rollup.get_column("ieepa_duty_usd").sum() == ledger.get_column("ieepa_duty_usd").sum()
-
-
 def test_ieepa_headings_come_from_the_schedule():
     assert ieepa_headings(SCHEDULE) == ["9903.01.25", "9903.02.72", "9903.02.73"]
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.warehouse.publish import RunRecord, publish_month
 from flows.inputs.scenarios import read_scenarios
-from flows.inputs.schedule import read_schedule
+from flows.warehouse.journal import RunRecord
+from flows.warehouse.publish import publish_month
 from tests.scenarios.test_shipped_scenarios import _stg
 from transforms.fct_duty_by_hs_month import build_fct_duty_by_hs_month
 from transforms.fct_duty_lines import build_fct_duty_lines
@@ -26,11 +26,6 @@ MONTH_LINES = {
                 ("ABC00000005", "8708305090", "2025-10-15", "10000.00"),
                 ("ABC00000006", "8711406000", "2025-10-15", "10000.00")],
 }
-
-
-@pytest.fixture(scope="session")
-def schedule():
-    return read_schedule()
 
 
 @pytest.fixture(scope="session")

@@ -54,5 +54,5 @@ def test_every_chart_draws_in_chromium(warehouse, schedule, tmp_path):
     for chart, mark in EXPECTED_MARKS.items():
         markup = _chart_markup(dom, chart)
         assert "<svg" in markup, f"{chart}: no SVG"
-        drawn = re.findall(rf'<g class="mark-[a-z]+ role-mark[^"]*"[^>]*>(.*?)</g>', markup, re.S)
+        drawn = re.findall(r'<g class="mark-[a-z]+ role-mark[^"]*"[^>]*>(.*?)</g>', markup, re.S)
         assert mark in markup and any("<path" in g for g in drawn), f"{chart}: no {mark} with paths"

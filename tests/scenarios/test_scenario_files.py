@@ -8,12 +8,6 @@ from pathlib import Path
 import pytest
 
 from flows.inputs.scenarios import ScenarioFileError, read_scenario, read_scenarios, scenario_path, shipped_scenarios
-from flows.inputs.schedule import read_schedule
-
-
-@pytest.fixture(scope="module")
-def schedule():
-    return read_schedule()
 
 
 def test_the_shipped_scenarios_are_there_and_valid(schedule):

@@ -16,7 +16,7 @@ from tests.engine.tiny_schedule import lines
 from transforms.duty import compute_line_duty
 from transforms.fct_duty_lines import build_fct_duty_lines
 from transforms.fct_scenario_duty_by_hs_month import build_fct_scenario_duty_by_hs_month
-from transforms.schedule import MONEY, RATE
+from transforms.vocabulary import MONEY, RATE
 
 D = Decimal
 CAR = "8703230190"  # MFN 2.5%

@@ -16,9 +16,16 @@ from hypothesis import strategies as st
 
 from flows import config
 from flows.inputs.schedule import ScheduleError, read_schedule, validate_schedule
-from scripts.build_scopes import (AUTO_PARTS, EXCERPT, METAL_REFERENCE, build_metal_derivatives,
-                                  build_scopes, parse_excerpt)
-from transforms.schedule import MONEY, RATE, in_force_on, measures_in_force
+from scripts.build_scopes import (
+    AUTO_PARTS,
+    EXCERPT,
+    METAL_REFERENCE,
+    build_metal_derivatives,
+    build_scopes,
+    parse_excerpt,
+)
+from transforms.schedule import in_force_on, measures_in_force
+from transforms.vocabulary import MONEY, RATE
 
 DEFAULT_DIR = config.DEFAULT_SCHEDULE.parent
 USITC = config.REFERENCE_DIR / "usitc" / "tariff_database_2025_autoparts_chapters.csv"

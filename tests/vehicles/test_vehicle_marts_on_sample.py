@@ -8,9 +8,9 @@ import polars as pl
 import pytest
 
 from flows.config import SAMPLE_CUSTOMS, SAMPLE_VEHICLES
+from flows.inputs.schedule import read_schedule
 from flows.inputs.vehicles import vehicle_warnings
 from flows.run.monthly import MARTS, MonthContext, compute_stage, load_stage
-from flows.inputs.schedule import read_schedule
 from schemas.fct_vehicle_duty import line_sums
 
 VEHICLE_MARTS = ("fct_duty_lines", "fct_vehicle_duty", "fct_duty_by_model_month")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from transforms.vin import check_digit, check_digit_ok, is_well_formed, make_key, wmi, with_maker_from_wmi
+from transforms.vin import check_digit, check_digit_ok, is_well_formed, make_key, with_maker_from_wmi, wmi
 
 
 def _one(expr_fn, vin: str | None):

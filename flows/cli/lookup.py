@@ -1,0 +1,187 @@
+"""The commands that answer without running the pipeline (and without Prefect): `quote` (one
+line's duty), `validate` (an input file against its contract) and `schedule` (the measures and
+fees in force on a date)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flows.cli.base import (
+    CustomsMapOpt,
+    ScheduleOpt,
+    app,
+    check_customs_map,
+    date_option,
+    fail,
+    hts_option,
+    money_text,
+    origin_option,
+    quantity_text,
+    read_customs_map_or_exit,
+    read_schedule_or_exit,
+)
+
+# --------------------------------------------------------------------------------------------
+# quote
+
+
+@app.command()
+def quote(
+    hts: Annotated[
+        str, typer.Option("--hts", metavar="CODE", help="10-digit HTS code (dots allowed).", callback=hts_option)
+    ],
+    origin: Annotated[
+        str, typer.Option("--origin", metavar="CC", help="Country of origin, ISO alpha-2.", callback=origin_option)
+    ],
+    entry_date: Annotated[
+        str, typer.Option("--entry-date", metavar="YYYY-MM-DD", help="Date of entry.", callback=date_option)
+    ],
+    value: Annotated[
+        str, typer.Option("--value", metavar="USD", help="Customs (entered) value in USD.", callback=money_text)
+    ],
+    quantity: Annotated[
+        str | None,
+        typer.Option(
+            "--quantity", metavar="Q", help="Quantity in the HTS unit (for specific rates).", callback=quantity_text
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    schedule: ScheduleOpt = None,
+) -> None:
+    """One line's duty, component by component, without running the pipeline."""
+    from transforms.quote import QuoteError, quote_line, render_quote
+
+    sched = read_schedule_or_exit(schedule)
+    try:
+        q = quote_line(hts, origin, entry_date, value, quantity, sched)
+    except QuoteError as error:
+        raise typer.BadParameter(str(error), param_hint="--hts") from None
+    typer.echo(json.dumps(q, indent=2) if as_json else render_quote(q))
+
+
+# --------------------------------------------------------------------------------------------
+# validate / schedule
+
+
+@app.command()
+def validate(
+    file: Annotated[Path, typer.Argument(help="Input file to check.", exists=True, dir_okay=False, readable=True)],
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="customs | vehicles | census (with --customs-map: customs, the default)")
+    ] = None,
+    schedule: ScheduleOpt = None,
+    customs_map: CustomsMapOpt = None,
+) -> None:
+    """Check an input file against its contract; print every problem with row and column;
+    exit 1 if any. With --customs-map, first how the file's headers map (and the headers that
+    did not, with a close match), then the problems after mapping."""
+    from flows.inputs.kinds import INPUT_NAMES
+
+    if kind is None and not customs_map:
+        raise typer.BadParameter("give --kind " + "|".join(INPUT_NAMES), param_hint="--kind")
+    kind = kind or "customs"
+    if kind not in INPUT_NAMES:
+        raise typer.BadParameter(f"must be one of {', '.join(INPUT_NAMES)}, got {kind!r}", param_hint="--kind")
+    if customs_map and kind != "customs":
+        raise typer.BadParameter("--customs-map applies to --kind customs only", param_hint="--customs-map")
+    from flows.inputs.customs import validate_file
+
+    cmap = _show_mapping(customs_map, file) if customs_map else None
+    sched = read_schedule_or_exit(schedule)
+    try:
+        problems = validate_file(file, kind, sched, cmap) if cmap else validate_file(file, kind, sched)
+    except ValueError as error:
+        raise fail(f"tariffcost: {error}") from None
+    for problem in problems:
+        typer.echo(str(problem))
+    if problems:
+        raise fail(f"{file}: {len(problems)} problem{'s' if len(problems) != 1 else ''} ({kind})")
+    typer.echo(f"{file}: no problems ({kind})")
+
+
+def _show_mapping(spec: str, file: Path):
+    """Print how `file` maps through the map `spec`; exit 2 when a mapped header is missing."""
+    from flows.inputs.customs_maps import mapping_lines
+    from flows.inputs.files import InputSchemaError, file_headers, input_source
+
+    cmap = read_customs_map_or_exit(spec)
+    source = input_source(file, cmap.sheet)
+    try:
+        headers = file_headers(file, source, cmap.sheet)
+    except InputSchemaError as error:
+        raise fail(f"tariffcost: {error}") from None
+    for line in mapping_lines(cmap, headers):
+        typer.echo(line)
+    check_customs_map(spec, file)  # exits 2 naming the map, key and header of a missing one
+    return cmap
+
+
+@app.command(name="schedule")
+def schedule_command(
+    on: Annotated[str | None, typer.Option("--date", metavar="YYYY-MM-DD", help="Entry date (default: today).")] = None,
+    origin: Annotated[
+        str | None, typer.Option("--origin", metavar="CC", help="Only measures for this origin (and all origins).")
+    ] = None,
+    schedule: ScheduleOpt = None,
+) -> None:
+    """List the chapter 99 measures and fees in force on a date, with headings, rates,
+    sources and UNCONFIRMED flags."""
+    import polars as pl
+
+    from transforms.schedule import in_force_on, measures_in_force
+
+    day = dt.date.fromisoformat(date_option(on)) if on else dt.date.today()
+    country = origin_option(origin) if origin else None
+    sched = read_schedule_or_exit(schedule)
+    measures = measures_in_force(sched, day)
+    if country:
+        measures = measures.filter(pl.col("origin").is_in([country, "*"]))
+    fees = sched.fees.filter(in_force_on(pl.col("valid_from"), pl.col("valid_to"), pl.lit(day)))
+    typer.echo(
+        f"Schedule {sched.version} ({sched.name}), in force on {day.isoformat()}"
+        + (f", origin {country}" if country else "")
+        + f" — {sched.source}"
+    )
+    typer.echo(f"{measures.height} measure{'s' if measures.height != 1 else ''}:")
+    for m in measures.to_dicts():
+        flag = "  UNCONFIRMED" if m["confidence"] == "unconfirmed" else ""
+        heading = m["heading"] + (f" / {m['heading_at_or_above_cap']}" if m["heading_at_or_above_cap"] else "")
+        until = f" to {m['valid_to']}" if m["valid_to"] else ""
+        typer.echo(
+            f"  {m['measure_id']:<24} {heading:<24} {_stated(m['rate'], m['shape']):<12} "
+            f"{m['program']:<12} origin {m['origin']:<3} scope {m['scope_id']:<20} "
+            f"from {m['valid_from']}{until}{flag}"
+        )
+        typer.echo(f"      {m['description']}. Source: {m['legal_source']}")
+        if flag:
+            typer.echo(f"      UNCONFIRMED: {m['confidence_note']}")
+    typer.echo(f"{fees.height} fee{'s' if fees.height != 1 else ''}:")
+    for f in fees.to_dicts():
+        flag = "  UNCONFIRMED" if f["confidence"] == "unconfirmed" else ""
+        bounds = ", ".join(
+            part
+            for part in (
+                f"min {f['min_usd']}" if f["min_usd"] is not None else "",
+                f"max {f['max_usd']}" if f["max_usd"] is not None else "",
+            )
+            if part
+        )
+        typer.echo(
+            f"  {f['fee_id']:<6} rate {f['rate'].normalize()}{' (' + bounds + ')' if bounds else ''} "
+            f"modes {f['transport_modes']} from {f['valid_from']}"
+            + (f" to {f['valid_to']}" if f["valid_to"] else "")
+            + f"{flag}. Source: {f['legal_source']}"
+        )
+        if flag:
+            typer.echo(f"      UNCONFIRMED: {f['confidence_note']}")
+
+
+def _stated(rate: Decimal, shape: str) -> str:
+    percent = f"{rate * 100:.4f}".rstrip("0").rstrip(".")
+    return f"+{percent}%" if shape == "additive" else f"{percent}% total"
