@@ -95,9 +95,11 @@ def check_date_format(map_name: str, key: str, value: Any) -> str:
     fmt = _text(map_name, key, value)
     if not any(d in fmt for d in ("%Y", "%y")) or not any(d in fmt for d in ("%m", "%b", "%B")) or "%d" not in fmt:
         raise CustomsMapError(
-            map_name, key, value,
+            map_name,
+            key,
+            value,
             "a date format needs a year (%Y or %y), a month (%m, %b or %B) and a day (%d), "
-            "e.g. \"%m/%d/%Y\" for 10/31/2025",
+            'e.g. "%m/%d/%Y" for 10/31/2025',
         )
     try:
         written = _PROBE_DATE.strftime(fmt)
@@ -111,32 +113,38 @@ def check_date_format(map_name: str, key: str, value: Any) -> str:
 
 def _columns(map_name: str, raw: Any, layout: str) -> dict[str, str]:
     if not isinstance(raw, Mapping) or not raw:
-        raise CustomsMapError(map_name, "columns", raw, "a [columns] table is required: contract column = \"source header\"")
+        raise CustomsMapError(
+            map_name, "columns", raw, 'a [columns] table is required: contract column = "source header"'
+        )
     known = contract_columns()
     columns: dict[str, str] = {}
     for column, header in raw.items():
         key = f"columns.{column}"
         if column not in known:
             raise CustomsMapError(
-                map_name, key, header,
+                map_name,
+                key,
+                header,
                 f"{column!r} is not a contract input column (known: {', '.join(known)})",
             )
         if layout == "line_tariff_rows" and column in FOLDED_COLUMNS:
             raise CustomsMapError(
-                map_name, key, header,
-                f"with layout = \"line_tariff_rows\", {column} is built from the chapter 98/99 rows; leave it out",
+                map_name,
+                key,
+                header,
+                f'with layout = "line_tariff_rows", {column} is built from the chapter 98/99 rows; leave it out',
             )
         columns[column] = _text(map_name, key, header)
     repeated = sorted({h for h in columns.values() if list(columns.values()).count(h) > 1})
     if repeated:
         taken = [c for c, h in columns.items() if h == repeated[0]]
-        raise CustomsMapError(
-            map_name, f"columns.{taken[1]}", repeated[0], f"header already mapped to {taken[0]}"
-        )
+        raise CustomsMapError(map_name, f"columns.{taken[1]}", repeated[0], f"header already mapped to {taken[0]}")
     for column in required_columns(layout):
         if column not in columns:
             raise CustomsMapError(
-                map_name, f"columns.{column}", None,
+                map_name,
+                f"columns.{column}",
+                None,
                 "required contract column not mapped"
                 + (" (with line_tariff_rows: the duty amount of each row)" if column == "declared_duty_usd" else ""),
             )
@@ -150,11 +158,15 @@ def _numbers(map_name: str, raw: Any) -> tuple[str, str, tuple[str, ...]]:
         raise CustomsMapError(map_name, "numbers", raw, "must be a table")
     for key in raw:
         if key not in NUMBER_KEYS:
-            raise CustomsMapError(map_name, f"numbers.{key}", raw[key], f"unknown key (known: {', '.join(NUMBER_KEYS)})")
+            raise CustomsMapError(
+                map_name, f"numbers.{key}", raw[key], f"unknown key (known: {', '.join(NUMBER_KEYS)})"
+            )
     thousands = raw.get("thousands_separator", "")
     if thousands not in THOUSANDS_SEPARATORS:
         raise CustomsMapError(
-            map_name, "numbers.thousands_separator", thousands,
+            map_name,
+            "numbers.thousands_separator",
+            thousands,
             "must be one of " + ", ".join(repr(s) for s in THOUSANDS_SEPARATORS),
         )
     decimal = raw.get("decimal_separator", ".")
@@ -163,8 +175,15 @@ def _numbers(map_name: str, raw: Any) -> tuple[str, str, tuple[str, ...]]:
     if decimal == thousands:
         raise CustomsMapError(map_name, "numbers.decimal_separator", decimal, "must differ from thousands_separator")
     symbols = raw.get("currency_symbols", [])
-    if not isinstance(symbols, list) or not all(isinstance(s, str) and s and not any(c.isdigit() for c in s) for s in symbols):
-        raise CustomsMapError(map_name, "numbers.currency_symbols", symbols, "must be a list of non-empty texts without digits, e.g. [\"$\"]")
+    if not isinstance(symbols, list) or not all(
+        isinstance(s, str) and s and not any(c.isdigit() for c in s) for s in symbols
+    ):
+        raise CustomsMapError(
+            map_name,
+            "numbers.currency_symbols",
+            symbols,
+            'must be a list of non-empty texts without digits, e.g. ["$"]',
+        )
     return thousands, decimal, tuple(symbols)
 
 
@@ -172,13 +191,19 @@ def _values(map_name: str, raw: Any, columns: Mapping[str, str]) -> dict[str, di
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
-        raise CustomsMapError(map_name, "values", raw, "must hold one table per contract column, e.g. [values.transport_mode]")
+        raise CustomsMapError(
+            map_name, "values", raw, "must hold one table per contract column, e.g. [values.transport_mode]"
+        )
     values: dict[str, dict[str, str]] = {}
     for column, table in raw.items():
         if column not in columns:
-            raise CustomsMapError(map_name, f"values.{column}", table, f"{column!r} is not a column mapped in [columns]")
+            raise CustomsMapError(
+                map_name, f"values.{column}", table, f"{column!r} is not a column mapped in [columns]"
+            )
         if not isinstance(table, Mapping):
-            raise CustomsMapError(map_name, f"values.{column}", table, "must be a table: \"source value\" = \"contract value\"")
+            raise CustomsMapError(
+                map_name, f"values.{column}", table, 'must be a table: "source value" = "contract value"'
+            )
         mapped: dict[str, str] = {}
         for source, target in table.items():
             key = f"values.{column}.{source}"

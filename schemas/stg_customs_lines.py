@@ -15,6 +15,8 @@ import polars as pl
 from schemas.common import strictly_increasing_rows
 from transforms.stg_customs_lines import TRANSPORT_MODES, iso_country_codes
 
+_HEADING = r"[0-9]{4}\.[0-9]{2}\.[0-9]{2}(\.[0-9]{2})?"  # 9903.94.05 or a 10-digit HTS number, dotted
+
 
 class StgCustomsLines(pa.DataFrameModel):
     """One row per customs entry line (grain: entry_number, line_number)."""
@@ -35,7 +37,7 @@ class StgCustomsLines(pa.DataFrameModel):
     steel_content_value_usd: pl.Decimal(18, 2) = pa.Field(ge=0, nullable=True)
     aluminum_content_value_usd: pl.Decimal(18, 2) = pa.Field(ge=0, nullable=True)
     # ';'-separated: the chapter 99/98 headings declared (9903.94.05;9903.01.25) and their duty
-    declared_headings: str = pa.Field(nullable=True, str_matches=r"^[0-9]{4}\.[0-9]{2}\.[0-9]{2}(\.[0-9]{2})?(;[0-9]{4}\.[0-9]{2}\.[0-9]{2}(\.[0-9]{2})?)*$")
+    declared_headings: str = pa.Field(nullable=True, str_matches=rf"^{_HEADING}(;{_HEADING})*$")
     declared_heading_duties_usd: str = pa.Field(nullable=True)
     source_row: pl.Int64 = pa.Field(ge=1)
 

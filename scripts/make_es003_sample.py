@@ -104,14 +104,12 @@ def bad_line_keys(stg: pl.DataFrame, components: pl.DataFrame) -> dict[str, tupl
     """The (entry_number, line_number) of each deliberate problem: lines with a chapter 99
     row, spread over the month, none on the wrong-heading line."""
     with_ch99 = (
-        components.filter(pl.col("heading") != "MFN")
-        .select("entry_number", "line_number")
-        .unique(maintain_order=True)
+        components.filter(pl.col("heading") != "MFN").select("entry_number", "line_number").unique(maintain_order=True)
     )
     keys = list(with_ch99.iter_rows())
     step = max(len(keys) // (len(BAD_LINES) + 2), 1)
     chosen = [keys[step * (i + 1)] for i in range(len(BAD_LINES))]
-    return dict(zip(BAD_LINES, chosen))
+    return dict(zip(BAD_LINES, chosen, strict=True))
 
 
 def wrong_heading_key(components: pl.DataFrame, taken) -> tuple[str, int]:
@@ -145,15 +143,30 @@ def es003_rows() -> list[tuple[str, ...]]:
         date = "10/32/2025" if problem == "date" else _us_date(line["entry_date"])
         mode = "99" if problem == "mode" else MODE_CODES[line["transport_mode"]]
 
-        def row(hts: str, value: str, quantity: str, unit: str, duty: Decimal, day: str = date) -> tuple[str, ...]:
+        def row(
+            hts: str, value: str, quantity: str, unit: str, duty: Decimal, day: str = date, line=line, mode=mode
+        ) -> tuple[str, ...]:
             return (
-                line["entry_number"], str(line["line_number"]), day, hts, line["country_of_origin"],
-                value, quantity, unit, mode, line["port_code"], line["importer_id"], _amount(duty),
+                line["entry_number"],
+                str(line["line_number"]),
+                day,
+                hts,
+                line["country_of_origin"],
+                value,
+                quantity,
+                unit,
+                mode,
+                line["port_code"],
+                line["importer_id"],
+                _amount(duty),
             )
 
         primary = row(
-            _dotted(line["hts_code"]), _amount(line["customs_value_usd"]), _quantity(line["quantity"]),
-            line["quantity_unit"], mfn["duty_usd"],
+            _dotted(line["hts_code"]),
+            _amount(line["customs_value_usd"]),
+            _quantity(line["quantity"]),
+            line["quantity_unit"],
+            mfn["duty_usd"],
         )
         if problem != "no_primary":
             out.append(primary)
@@ -172,6 +185,10 @@ def es003_rows() -> list[tuple[str, ...]]:
 
 def write_csv(rows: list[tuple[str, ...]], path: Path) -> None:
     pl.DataFrame(rows, schema=list(HEADERS), orient="row").write_csv(path)
+
+
+_SPREADSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+_RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
 def _cell(ref: str, value: str) -> str:
@@ -197,7 +214,7 @@ def write_xlsx(rows: list[tuple[str, ...]], path: Path, sheet: str, headers: tup
     sheet_xml = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        f'<sheetData>{"".join(lines)}</sheetData></worksheet>'
+        f"<sheetData>{''.join(lines)}</sheetData></worksheet>"
     )
     files = {
         "[Content_Types].xml": (
@@ -205,14 +222,14 @@ def write_xlsx(rows: list[tuple[str, ...]], path: Path, sheet: str, headers: tup
             '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{_SPREADSHEET}.sheet.main+xml"/>'
+            f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{_SPREADSHEET}.worksheet+xml"/>'
             "</Types>"
         ),
         "_rels/.rels": (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+            f'<Relationship Id="rId1" Type="{_RELATIONSHIPS}/officeDocument" Target="xl/workbook.xml"/>'
             "</Relationships>"
         ),
         "xl/workbook.xml": (
@@ -224,7 +241,7 @@ def write_xlsx(rows: list[tuple[str, ...]], path: Path, sheet: str, headers: tup
         "xl/_rels/workbook.xml.rels": (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId1" Type="{_RELATIONSHIPS}/worksheet" Target="worksheets/sheet1.xml"/>'
             "</Relationships>"
         ),
         "xl/worksheets/sheet1.xml": sheet_xml,

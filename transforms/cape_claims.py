@@ -86,9 +86,9 @@ def cape_worksheet(refunds: pl.DataFrame) -> pl.DataFrame:
         .sort("entry_date", "entry_number")
     )
     order = pl.when(pl.col("cape_eligible")).then(pl.col("cape_eligible").cum_sum())
-    return entries.with_columns(
-        cape_declaration=((order - 1) // CAPE_MAX_ENTRIES + 1).cast(pl.Int64)
-    ).select(WORKSHEET_COLUMNS)
+    return entries.with_columns(cape_declaration=((order - 1) // CAPE_MAX_ENTRIES + 1).cast(pl.Int64)).select(
+        WORKSHEET_COLUMNS
+    )
 
 
 def cape_declarations(worksheet: pl.DataFrame) -> list[pl.DataFrame]:

@@ -105,17 +105,22 @@ def apply_customs_map(raw: pl.DataFrame, cmap: CustomsMap, source: str) -> tuple
     if not dates:
         return mapped, empty_map_rejects()
     bad = pl.any_horizontal(
-        [pl.col(cmap.columns[c]).str.strip_chars().str.len_chars().fill_null(0).gt(0) & pl.col(f"__iso_{c}").is_null() for c in dates]
+        [
+            pl.col(cmap.columns[c]).str.strip_chars().str.len_chars().fill_null(0).gt(0)
+            & pl.col(f"__iso_{c}").is_null()
+            for c in dates
+        ]
     )
-    probed = raw.select(
-        pl.col(SOURCE_ROW), *(pl.col(cmap.columns[c]) for c in dates)
-    ).hstack(mapped.select(pl.col(c).alias(f"__iso_{c}") for c in dates).get_columns())
+    probed = raw.select(pl.col(SOURCE_ROW), *(pl.col(cmap.columns[c]) for c in dates)).hstack(
+        mapped.select(pl.col(c).alias(f"__iso_{c}") for c in dates).get_columns()
+    )
     failing = probed.filter(bad)
     if failing.height == 0:
         return mapped, empty_map_rejects()
     parts = [
         failing.filter(
-            pl.col(cmap.columns[c]).str.strip_chars().str.len_chars().fill_null(0).gt(0) & pl.col(f"__iso_{c}").is_null()
+            pl.col(cmap.columns[c]).str.strip_chars().str.len_chars().fill_null(0).gt(0)
+            & pl.col(f"__iso_{c}").is_null()
         ).select(
             pl.lit(source).alias("source"),
             pl.col(SOURCE_ROW).cast(pl.Int64).alias("row_number"),
@@ -172,12 +177,7 @@ def _duty_total(cell: pl.Expr) -> pl.Expr:
     plain = cell.str.contains(DECIMAL_RE)
     total = pl.when(plain).then(cell.cast(_SUM, strict=False)).sum()
     first_bad = cell.filter(cell.is_not_null() & ~plain).first()
-    return (
-        pl.when(first_bad.is_not_null())
-        .then(first_bad)
-        .when(cell.is_not_null().any())
-        .then(total.cast(pl.Utf8))
-    )
+    return pl.when(first_bad.is_not_null()).then(first_bad).when(cell.is_not_null().any()).then(total.cast(pl.Utf8))
 
 
 def fold_line_tariff_rows(
@@ -202,11 +202,15 @@ def fold_line_tariff_rows(
         broken_keys = rows.filter(broken).select(_KEY).unique()
         rows = rows.filter(~broken)
     fields = [f for f in LINE_LEVEL_FIELDS if f in rows.columns]
-    groups = rows.group_by(_KEY).agg(
-        __primaries=pl.col("__primary").sum(),
-        **{f"__n_{f}": text(f).drop_nulls().n_unique() for f in fields},
-        **{f"__values_{f}": text(f).drop_nulls().unique(maintain_order=True) for f in fields},
-    ).join(every_row, on=_KEY, how="left")
+    groups = (
+        rows.group_by(_KEY)
+        .agg(
+            __primaries=pl.col("__primary").sum(),
+            **{f"__n_{f}": text(f).drop_nulls().n_unique() for f in fields},
+            **{f"__values_{f}": text(f).drop_nulls().unique(maintain_order=True) for f in fields},
+        )
+        .join(every_row, on=_KEY, how="left")
+    )
     problems: list[pl.DataFrame] = []
 
     def reject(frame: pl.DataFrame, column: str, check: str, rule: str | pl.Expr) -> None:
@@ -215,8 +219,14 @@ def fold_line_tariff_rows(
         rows_text = pl.col("__rows").list.eval(pl.element().cast(pl.Utf8)).list.join(", ")
         named = frame.select(
             _KEY,
-            pl.concat_str(pl.lit("the rows of "), _describe_key(pl.col(_KEY)), pl.lit(" (rows "), rows_text,
-                          pl.lit(") "), pl.lit(rule) if isinstance(rule, str) else rule).alias("message"),
+            pl.concat_str(
+                pl.lit("the rows of "),
+                _describe_key(pl.col(_KEY)),
+                pl.lit(" (rows "),
+                rows_text,
+                pl.lit(") "),
+                pl.lit(rule) if isinstance(rule, str) else rule,
+            ).alias("message"),
         )
         problems.append(
             rows.join(named, on=_KEY, how="inner").select(
@@ -230,22 +240,35 @@ def fold_line_tariff_rows(
             )
         )
 
-    reject(groups.filter(pl.col("__primaries") == 0), "hts_code", "line_no_primary_row",
-           "have no chapter 1-97 HTS number: the line's own classification row is missing")
-    reject(groups.filter(pl.col("__primaries") > 1), "hts_code", "line_several_primary_rows",
-           "have more than one chapter 1-97 HTS number: one line, one classification")
+    reject(
+        groups.filter(pl.col("__primaries") == 0),
+        "hts_code",
+        "line_no_primary_row",
+        "have no chapter 1-97 HTS number: the line's own classification row is missing",
+    )
+    reject(
+        groups.filter(pl.col("__primaries") > 1),
+        "hts_code",
+        "line_several_primary_rows",
+        "have more than one chapter 1-97 HTS number: one line, one classification",
+    )
     for f in fields:
         found = pl.col(f"__values_{f}").list.join(" / ")
-        reject(groups.filter(pl.col(f"__n_{f}") > 1), f, "line_rows_disagree",
-               pl.concat_str(pl.lit(f"disagree on {f} ("), found,
-                             pl.lit(f"): every row of a line must repeat the same {f}")))
-    reject(groups.join(broken_keys, on=_KEY, how="semi"), "entry_number,line_number", "line_has_rejected_row",
-           "belong to a line with a row rejected for its date: the line cannot be folded whole")
-    rejects = (
-        pl.concat(problems).sort("row_number", "column", "check")
-        if problems
-        else empty_map_rejects()
+        reject(
+            groups.filter(pl.col(f"__n_{f}") > 1),
+            f,
+            "line_rows_disagree",
+            pl.concat_str(
+                pl.lit(f"disagree on {f} ("), found, pl.lit(f"): every row of a line must repeat the same {f}")
+            ),
+        )
+    reject(
+        groups.join(broken_keys, on=_KEY, how="semi"),
+        "entry_number,line_number",
+        "line_has_rejected_row",
+        "belong to a line with a row rejected for its date: the line cannot be folded whole",
     )
+    rejects = pl.concat(problems).sort("row_number", "column", "check") if problems else empty_map_rejects()
     bad_keys = rows.filter(pl.col(SOURCE_ROW).is_in(rejects["row_number"].implode())).select(_KEY).unique()
     good = rows.join(bad_keys, on=_KEY, how="anti")
     # one entry per heading (a heading on two rows: its duties summed), in file order; the

@@ -27,8 +27,8 @@ import polars as pl
 
 from transforms.duty import line_components
 from transforms.schedule import Schedule
-from transforms.vocabulary import LINE_GRAIN, MONEY
 from transforms.stg_customs_lines import LIST_SEPARATOR
+from transforms.vocabulary import LINE_GRAIN, MONEY
 
 LINE_ID = list(LINE_GRAIN)
 MFN_HEADING = "MFN"
@@ -60,8 +60,15 @@ SCHEMA = {
     "difference_usd": MONEY,
     "cause": pl.Utf8,
 }
-ENGINE_INPUT = ["hts_code", "country_of_origin", "entry_date", "customs_value_usd", "quantity",
-                "steel_content_value_usd", "aluminum_content_value_usd"]
+ENGINE_INPUT = [
+    "hts_code",
+    "country_of_origin",
+    "entry_date",
+    "customs_value_usd",
+    "quantity",
+    "steel_content_value_usd",
+    "aluminum_content_value_usd",
+]
 
 
 def declares_headings(stg: pl.DataFrame) -> bool:
@@ -78,9 +85,7 @@ def declared_by_heading(lines: pl.DataFrame) -> pl.DataFrame:
         .select(
             *LINE_ID,
             heading=headings,
-            duty=pl.when(duties.is_not_null()).then(duties).otherwise(
-                headings.list.eval(pl.lit(None, pl.Utf8))
-            ),
+            duty=pl.when(duties.is_not_null()).then(duties).otherwise(headings.list.eval(pl.lit(None, pl.Utf8))),
         )
         .explode("heading", "duty")
         .with_columns(pl.col("duty").cast(MONEY, strict=False))
@@ -88,7 +93,9 @@ def declared_by_heading(lines: pl.DataFrame) -> pl.DataFrame:
         .agg(declared_duty_usd=pl.when(pl.col("duty").is_null().any()).then(None).otherwise(pl.col("duty").sum()))
     )
     ch99_total = long.group_by(LINE_ID).agg(
-        __ch99=pl.when(pl.col("declared_duty_usd").is_null().any()).then(None).otherwise(pl.col("declared_duty_usd").sum())
+        __ch99=pl.when(pl.col("declared_duty_usd").is_null().any())
+        .then(None)
+        .otherwise(pl.col("declared_duty_usd").sum())
     )
     mfn = (
         lines.select(*LINE_ID, "declared_duty_usd", "declared_headings")
@@ -101,9 +108,9 @@ def declared_by_heading(lines: pl.DataFrame) -> pl.DataFrame:
             .otherwise(pl.col("declared_duty_usd") - pl.col("__ch99")),
         )
     )
-    return pl.concat([mfn, long.with_columns(pl.col("declared_duty_usd").cast(MONEY))], how="vertical_relaxed").with_columns(
-        pl.col("declared_duty_usd").cast(MONEY)
-    )
+    return pl.concat(
+        [mfn, long.with_columns(pl.col("declared_duty_usd").cast(MONEY))], how="vertical_relaxed"
+    ).with_columns(pl.col("declared_duty_usd").cast(MONEY))
 
 
 def _cause() -> pl.Expr:
@@ -124,10 +131,12 @@ def _cause() -> pl.Expr:
 def _heading_programs(schedule: Schedule) -> pl.DataFrame:
     measures = schedule.measures
     return (
-        pl.concat([
-            measures.select("heading", "program"),
-            measures.select(pl.col("heading_at_or_above_cap").alias("heading"), "program"),
-        ])
+        pl.concat(
+            [
+                measures.select("heading", "program"),
+                measures.select(pl.col("heading_at_or_above_cap").alias("heading"), "program"),
+            ]
+        )
         .filter(pl.col("heading").is_not_null() & (pl.col("heading") != ""))
         .unique("heading", keep="first", maintain_order=True)
         .rename({"program": "__schedule_program"})
@@ -158,7 +167,8 @@ def build_fct_declared_duty_by_heading(
         .join(_heading_programs(schedule), on="heading", how="left")
         .with_columns(
             program=pl.coalesce(
-                "program", "__schedule_program",
+                "program",
+                "__schedule_program",
                 pl.when(pl.col("heading") == MFN_HEADING).then(pl.lit("mfn")),
             ),
             computed_duty_usd=pl.col("computed_duty_usd").fill_null(zero),

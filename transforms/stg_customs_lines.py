@@ -234,7 +234,9 @@ def _list_items(value: pl.Expr) -> pl.Expr:
 def dotted_heading(value: pl.Expr) -> pl.Expr:
     """An 8- or 10-digit HTS number (dots allowed) written 9903.94.05 / 8703.23.01.90."""
     digits = value.str.replace_all(".", "", literal=True)
-    dotted = pl.concat_str(digits.str.slice(0, 4), pl.lit("."), digits.str.slice(4, 2), pl.lit("."), digits.str.slice(6, 2))
+    dotted = pl.concat_str(
+        digits.str.slice(0, 4), pl.lit("."), digits.str.slice(4, 2), pl.lit("."), digits.str.slice(6, 2)
+    )
     return pl.when(digits.str.len_chars() > 8).then(dotted + pl.lit(".") + digits.str.slice(8, 2)).otherwise(dotted)
 
 
@@ -257,7 +259,9 @@ def declared_heading_checks() -> list[RowCheck]:
         RowCheck(
             "declared_heading_duties_usd",
             "declared_heading_duties_decimal",
-            duties.list.eval(~pl.element().str.contains(DECIMAL_RE) | _more_decimals_than(pl.element(), MONEY_DECIMALS)).list.any(),
+            duties.list.eval(
+                ~pl.element().str.contains(DECIMAL_RE) | _more_decimals_than(pl.element(), MONEY_DECIMALS)
+            ).list.any(),
             "each duty a plain decimal number with at most 2 decimal places",
         ),
     ]

@@ -5,7 +5,8 @@ problems); 2 bad command line. Prefect is imported only by `run`, `backfill` and
 `quote`, `validate` and `schedule` answer without starting it.
 
 The commands are split by kind: flows/cli/batch.py (`run`, `backfill`, `serve`),
-flows/cli/lookup.py (`quote`, `validate`, `schedule`), flows/cli/refunds.py (`refunds`); flows/cli/base.py holds the Typer app,
+flows/cli/lookup.py (`quote`, `validate`, `schedule`), flows/cli/refunds.py (`refunds`);
+flows/cli/base.py holds the Typer app,
 the option types and the value parsers. The entry point stays `flows.cli:app`.
 """
 

@@ -91,7 +91,8 @@ CustomsMapOpt = Annotated[
     typer.Option(
         "--customs-map",
         metavar="NAME|PATH",
-        help="Read --customs through a column map: a shipped map name (ace_es003, contract; data/maps/) or a TOML file.",
+        help="Read --customs through a column map: a shipped map name (ace_es003, contract; "
+        "data/maps/) or a TOML file.",
     ),
 ]
 WaitLockOpt = Annotated[

@@ -73,7 +73,8 @@ def quote(
 def validate(
     file: Annotated[Path, typer.Argument(help="Input file to check.", exists=True, dir_okay=False, readable=True)],
     kind: Annotated[
-        str | None, typer.Option("--kind", help="customs | vehicles | census (with --customs-map: customs, the default)")
+        str | None,
+        typer.Option("--kind", help="customs | vehicles | census (with --customs-map: customs, the default)"),
     ] = None,
     schedule: ScheduleOpt = None,
     customs_map: CustomsMapOpt = None,

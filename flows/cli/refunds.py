@@ -15,11 +15,32 @@ from flows.cli.base import DbOpt, app, date_option, fail, month_option
 
 @app.command()
 def refunds(
-    importer: Annotated[str, typer.Option("--importer", metavar="ID", help="Importer of record number, as in the customs input.")],
-    month: Annotated[list[str] | None, typer.Option("--month", metavar="YYYY-MM", help="Only entries of this month (repeatable; default: every month in the warehouse).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", metavar="FILE", help="The CAPE declaration CSV to write (default cape_<importer>.csv); the worksheet goes beside it.")] = None,
+    importer: Annotated[
+        str, typer.Option("--importer", metavar="ID", help="Importer of record number, as in the customs input.")
+    ],
+    month: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--month",
+            metavar="YYYY-MM",
+            help="Only entries of this month (repeatable; default: every month in the warehouse).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="FILE",
+            help="The CAPE declaration CSV to write (default cape_<importer>.csv); the worksheet goes beside it.",
+        ),
+    ] = None,
     db: DbOpt = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="Estimate liquidation status as of this date (default: today).")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", metavar="YYYY-MM-DD", help="Estimate liquidation status as of this date (default: today)."
+        ),
+    ] = None,
 ) -> None:
     """Write the importer's CAPE refund declaration (entry numbers eligible for CBP's CAPE
     IEEPA refund process) and a worksheet with the IEEPA duty and liquidation estimate per
@@ -43,5 +64,7 @@ def refunds(
     if not files.declarations:
         typer.echo("no entry is eligible for CAPE: no declaration file written")
     typer.echo(f"worksheet: {files.worksheet}")
-    typer.echo("note: the CAPE upload layout (one column 'Entry Number') is from secondary sources; "
-               "compare with the template in ACE Portal > CAPE before uploading")
+    typer.echo(
+        "note: the CAPE upload layout (one column 'Entry Number') is from secondary sources; "
+        "compare with the template in ACE Portal > CAPE before uploading"
+    )

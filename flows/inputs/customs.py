@@ -46,6 +46,7 @@ from schemas.customs_map import CustomsMap
 from schemas.raw_customs_lines import OPTIONAL_COLUMNS, OPTIONAL_TEXT_COLUMNS, REQUIRED_COLUMNS, RawCustomsLines
 from schemas.rejects import LoadRejects
 from schemas.stg_customs_lines import StgCustomsLines
+from transforms.customs_map import ENTRY_DATE, apply_customs_map, fold_line_tariff_rows, without_rows
 from transforms.rejects import (
     REJECT_COLUMNS,
     SOURCE_ROW,
@@ -53,7 +54,6 @@ from transforms.rejects import (
     flag_failures,
     split_on_failures,
 )
-from transforms.customs_map import ENTRY_DATE, apply_customs_map, fold_line_tariff_rows, without_rows
 from transforms.schedule import Schedule
 from transforms.stg_customs_lines import (
     customs_line_checks,

@@ -42,7 +42,9 @@ def customs_map_path(spec: str) -> Path:
     if shipped.is_file():
         return shipped
     raise CustomsMapError(
-        spec, "--customs-map", spec,
+        spec,
+        "--customs-map",
+        spec,
         f"neither a file nor a shipped map (shipped: {', '.join(shipped_maps()) or 'none'}, in {MAPS_DIR})",
     )
 
@@ -76,15 +78,20 @@ def check_map_headers(cmap: CustomsMap, headers: Sequence[str], source: str) -> 
             hint = f"; closest header in the file: {near!r}" if near else ""
             raise CustomsMapError(cmap.name, f"columns.{column}", header, f"no such header in {source}{hint}")
         if list(headers).count(header) > 1:
-            raise CustomsMapError(cmap.name, f"columns.{column}", header, f"the header appears more than once in {source}")
+            raise CustomsMapError(
+                cmap.name, f"columns.{column}", header, f"the header appears more than once in {source}"
+            )
 
 
 def mapping_lines(cmap: CustomsMap, headers: Sequence[str]) -> list[str]:
     """How a file's headers map (`tariffcost validate --customs-map`): one line per mapped
     contract column (`source header → contract column`), then every header the map does not
     use, with the closest mapped-for header when one is near (a typo in the map or file)."""
-    lines = [f"customs map {cmap.name} (layout {cmap.layout}"
-             + (f", dates {cmap.date_format}" if cmap.date_format else "") + "):"]
+    lines = [
+        f"customs map {cmap.name} (layout {cmap.layout}"
+        + (f", dates {cmap.date_format}" if cmap.date_format else "")
+        + "):"
+    ]
     needed = required_columns(cmap.layout)
     for column, header in cmap.columns.items():
         absent = "   MISSING from the file" if column in needed else "   not in the file (optional: left empty)"
@@ -133,8 +140,13 @@ def read_excel_text(path: Path, sheet: str | None, source: str) -> tuple[pl.Data
     name = sheet_name(path, sheet, source)
     try:
         frame = pl.read_excel(
-            path, sheet_name=name, engine="calamine", infer_schema_length=0,
-            drop_empty_rows=True, drop_empty_cols=False, raise_if_empty=False,
+            path,
+            sheet_name=name,
+            engine="calamine",
+            infer_schema_length=0,
+            drop_empty_rows=True,
+            drop_empty_cols=False,
+            raise_if_empty=False,
         )
     except Exception as error:
         raise ExcelError(source, name, f"cannot be read: {str(error).splitlines()[0]}") from None
@@ -146,7 +158,12 @@ def _as_text(column: str, dtype: pl.DataType) -> pl.Expr:
     if dtype == pl.Utf8:
         return value
     if dtype == pl.Float64:  # 30000.0 → "30000"
-        return pl.when(value == value.round(0)).then(value.cast(pl.Int64, strict=False).cast(pl.Utf8)).otherwise(value.cast(pl.Utf8)).alias(column)
+        return (
+            pl.when(value == value.round(0))
+            .then(value.cast(pl.Int64, strict=False).cast(pl.Utf8))
+            .otherwise(value.cast(pl.Utf8))
+            .alias(column)
+        )
     if dtype in (pl.Datetime, pl.Date):
         return value.cast(pl.Date).cast(pl.Utf8).alias(column)
     return value.cast(pl.Utf8).alias(column)

@@ -37,7 +37,12 @@ class InputSpec:
 
 
 KINDS: tuple[InputSpec, ...] = (
-    InputSpec("customs", load_customs_lines, "Customs entry lines (CSV, Excel .xlsx or Parquet; an ACE export with --customs-map).", sample=SAMPLE_CUSTOMS),
+    InputSpec(
+        "customs",
+        load_customs_lines,
+        "Customs entry lines (CSV, Excel .xlsx or Parquet; an ACE export with --customs-map).",
+        sample=SAMPLE_CUSTOMS,
+    ),
     InputSpec("vehicles", load_vehicles, "Vehicles file (optional).", needs=("customs",), sample=SAMPLE_VEHICLES),
     InputSpec("census", load_census, "Census aggregate statistics (optional)."),
 )

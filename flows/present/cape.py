@@ -47,7 +47,9 @@ def _refund_lines(db_path: Path, importer: str, months: list[str]) -> pl.DataFra
     query = resources.files("sql").joinpath("report_cape_refund_lines.sql").read_text(encoding="utf-8")
     con = duckdb.connect(str(db_path), read_only=True)
     try:
-        tables = set(con.sql("SELECT table_name FROM information_schema.tables").pl().get_column("table_name").to_list())
+        tables = set(
+            con.sql("SELECT table_name FROM information_schema.tables").pl().get_column("table_name").to_list()
+        )
         if "fct_ieepa_refunds" not in tables:
             raise RefundsError(f"{db_path} has no fct_ieepa_refunds table: run `tariffcost run` first")
         return con.sql(query, params={"importer": importer, "months": months}).pl()
@@ -60,7 +62,11 @@ def _numbered(out: Path, number: int) -> Path:
 
 
 def worksheet_path(out: Path) -> Path:
-    return out.with_name(out.name + ".worksheet.csv") if out.suffix.lower() != ".csv" else out.with_suffix(".worksheet.csv")
+    return (
+        out.with_name(out.name + ".worksheet.csv")
+        if out.suffix.lower() != ".csv"
+        else out.with_suffix(".worksheet.csv")
+    )
 
 
 def write_cape_files(db_path: Path, importer: str, months: list[str], out: Path, as_of: dt.date) -> CapeFiles:

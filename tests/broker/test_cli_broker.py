@@ -4,9 +4,6 @@ value before anything runs, and `refunds` writes the CAPE declaration and worksh
 
 from __future__ import annotations
 
-
-from pathlib import Path
-
 import polars as pl
 from typer.testing import CliRunner
 
