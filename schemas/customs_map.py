@@ -30,7 +30,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemas.raw_customs_lines import OPTIONAL_COLUMNS, OPTIONAL_TEXT_COLUMNS, REQUIRED_COLUMNS
+from schemas.raw_customs_lines import (
+    OPTIONAL_COLUMNS,
+    OPTIONAL_MONEY_COLUMNS,
+    OPTIONAL_TEXT_COLUMNS,
+    REQUIRED_COLUMNS,
+)
 from transforms.stg_customs_lines import TRANSPORT_MODES
 
 LAYOUTS = ("lines", "line_tariff_rows")
@@ -40,9 +45,9 @@ TOP_LEVEL_KEYS = ("name", "description", "layout", "date_format", "sheet", "colu
 NUMBER_KEYS = ("thousands_separator", "decimal_separator", "currency_symbols")
 # the contract columns written as dates and as numbers (the map's date and number formats apply)
 DATE_COLUMNS = ("entry_date", "export_date")
-NUMBER_COLUMNS = ("customs_value_usd", "quantity", *OPTIONAL_COLUMNS)
+NUMBER_COLUMNS = ("customs_value_usd", "quantity", *OPTIONAL_MONEY_COLUMNS)
 # columns the line_tariff_rows fold produces itself (a map must not name them)
-FOLDED_COLUMNS = ("declared_headings",)
+FOLDED_COLUMNS = ("declared_headings", "declared_heading_duties_usd")
 # a date every directive of a valid format can write and read back unambiguously
 _PROBE_DATE = dt.date(2025, 11, 28)
 

@@ -44,6 +44,10 @@ SCHEMA = pa.DataFrameSchema(
         "mfn_rate_text": pa.Column(pl.Utf8, nullable=True),
         "declared_duty_usd": pa.Column(MONEY, nullable=True),
         "flags": pa.Column(pl.Utf8),
+        "steel_content_value_usd": pa.Column(MONEY, pa.Check.ge(0), nullable=True),
+        "aluminum_content_value_usd": pa.Column(MONEY, pa.Check.ge(0), nullable=True),
+        "export_date": pa.Column(pl.Date, nullable=True),
+        "declared_headings": pa.Column(pl.Utf8, nullable=True),
     },
     checks=[
         common.grain_is_unique(GRAIN),

@@ -26,14 +26,21 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "port_code",
     "importer_id",
 )
-OPTIONAL_COLUMNS: tuple[str, ...] = (
+OPTIONAL_MONEY_COLUMNS: tuple[str, ...] = (
     "declared_duty_usd",
     "steel_content_value_usd",
     "aluminum_content_value_usd",
 )
-# optional text columns: every chapter 99/98 heading declared on the line, ';'-separated
-# (`9903.94.05;9903.01.25`), and the declared duty of each, ';'-separated in the same order
-OPTIONAL_TEXT_COLUMNS: tuple[str, ...] = ("declared_headings", "declared_heading_duties_usd")
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    *OPTIONAL_MONEY_COLUMNS,
+    # the date of exportation (CBP Form 7501 block 11), YYYY-MM-DD
+    "export_date",
+    # every chapter 99 heading the line declared, `;`-separated (9903.94.05;9903.01.25)
+    "declared_headings",
+)
+# optional text column beside declared_headings: the declared duty of each heading,
+# ';'-separated in the same order (what an ACE ES-003 export reports per chapter 99 row)
+OPTIONAL_TEXT_COLUMNS: tuple[str, ...] = ("declared_heading_duties_usd",)
 
 
 class RawCustomsLines(pa.DataFrameModel):
@@ -61,6 +68,7 @@ class RawCustomsLines(pa.DataFrameModel):
     declared_duty_usd: str | None = pa.Field(nullable=True)
     steel_content_value_usd: str | None = pa.Field(nullable=True)
     aluminum_content_value_usd: str | None = pa.Field(nullable=True)
+    export_date: str | None = pa.Field(nullable=True)
     declared_headings: str | None = pa.Field(nullable=True)
     declared_heading_duties_usd: str | None = pa.Field(nullable=True)
 

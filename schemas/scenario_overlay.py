@@ -24,6 +24,7 @@ from schemas.schedule import (
     SHAPES,
 )
 from transforms.scenario import OPERATIONS, SETTABLE_FIELDS
+from transforms.schedule import BASES, CLAIM
 
 CLEARABLE_FIELDS = ("valid_to", "heading_at_or_above_cap")
 MEASURE_PATTERN = r"^[a-z*][a-z0-9_*]*$"
@@ -64,6 +65,8 @@ class ScenarioOverlay(pa.DataFrameModel):
     confidence_note: str = pa.Field(nullable=True)
     legal_source: str = pa.Field(nullable=True, str_length={"min_value": 1})
     description: str = pa.Field(nullable=True, str_length={"min_value": 1})
+    base: str = pa.Field(nullable=True, isin=list(BASES))
+    condition: str = pa.Field(nullable=True, isin=["", CLAIM])
 
     class Config:
         strict = True

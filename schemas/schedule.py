@@ -13,7 +13,7 @@ import polars as pl
 import pycountry
 from pandera.engines import polars_engine as pe
 
-from transforms.schedule import ALL_ORIGINS, ALL_SCOPES
+from transforms.schedule import ALL_ORIGINS, ALL_SCOPES, BASES, CLAIM, CONTENT_BASES, EXEMPTION_CONDITIONS
 from transforms.vocabulary import COMPONENTS
 
 RateDecimal = pe.Decimal(38, 10)
@@ -99,6 +99,8 @@ class Measures(pa.DataFrameModel):
     confidence_note: str
     legal_source: str = pa.Field(str_length={"min_value": 1})
     description: str = pa.Field(str_length={"min_value": 1})
+    base: str = pa.Field(isin=list(BASES), nullable=True)  # null: `value`
+    condition: str = pa.Field(isin=["", CLAIM], nullable=True)  # null / "": no condition
 
     class Config:
         strict = True
@@ -107,6 +109,13 @@ class Measures(pa.DataFrameModel):
     @pa.check("valid_to", name="valid_to must be after valid_from (the window is [valid_from, valid_to))")
     def valid_to_after_from(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return _after_valid_from("valid_to")(data)
+
+    @pa.check("scope_id", name="a measure on metal content (base steel_content/aluminum_content) must have scope `*`: "
+              "the metal derivatives list is its scope")
+    def content_measures_scope_all(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(
+            ~pl.col("base").is_in(list(CONTENT_BASES)).fill_null(False) | (pl.col("scope_id") == ALL_SCOPES)
+        )
 
     @pa.check("heading_at_or_above_cap",
               name="inclusive_total needs heading_at_or_above_cap; additive must leave it empty")
@@ -189,6 +198,50 @@ class MetalDerivatives(pa.DataFrameModel):
         unique = ["hts_prefix", "metal"]
 
 
+class Exemptions(pa.DataFrameModel):
+    """Exemptions from measures: one row per exemption (grain: `exemption_id`). A line in the
+    exemption's scope, origin and entry-date window that meets its `condition` is priced as
+    if the measures in `exempts` did not exist (another measure of their layer may apply)."""
+
+    exemption_id: str = pa.Field(str_matches=IDENTIFIER, unique=True)
+    heading: str = pa.Field(nullable=True, str_matches=HEADING)
+    exempts: str = pa.Field(str_matches=r"^[a-z][a-z0-9_]*( [a-z][a-z0-9_]*)*$")
+    scope_id: str = pa.Field(str_matches=r"^(\*|[a-z][a-z0-9_]*)$")
+    origin: str = pa.Field(isin=ORIGINS)
+    valid_from: pl.Date
+    valid_to: pl.Date = pa.Field(nullable=True)
+    exported_before: pl.Date = pa.Field(nullable=True)
+    condition: str = pa.Field(isin=list(EXEMPTION_CONDITIONS))
+    confidence: str = pa.Field(isin=CONFIDENCE)
+    confidence_note: str
+    legal_source: str = pa.Field(str_length={"min_value": 1})
+    description: str = pa.Field(str_length={"min_value": 1})
+
+    class Config:
+        strict = True
+        ordered = True
+
+    @pa.check("valid_to", name="valid_to must be after valid_from (the window is [valid_from, valid_to))")
+    def valid_to_after_from(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return _after_valid_from("valid_to")(data)
+
+    @pa.check("exported_before", name="an in_transit exemption needs exported_before; the others leave it empty")
+    def exported_before_matches_condition(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(
+            (pl.col("condition") == "in_transit") == pl.col("exported_before").is_not_null()
+        )
+
+    @pa.check("heading", name="a claim exemption needs the heading the line must declare")
+    def claim_has_heading(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select((pl.col("condition") != CLAIM) | pl.col("heading").is_not_null())
+
+    @pa.check("confidence_note", name="an unconfirmed exemption must say why in confidence_note")
+    def unconfirmed_has_note(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(
+            (pl.col("confidence") == "confirmed") | (pl.col("confidence_note").str.len_chars() > 0)
+        )
+
+
 # --- Audits across rows and tables: each returns the offending rows (empty = pass). ---------
 
 
@@ -210,6 +263,26 @@ def measures_with_unknown_scope(measures: pl.DataFrame, scopes: pl.DataFrame) ->
     return _numbered(measures).filter(
         (pl.col("scope_id") != ALL_SCOPES) & ~pl.col("scope_id").is_in(known.implode())
     ).select("row", "measure_id", "scope_id")
+
+
+def exemptions_with_unknown_scope(exemptions: pl.DataFrame, scopes: pl.DataFrame) -> pl.DataFrame:
+    """Exemptions whose `scope_id` is neither `*` nor a scope of the scopes file."""
+    known = scopes.get_column("scope_id").unique()
+    return _numbered(exemptions).filter(
+        (pl.col("scope_id") != ALL_SCOPES) & ~pl.col("scope_id").is_in(known.implode())
+    ).select("row", "exemption_id", "scope_id")
+
+
+def exemptions_with_unknown_measure(exemptions: pl.DataFrame, measures: pl.DataFrame) -> pl.DataFrame:
+    """(row, exemption_id, exempted) where `exempted` in `exempts` is no measure_id."""
+    ids = measures.get_column("measure_id")
+    return (
+        _numbered(exemptions)
+        .select("row", "exemption_id", exempted=pl.col("exempts").str.split(" "))
+        .explode("exempted")
+        .filter(~pl.col("exempted").is_in(ids.implode()))
+        .sort("row", "exempted")
+    )
 
 
 def measures_with_unknown_exclusion(measures: pl.DataFrame) -> pl.DataFrame:

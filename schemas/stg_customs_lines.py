@@ -15,8 +15,6 @@ import polars as pl
 from schemas.common import strictly_increasing_rows
 from transforms.stg_customs_lines import TRANSPORT_MODES, iso_country_codes
 
-_HEADING = r"[0-9]{4}\.[0-9]{2}\.[0-9]{2}(\.[0-9]{2})?"  # 9903.94.05 or a 10-digit HTS number, dotted
-
 
 class StgCustomsLines(pa.DataFrameModel):
     """One row per customs entry line (grain: entry_number, line_number)."""
@@ -36,8 +34,9 @@ class StgCustomsLines(pa.DataFrameModel):
     declared_duty_usd: pl.Decimal(18, 2) = pa.Field(ge=0, nullable=True)
     steel_content_value_usd: pl.Decimal(18, 2) = pa.Field(ge=0, nullable=True)
     aluminum_content_value_usd: pl.Decimal(18, 2) = pa.Field(ge=0, nullable=True)
-    # ';'-separated: the chapter 99/98 headings declared (9903.94.05;9903.01.25) and their duty
-    declared_headings: str = pa.Field(nullable=True, str_matches=rf"^{_HEADING}(;{_HEADING})*$")
+    export_date: pl.Date = pa.Field(nullable=True)
+    declared_headings: str = pa.Field(nullable=True, str_matches=r"^99\d{2}\.\d{2}\.\d{2}(;99\d{2}\.\d{2}\.\d{2})*$")
+    # ';'-separated, one per declared heading in the same order
     declared_heading_duties_usd: str = pa.Field(nullable=True)
     source_row: pl.Int64 = pa.Field(ge=1)
 
@@ -52,6 +51,11 @@ class StgCustomsLines(pa.DataFrameModel):
         return data.lazyframe.select(
             pl.col("month") == pl.col("entry_date").dt.strftime("%Y-%m")
         )
+
+    @pa.dataframe_check
+    def export_not_after_entry(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """Goods are exported before (or on the day) they are entered."""
+        return data.lazyframe.select((pl.col("export_date") <= pl.col("entry_date")).fill_null(True))
 
     class Config:
         strict = True

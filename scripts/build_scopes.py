@@ -5,7 +5,9 @@ Writes, under data/schedule/default/:
 - `sources/hts2026r6_ch99_scope_lists.txt`: the enumerated HTS lists of chapter 99 US notes
   33(b), 33(g), 38(b), 38(c) and 38(i), copied verbatim from HTS 2026 Revision 6 (only with
   `--chapter99 PATH`, the full chapter 99 text; otherwise the committed excerpt is reused);
-- `scopes.csv`: `scope_id,hts_prefix,source`, from that excerpt and CBP's auto-parts list
+- `scopes.csv`: `scope_id,hts_prefix,source`, from that excerpt (also the Section 122
+  exemption lists of subchapter III US note 2(aa)(ii)-(iv) and the 2026 metals lists of US
+  note 16(c)) and CBP's auto-parts list
   (`data/reference/section232/auto_parts_hts.txt`);
 - `metal_derivatives.csv`: `hts_prefix,ch99_code,metal,effective_date`, from
   `data/reference/section232/metal_derivative_products.csv` (column `derivative_type`
@@ -59,7 +61,35 @@ SECTIONS: list[tuple[str, str, str, str]] = [
      r"^\s*\(d\) Heading 9903\.74\.03"),
     ("note38_i", r"^38\.\s*$", r"^\s*\(i\) The rates of duty set forth in heading 9903\.74\.08",
      r"^\s*\(j\) Heading 9903\.74\.09"),
+    # Section 122 exemptions, subchapter III US note 2(aa)
+    ("note2aa_ii", r"^\s*\(i\) Except as provided in headings 9903\.03\.02",
+     r"^\(ii\) As provided in heading 9903\.03\.03", r"^\(iii\) As provided in heading 9903\.03\.04"),
+    ("note2aa_iii", r"^\s*\(i\) Except as provided in headings 9903\.03\.02",
+     r"^\(iii\) As provided in heading 9903\.03\.04", r"^\(iv\) As provided in heading 9903\.03\.05"),
+    ("note2aa_iv", r"^\s*\(i\) Except as provided in headings 9903\.03\.02",
+     r"^\(iv\) As provided in heading 9903\.03\.05", r"^\(v\) As provided in heading 9903\.03\.06"),
 ]
+# sections whose codes stand inside sentences ("(classifiable in subheading 0805.90.01)"):
+# every line is kept and every HTS number in it is read
+PROSE_SECTIONS = {"note2aa_iii"}
+PROSE_CODE = re.compile(r"\b\d{4}\.\d{2}\.\d{2}\b")
+PAGE_HEADER = "U.S. Notes (con.)"
+
+
+# US note 16(c) to subchapter III (the 2026 metals regime, headings 9903.82.02-.19): ten lists,
+# each opened by a label such as "(iv) Derivative steel articles:" that may share a line with
+# the first codes; read from "(c) Headings 9903.82.02" to "(d) Headings 9903.82.04"
+NOTE16_START = re.compile(r"^\s*\(c\) Headings 9903\.82\.02")
+NOTE16_END = re.compile(r"^\s*\(d\) Headings 9903\.82\.04")
+NOTE16_LABEL = re.compile(r"\((i|ii|iii|iv|v|vi|vii|viii|ix|x)\) (Articles of [a-z]+|Derivative [a-z]+ articles):")
+# heading of each group of note 16(c) lists: (i)-(v) 9903.82.02 (+50%), (vi)-(viii) 9903.82.09
+# (+25%), (ix)-(x) 9903.82.10/.11 (15% total)
+NOTE16_GROUPS = {
+    "s232_metals_2026_50": (("i", "ii", "iii", "iv", "v"), "9903.82.02"),
+    "s232_metals_2026_25": (("vi", "vii", "viii"), "9903.82.09"),
+    "s232_metals_2026_15": (("ix", "x"), "9903.82.10"),
+}
+METAL_CHAPTERS_2026 = ("72", "73", "74", "76")
 
 SECTION_HEADER = re.compile(r"^=== (\w+) ===$")
 CODE = re.compile(r"^\d{4}(\.\d{2}(\.\d{2}(\d{2})?)?)?$")
@@ -77,8 +107,35 @@ def extract_sections(chapter99_text: str) -> dict[str, list[str]]:
         note_at = _first_match(lines, note_re, 0, key)
         start = _first_match(lines, start_re, note_at, key)
         end = _first_match(lines, end_re, start + 1, key)
-        kept = [lines[start]] + [ln for ln in lines[start + 1 : end] if _is_code_row(ln)]
+        body = [ln.replace(PAGE_HEADER, "") for ln in lines[start + 1 : end]]
+        if key in PROSE_SECTIONS:
+            kept = [lines[start]] + [ln for ln in body if PROSE_CODE.search(ln)]
+        else:
+            kept = [lines[start]] + [ln for ln in body if _is_code_row(ln)]
         out[key] = [ln.rstrip() for ln in kept]
+    return out
+
+
+def extract_note16(chapter99_text: str) -> dict[str, list[str]]:
+    """The code rows of the ten lists of US note 16(c), labels and page headers removed, as
+    sections `note16c_<roman>` (the label line first)."""
+    lines = chapter99_text.splitlines()
+    start = next((i for i, ln in enumerate(lines) if NOTE16_START.search(ln)), None)
+    if start is None:
+        raise ValueError("note16: no line opening subdivision (c) of US note 16")
+    end = _first_match(lines, NOTE16_END.pattern, start + 1, "note16")
+    out: dict[str, list[str]] = {}
+    current: str | None = None
+    for line in lines[start:end]:
+        line = line.replace(PAGE_HEADER, "")
+        label = NOTE16_LABEL.search(line)
+        if label:
+            current = f"note16c_{label.group(1)}"
+            out[current] = [label.group(0)]
+            line = line[: label.start()] + line[label.end():]
+            line = line.split("[Compiler")[0]
+        if current is not None and _is_code_row(line):
+            out[current].append(" ".join(line.split()))
     return out
 
 
@@ -114,6 +171,9 @@ def parse_excerpt(text: str) -> dict[str, list[str]]:
         if header:
             current = header.group(1)
             out[current] = []
+        elif current in PROSE_SECTIONS:
+            # (chapter 99 headings in the opening sentence are not goods)
+            out[current].extend(c.replace(".", "") for c in PROSE_CODE.findall(line) if not c.startswith("9903"))
         elif current is not None and _is_code_row(line):
             out[current].extend(t.replace(".", "") for t in line.split())
     return out
@@ -133,6 +193,10 @@ def build_scopes(lists: dict[str, list[str]], auto_parts: list[str]) -> pl.DataF
     note33_all = note33_vehicles | note33_parts
     mhd_vehicles = [c for c in lists["note38_b"] if c not in note33_all]
     mhd_parts = [c for c in lists["note38_i"] if not _covered_by(c, note33_parts)]
+    metals_2026 = {
+        scope: [c for roman in romans for c in lists[f"note16c_{roman}"]] for scope, (romans, _h) in NOTE16_GROUPS.items()
+    }
+    listed_2026 = sorted({c for codes in metals_2026.values() for c in codes})
     scopes = [
         ("note33b_vehicles", lists["note33_b"], f"{HTS_REV} US note 33(b)"),
         ("s232_auto_parts", auto_parts,
@@ -143,6 +207,18 @@ def build_scopes(lists: dict[str, list[str]], auto_parts: list[str]) -> pl.DataF
         ("s232_buses", lists["note38_c"], f"{HTS_REV} US note 38(c)"),
         ("s232_mhd_parts", mhd_parts,
          f"{HTS_REV} US note 38(i), less codes within a note 33(g) prefix"),
+        ("s122_note2aa_ii", lists["note2aa_ii"], f"{HTS_REV} subchapter III US note 2(aa)(ii), heading 9903.03.03"),
+        ("s122_note2aa_iii", lists["note2aa_iii"], f"{HTS_REV} subchapter III US note 2(aa)(iii), heading 9903.03.04"),
+        ("s122_civil_aircraft", lists["note2aa_iv"], f"{HTS_REV} subchapter III US note 2(aa)(iv), heading 9903.03.05"),
+        ("metal_chapters_72_73_76", ["72", "73", "76"],
+         f"{HTS_REV} US note 33(p) and note 38(j)(i): certified parts exclude articles of chapters 72, 73 and 76"),
+        *[
+            (scope, list(dict.fromkeys(codes)),
+             f"{HTS_REV} subchapter III US note 16(c)({')-('.join(NOTE16_GROUPS[scope][0])}), heading {NOTE16_GROUPS[scope][1]}")
+            for scope, codes in metals_2026.items()
+        ],
+        ("s232_metals_2026_weight_rule", [c for c in listed_2026 if not c.startswith(METAL_CHAPTERS_2026)],
+         f"{HTS_REV} US note 16(c), heading 9903.82.03: listed articles outside chapters 72, 73, 74, 76"),
     ]
     return pl.DataFrame(
         [{"scope_id": s, "hts_prefix": p, "source": src} for s, codes, src in scopes for p in codes],
@@ -168,7 +244,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="full HTS chapter 99 text (cp1252) to refresh the committed excerpt from")
     args = parser.parse_args(argv)
     if args.chapter99 is not None:
-        sections = extract_sections(args.chapter99.read_text(encoding="cp1252"))
+        text = args.chapter99.read_text(encoding="cp1252")
+        sections = extract_sections(text) | extract_note16(text)
         EXCERPT.parent.mkdir(parents=True, exist_ok=True)
         EXCERPT.write_text(render_excerpt(sections, args.chapter99.name), encoding="utf-8")
     lists = parse_excerpt(EXCERPT.read_text(encoding="utf-8"))

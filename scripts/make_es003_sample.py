@@ -8,7 +8,9 @@ entry line, written under the headers of the shipped map `data/maps/ace_es003.to
 - the line's own row (chapter 1-97 HTS number, value, quantity, unit) with its MFN duty;
 - one row per chapter 99 heading the schedule applies to the line, with that heading's duty
   (computed by this project's own engine from the sample line: an export of entries declared
-  exactly as the schedule says, so declared duty = computed duty line by line);
+  exactly as the schedule says, so declared duty = computed duty line by line), and a 0.00
+  row for each heading the sample line declares (claims) that adds no duty of its own;
+- the date of exportation (the sample's `export_date`) on every row;
 - dates M/D/YYYY, entry numbers without dashes, HTS numbers with dots, amounts and quantities
   with thousands separators, CBP's two-digit mode-of-transport codes.
 
@@ -66,6 +68,7 @@ HEADERS = (
     "Port of Entry Code",
     "Importer Number",
     "Line Tariff Duty Amount",
+    "Export Date",
 )
 MODE_CODES = {"vessel": "11", "air": "40", "truck": "30", "rail": "20", "mail": "50", "other": "80"}
 BAD_LINES = ("date", "mode", "disagree", "no_primary", "two_primaries")
@@ -159,6 +162,7 @@ def es003_rows() -> list[tuple[str, ...]]:
                 line["port_code"],
                 line["importer_id"],
                 _amount(duty),
+                _us_date(line["export_date"]) if line["export_date"] else "",
             )
 
         primary = row(
@@ -180,6 +184,11 @@ def es003_rows() -> list[tuple[str, ...]]:
             if problem == "disagree":
                 day = _us_date(line["entry_date"].replace(day=line["entry_date"].day % 28 + 1))
             out.append(row(heading, "", "", "", part["duty_usd"], day))
+        # headings the line declared (claims) that add no duty of their own: a 0.00 row each
+        computed = {p["heading"] for p in parts}
+        for claim in (line["declared_headings"] or "").split(";"):
+            if claim and claim not in computed:
+                out.append(row(claim, "", "", "", Decimal("0.00")))
     return out
 
 

@@ -543,6 +543,45 @@ def add_declared_duty(gen: Generator) -> None:
             line["declared_duty_usd"] = money(line["customs_value_usd"] * rate)
 
 
+# -- line facts for the duty rules of issue 16 (export date, claims) -----------------------
+LINE_FACTS_SEED_OFFSET = 16  # a generator of its own: the other columns stay as they were
+
+
+def add_line_facts(gen: Generator, seed: int) -> None:
+    """`export_date` (7501 block 11) on 45 % of the entries: 10-35 days before entry by vessel,
+    1-3 days by air or truck; `declared_headings` claims on a few lines (see README)."""
+    rng = random.Random(seed + LINE_FACTS_SEED_OFFSET)
+    exported: dict[str, dt.date | None] = {}
+    for line in gen.lines:
+        entry = line["entry_number"]
+        if entry not in exported:
+            days = rng.randint(10, 35) if line["transport_mode"] == "vessel" else rng.randint(1, 3)
+            exported[entry] = line["entry_date"] - dt.timedelta(days=days) if rng.random() < 0.45 else None
+        line["export_date"] = exported[entry]
+        line["declared_headings"] = None
+        day, r = line["entry_date"], rng.random()
+        if line["category"] == "part_232" and day >= D(2025, 5, 3) and r < 0.015:
+            # "not a part of a passenger vehicle or light truck" (9903.94.06): no declared duty
+            line["declared_headings"], line["declared_duty_usd"] = "9903.94.06", None
+        elif line["category"] == "part_other" and day >= D(2025, 11, 1) and r < 0.06:
+            # certified for US production or repair: Japan 9903.94.55 (15 % total), else 9903.94.07
+            japan = line["country_of_origin"] == "JP"
+            line["declared_headings"] = "9903.94.55" if japan else "9903.94.07"
+            if line["declared_duty_usd"] is not None and line["mfn_rate_type_code"] in ("0", "7"):
+                mfn = Decimal(line["mfn_ad_val_rate"] or "0")
+                line["declared_duty_usd"] = money(line["customs_value_usd"] * max(mfn, Decimal("0.15")))
+        elif (
+            line["category"] == "part_other" and line["declared_duty_usd"] is not None
+            and D(2026, 2, 24) <= day < D(2026, 7, 24) and r < 0.25
+        ):
+            # civil aircraft (9903.03.05), declared as MFN only: honoured on the codes of note
+            # 2(aa)(iv), refused on the others (reconciliation names the refused claim)
+            line["declared_headings"] = "9903.03.05"
+            line["declared_duty_usd"] = money(line["customs_value_usd"] * Decimal(line["mfn_ad_val_rate"] or "0"))
+        elif line["category"] == "truck" and day >= D(2025, 11, 1) and r < 0.05:
+            line["declared_headings"] = "9903.74.07"  # medium/heavy vehicle 25 years old or more
+
+
 # -- deliberate defects ---------------------------------------------------------------------
 BAD_ROW_KINDS = ("bad_hts", "negative_value", "unknown_country", "three_decimals", "bad_hts_length")
 
@@ -624,6 +663,7 @@ CUSTOMS_COLUMNS = [
     "entry_number", "line_number", "entry_date", "hts_code", "country_of_origin",
     "customs_value_usd", "quantity", "quantity_unit", "transport_mode", "port_code",
     "importer_id", "declared_duty_usd", "steel_content_value_usd", "aluminum_content_value_usd",
+    "export_date", "declared_headings",
 ]
 VEHICLE_COLUMNS = [
     "vin", "entry_number", "line_number", "make", "model", "model_year", "vehicle_class",
@@ -651,6 +691,7 @@ def generate(seed: int = SEED) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
         gen.month(year, month)
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     add_declared_duty(gen)
+    add_line_facts(gen, seed)
     notes = add_vehicle_defects(gen)
     bad = add_bad_rows(gen)
     rows = sorted(gen.lines + bad, key=lambda r: (r["entry_date"], r["entry_number"], r["line_number"]))
@@ -719,6 +760,16 @@ the loader reads inputs as text and validates them.
   "metal content not declared" flag shows. Parts on the steel/aluminum derivative list
   (`data/reference/section232/metal_derivative_products.csv`) entered from the listing date
   declare the steel or aluminum content (20–45 % of value) on half of their lines.
+- **Line facts** (issue 16; drawn by a generator of their own, seed + 16, so the other columns
+  are unchanged): `export_date` on 45 % of the entries, 10–35 days before entry by vessel and
+  1–3 days by air or truck (so some entries of 2025-04, 2025-08–10 and 2026-02 meet an
+  in-transit rule); `declared_headings`: 1.5 % of the listed parts from 2025-05-03 claim
+  9903.94.06 (no declared duty), 6 % of the other parts from 2025-11-01 claim the certified-part
+  heading (Japan 9903.94.55, declared at 15 % total; others 9903.94.07), a quarter of the other
+  parts with declared duty entered 2026-02-24 to 2026-07-23 claim the civil-aircraft exemption
+  9903.03.05 and declare MFN only (honoured on the codes of US note 2(aa)(iv), refused on the
+  others: the reconciliation names the refused claim), and 5 % of the medium/heavy trucks from
+  2025-11-01 claim 9903.74.07 (25 years old).
 - **Vehicles**: a synthetic catalogue of Japanese-built models (Toyota, Lexus, Honda, Nissan,
   Mazda, Subaru, Mitsubishi) whose engine size, propulsion and gross vehicle weight match the
   HTS6 of the line they are entered on; VINs use the makers' real WMIs from

@@ -3,7 +3,8 @@
 -- (delete-then-insert on `month`). declared_duty_usd: what the line declared under the heading
 -- (an ACE ES-003 export's row of that HTS number; NULL when declared without an amount or not
 -- declared); computed_duty_usd: the schedule's duty under it; difference_usd = computed -
--- declared. cause: match | amount_differs | amount_not_declared | heading_not_computed |
+-- declared. cause: match | amount_differs | amount_not_declared | no_duty_heading (0.00 under a
+-- claim/exemption heading, e.g. 9903.94.06) | heading_not_computed |
 -- heading_not_declared. Per line, declared sums to the line's declared duty, computed to its
 -- total_duty_usd in fct_duty_lines.
 CREATE TABLE IF NOT EXISTS fct_declared_duty_by_heading (

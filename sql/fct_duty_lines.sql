@@ -27,5 +27,9 @@ CREATE TABLE IF NOT EXISTS fct_duty_lines (
     quantity_unit         VARCHAR,
     mfn_rate_text         VARCHAR,                 -- Column 1 General rate as the HTS states it
     declared_duty_usd     DECIMAL(18,2),
-    flags                 VARCHAR       NOT NULL   -- ", "-joined notes, e.g. unconfirmed:<measure_id>
+    flags                 VARCHAR       NOT NULL,  -- ", "-joined notes, e.g. unconfirmed:<measure_id>
+    steel_content_value_usd    DECIMAL(18,2),      -- declared metal content (Section 232 derivatives)
+    aluminum_content_value_usd DECIMAL(18,2),
+    export_date           DATE,                    -- date of exportation (in-transit rules)
+    declared_headings     VARCHAR                  -- chapter 99 headings the line declared, ";"-joined
 );

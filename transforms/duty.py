@@ -19,6 +19,8 @@ each `rate × value` are computed once.
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,10 +28,24 @@ from typing import TypeVar
 
 import polars as pl
 
-from transforms.schedule import ALL_ORIGINS, ALL_SCOPES, Schedule, in_force_on
+from transforms.schedule import (
+    ALL_ORIGINS,
+    ALL_SCOPES,
+    CLAIM,
+    CONTENT_BASES,
+    DEFAULT_BASE,
+    Schedule,
+    in_force_on,
+)
 from transforms.vocabulary import MONEY, RATE
 
 KEY = ["hts_code", "country_of_origin", "entry_date"]
+# Line facts some rules read besides the key (optional input columns): the date of
+# exportation and the transport mode (in-transit rules), the chapter 99 headings the line
+# declared (claims). Where a frame has them they are part of the key.
+FACTS = ["export_date", "transport_mode", "declared_headings"]
+CONTENT_COLUMNS = {"steel": "steel_content_value_usd", "aluminum": "aluminum_content_value_usd"}
+HEADING_SEPARATOR = ";"
 COMPONENTS = ["section_232", "ieepa", "other"]
 EFFECTIVE_RATE = pl.Decimal(18, 6)
 AD_VALOREM_CODES = ("0", "7")
@@ -37,7 +53,7 @@ SPECIFIC_CODES = ("1", "2", "4", "5")
 OTHER_RATE_CODES = ("3", "6")
 
 MFN_FIELDS = ["mfn_rate_text", "mfn_rate_type_code", "mfn_ad_val_rate", "mfn_specific_rate"]
-LAYER_FIELDS = ["measure_id", "component", "shape", "rate", "heading", "heading_at_or_above_cap", "confidence"]
+LAYER_FIELDS = ["measure_id", "component", "shape", "rate", "heading", "heading_at_or_above_cap", "confidence", "base"]
 
 _ZERO = pl.lit(Decimal(0), dtype=RATE)
 T = TypeVar("T")
@@ -85,61 +101,240 @@ def _hts_prefix_matches(hts_codes: pl.DataFrame, prefixes: pl.DataFrame) -> pl.D
     return expanded.join(prefixes, on="hts_prefix", how="inner")
 
 
-def resolve_measures(keys: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
-    """One row per key × applied measure (at most one per layer), after exclusions."""
-    keys = keys.select(KEY).unique()
-    codes = keys.select("hts_code").unique()
-    scoped = pl.concat(
+def key_columns(columns: list[str]) -> list[str]:
+    """The key of a frame with `columns`: KEY plus the FACTS it carries."""
+    return [*KEY, *[c for c in FACTS if c in columns]]
+
+
+def _declares(heading: pl.Expr) -> pl.Expr:
+    """The key's `declared_headings` (`;`-separated) holds `heading` (null: no)."""
+    declared = pl.lit(HEADING_SEPARATOR) + pl.col("declared_headings") + pl.lit(HEADING_SEPARATOR)
+    return declared.str.contains(pl.lit(HEADING_SEPARATOR) + heading + pl.lit(HEADING_SEPARATOR), literal=True).fill_null(False)
+
+
+def _scoped(codes: pl.DataFrame, scopes: pl.DataFrame) -> pl.DataFrame:
+    """Every (hts_code, scope_id, prefix_len) of the codes' scopes, `*` (length 0) included."""
+    return pl.concat(
         [
-            _hts_prefix_matches(codes, schedule.scopes.select("scope_id", "hts_prefix")).select(
+            _hts_prefix_matches(codes, scopes.select("scope_id", "hts_prefix")).select(
                 "hts_code", "scope_id", "prefix_len"
             ),
-            codes.with_columns(
-                scope_id=pl.lit(ALL_SCOPES), prefix_len=pl.lit(0, dtype=pl.Int64)
-            ),
+            codes.with_columns(scope_id=pl.lit(ALL_SCOPES), prefix_len=pl.lit(0, dtype=pl.Int64)),
         ]
     )
-    candidates = (
-        keys.join(scoped, on="hts_code")
-        .join(schedule.measures, on="scope_id")
+
+
+def _derivative_products(codes: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+    """Per HTS code and metal on the Section 232 derivatives list: the product's heading
+    (`product_heading`) and listing date (`listed_from`, null: on the list from its start),
+    from the longest matching prefix."""
+    derivatives = schedule.metal_derivatives
+    if derivatives.height == 0:
+        return pl.DataFrame(schema={"hts_code": pl.Utf8, "metal": pl.Utf8, "product_heading": pl.Utf8, "listed_from": pl.Date})
+    return (
+        _hts_prefix_matches(codes, derivatives.select("hts_prefix", "ch99_code", "metal", "effective_date"))
+        .sort("hts_code", "metal", "prefix_len", descending=[False, False, True])
+        .group_by("hts_code", "metal", maintain_order=True)
+        .first()
+        .select("hts_code", "metal", product_heading="ch99_code", listed_from="effective_date")
+    )
+
+
+def _candidates(keys: pl.DataFrame, schedule: Schedule, key: list[str]) -> pl.DataFrame:
+    """Every measure in force for each key: scope, origin and date; a `claim` measure only
+    where the key declares its heading or cap heading; a measure on metal content only for
+    products on the derivatives list for its metal, from the product's listing date, under
+    the product's heading."""
+    codes = keys.select("hts_code").unique()
+    measures = schedule.measures.with_columns(
+        base=pl.col("base").fill_null(DEFAULT_BASE), condition=pl.col("condition").fill_null("")
+    )
+    # a key with a null part (hts code, origin or entry date) gets no measure
+    joined = (
+        keys.drop_nulls(KEY)
+        .join(_scoped(codes, schedule.scopes), on="hts_code")
+        .join(measures, on="scope_id")
         .filter(
             in_force_on(pl.col("valid_from"), pl.col("valid_to"), pl.col("entry_date"))
-            & (
-                (pl.col("origin") == pl.col("country_of_origin"))
-                | (pl.col("origin") == ALL_ORIGINS)
-            )
+            & ((pl.col("origin") == pl.col("country_of_origin")) | (pl.col("origin") == ALL_ORIGINS))
         )
-        .with_columns(origin_specific=(pl.col("origin") != ALL_ORIGINS).cast(pl.Int8))
     )
+    if "declared_headings" in key:
+        claimed = _declares(pl.col("heading")) | _declares(pl.col("heading_at_or_above_cap"))
+    else:
+        claimed = pl.lit(False)
+    joined = joined.filter((pl.col("condition") != CLAIM) | claimed)
+    on_content = pl.col("base").is_in(list(CONTENT_BASES))
+    if joined.filter(on_content).height > 0:
+        products = _derivative_products(codes, schedule)
+        joined = (
+            joined.with_columns(metal=pl.col("base").replace_strict(CONTENT_BASES, default=None))
+            .join(products, on=["hts_code", "metal"], how="left")
+            .filter(
+                ~on_content
+                | (pl.col("product_heading").is_not_null()
+                   & (pl.col("listed_from").is_null() | (pl.col("listed_from") <= pl.col("entry_date"))))
+            )
+            .with_columns(heading=pl.when(on_content).then(pl.col("product_heading")).otherwise(pl.col("heading")))
+            .drop("metal", "product_heading", "listed_from")
+        )
+    return joined.with_columns(origin_specific=(pl.col("origin") != ALL_ORIGINS).cast(pl.Int8))
+
+
+def _winners(candidates: pl.DataFrame, key: list[str]) -> pl.DataFrame:
+    """Per key and layer the measure the selection rule picks (longest HTS prefix, then a
+    specific origin, then priority), less those excluded by another applied measure."""
     winners = (
         candidates.sort(
-            [*KEY, "layer", "prefix_len", "origin_specific", "priority", "measure_id"],
-            descending=[False, False, False, False, True, True, True, False],
+            [*key, "layer", "prefix_len", "origin_specific", "priority", "measure_id"],
+            descending=[False] * (len(key) + 1) + [True, True, True, False],
+            nulls_last=False,
         )
-        .group_by([*KEY, "layer"], maintain_order=True)
+        .group_by([*key, "layer"], maintain_order=True)
         .first()
     )
-    excluder_ids = winners.select(*KEY, excluder=pl.col("measure_id"))
+    excluder_ids = winners.select(*key, excluder=pl.col("measure_id"))
     excluded = (
-        winners.select(*KEY, "measure_id", excluder=pl.col("excluded_by").str.split(" "))
+        winners.select(*key, "measure_id", excluder=pl.col("excluded_by").str.split(" "))
         .explode("excluder")
         .filter(pl.col("excluder") != "")
-        .join(excluder_ids, on=[*KEY, "excluder"], how="semi")
-        .select(*KEY, "measure_id")
+        .join(excluder_ids, on=[*key, "excluder"], how="semi", nulls_equal=True)
+        .select(*key, "measure_id")
         .unique()
     )
-    return winners.join(excluded, on=[*KEY, "measure_id"], how="anti").drop("origin_specific")
+    return winners.join(excluded, on=[*key, "measure_id"], how="anti", nulls_equal=True).drop("origin_specific")
+
+
+def _exemptions(keys: pl.DataFrame, schedule: Schedule, key: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(met, unknown): per key × exempted measure, the exemptions whose scope, origin and
+    entry-date window hold the key and whose condition it meets (`met`), and the in-transit
+    ones it would meet but for a missing export date (`unknown`). Columns: key, measure_id,
+    exemption_id, heading, confidence."""
+    exemptions = schedule.exemptions
+    columns = [*key, "measure_id", "exemption_id", "heading", "confidence"]
+    if exemptions.height == 0:
+        empty = keys.head(0).select(key).with_columns(
+            measure_id=pl.lit(None, pl.Utf8), exemption_id=pl.lit(None, pl.Utf8),
+            heading=pl.lit(None, pl.Utf8), confidence=pl.lit(None, pl.Utf8),
+        )
+        return empty, empty
+    codes = keys.select("hts_code").unique()
+    in_scope = (
+        keys.join(_scoped(codes, schedule.scopes).drop("prefix_len"), on="hts_code")
+        .join(exemptions, on="scope_id")
+        .filter(
+            in_force_on(pl.col("valid_from"), pl.col("valid_to"), pl.col("entry_date"))
+            & ((pl.col("origin") == pl.col("country_of_origin")) | (pl.col("origin") == ALL_ORIGINS))
+        )
+    )
+    condition = pl.col("condition")
+    export = pl.col("export_date") if "export_date" in key else pl.lit(None, pl.Date)
+    by_vessel = (pl.col("transport_mode") == "vessel").fill_null(False) if "transport_mode" in key else pl.lit(True)
+    declared = _declares(pl.col("heading")) if "declared_headings" in key else pl.lit(False)
+    met = (
+        (condition == "hts")
+        | ((condition == CLAIM) & declared)
+        | ((condition == "in_transit") & by_vessel & (export < pl.col("exported_before")).fill_null(False))
+    )
+    unknown = (condition == "in_transit") & by_vessel & export.is_null()
+
+    def exploded(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.with_columns(measure_id=pl.col("exempts").str.split(" ")).explode("measure_id").select(columns)
+
+    return exploded(in_scope.filter(met)), exploded(in_scope.filter(unknown))
+
+
+def _resolved(keys: pl.DataFrame, schedule: Schedule) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(applied measures, key notes). Applied: one row per key × applied measure (at most one
+    per layer), after exemptions and exclusions. Key notes: one row per key with
+    `exemption_headings` (headings of the exemptions that removed a measure the key would
+    otherwise pay, `, `-joined, null when none) and `exemption_flags` (unconfirmed exemptions
+    applied, in-transit rules that may apply but for the export date, refused claims)."""
+    key = key_columns(keys.columns)
+    keys = keys.select(key).unique()
+    candidates = _candidates(keys, schedule, key)
+    met, unknown = _exemptions(keys, schedule, key)
+    if met.height == 0 and unknown.height == 0 and "declared_headings" not in key:
+        notes = keys.with_columns(exemption_headings=pl.lit(None, pl.Utf8), exemption_flags=pl.lit(None, pl.Utf8))
+        return _winners(candidates, key), notes
+    untouched = _winners(candidates, key).select(*key, "measure_id")
+    applied = _winners(candidates.join(met, on=[*key, "measure_id"], how="anti", nulls_equal=True), key)
+    # an exemption counts where it removed a measure the key would otherwise pay
+    used = met.join(untouched, on=[*key, "measure_id"], how="semi", nulls_equal=True).unique([*key, "exemption_id"])
+    possible = unknown.join(untouched, on=[*key, "measure_id"], how="semi", nulls_equal=True).unique([*key, "exemption_id"])
+    notes_parts = [
+        used.select(*key, "exemption_id", note=pl.col("heading"), kind=pl.lit(0)),
+        used.filter(pl.col("confidence") == "unconfirmed").select(
+            *key, "exemption_id", note=pl.lit("unconfirmed:") + pl.col("exemption_id"), kind=pl.lit(1)
+        ),
+        possible.select(
+            *key, "exemption_id",
+            note=pl.lit("in-transit rule ")
+            + pl.coalesce(pl.col("heading"), pl.col("exemption_id"))
+            + pl.lit(" may apply: export_date not declared"),
+            kind=pl.lit(1),
+        ),
+    ]
+    if "declared_headings" in key:
+        notes_parts.append(_refused_claims(keys, applied, used, schedule, key))
+    notes = (
+        pl.concat(notes_parts, how="vertical_relaxed")
+        .filter(pl.col("note").is_not_null())
+        .sort([*key, "kind", "exemption_id", "note"], nulls_last=False)
+        .group_by(key, maintain_order=True)
+        .agg(
+            exemption_headings=pl.col("note").filter(pl.col("kind") == 0).unique(maintain_order=True).str.join(", "),
+            exemption_flags=pl.col("note").filter(pl.col("kind") == 1).unique(maintain_order=True).str.join(", "),
+        )
+        .with_columns(pl.col("exemption_headings", "exemption_flags").replace("", None))
+    )
+    notes = keys.join(notes, on=key, how="left", nulls_equal=True)
+    return applied, notes
+
+
+def _refused_claims(keys: pl.DataFrame, applied: pl.DataFrame, used: pl.DataFrame, schedule: Schedule, key: list[str]) -> pl.DataFrame:
+    """Per key, each declared claimable heading (schedule.claimable_headings) that neither an
+    applied measure (heading or cap heading) nor a used exemption carries: key,
+    exemption_id (the heading), note, kind 1."""
+    claimable = schedule.claimable_headings
+    declared = (
+        keys.filter(pl.col("declared_headings").is_not_null())
+        .with_columns(claim=pl.col("declared_headings").str.split(HEADING_SEPARATOR))
+        .explode("claim")
+        .filter(pl.col("claim").is_in(claimable))
+        .select(*key, "claim")
+    )
+    honoured = pl.concat(
+        [
+            applied.select(*key, claim="heading"),
+            applied.select(*key, claim="heading_at_or_above_cap"),
+            used.select(*key, claim="heading"),
+        ]
+    ).drop_nulls("claim")
+    return declared.join(honoured, on=[*key, "claim"], how="anti", nulls_equal=True).select(
+        *key,
+        exemption_id="claim",
+        note=pl.lit("claim ") + pl.col("claim") + pl.lit(" refused: not available for the line's HTS code / origin / entry date (priced without it)"),
+        kind=pl.lit(1),
+    )
+
+
+def resolve_measures(keys: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+    """One row per key × applied measure (at most one per layer), after exemptions and
+    exclusions. The key is KEY plus the FACTS `keys` carries."""
+    return _resolved(keys, schedule)[0]
 
 
 def _layer_columns(resolved: pl.DataFrame, keys: pl.DataFrame, layer_names: list[str]) -> pl.DataFrame:
     """Key-level wide frame: per layer, the applied measure's id, component, shape, rate,
     headings and confidence (null where no measure of the layer applies)."""
-    wide = keys.select(KEY).unique()
+    key = key_columns(keys.columns)
+    wide = keys.select(key).unique()
     for layer in layer_names:
         part = resolved.filter(pl.col("layer") == layer).select(
-            *KEY, *[pl.col(f).alias(f"{layer}__{f}") for f in LAYER_FIELDS]
+            *key, *[pl.col(f).alias(f"{layer}__{f}") for f in LAYER_FIELDS]
         )
-        wide = wide.join(part, on=KEY, how="left")
+        wide = wide.join(part, on=key, how="left", nulls_equal=True)
     return wide
 
 
@@ -159,9 +354,12 @@ def _key_terms(keys: pl.DataFrame, schedule: Schedule, layer_names: list[str]) -
     reads of them, worked out once per key: `mfn_ad_valorem_rate` (0 without one),
     `mfn_specific_term_rate` (the specific rate where the rate type has one, else 0) and per
     layer `<layer>__absent` (no measure applies) and `<layer>__additive`."""
-    keys = keys.select(KEY).unique()
+    key = key_columns(keys.columns)
+    keys = keys.select(key).unique()
+    applied, notes = _resolved(keys, schedule)
     return (
-        _layer_columns(resolve_measures(keys, schedule), keys, layer_names)
+        _layer_columns(applied, keys, layer_names)
+        .join(notes, on=key, how="left", nulls_equal=True)
         .with_columns(hts8=pl.col("hts_code").str.slice(0, 8))
         .join(_mfn_rates(schedule), on="hts8", how="left")
         .with_columns(
@@ -172,13 +370,32 @@ def _key_terms(keys: pl.DataFrame, schedule: Schedule, layer_names: list[str]) -
             **{f"{layer}__absent": pl.col(f"{layer}__measure_id").is_null() for layer in layer_names},
             **{f"{layer}__additive": pl.col(f"{layer}__shape") == "additive" for layer in layer_names},
         )
+        .with_columns(key_flags=_key_flags(layer_names))
     )
 
 
-def _exact_exprs(layer_names: list[str], *, specific: bool = True) -> list[pl.Expr]:
+def _key_flags(layer_names: list[str]) -> pl.Expr:
+    """The flags that depend on the key alone (null when none): unconfirmed measures, an MFN
+    "other" rate, and the exemption notes (`exemption_flags`)."""
+    flags = pl.concat_str(
+        [*_unconfirmed_flags(layer_names), _other_rate_flag(), pl.col("exemption_flags")],
+        separator=", ",
+        ignore_nulls=True,
+    )
+    return pl.when(flags != "").then(flags)
+
+
+def _exact_exprs(layer_names: list[str], *, specific: bool = True, metal_layers: Mapping[str, str] | None = None) -> list[pl.Expr]:
     """`mfn_exact` and per layer `<layer>__extra` (exact Decimal(38,10)) and
     `<layer>__applied_heading`, over lines joined to their key terms. `specific=False` leaves
     out the specific-rate MFN term (it is 0 when no line has a specific rate type).
+
+    `metal_layers`: the layers (→ metal) whose measures charge declared metal content; when
+    given, each layer's rate applies to its measure's `base` (`<layer>__base`): the customs
+    value, the declared content of its metal (a line without it pays no such measure), or
+    the non-metal value (customs value less the content an applied metal measure charged).
+    An inclusive measure on a part of the value counts the MFN duty in proportion. Without
+    `metal_layers` every rate applies to the customs value.
 
     `mfn_exact` and `rate × value` recur in every layer's expressions: evaluate these in a
     lazy frame, whose common-subexpression elimination computes each once (an eager
@@ -188,20 +405,39 @@ def _exact_exprs(layer_names: list[str], *, specific: bool = True) -> list[pl.Ex
     if specific:
         mfn = mfn + pl.col("mfn_specific_term_rate") * pl.col("quantity").cast(RATE).fill_null(_ZERO)
     exprs = [mfn.alias("mfn_exact")]
+    metal_layers = dict(metal_layers or {})
+    content = {
+        layer: pl.col(CONTENT_COLUMNS[metal]).cast(RATE) for layer, metal in metal_layers.items()
+    }
+    charged = {
+        layer: pl.when(pl.col(f"{layer}__absent")).then(_ZERO).otherwise(amount.fill_null(_ZERO))
+        for layer, amount in content.items()
+    }
+    non_metal = pl.max_horizontal(functools.reduce(operator.sub, charged.values(), value), _ZERO)
     for layer in layer_names:
         absent, additive = pl.col(f"{layer}__absent"), pl.col(f"{layer}__additive")
-        cap_total = pl.col(f"{layer}__rate").cast(RATE) * value
+        if metal_layers:
+            base_kind = pl.col(f"{layer}__base").fill_null(DEFAULT_BASE)
+            base = pl.when(base_kind == "non_metal_value").then(non_metal).otherwise(value)
+            if layer in content:
+                # a metal layer's measures all charge its content; without it, nothing
+                base = content[layer].fill_null(_ZERO)
+                absent = absent | content[layer].is_null()
+            share = pl.when(base == value).then(mfn).otherwise((mfn * base / pl.when(value > 0).then(value)).cast(RATE))
+        else:
+            base, share = value, mfn
+        cap_total = pl.col(f"{layer}__rate").cast(RATE) * base
         extra = (
             pl.when(absent)
             .then(_ZERO)
             .when(additive)
             .then(cap_total)
-            .otherwise(pl.max_horizontal(cap_total - mfn, _ZERO))
+            .otherwise(pl.max_horizontal(cap_total - share, _ZERO))
         )
         heading = (
             pl.when(absent)
             .then(None)
-            .when(additive | (cap_total > mfn))
+            .when(additive | (cap_total > share))
             .then(pl.col(f"{layer}__heading"))
             .otherwise(pl.col(f"{layer}__heading_at_or_above_cap"))
         )
@@ -209,12 +445,20 @@ def _exact_exprs(layer_names: list[str], *, specific: bool = True) -> list[pl.Ex
     return exprs
 
 
+def metal_layers(schedule: Schedule) -> dict[str, str]:
+    """Layers whose measures charge declared metal content → their metal."""
+    measures = schedule.measures.filter(pl.col("base").is_in(list(CONTENT_BASES)))
+    return dict(
+        measures.select("layer", metal=pl.col("base").replace_strict(CONTENT_BASES)).unique("layer").iter_rows()
+    )
+
+
 _KEY_HASH = "__key_hash"
 _TERM_ROW = "__term_row"
 
 
-def _key_hash() -> pl.Expr:
-    return pl.struct(KEY).hash().alias(_KEY_HASH)
+def _key_hash(key: list[str]) -> pl.Expr:
+    return pl.struct(key).hash().alias(_KEY_HASH)
 
 
 def _key_hashes(lines: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
@@ -222,9 +466,10 @@ def _key_hashes(lines: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
     Hashing the key once and finding distinct hashes is several times cheaper than finding
     distinct (hts_code, country_of_origin, entry_date) rows; `_with_key_terms` checks that
     no two keys share a hash."""
-    hashes = lines.select(_key_hash()).to_series()
-    keys = lines.select(KEY).with_columns(hashes).unique(subset=_KEY_HASH, keep="any")
-    return hashes, keys.select(KEY)
+    key = key_columns(lines.columns)
+    hashes = lines.select(_key_hash(key)).to_series()
+    keys = lines.select(key).with_columns(hashes).unique(subset=_KEY_HASH, keep="any")
+    return hashes, keys.select(key)
 
 
 def _with_key_terms(
@@ -238,6 +483,7 @@ def _with_key_terms(
     the key of the terms it found (a key sharing its hash with another, which `_key_hashes`
     would have left out, fails this); if one differs, the terms of every distinct key are
     joined on the key columns instead."""
+    key = key_columns(lines.columns)
     hashes, keys = _key_hashes(lines)
     terms, found = terms_of(keys)
     # each line's row of `terms` (through the hashes alone), then the terms gathered in line
@@ -245,7 +491,7 @@ def _with_key_terms(
     term_rows = (
         hashes.to_frame()
         .join(
-            terms.select(_key_hash()).with_row_index(_TERM_ROW),
+            terms.select(_key_hash(key)).with_row_index(_TERM_ROW),
             on=_KEY_HASH,
             how="left",
             maintain_order="left",
@@ -254,11 +500,11 @@ def _with_key_terms(
     )
     if term_rows.len() == lines.height:
         gathered = terms[term_rows]
-        own_key = pl.all_horizontal(pl.col(c).eq_missing(gathered.get_column(c)) for c in KEY).all()
+        own_key = pl.all_horizontal(pl.col(c).eq_missing(gathered.get_column(c)) for c in key).all()
         if lines.select(own_key).item():
-            return lines.hstack(gathered.drop(KEY)), found
-    terms, found = terms_of(lines.select(KEY).unique())
-    return lines.join(terms, on=KEY, how="left", maintain_order="left", nulls_equal=True), found
+            return lines.hstack(gathered.drop(key)), found
+    terms, found = terms_of(lines.select(key).unique())
+    return lines.join(terms, on=key, how="left", maintain_order="left", nulls_equal=True), found
 
 
 def compute_exact_components(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
@@ -266,18 +512,28 @@ def compute_exact_components(lines: pl.DataFrame, schedule: Schedule) -> pl.Data
     `<layer>__applied_heading`, and the key's fields: `hts8`, MFN_FIELDS and per layer
     `<layer>__<field>` for LAYER_FIELDS.
 
-    `lines` needs hts_code, country_of_origin, entry_date, customs_value_usd, quantity.
+    `lines` needs hts_code, country_of_origin, entry_date, customs_value_usd, quantity; the
+    metal content columns the schedule's metal measures read are added (null) if absent.
     """
     layer_names = layers(schedule)
+    metals = metal_layers(schedule)
+    lines = _with_content_columns(lines, metals)
     exact, _ = _with_key_terms(lines, lambda keys: (_key_terms(keys, schedule, layer_names), None))
     exact = (
         exact.lazy()
-        .with_columns(_exact_exprs(layer_names))
+        .with_columns(_exact_exprs(layer_names, metal_layers=metals))
         .collect()
     )
     wide = [f"{layer}__{field}" for layer in layer_names for field in LAYER_FIELDS]
     amounts = [f"{layer}__{part}" for layer in layer_names for part in ("extra", "applied_heading")]
-    return exact.select(*lines.columns, "hts8", *MFN_FIELDS, "mfn_exact", *wide, *amounts)
+    notes = ["exemption_headings", "key_flags"]
+    return exact.select(*lines.columns, "hts8", *MFN_FIELDS, "mfn_exact", *wide, *amounts, *notes)
+
+
+def _with_content_columns(lines: pl.DataFrame, metals: Mapping[str, str]) -> pl.DataFrame:
+    """`lines` with the content columns the metal layers read (null where absent)."""
+    missing = [CONTENT_COLUMNS[m] for m in set(metals.values()) if CONTENT_COLUMNS[m] not in lines.columns]
+    return lines.with_columns(pl.lit(None, dtype=MONEY).alias(c) for c in sorted(missing))
 
 
 def _rounded(exact: pl.LazyFrame, layer_names: list[str], components: Mapping[str, str] | None = None) -> pl.LazyFrame:
@@ -327,8 +583,9 @@ def _money_sum(amounts: list[pl.Expr]) -> pl.Expr:
 
 
 def _ch99_headings(layer_names: list[str]) -> pl.Expr:
+    """The applied headings in layer order, then those of the exemptions used."""
     return pl.concat_str(
-        [pl.col(f"{layer}__applied_heading") for layer in layer_names] or [pl.lit(None, pl.Utf8)],
+        [*[pl.col(f"{layer}__applied_heading") for layer in layer_names], pl.col("exemption_headings")],
         separator=", ",
         ignore_nulls=True,
     ).fill_null("")
@@ -345,12 +602,15 @@ def round_components(exact: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     effective_duty_rate, ch99_headings, flags.
     """
     layer_names = layers(schedule)
+    # (the metal flag where the frame carries the content columns: the Census aggregates do not)
+    metals = {layer: metal for layer, metal in metal_layers(schedule).items() if CONTENT_COLUMNS[metal] in exact.columns}
+    applies = {layer: pl.col(f"{layer}__measure_id").is_not_null() for layer in metals}
     return (
         _rounded(exact.lazy(), layer_names)
         .with_columns(
             effective_duty_rate=_line_effective_rate(),
             ch99_headings=_ch99_headings(layer_names),
-            flags=_flags(exact.columns, layer_names),
+            flags=_line_flags(applies, metals),
         )
         .collect()
     )
@@ -371,53 +631,13 @@ def _other_rate_flag() -> pl.Expr:
     )
 
 
-def _flags(columns: list[str], layer_names: list[str]) -> pl.Expr:
-    parts = [*_unconfirmed_flags(layer_names), _other_rate_flag()]
-    if "metal_derivative" in columns:
-        parts.append(pl.col("metal_derivative"))
+def _line_flags(applies: Mapping[str, pl.Expr], metals: Mapping[str, str]) -> pl.Expr:
+    """`key_flags` and, once, "metal content not declared" where a metal measure applies to
+    the line's key but the line does not declare that metal's content."""
+    undeclared = [applies[layer] & pl.col(CONTENT_COLUMNS[metals[layer]]).is_null() for layer in applies]
+    metal = pl.when(pl.any_horizontal(undeclared)).then(pl.lit("metal content not declared")) if undeclared else None
+    parts = [pl.col("key_flags"), *([metal] if metal is not None else [])]
     return pl.concat_str(parts, separator=", ", ignore_nulls=True).fill_null("")
-
-
-def _derivative_from(hts_codes: pl.DataFrame, schedule: Schedule) -> pl.DataFrame | None:
-    """Per HTS code on the Section 232 metal derivatives list, the first day it is on it
-    (`derivative_from`); None when the schedule lists no derivatives."""
-    derivatives = getattr(schedule, "metal_derivatives", None)
-    if derivatives is None or derivatives.height == 0:
-        return None
-    return (
-        _hts_prefix_matches(hts_codes.select("hts_code").unique(), derivatives.select("hts_prefix", "effective_date"))
-        .group_by("hts_code")
-        # a row without a date is on the list from its first version: in force for flagging
-        .agg(derivative_from=pl.col("effective_date").fill_null(pl.date(1, 1, 1)).min())
-    )
-
-
-def _is_derivative(layer_names: list[str]) -> pl.Expr:
-    """A metal derivative in force on the entry date and not under an auto 232 measure (US
-    note 33(a)), over rows with `derivative_from` and the layers' `<layer>__component`."""
-    under_232 = pl.any_horizontal(
-        [pl.col(f"{layer}__component") == "section_232" for layer in layer_names] or [pl.lit(False)]
-    ).fill_null(False)
-    return (
-        pl.col("derivative_from").is_not_null()
-        & (pl.col("entry_date") >= pl.col("derivative_from"))
-        & ~under_232
-    )
-
-
-def _metal_derivative(is_derivative: pl.Expr, columns: list[str]) -> pl.Expr:
-    """The flag of a line whose HTS is a Section 232 metal derivative: the derivative duty on
-    metal content is not computed, and without declared content it cannot be."""
-    content_declared = pl.lit(False)
-    for column in ("steel_content_value_usd", "aluminum_content_value_usd"):
-        if column in columns:
-            content_declared = content_declared | pl.col(column).is_not_null()
-    return (
-        pl.when(is_derivative & ~content_declared)
-        .then(pl.lit("metal content not declared"))
-        .when(is_derivative)
-        .then(pl.lit("metal derivative duty not computed"))
-    )
 
 
 LINE_DUTY_COLUMNS = [
@@ -433,74 +653,109 @@ LINE_DUTY_COLUMNS = [
 ]
 
 
-ENGINE_COLUMNS = [*KEY, "customs_value_usd", "quantity", "steel_content_value_usd", "aluminum_content_value_usd"]
+ENGINE_COLUMNS = [
+    *KEY,
+    "customs_value_usd",
+    "quantity",
+    "steel_content_value_usd",
+    "aluminum_content_value_usd",
+    *FACTS,
+]
 
 
 @dataclass(frozen=True)
 class _LinePricing:
     """What the keys of a set of lines need: the layers some key has a measure of (`active`,
-    in layer order), whether some key has a specific MFN rate, and per active layer whose
-    measures all have one component, that component."""
+    in layer order), whether some key has a specific MFN rate, per active layer whose
+    measures all have one component, that component, and the active layers that charge
+    metal content (`metals`: layer → metal; empty when none does: every rate is then on the
+    customs value)."""
 
     active: list[str]
     specific: bool
     components: dict[str, str]
+    metals: dict[str, str]
 
 
 def _line_terms(keys: pl.DataFrame, schedule: Schedule, layer_names: list[str]) -> tuple[pl.DataFrame, _LinePricing]:
     """Key terms for pricing whole lines, with only the columns the line arithmetic reads:
-    the key's flags that do not depend on the line (`key_flags`, null when none),
-    `is_derivative` (if the schedule lists metal derivatives), the MFN rates and the active
-    layers' fields (see _LinePricing)."""
+    the key's flags that do not depend on the line (`key_flags`, null when none), the
+    exemption headings, the MFN rates and the active layers' fields (see _LinePricing)."""
     terms = _key_terms(keys, schedule, layer_names)
-    derivative_from = _derivative_from(terms, schedule)
-    extras = {}
-    if derivative_from is not None:
-        terms = terms.join(derivative_from, on="hts_code", how="left")
-        extras["is_derivative"] = _is_derivative(layer_names)
     applied = {layer: terms.filter(~pl.col(f"{layer}__absent")) for layer in layer_names}
     active = [layer for layer in layer_names if applied[layer].height > 0]
     distinct_components = {layer: applied[layer].get_column(f"{layer}__component").unique() for layer in active}
+    metals = {layer: metal for layer, metal in metal_layers(schedule).items() if layer in active}
     pricing = _LinePricing(
         active=active,
         specific=bool(terms.get_column("mfn_rate_type_code").is_in(SPECIFIC_CODES).any()),
         components={
             layer: found.item() for layer, found in distinct_components.items() if found.len() == 1 and found.item() is not None
         },
+        metals=metals,
     )
-    layer_fields = ["absent", "additive", "rate", "heading", "heading_at_or_above_cap"]
-    key_flags = pl.concat_str([*_unconfirmed_flags(layer_names), _other_rate_flag()], separator=", ", ignore_nulls=True)
+    layer_fields = ["absent", "additive", "rate", "heading", "heading_at_or_above_cap", *(["base"] if metals else [])]
     return (
         terms.select(
-            *KEY,
+            *key_columns(keys.columns),
             "mfn_rate_text",
             "mfn_ad_valorem_rate",
             *(["mfn_specific_term_rate"] if pricing.specific else []),
             *[f"{layer}__{field}" for layer in active for field in layer_fields],
             *[f"{layer}__component" for layer in active if layer not in pricing.components],
-            key_flags=pl.when(key_flags != "").then(key_flags),
-            **extras,
+            "key_flags",
+            "exemption_headings",
         ),
         pricing,
     )
 
 
+def _keyed_facts(engine: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+    """The line facts reduced to what the rules can read, so that lines that differ only in
+    facts no rule reads share a key: the transport mode as `vessel` or `other`, the export
+    date only on entry dates inside some in-transit window, the declared headings only where
+    they include a claimable one (and then only those)."""
+    out = []
+    if "transport_mode" in engine.columns:
+        out.append(
+            pl.when(pl.col("transport_mode") == "vessel").then(pl.lit("vessel")).otherwise(pl.lit("other"))
+            .alias("transport_mode")
+        )
+    if "export_date" in engine.columns:
+        windows = schedule.exemptions.filter(pl.col("condition") == "in_transit").select("valid_from", "valid_to").rows()
+        inside = pl.any_horizontal(
+            [in_force_on(pl.lit(start), pl.lit(end, dtype=pl.Date), pl.col("entry_date")) for start, end in windows]
+            or [pl.lit(False)]
+        )
+        out.append(pl.when(inside).then(pl.col("export_date")).alias("export_date"))
+    if "declared_headings" in engine.columns:
+        claims = (
+            pl.col("declared_headings")
+            .str.split(HEADING_SEPARATOR)
+            .list.eval(pl.element().filter(pl.element().is_in(schedule.claimable_headings)))
+            .list.join(HEADING_SEPARATOR)
+        )
+        out.append(pl.when(claims != "").then(claims).alias("declared_headings"))
+    return engine.with_columns(out) if out else engine
+
+
 def compute_line_duty(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     """The input lines (same rows, same order) plus LINE_DUTY_COLUMNS (and nothing else).
 
-    round_components(compute_exact_components(...)) plus the metal derivative flag, on the
-    columns it needs: the schedule is resolved per distinct key (hts_code,
-    country_of_origin, entry_date), what depends on the key alone (flags included) is worked
-    out per key, and the key terms are placed beside the lines once, in their order; layers no
-    line has a measure of are left out (they add 0 and no heading). The results are placed
-    beside the untouched input."""
+    round_components(compute_exact_components(...)) on the columns it needs: the schedule is
+    resolved per distinct key (hts_code, country_of_origin, entry_date and the FACTS the
+    lines carry), what depends on the key alone (flags included) is worked out per key, and
+    the key terms are placed beside the lines once, in their order; layers no line has a
+    measure of are left out (they add 0 and no heading). The results are placed beside the
+    untouched input."""
     layer_names = layers(schedule)
-    engine = lines.select(c for c in ENGINE_COLUMNS if c in lines.columns)
+    engine = _keyed_facts(lines.select(c for c in ENGINE_COLUMNS if c in lines.columns), schedule)
     priced, pricing = _with_key_terms(engine, lambda keys: _line_terms(keys, schedule, layer_names))
-    flags = [pl.col("key_flags")]
-    if "is_derivative" in priced.columns:
-        flags.append(_metal_derivative(pl.col("is_derivative"), engine.columns))
-    exact = priced.lazy().with_columns(_exact_exprs(pricing.active, specific=pricing.specific))
+    priced = _with_content_columns(priced, pricing.metals)
+    applies = {layer: ~pl.col(f"{layer}__absent") for layer in pricing.metals}
+    exact = priced.lazy().with_columns(
+        _exact_exprs(pricing.active, specific=pricing.specific, metal_layers=pricing.metals)
+    )
     duty = (
         _rounded(exact, pricing.active, pricing.components)
         .select(
@@ -510,7 +765,7 @@ def compute_line_duty(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
             "total_duty_usd",
             effective_duty_rate=_line_effective_rate(),
             ch99_headings=_ch99_headings(pricing.active),
-            flags=pl.concat_str(flags, separator=", ", ignore_nulls=True).fill_null(""),
+            flags=_line_flags(applies, pricing.metals),
         )
         .collect()
         # the streaming engine hands back one chunk per morsel; beside single-chunk input
@@ -520,8 +775,9 @@ def compute_line_duty(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     return pl.concat([lines, duty], how="horizontal")
 
 
-def _stated_rate(rate: pl.Expr, shape: pl.Expr) -> pl.Expr:
-    """How the legal text states a measure's rate: `+25%` (additive) or `15% total`."""
+def _stated_rate(rate: pl.Expr, shape: pl.Expr, base: pl.Expr | None = None) -> pl.Expr:
+    """How the legal text states a measure's rate: `+25%` (additive), `15% total`, or on
+    declared metal content `+50% of steel`."""
     percent = (
         (rate.cast(RATE) * pl.lit(Decimal(100), dtype=RATE))
         .cast(pl.Float64)
@@ -529,9 +785,13 @@ def _stated_rate(rate: pl.Expr, shape: pl.Expr) -> pl.Expr:
         .cast(pl.Utf8)
         .str.replace(r"\.0$", "")
     )
-    return pl.when(shape == "additive").then(pl.lit("+") + percent + pl.lit("%")).otherwise(
+    stated = pl.when(shape == "additive").then(pl.lit("+") + percent + pl.lit("%")).otherwise(
         percent + pl.lit("% total")
     )
+    if base is None:
+        return stated
+    on_content = base.is_in(list(CONTENT_BASES)).fill_null(False)
+    return pl.when(on_content).then(stated + pl.lit(" of ") + base.str.replace("_content", "")).otherwise(stated)
 
 
 def line_components(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
@@ -560,14 +820,15 @@ def line_components(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     parts = [mfn]
     for order, layer in enumerate(layer_names, start=1):
         part = (
-            exact.filter(pl.col(f"{layer}__measure_id").is_not_null())
+            # (a measure on metal content the line does not declare charges nothing: no row)
+            exact.filter(pl.col(f"{layer}__applied_heading").is_not_null())
             .select(
                 "_line_order",
                 *base,
                 layer_order=pl.lit(order, pl.Int32),
                 measure_id=pl.col(f"{layer}__measure_id"),
                 heading=pl.col(f"{layer}__applied_heading"),
-                stated_rate=_stated_rate(pl.col(f"{layer}__rate"), pl.col(f"{layer}__shape")),
+                stated_rate=_stated_rate(pl.col(f"{layer}__rate"), pl.col(f"{layer}__shape"), pl.col(f"{layer}__base")),
                 shape=pl.col(f"{layer}__shape"),
                 rate=effective_rate(pl.col(f"{layer}__duty_usd"), value),
                 duty_usd=pl.col(f"{layer}__duty_usd"),

@@ -75,6 +75,8 @@ def build_fct_census_duty_by_hs_month(stg_census: pl.DataFrame, schedule: Schedu
                 f"{layer}__confidence": pl.col(f"{layer}__confidence").drop_nulls().sort().first()
                 for layer in layer_names
             },
+            exemption_headings=first_seen("exemption_headings").str.join(", "),
+            key_flags=first_seen("key_flags").str.join(", "),
         )
         .with_columns(
             **{
@@ -89,6 +91,7 @@ def build_fct_census_duty_by_hs_month(stg_census: pl.DataFrame, schedule: Schedu
                 )
                 for layer in layer_names
             },
+            **{c: pl.when(pl.col(c) != "").then(pl.col(c)) for c in ("exemption_headings", "key_flags")},
         )
     )
     return (

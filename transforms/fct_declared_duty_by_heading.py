@@ -14,7 +14,9 @@ only `declared_duty_usd`, gives no rows: its duty cannot be split by heading). P
 the declared duties sum to `declared_duty_usd` and the computed ones to `total_duty_usd`.
 
 `cause`: `match` (same heading, amounts within one cent), `amount_differs`,
-`amount_not_declared` (heading declared without an amount), `heading_not_computed` (declared
+`amount_not_declared` (heading declared without an amount), `no_duty_heading` (declared at
+0.00 under a heading that adds no duty of its own: a claim or exemption heading such as
+9903.94.06, honoured or refused as `fct_duty_lines.flags` says), `heading_not_computed` (declared
 under a heading the schedule does not apply to the line: a wrong heading), or
 `heading_not_declared` (the schedule applies a heading the line did not declare).
 """
@@ -25,14 +27,21 @@ from decimal import Decimal
 
 import polars as pl
 
-from transforms.duty import line_components
+from transforms.duty import ENGINE_COLUMNS, line_components
 from transforms.schedule import Schedule
 from transforms.stg_customs_lines import LIST_SEPARATOR
 from transforms.vocabulary import LINE_GRAIN, MONEY
 
 LINE_ID = list(LINE_GRAIN)
 MFN_HEADING = "MFN"
-CAUSES = ("match", "amount_differs", "amount_not_declared", "heading_not_computed", "heading_not_declared")
+CAUSES = (
+    "match",
+    "amount_differs",
+    "amount_not_declared",
+    "no_duty_heading",
+    "heading_not_computed",
+    "heading_not_declared",
+)
 TOLERANCE_USD = Decimal("0.01")
 LINE_COLUMNS = ["entry_date", "month", "importer_id", "hts_code", "country_of_origin"]
 FCT_DECLARED_DUTY_BY_HEADING_COLUMNS = [
@@ -60,15 +69,6 @@ SCHEMA = {
     "difference_usd": MONEY,
     "cause": pl.Utf8,
 }
-ENGINE_INPUT = [
-    "hts_code",
-    "country_of_origin",
-    "entry_date",
-    "customs_value_usd",
-    "quantity",
-    "steel_content_value_usd",
-    "aluminum_content_value_usd",
-]
 
 
 def declares_headings(stg: pl.DataFrame) -> bool:
@@ -116,7 +116,9 @@ def declared_by_heading(lines: pl.DataFrame) -> pl.DataFrame:
 def _cause() -> pl.Expr:
     declared, computed = pl.col("declared_duty_usd"), pl.col("computed_duty_usd")
     return (
-        pl.when(pl.col("__computed").is_null())
+        pl.when(pl.col("__computed").is_null() & (declared == pl.lit(Decimal("0.00"), dtype=MONEY)))
+        .then(pl.lit("no_duty_heading"))
+        .when(pl.col("__computed").is_null())
         .then(pl.lit("heading_not_computed"))
         .when(pl.col("__declared").is_null())
         .then(pl.lit("heading_not_declared"))
@@ -154,7 +156,7 @@ def build_fct_declared_duty_by_heading(
     if lines.height == 0:
         return pl.DataFrame(schema=SCHEMA)
     declared = declared_by_heading(lines).with_columns(__declared=pl.lit(True))
-    engine = lines.select(*LINE_ID, *[c for c in ENGINE_INPUT if c in lines.columns])
+    engine = lines.select(*LINE_ID, *[c for c in ENGINE_COLUMNS if c in lines.columns and c not in LINE_ID])
     computed = (
         line_components(engine, schedule)
         .group_by(*LINE_ID, "heading")

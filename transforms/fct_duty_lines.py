@@ -37,7 +37,20 @@ FCT_DUTY_LINES_COLUMNS = [
     "mfn_rate_text",
     "declared_duty_usd",
     "flags",
+    # the line facts the duty rules read (optional inputs; null where not declared)
+    "steel_content_value_usd",
+    "aluminum_content_value_usd",
+    "export_date",
+    "declared_headings",
 ]
+
+
+LINE_FACT_DTYPES = {
+    "steel_content_value_usd": pl.Decimal(18, 2),
+    "aluminum_content_value_usd": pl.Decimal(18, 2),
+    "export_date": pl.Date,
+    "declared_headings": pl.Utf8,
+}
 
 
 def _with_fee_flags(lines: pl.DataFrame) -> pl.DataFrame:
@@ -65,8 +78,10 @@ def build_fct_duty_lines(stg_customs_lines: pl.DataFrame, schedule: Schedule) ->
     less than sorting the finished mart's columns); the duty and the fees keep the order of
     the lines they are given, which the last step checks."""
     kept = [c for c in stg_customs_lines.columns if c in FCT_DUTY_LINES_COLUMNS or c in ENGINE_COLUMNS]
+    facts = {c: dtype for c, dtype in LINE_FACT_DTYPES.items() if c not in stg_customs_lines.columns}
     return (
         stg_customs_lines.select(kept)
+        .with_columns(pl.lit(None, dtype=dtype).alias(c) for c, dtype in facts.items())
         .pipe(sorted_by_line)
         .pipe(compute_line_duty, schedule)
         .pipe(entry_fees, schedule)

@@ -20,6 +20,12 @@ here. The readings, tried in this order for each applied measure (in layer order
 4. `not_applied`: the measure treated as absent with no successor in its layer, so that
    measures it excludes apply instead (e.g. a part priced under the Japan reciprocal rate
    although the 232 medium/heavy truck parts measure, which has no Japan cap, covers it).
+
+Where the line declared its chapter 99 headings (`declared_headings`), the declared set is
+compared with the computed one (`ch99_headings`): a declared claim the engine refused (a
+heading of `Schedule.claimable_headings` it did not apply) is named first, before any wrong
+reading; any other difference of the two sets is the cause where no wrong reading explains the
+declared duty.
 """
 
 from __future__ import annotations
@@ -30,14 +36,25 @@ from decimal import Decimal
 
 import polars as pl
 
-from transforms.duty import KEY, compute_line_duty, layers, resolve_measures
+from transforms.duty import HEADING_SEPARATOR, compute_line_duty, key_columns, layers, resolve_measures
 from transforms.fct_duty_lines import sorted_by_line
 from transforms.schedule import Schedule
 from transforms.vocabulary import MONEY
 
 LINE_ID = ["entry_number", "line_number"]
 ROW = "_row"  # a line's position in the reconciled lines: the id internal joins use
-ENGINE_INPUT = ["hts_code", "country_of_origin", "entry_date", "customs_value_usd", "quantity"]
+ENGINE_INPUT = [
+    "hts_code",
+    "country_of_origin",
+    "entry_date",
+    "customs_value_usd",
+    "quantity",
+    "steel_content_value_usd",
+    "aluminum_content_value_usd",
+    "export_date",
+    "transport_mode",
+    "declared_headings",
+]
 MATCH_TOLERANCE_USD = Decimal("0.01")
 CAUSE_TOLERANCE_USD = Decimal("0.02")
 STATUSES = ("match", "overpaid", "underpaid")
@@ -162,15 +179,17 @@ def with_status(lines: pl.DataFrame) -> pl.DataFrame:
 def _successors(keys: pl.DataFrame, alt: Schedule, layer: str) -> pl.DataFrame:
     """Per key, the measure of `layer` that applies under the alternative schedule (no row
     where none does)."""
-    resolved = resolve_measures(keys.select(KEY).unique(), alt).filter(pl.col("layer") == layer)
-    return resolved.select(*KEY, successor_measure_id="measure_id", successor_heading="heading")
+    key = key_columns(keys.columns)
+    resolved = resolve_measures(keys.select(key).unique(), alt).filter(pl.col("layer") == layer)
+    return resolved.select(*key, successor_measure_id="measure_id", successor_heading="heading")
 
 
 def _readings(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     """Every (line, wrong reading of an applied measure) that reproduces the declared duty:
     ROW (the lines' row id), `reading_order`, `likely_cause`."""
-    applied = resolve_measures(lines.select(KEY).unique(), schedule)
-    line_measures = lines.select(ROW, *KEY).join(applied.select(*KEY, "measure_id"), on=KEY)
+    key = key_columns([c for c in lines.columns if c in ENGINE_INPUT])
+    applied = resolve_measures(lines.select(key).unique(), schedule)
+    line_measures = lines.select(ROW, *key).join(applied.select(*key, "measure_id"), on=key, nulls_equal=True)
     layer_order = {layer: i for i, layer in enumerate(layers(schedule))}
     measures = (
         schedule.measures.join(line_measures.select("measure_id").unique(), on="measure_id", how="semi")
@@ -208,7 +227,9 @@ def _readings(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
                 if reading.measures not in successors_by_misreading:
                     successors_by_misreading[reading.measures] = _successors(subset, alt, m["layer"])
                 successors = successors_by_misreading[reading.measures]
-                candidates = candidates.join(successors, on=KEY, how="inner" if reading.successor else "anti")
+                candidates = candidates.join(
+                    successors, on=key, how="inner" if reading.successor else "anti", nulls_equal=True
+                )
             found.append(
                 candidates.filter(
                     (pl.col("alt_total_usd") != pl.col("total_duty_usd"))
@@ -226,12 +247,60 @@ def _readings(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     return pl.concat([pl.DataFrame(schema=schema), *found], how="vertical_relaxed")
 
 
+def _heading_differences(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+    """ROW, `reading_order` and `likely_cause` for lines whose declared chapter 99 headings
+    differ from the computed ones: refused claims first (order -1: before every wrong
+    reading), any other difference last (after every wrong reading)."""
+    schema = {ROW: lines.schema[ROW], "reading_order": pl.Int64, "likely_cause": pl.Utf8}
+    if "declared_headings" not in lines.columns:
+        return pl.DataFrame(schema=schema)
+    declared = pl.col("declared_headings").str.split(HEADING_SEPARATOR)
+    computed = pl.col("ch99_headings").str.split(", ").list.eval(pl.element().filter(pl.element() != ""))
+    compared = lines.filter(pl.col("declared_headings").is_not_null()).select(
+        ROW,
+        extra=declared.list.set_difference(computed).list.sort(),
+        missing=computed.list.set_difference(declared).list.sort(),
+    )
+    refused = pl.col("extra").list.eval(pl.element().filter(pl.element().is_in(schedule.claimable_headings)))
+    compared = compared.with_columns(refused=refused).filter(
+        (pl.col("extra").list.len() > 0) | (pl.col("missing").list.len() > 0)
+    )
+
+    def joined(column: str) -> pl.Expr:
+        return pl.col(column).list.join(", ")
+
+    not_computed = pl.when(pl.col("extra").list.len() > 0).then(
+        pl.lit("declared ") + joined("extra") + pl.lit(" not applicable")
+    )
+    not_declared = pl.when(pl.col("missing").list.len() > 0).then(
+        pl.lit("computed ") + joined("missing") + pl.lit(" not declared")
+    )
+    refused_text = pl.lit("claim ") + joined("refused") + pl.lit(
+        " refused: not available for the line's HTS code / origin / entry date"
+    )
+    return compared.select(
+        ROW,
+        reading_order=pl.when(pl.col("refused").list.len() > 0)
+        .then(pl.lit(-1, dtype=pl.Int64))
+        .otherwise(pl.lit(len(READINGS) * 10_000, dtype=pl.Int64)),
+        likely_cause=pl.when(pl.col("refused").list.len() > 0)
+        .then(pl.concat_str([refused_text, not_declared], separator="; ", ignore_nulls=True))
+        .otherwise(
+            pl.lit("declared headings differ: ")
+            + pl.concat_str([not_computed, not_declared], separator="; ", ignore_nulls=True)
+        ),
+    )
+
+
 def likely_causes(mismatched: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     """ROW and `likely_cause` for the lines (with a ROW id) whose declared duty a wrong
-    reading explains (the first reading in READINGS order, then layer order)."""
-    return _readings(mismatched, schedule).group_by(ROW).agg(
-        pl.col("likely_cause").sort_by("reading_order").first()
+    reading or a difference of declared and computed headings explains (a refused claim
+    first, then the first reading in READINGS order, then layer order, then any other
+    heading difference)."""
+    found = pl.concat(
+        [_readings(mismatched, schedule), _heading_differences(mismatched, schedule)], how="vertical_relaxed"
     )
+    return found.group_by(ROW).agg(pl.col("likely_cause").sort_by("reading_order").first())
 
 
 def build_fct_reconciliation(fct_duty_lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:

@@ -5,12 +5,16 @@ it as a CBP Form 7501-style breakdown. Pure: no I/O."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Sequence
 from decimal import Decimal
 
 import polars as pl
 
-from transforms.duty import AD_VALOREM_CODES, line_components
+from transforms.duty import AD_VALOREM_CODES, HEADING_SEPARATOR, compute_line_duty, line_components
 from transforms.vocabulary import MONEY, RATE
+
+REFUSED_CLAIM = re.compile(r"^claim (\S+) refused")
 
 
 def _rate_number(rate: Decimal | None) -> float | None:
@@ -27,8 +31,26 @@ class QuoteError(ValueError):
     """The quote's line cannot be priced under the schedule (e.g. an unknown HTS code)."""
 
 
-def quote_line(hts_code: str, origin: str, entry_date: str, value: str, quantity: str | None, schedule) -> dict:
-    """The quote as the contract's JSON object (money as strings, rates as fractions)."""
+def quote_line(
+    hts_code: str,
+    origin: str,
+    entry_date: str,
+    value: str,
+    quantity: str | None,
+    schedule,
+    *,
+    export_date: str | None = None,
+    steel_content: str | None = None,
+    aluminum_content: str | None = None,
+    claims: Sequence[str] = (),
+    transport_mode: str = "vessel",
+) -> dict:
+    """The quote as the contract's JSON object (money as strings, rates as fractions).
+
+    The line facts are those of an input line: the date of exportation (in-transit rules),
+    the declared steel / aluminum content (Section 232 derivatives) and the chapter 99
+    headings claimed (`declared_headings`); the quote is priced exactly as `run` prices a line
+    with them (`transport_mode` vessel unless given)."""
     mfn_row = schedule.mfn.filter(pl.col("hts8") == hts_code[:8])
     if mfn_row.height == 0:
         raise QuoteError(
@@ -46,14 +68,22 @@ def quote_line(hts_code: str, origin: str, entry_date: str, value: str, quantity
             "country_of_origin": [origin],
             "customs_value_usd": [Decimal(value)],
             "quantity": [Decimal(quantity) if quantity is not None else None],
-            "transport_mode": ["vessel"],
+            "transport_mode": [transport_mode],
             "source_row": [1],
+            "steel_content_value_usd": [Decimal(steel_content) if steel_content is not None else None],
+            "aluminum_content_value_usd": [Decimal(aluminum_content) if aluminum_content is not None else None],
+            "export_date": [dt.date.fromisoformat(export_date) if export_date is not None else None],
+            "declared_headings": [HEADING_SEPARATOR.join(dict.fromkeys(claims)) or None],
         },
         schema_overrides={
             "customs_value_usd": MONEY, "quantity": RATE, "line_number": pl.Int64, "source_row": pl.Int64,
+            "steel_content_value_usd": MONEY, "aluminum_content_value_usd": MONEY,
+            "export_date": pl.Date, "declared_headings": pl.Utf8,
         },
     )
     components = line_components(line, schedule)
+    priced = compute_line_duty(line, schedule).row(0, named=True)
+    flags = [f for f in priced["flags"].split(", ") if f]
     rows = components.select("program", "heading", "measure_id", "stated_rate", "rate", "duty_usd").to_dicts()
     mfn = next(r for r in rows if r["heading"] == "MFN")
     total = sum((r["duty_usd"] for r in rows), Decimal("0.00"))
@@ -83,6 +113,13 @@ def quote_line(hts_code: str, origin: str, entry_date: str, value: str, quantity
             for r in rows
         ],
         "total_duty_usd": _cents(total),
+        "ch99_headings": [h for h in priced["ch99_headings"].split(", ") if h],
+        "export_date": export_date,
+        "steel_content_value_usd": _cents(Decimal(steel_content)) if steel_content is not None else None,
+        "aluminum_content_value_usd": _cents(Decimal(aluminum_content)) if aluminum_content is not None else None,
+        "claims": list(dict.fromkeys(claims)),
+        "refused_claims": [m.group(1) for f in flags if (m := REFUSED_CLAIM.match(f))],
+        "flags": flags,
         "schedule_version": schedule.version,
         "unconfirmed": _unconfirmed(rows, schedule),
     }
@@ -125,4 +162,16 @@ def render_quote(q: dict) -> str:
         f"  {'':<22}{'':<14}{'':<18}{'':>10}{'-' * 16:>16}",
         f"  {'total duty':<22}{'':<14}{'':<18}{'':>10}{usd(q['total_duty_usd']):>16}",
     ]
+    facts = [
+        f"exported {q['export_date']}" if q.get("export_date") else None,
+        f"steel content USD {usd(q['steel_content_value_usd'])}" if q.get("steel_content_value_usd") else None,
+        f"aluminum content USD {usd(q['aluminum_content_value_usd'])}" if q.get("aluminum_content_value_usd") else None,
+        f"claims {', '.join(q['claims'])}" if q.get("claims") else None,
+    ]
+    if any(facts):
+        lines.append("  declared: " + "; ".join(f for f in facts if f))
+    exemptions = [h for h in q.get("ch99_headings", []) if h not in {c["heading"] for c in q["components"]}]
+    if exemptions:
+        lines.append("  exempt under: " + ", ".join(exemptions))
+    lines += [f"  note: {flag}" for flag in q.get("flags", [])]
     return "\n".join(lines)

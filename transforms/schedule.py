@@ -33,7 +33,22 @@ MEASURE_COLUMNS: dict[str, pl.DataType] = {
     "confidence_note": pl.Utf8,
     "legal_source": pl.Utf8,
     "description": pl.Utf8,
+    # optional in the file (docs/architecture.md): the value the rate applies to, and whether
+    # the measure applies only to lines that declare its heading
+    "base": pl.Utf8,
+    "condition": pl.Utf8,
 }
+
+# `base`: what a measure's rate multiplies. `value` the customs value; `non_metal_value` the
+# customs value less the declared metal content charged under an applied metal measure;
+# `steel_content` / `aluminum_content` the declared content (Section 232 derivatives: the
+# measure applies only to products of the schedule's metal derivatives list for that metal).
+BASES = ("value", "non_metal_value", "steel_content", "aluminum_content")
+CONTENT_BASES = {"steel_content": "steel", "aluminum_content": "aluminum"}
+DEFAULT_BASE = "value"
+# `condition`: empty = by HTS, origin and date alone; `claim` = only when the line declares the
+# measure's heading (or its cap heading) in `declared_headings`.
+CLAIM = "claim"
 
 ALL_SCOPES = "*"
 ALL_ORIGINS = "*"
@@ -44,6 +59,33 @@ METAL_DERIVATIVE_COLUMNS = {
     "metal": pl.Utf8,
     "effective_date": pl.Date,
 }
+
+
+# Exemptions: conditions under which named measures do not apply (docs/architecture.md).
+EXEMPTION_COLUMNS: dict[str, pl.DataType] = {
+    "exemption_id": pl.Utf8,
+    "heading": pl.Utf8,
+    "exempts": pl.Utf8,
+    "scope_id": pl.Utf8,
+    "origin": pl.Utf8,
+    "valid_from": pl.Date,
+    "valid_to": pl.Date,
+    "exported_before": pl.Date,
+    "condition": pl.Utf8,
+    "confidence": pl.Utf8,
+    "confidence_note": pl.Utf8,
+    "legal_source": pl.Utf8,
+    "description": pl.Utf8,
+}
+# `condition` of an exemption: `hts` (the HTS scope, origin and entry date decide it), `claim`
+# (also the line must declare `heading`), `in_transit` (also the line's `export_date` must be
+# before `exported_before`).
+EXEMPTION_CONDITIONS = ("hts", "claim", "in_transit")
+
+
+def empty_exemptions() -> pl.DataFrame:
+    """No exemptions (schedules that list none)."""
+    return pl.DataFrame(schema=EXEMPTION_COLUMNS)
 
 
 def empty_metal_derivatives() -> pl.DataFrame:
@@ -65,6 +107,8 @@ class Schedule:
     # Section 232 steel/aluminum derivative products: hts_prefix (digits), ch99_code,
     # metal (`steel` | `aluminum`), effective_date (null: the source list gives no date).
     metal_derivatives: pl.DataFrame = field(default_factory=empty_metal_derivatives)
+    # exemptions from measures (Section 122 lists, in-transit rules, claims): EXEMPTION_COLUMNS
+    exemptions: pl.DataFrame = field(default_factory=empty_exemptions)
 
     def with_measures(self, measures: pl.DataFrame, name: str | None = None) -> Schedule:
         """The same schedule with another measures table (scenario overlays use this)."""
@@ -73,6 +117,17 @@ class Schedule:
     @property
     def unconfirmed_measures(self) -> pl.DataFrame:
         return self.measures.filter(pl.col("confidence") == "unconfirmed")
+
+    @property
+    def claimable_headings(self) -> list[str]:
+        """Headings a line can claim: those of `claim` exemptions and `claim` measures."""
+        measures = self.measures.filter(pl.col("condition") == CLAIM) if "condition" in self.measures.columns else self.measures.head(0)
+        found = [
+            *self.exemptions.filter(pl.col("condition") == CLAIM).get_column("heading").drop_nulls().to_list(),
+            *measures.get_column("heading").to_list(),
+            *measures.get_column("heading_at_or_above_cap").drop_nulls().to_list(),
+        ]
+        return sorted(set(found))
 
     @property
     def unconfirmed_fees(self) -> pl.DataFrame:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import polars as pl
 import pycountry
 
-from schemas.raw_customs_lines import OPTIONAL_COLUMNS, OPTIONAL_TEXT_COLUMNS, REQUIRED_COLUMNS
+from schemas.raw_customs_lines import OPTIONAL_COLUMNS, OPTIONAL_MONEY_COLUMNS, OPTIONAL_TEXT_COLUMNS, REQUIRED_COLUMNS
 from transforms.order import sorted_by
 from transforms.rejects import SOURCE_ROW, RowCheck, one_of
 from transforms.vocabulary import MONEY
@@ -50,6 +50,7 @@ STG_COLUMNS: tuple[str, ...] = (
     "declared_duty_usd",
     "steel_content_value_usd",
     "aluminum_content_value_usd",
+    "export_date",
     "declared_headings",
     "declared_heading_duties_usd",
     SOURCE_ROW,
@@ -63,12 +64,20 @@ INTEGER_RE = r"^[+-]?[0-9]+$"
 DECIMAL_RE = r"^-?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
 THOUSANDS_RE = r"^-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$"
 PORT_CODE_RE = r"^[0-9]{4}$"
-# a declared heading: an HTS number of 8 or 10 digits, dots allowed (9903.94.05, 9903.01.25)
-HEADING_RE = r"^[0-9]{4}\.?[0-9]{2}\.?[0-9]{2}(\.?[0-9]{2})?$"
-LIST_SEPARATOR = ";"
 
 _MONEY_COLUMNS = ("customs_value_usd",)
-_OPTIONAL_MONEY_COLUMNS = OPTIONAL_COLUMNS
+_OPTIONAL_MONEY_COLUMNS = OPTIONAL_MONEY_COLUMNS
+# one chapter 99 heading as declared on the 7501 (`declared_headings` holds them `;`-separated)
+DECLARED_HEADING_RE = r"^99[0-9]{2}\.[0-9]{2}\.[0-9]{2}$"
+HEADING_SEPARATOR = ";"
+LIST_SEPARATOR = HEADING_SEPARATOR  # every `;`-separated input column (declared_heading_duties_usd)
+
+
+def declared_headings_of(value: pl.Expr) -> pl.Expr:
+    """Stripped `declared_headings` text as a list of its headings, each stripped, empty
+    pieces (a trailing `;`) dropped, repeats dropped, in the order written."""
+    pieces = value.str.split(HEADING_SEPARATOR).list.eval(pl.element().str.strip_chars())
+    return pieces.list.eval(pl.element().filter(pl.element() != "")).list.unique(maintain_order=True)
 
 
 @functools.cache
@@ -182,9 +191,17 @@ def parse_customs_lines(raw: pl.DataFrame, mfn: pl.DataFrame) -> pl.DataFrame:
         _port_code=clean("port_code"),
         _importer_id=clean("importer_id"),
         **{f"_{c}": decimal_of(clean(c), MONEY) for c in _OPTIONAL_MONEY_COLUMNS},
-        _declared_headings=_list_items(clean("declared_headings")),
+        _export_date=date_of(clean("export_date")),
+        _declared_heading_list=declared_headings_of(clean("declared_headings")),
+    ).with_columns(
+        _hts8=pl.col("_hts_code").str.slice(0, 8),
+        _declared_headings=pl.col("_declared_heading_list").list.join(HEADING_SEPARATOR).replace("", None),
+        _bad_declared_headings=pl.col("_declared_heading_list")
+        .list.eval(pl.element().filter(~pl.element().str.contains(DECLARED_HEADING_RE)))
+        .list.join(HEADING_SEPARATOR)
+        .replace("", None),
         _declared_heading_duties_usd=_list_items(clean("declared_heading_duties_usd")),
-    ).with_columns(_hts8=pl.col("_hts_code").str.slice(0, 8))
+    )
 
     rate_type = pl.col("mfn_rate_type_code").str.strip_chars()
     rates = mfn.select(
@@ -241,15 +258,10 @@ def dotted_heading(value: pl.Expr) -> pl.Expr:
 
 
 def declared_heading_checks() -> list[RowCheck]:
-    """Rules of the optional declared_headings / declared_heading_duties_usd pair."""
-    headings, duties = pl.col("_declared_headings"), pl.col("_declared_heading_duties_usd")
+    """Rules of the optional declared_heading_duties_usd beside declared_headings."""
+    # (the headings' own format is `line_fact_checks`' heading_format rule)
+    headings, duties = pl.col("_declared_heading_list"), pl.col("_declared_heading_duties_usd")
     return [
-        RowCheck(
-            "declared_headings",
-            "declared_headings_format",
-            headings.list.eval(~pl.element().str.contains(HEADING_RE)).list.any(),
-            "';'-separated HTS numbers of 8 or 10 digits, dots allowed (9903.94.05;9903.01.25)",
-        ),
         RowCheck(
             "declared_heading_duties_usd",
             "declared_heading_duties_match_headings",
@@ -385,6 +397,7 @@ def customs_line_checks() -> list[RowCheck]:
     ]
     for column in _MONEY_COLUMNS + _OPTIONAL_MONEY_COLUMNS:
         checks += decimal_checks(column, MONEY_DECIMALS, MONEY)
+    checks += line_fact_checks()
     checks += decimal_checks("quantity", QUANTITY_DECIMALS, QUANTITY)
     checks += declared_heading_checks()
     checks += [
@@ -417,6 +430,60 @@ def customs_line_checks() -> list[RowCheck]:
     return checks
 
 
+def line_fact_checks() -> list[RowCheck]:
+    """The rules of the optional line facts the duty rules read: the date of exportation,
+    the declared chapter 99 headings and the declared metal content."""
+    export, entry = pl.col("_export_date"), pl.col("_entry_date")
+    value = pl.col("_customs_value_usd")
+    steel, aluminum = pl.col("_steel_content_value_usd"), pl.col("_aluminum_content_value_usd")
+    return [
+        RowCheck(
+            "export_date",
+            "date_excel_style",
+            clean("export_date").str.contains(EXCEL_DATE_RE),
+            "write dates as ISO YYYY-MM-DD, not month/day/year",
+        ),
+        RowCheck(
+            "export_date",
+            "date_iso",
+            export.is_null() & clean("export_date").is_not_null() & ~clean("export_date").str.contains(EXCEL_DATE_RE),
+            "must be a real calendar date written YYYY-MM-DD",
+        ),
+        RowCheck(
+            "export_date",
+            "export_not_after_entry",
+            export > entry,
+            "the date of exportation cannot be after the entry_date",
+            detail=pl.concat_str(pl.lit("entry_date "), entry.cast(pl.Utf8)),
+        ),
+        RowCheck(
+            "declared_headings",
+            "heading_format",
+            pl.col("_bad_declared_headings").is_not_null(),
+            "chapter 99 headings written 9903.94.05, separated by ';' (9903.94.05;9903.01.25)",
+            detail=pl.concat_str(pl.lit("not a heading: "), pl.col("_bad_declared_headings")),
+        ),
+        *(
+            RowCheck(
+                column,
+                "content_not_above_value",
+                content > value,
+                "the declared metal content cannot exceed the line's customs_value_usd",
+                detail=pl.concat_str(pl.lit("customs_value_usd "), value.cast(pl.Utf8)),
+            )
+            for column, content in (("steel_content_value_usd", steel), ("aluminum_content_value_usd", aluminum))
+        ),
+        RowCheck(
+            "steel_content_value_usd,aluminum_content_value_usd",
+            "content_not_above_value",
+            (steel <= value) & (aluminum <= value) & (steel + aluminum > value),
+            "steel and aluminum content together cannot exceed the line's customs_value_usd",
+            value=pl.concat_str(pl.col("steel_content_value_usd"), pl.col("aluminum_content_value_usd"), separator=","),
+            detail=pl.concat_str(pl.lit("customs_value_usd "), value.cast(pl.Utf8)),
+        ),
+    ]
+
+
 def stage_customs_lines(passed: pl.DataFrame) -> pl.DataFrame:
     """Parsed rows that failed no check → `stg_customs_lines` (typed, normalised), sorted by
     source row."""
@@ -435,10 +502,8 @@ def stage_customs_lines(passed: pl.DataFrame) -> pl.DataFrame:
         pl.col("_port_code").alias("port_code"),
         pl.col("_importer_id").alias("importer_id"),
         *(pl.col(f"_{c}").cast(MONEY).alias(c) for c in _OPTIONAL_MONEY_COLUMNS),
-        pl.col("_declared_headings")
-        .list.eval(dotted_heading(pl.element()))
-        .list.join(LIST_SEPARATOR)
-        .alias("declared_headings"),
+        pl.col("_export_date").alias("export_date"),
+        pl.col("_declared_headings").alias("declared_headings"),
         pl.col("_declared_heading_duties_usd").list.join(LIST_SEPARATOR).alias("declared_heading_duties_usd"),
         pl.col(SOURCE_ROW).cast(pl.Int64),
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -30,6 +31,24 @@ from flows.cli.base import (
 # --------------------------------------------------------------------------------------------
 # quote
 
+CLAIM_RE = re.compile(r"^99\d{2}\.\d{2}\.\d{2}$")
+
+
+def _optional_date(value: str | None) -> str | None:
+    return None if value is None else date_option(value)
+
+
+def _optional_money(value: str | None) -> str | None:
+    return None if value is None else money_text(value)
+
+
+def _claims(values: list[str] | None) -> list[str]:
+    claims = [v.strip() for v in values or []]
+    for claim in claims:
+        if not CLAIM_RE.match(claim):
+            raise typer.BadParameter(f"must be a chapter 99 heading written 9903.94.06, got {claim!r}")
+    return claims
+
 
 @app.command()
 def quote(
@@ -51,15 +70,57 @@ def quote(
             "--quantity", metavar="Q", help="Quantity in the HTS unit (for specific rates).", callback=quantity_text
         ),
     ] = None,
+    export_date: Annotated[
+        str | None,
+        typer.Option(
+            "--export-date", metavar="YYYY-MM-DD", help="Date of exportation (7501 block 11), for the in-transit rules.",
+            callback=_optional_date,
+        ),
+    ] = None,
+    steel_content: Annotated[
+        str | None,
+        typer.Option(
+            "--steel-content", metavar="USD", help="Value of the steel content (Section 232 derivatives).",
+            callback=_optional_money,
+        ),
+    ] = None,
+    aluminum_content: Annotated[
+        str | None,
+        typer.Option(
+            "--aluminum-content", metavar="USD", help="Value of the aluminum content (Section 232 derivatives).",
+            callback=_optional_money,
+        ),
+    ] = None,
+    claim: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--claim", metavar="HEADING", help="A chapter 99 heading the line declares (repeatable), e.g. 9903.94.06.",
+            callback=_claims,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     schedule: ScheduleOpt = None,
 ) -> None:
     """One line's duty, component by component, without running the pipeline."""
     from transforms.quote import QuoteError, quote_line, render_quote
 
+    if export_date is not None and export_date > entry_date:
+        raise typer.BadParameter(
+            f"the date of exportation {export_date} is after the entry date {entry_date}", param_hint="--export-date"
+        )
+    content = sum(Decimal(c) for c in (steel_content, aluminum_content) if c is not None)
+    if content > Decimal(value):
+        raise typer.BadParameter(
+            f"the declared metal content {content} exceeds the value {value}",
+            param_hint="--steel-content/--aluminum-content",
+        )
     sched = read_schedule_or_exit(schedule)
     try:
-        q = quote_line(hts, origin, entry_date, value, quantity, sched)
+        q = quote_line(
+            hts, origin, entry_date, value, quantity, sched,
+            export_date=export_date, steel_content=steel_content, aluminum_content=aluminum_content,
+            claims=claim or [],
+        )
     except QuoteError as error:
         raise typer.BadParameter(str(error), param_hint="--hts") from None
     typer.echo(json.dumps(q, indent=2) if as_json else render_quote(q))

@@ -18,12 +18,12 @@ import polars as pl
 
 from flows import config
 from schemas import schedule as contracts
-from transforms.schedule import Schedule, empty_metal_derivatives
+from transforms.schedule import Schedule, empty_exemptions, empty_metal_derivatives
 from transforms.vocabulary import MONEY, RATE
 
 MANIFEST_NAME = "schedule.toml"
 REQUIRED_FILES = ("mfn", "measures", "scopes", "fees")
-OPTIONAL_FILES = ("metal_derivatives",)
+OPTIONAL_FILES = ("metal_derivatives", "exemptions")
 
 # Column kinds: how the text of each column is checked and converted.
 _FORMATS: dict[str, tuple[str, str]] = {
@@ -66,9 +66,11 @@ SPECS: dict[str, TableSpec] = {
             "shape": "str", "rate": "rate", "heading": "str", "heading_at_or_above_cap": "str",
             "excluded_by": "str", "priority": "int", "confidence": "str",
             "confidence_note": "str", "legal_source": "str", "description": "str",
+            "base": "str", "condition": "str",
         },
         model=contracts.Measures,
-        empty_as_text=("excluded_by", "confidence_note"),
+        optional=("base", "condition"),
+        empty_as_text=("excluded_by", "confidence_note", "condition"),
     ),
     "scopes": TableSpec(
         columns={"scope_id": "str", "hts_prefix": "str", "source": "str"},
@@ -86,6 +88,16 @@ SPECS: dict[str, TableSpec] = {
     "metal_derivatives": TableSpec(
         columns={"hts_prefix": "str", "ch99_code": "str", "metal": "str", "effective_date": "date"},
         model=contracts.MetalDerivatives,
+    ),
+    "exemptions": TableSpec(
+        columns={
+            "exemption_id": "str", "heading": "str", "exempts": "str", "scope_id": "str",
+            "origin": "str", "valid_from": "date", "valid_to": "date", "exported_before": "date",
+            "condition": "str", "confidence": "str", "confidence_note": "str",
+            "legal_source": "str", "description": "str",
+        },
+        model=contracts.Exemptions,
+        empty_as_text=("confidence_note",),
     ),
 }
 
@@ -154,6 +166,7 @@ def read_schedule(path: Path | None = None) -> Schedule:
         scopes=frames["scopes"],
         fees=frames["fees"],
         metal_derivatives=frames.get("metal_derivatives", empty_metal_derivatives()),
+        exemptions=frames.get("exemptions", empty_exemptions()),
     )
     problems = validate_schedule(schedule, file_names=names)
     if problems:
@@ -171,6 +184,7 @@ def validate_schedule(schedule: Schedule, file_names: dict[str, str] | None = No
     frames = {
         "mfn": schedule.mfn, "measures": schedule.measures, "scopes": schedule.scopes,
         "fees": schedule.fees, "metal_derivatives": schedule.metal_derivatives,
+        "exemptions": schedule.exemptions,
     }
     problems: list[Problem] = []
     for kind, frame in frames.items():
@@ -337,6 +351,14 @@ def _audit_problems(schedule: Schedule, names: dict[str, str]) -> list[Problem]:
             f"same HTS prefix {prefix or '*'} and overlapping dates; the selection rule cannot "
             "choose (change a window, an origin or a priority)",
         ))
+    for row, exemption_id, scope_id in contracts.exemptions_with_unknown_scope(schedule.exemptions, scopes).iter_rows():
+        problems.append(Problem(names["exemptions"], row, "scope_id", scope_id,
+                                f"exemption {exemption_id}: scope_id must be `*` or a scope_id of "
+                                f"{names['scopes']}"))
+    for row, exemption_id, exempted in contracts.exemptions_with_unknown_measure(schedule.exemptions, measures).iter_rows():
+        problems.append(Problem(names["exemptions"], row, "exempts", exempted,
+                                f"exemption {exemption_id}: exempts must name measure_ids of "
+                                f"{names['measures']}"))
     for row, fee_id, row_other, _start, _start_other in contracts.overlapping_fees(schedule.fees).iter_rows():
         problems.append(Problem(names["fees"], row, "valid_from", str(_start),
                                 f"fee {fee_id} overlaps row {row_other} (from {_start_other}) for a "

@@ -77,6 +77,7 @@ class ReportData:
     scenario_trend: pl.DataFrame | None
     rejects: pl.DataFrame | None
     reconciliation: pl.DataFrame | None
+    line_facts: pl.DataFrame | None = None  # the rules decided by the lines' own facts
 
 
 def policy_events(schedule: Schedule, origin: str, first_day: dt.date, last_day: dt.date) -> pl.DataFrame:
@@ -139,12 +140,20 @@ def read_report_data(db_path: Path, month: str, schedule: Schedule, origin: str 
         reconciliation = None
         if "fct_reconciliation" in tables:
             reconciliation = con.sql(_sql("reconciliation"), params={"month": month}).pl()
+        line_facts = None
+        if "export_date" in _columns(con, "fct_duty_lines"):
+            line_facts = con.sql(_sql("line_facts"), params={"month": month}).pl()
     finally:
         con.close()
     first_month = by_program.get_column("month").min() if by_program.height else month
     events = policy_events(schedule, origin, _month_start(first_month), _month_end(month))
     return ReportData(month, origin, totals, by_program, rates, top_hs, events, run, scenarios,
-                      scenario_trend, rejects, reconciliation)
+                      scenario_trend, rejects, reconciliation, line_facts)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The columns of `table` (none if the warehouse predates it)."""
+    return [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()]
 
 
 # --------------------------------------------------------------------------------------------
@@ -375,6 +384,17 @@ def summary_tables(data: ReportData) -> list[Table]:
                  _signed_money(r["difference_usd"])]
                 for r in data.reconciliation.iter_rows(named=True)
             ],
+        ))
+    if data.line_facts is not None and data.line_facts.height:
+        tables.append(Table(
+            f"Rules decided by the lines' own facts, {data.month}",
+            ["line fact / rule", "lines", "customs value", "duty"],
+            [
+                [r["fact"], f"{int(r['line_count']):,}", _money(r["customs_value_usd"]), _money(r["total_duty_usd"])]
+                for r in data.line_facts.iter_rows(named=True)
+            ],
+            note="Optional input columns export_date, steel/aluminum_content_value_usd and declared_headings "
+            "(docs/tariff-rules.md, 'Rules decided by a line's own facts').",
         ))
     if data.policy_events.height:
         tables.append(Table(

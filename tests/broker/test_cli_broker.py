@@ -32,7 +32,7 @@ def test_validate_shows_the_mapping_then_the_problems():
     assert out[0] == "customs map ace_es003 (layout line_tariff_rows, dates %m/%d/%Y):"
     assert "  'HTS Number' -> hts_code" in out
     assert "  'Mode of Transportation Code' -> transport_mode   values: 16 mapped" in out
-    assert f"{ES003}: row 93, column transport_mode: transport_mode_allowed: must be one of vessel, air, truck, rail, mail, other (value '99')" in out
+    assert f"{ES003}: row 96, column transport_mode: transport_mode_allowed: must be one of vessel, air, truck, rail, mail, other (value '99')" in out
     assert "9 problems (customs)" in result.stderr
 
 
@@ -72,15 +72,15 @@ def test_refunds_writes_the_cape_declaration_and_worksheet(tmp_path):
     done = invoke("refunds", "--importer", "04-371550600", "--month", "2025-10", "--db", db, "--out", out,
                   "--as-of", "2026-05-01")
     assert done.exit_code == 0, done.output
-    assert "26 entries with IEEPA duty (USD 237,386.98), 26 eligible for CAPE as of 2026-05-01" in done.stdout
+    assert "28 entries with IEEPA duty (USD 313,369.86), 28 eligible for CAPE as of 2026-05-01" in done.stdout
     declaration = pl.read_csv(out, infer_schema=False)
-    assert declaration.columns == ["Entry Number"] and declaration.height == 26
-    assert declaration["Entry Number"].str.len_chars().to_list() == [11] * 26
+    assert declaration.columns == ["Entry Number"] and declaration.height == 28
+    assert declaration["Entry Number"].str.len_chars().to_list() == [11] * 28
     sheet_text = (tmp_path / "claims" / "cape.worksheet.csv").read_text()
     assert sheet_text.startswith("# CAPE worksheet of importer 04-371550600, months 2025-10")
     assert "could not be confirmed" in sheet_text
     sheet = pl.read_csv(tmp_path / "claims" / "cape.worksheet.csv", comment_prefix="#", infer_schema=False)
-    assert sheet.height == 26 and set(sheet["refund_status"]) == {"likely_unliquidated"}
+    assert sheet.height == 28 and set(sheet["refund_status"]) == {"likely_unliquidated"}
     # as of today (2026-12), past the 80 days after the estimated liquidation: none eligible
     later = invoke("refunds", "--importer", "04-371550600", "--db", db, "--out", tmp_path / "later.csv",
                    "--as-of", "2026-12-01")

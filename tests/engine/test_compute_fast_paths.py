@@ -51,10 +51,7 @@ def lines_with(rows, extra) -> pl.DataFrame:
 
 def general_path(lines: pl.DataFrame) -> pl.DataFrame:
     """The engine's general steps, one after the other (compute_line_duty before its fast path)."""
-    names = duty.layers(SCHEDULE)
     exact = duty.compute_exact_components(lines, SCHEDULE)
-    exact = exact.join(duty._derivative_from(exact, SCHEDULE), on="hts_code", how="left", maintain_order="left")
-    exact = exact.with_columns(metal_derivative=duty._metal_derivative(duty._is_derivative(names), exact.columns))
     return duty.round_components(exact, SCHEDULE).select(duty.LINE_DUTY_COLUMNS)
 
 
@@ -74,7 +71,7 @@ def test_keys_sharing_a_hash_fall_back_to_the_key_join(rows, extra):
     expected = duty.compute_line_duty(data, SCHEDULE)
     with pytest.MonkeyPatch.context() as patch:
         # every key hashes alike: one key stands for all of them until the check sees it
-        patch.setattr(duty, "_key_hash", lambda: pl.repeat(7, pl.len(), dtype=pl.UInt64).alias(duty._KEY_HASH))
+        patch.setattr(duty, "_key_hash", lambda key: pl.repeat(7, pl.len(), dtype=pl.UInt64).alias(duty._KEY_HASH))
         collided = duty.compute_line_duty(data, SCHEDULE)
     assert collided.equals(expected)
 
@@ -142,3 +139,27 @@ def test_fee_flags_join_like_concat_str():
     )
     assert _with_fee_flags(data).select("flags").equals(expected)
     assert expected.get_column("flags").to_list() == ["", "a", "f", "a, f", "f", "a"]
+
+
+# line facts of issue 16: export dates around the in-transit cut-offs, modes, claims
+facts = st.tuples(
+    st.one_of(st.none(), st.dates(dt.date(2025, 3, 1), dt.date(2026, 3, 1))),
+    st.sampled_from(["vessel", "air"]),
+    st.sampled_from([None, "9903.94.06", "9903.94.07", "9903.94.55", "9903.03.05", "9903.74.07;9903.74.05", "9903.01.25"]),
+)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(with_metal, min_size=1, max_size=20), st.lists(facts, min_size=21, max_size=21))
+def test_compute_line_duty_with_line_facts_equals_the_general_path(extra, line_facts):
+    data = lines_with([("87032301", "90", "JP", dt.date(2025, 10, 1), Decimal("1000.00"), Decimal(1))], extra)
+    data = data.with_columns(
+        export_date=pl.Series([f[0] for f in line_facts[: data.height]], dtype=pl.Date),
+        transport_mode=pl.Series([f[1] for f in line_facts[: data.height]], dtype=pl.Utf8),
+        declared_headings=pl.Series([f[2] for f in line_facts[: data.height]], dtype=pl.Utf8),
+    )
+    fast = duty.compute_line_duty(data, SCHEDULE).select(duty.LINE_DUTY_COLUMNS)
+    assert fast.equals(general_path(data))
+    # a line alone is priced as among the others
+    alone = pl.concat([duty.compute_line_duty(data[i : i + 1], SCHEDULE) for i in range(min(4, data.height))])
+    assert alone.select(duty.LINE_DUTY_COLUMNS).equals(fast.head(alone.height))

@@ -103,9 +103,9 @@ def test_unconfirmed_section_301_is_flagged(schedule):
     assert duty(schedule, MOTORCYCLE, "JP", "2026-07-23", "10000.00")["flags"] == ""
 
 
-def test_metal_derivative_motorcycles_are_flagged_not_priced_as_zero_content(schedule):
-    # 8711.30 became a steel derivative (9903.81.91) from 2025-08-18; without the declared
-    # steel content the line says so; 232 auto parts are not derivatives (note 33(a)).
+def test_metal_derivative_motorcycles_pay_on_declared_steel_and_are_flagged_without_it(schedule):
+    # 8711.30 (MFN Free) became a steel derivative (9903.81.91) from 2025-08-18; 232 auto parts
+    # are not derivatives (note 33(a)). Air freight: no in-transit rule can apply.
     import polars as pl
 
     frame = lines(
@@ -113,6 +113,15 @@ def test_metal_derivative_motorcycles_are_flagged_not_priced_as_zero_content(sch
         ("8711300000", "JP", "2025-08-18", "1000.00", "1"),
         ("8711300000", "JP", "2025-08-18", "1000.00", "1"),
         (BRAKES, "JP", "2025-08-18", "1000.00", "1"),
-    ).with_columns(steel_content_value_usd=pl.Series([None, None, Decimal("300.00"), None], dtype=pl.Decimal(18, 2)))
-    flags = compute_line_duty(frame, schedule).sort("line_number")["flags"].to_list()
-    assert flags == ["", "metal content not declared", "metal derivative duty not computed", ""]
+    ).with_columns(
+        steel_content_value_usd=pl.Series([None, None, Decimal("300.00"), None], dtype=pl.Decimal(18, 2)),
+        transport_mode=pl.lit("air"),
+    )
+    out = compute_line_duty(frame, schedule).sort("line_number")
+    assert out["flags"].to_list() == ["", "metal content not declared", "", ""]
+    # the day before the listing: 15% x 1000 = 150.00 (9903.02.73) and nothing on the steel;
+    # listed, content not declared: priced as before (150.00), flagged;
+    # listed, steel 300.00: 50% x 300 = 150.00 + 15% x (1000 - 300) = 105.00 -> 255.00;
+    # brakes: 2.5% x 1000 = 25.00 + 25% x 1000 = 250.00 (9903.94.05, no metal duty) -> 275.00
+    assert out["total_duty_usd"].to_list() == [D("150.00"), D("150.00"), D("255.00"), D("275.00")]
+    assert out["ch99_headings"].to_list() == ["9903.02.73", "9903.02.73", "9903.02.73, 9903.81.91", "9903.94.05"]

@@ -36,7 +36,7 @@ def test_declared_and_computed_by_heading_with_causes():
         stg_lines(
             # Japan deal car 2025-10-15, $30,000.00: MFN 2.5% = 750.00; 9903.94.41 15% total
             # = 4,500.00 - 750.00 = 3,750.00 (its companion 9903.94.40 applies only when MFN is
-            # at or above 15%, so declaring it is a wrong heading even at 0.00):
+            # at or above 15%; declared at 0.00 it reads as a heading without duty of its own):
             # 750.00 + 3,750.00 + 0.00 = 4,500.00
             ("JPN00000011", 1, "2025-10-15", CAR, "30000.00", "4500.00", "IMP1"),
             # same car declared under the superseded +25% heading 9903.94.01: 750.00 + 7,500.00
@@ -56,7 +56,7 @@ def test_declared_and_computed_by_heading_with_causes():
     got = build(stg)
     assert rows(got) == [
         ("JPN00000011", 1, "MFN", "mfn", D("750.00"), D("750.00"), D("0.00"), "match"),
-        ("JPN00000011", 1, "9903.94.40", "section_232", D("0.00"), D("0.00"), D("0.00"), "heading_not_computed"),
+        ("JPN00000011", 1, "9903.94.40", "section_232", D("0.00"), D("0.00"), D("0.00"), "no_duty_heading"),
         ("JPN00000011", 1, "9903.94.41", "section_232", D("3750.00"), D("3750.00"), D("0.00"), "match"),
         ("JPN00000029", 1, "MFN", "mfn", D("750.00"), D("750.00"), D("0.00"), "match"),
         ("JPN00000029", 1, "9903.94.01", "section_232", D("7500.00"), D("0.00"), D("-7500.00"), "heading_not_computed"),

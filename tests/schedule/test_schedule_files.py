@@ -30,7 +30,11 @@ from transforms.vocabulary import MONEY, RATE
 DEFAULT_DIR = config.DEFAULT_SCHEDULE.parent
 USITC = config.REFERENCE_DIR / "usitc" / "tariff_database_2025_autoparts_chapters.csv"
 ALL_232 = {"s232_autos", "s232_autos_jp_deal", "s232_parts", "s232_parts_jp_deal",
-           "s232_mhd_trucks", "s232_buses", "s232_mhd_parts"}
+           "s232_mhd_trucks", "s232_buses", "s232_mhd_parts",
+           # certified parts (US note 2(v)(x), 2(aa)(v)(3))
+           "s232_certified_parts", "s232_certified_parts_jp", "s232_mhd_certified_parts"}
+# the 2026 metals headings exempt from Section 122 (note 2(aa)(v)(1)) and the 2026 Section 301
+METALS_2026 = {"s232_metals_2026_50", "s232_metals_2026_25", "s232_metals_2026_15"}
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +46,7 @@ def shipped():
 
 
 def test_shipped_schedule_loads_with_the_architecture_dtypes(shipped):
-    assert (shipped.version, shipped.name) == ("2026.11.0", "default")
+    assert (shipped.version, shipped.name) == ("2026.12.0", "default")
     assert shipped.source == str(config.DEFAULT_SCHEDULE)
     assert shipped.measures.schema["rate"] == RATE
     assert shipped.measures.schema["valid_from"] == pl.Date
@@ -66,11 +70,24 @@ GOLDEN_MEASURES = [
     ("s232_mhd_trucks", "s232", "*", "2025-11-01", None, "additive", "0.25", "9903.74.01", None, "unconfirmed"),
     ("s232_buses", "s232", "*", "2025-11-01", None, "additive", "0.10", "9903.74.02", None, "confirmed"),
     ("s232_mhd_parts", "s232", "*", "2025-11-01", None, "additive", "0.25", "9903.74.08", None, "unconfirmed"),
+    # claim-only (condition `claim`): certified parts, US note 33(p), (r) and note 38(j)
+    ("s232_certified_parts", "s232", "*", "2025-11-01", None, "additive", "0.25", "9903.94.07", None, "confirmed"),
+    ("s232_certified_parts_jp", "s232", "JP", "2025-11-01", None, "inclusive_total", "0.15", "9903.94.55", "9903.94.54", "confirmed"),
+    ("s232_mhd_certified_parts", "s232", "*", "2025-11-01", None, "additive", "0.25", "9903.74.09", None, "confirmed"),
     ("ieepa_baseline", "ieepa", "*", "2025-04-05", "2026-02-24", "additive", "0.10", "9903.01.25", None, "confirmed"),
     ("ieepa_jp_country", "ieepa", "JP", "2025-04-09", "2025-04-10", "additive", "0.24", "9903.01.53", None, "confirmed"),
     ("ieepa_jp_deal", "ieepa", "JP", "2025-08-07", "2026-02-24", "inclusive_total", "0.15", "9903.02.73", "9903.02.72", "confirmed"),
     ("s122", "s122", "*", "2026-02-24", "2026-07-24", "additive", "0.10", "9903.03.01", None, "confirmed"),
     ("s301_jp_2026", "s301", "JP", "2026-07-24", None, "inclusive_total", "0.125", "9903.05.49", "9903.05.48", "unconfirmed"),
+    # on declared metal content (base steel_content / aluminum_content; heading per product)
+    ("s232_steel_derivatives_25", "s232_steel", "*", "2025-03-12", "2025-06-04", "additive", "0.25", "9903.81.91", None, "confirmed"),
+    ("s232_steel_derivatives", "s232_steel", "*", "2025-06-04", "2026-04-06", "additive", "0.50", "9903.81.91", None, "confirmed"),
+    ("s232_aluminum_derivatives_25", "s232_aluminum", "*", "2025-03-12", "2025-06-04", "additive", "0.25", "9903.85.08", None, "confirmed"),
+    ("s232_aluminum_derivatives", "s232_aluminum", "*", "2025-06-04", "2026-04-06", "additive", "0.50", "9903.85.08", None, "confirmed"),
+    # 2026 metals regime, US note 16(c), full value (UNCONFIRMED: the 15%-by-weight condition)
+    ("s232_metals_2026_50", "s232_metals", "*", "2026-04-06", None, "additive", "0.50", "9903.82.02", None, "unconfirmed"),
+    ("s232_metals_2026_25", "s232_metals", "*", "2026-04-06", None, "additive", "0.25", "9903.82.09", None, "unconfirmed"),
+    ("s232_metals_2026_15", "s232_metals", "*", "2026-04-06", None, "inclusive_total", "0.15", "9903.82.10", "9903.82.11", "unconfirmed"),
 ]
 
 
@@ -91,10 +108,15 @@ def test_every_measure_matches_its_golden_row(shipped):
 
 def test_precedence_232_goods_escape_ieepa_s122_and_s301(shipped):
     excluded = dict(shipped.measures.select("measure_id", "excluded_by").rows())
-    for mid in ("ieepa_baseline", "ieepa_jp_country", "ieepa_jp_deal", "s122", "s301_jp_2026"):
+    for mid in ("ieepa_baseline", "ieepa_jp_country", "ieepa_jp_deal"):
         assert set(excluded[mid].split()) == ALL_232, mid
+    for mid in ("s122", "s301_jp_2026"):
+        assert set(excluded[mid].split()) == ALL_232 | METALS_2026, mid
     for mid in ALL_232:
         assert excluded[mid] == ""
+    # the metal measures are not on goods under an auto, parts or medium/heavy 232 heading
+    for mid in [m for m in excluded if m.startswith(("s232_steel", "s232_aluminum", "s232_metals"))]:
+        assert set(excluded[mid].split()) == ALL_232, mid
 
 
 def test_ieepa_japan_country_rate_only_on_2025_04_09(shipped):
@@ -196,8 +218,13 @@ def test_every_scope_prefix_names_existing_hts_lines(shipped):
     orphans = prefixes.with_columns(stem=pl.col("hts_prefix").str.slice(0, 8)).join(
         known, on="stem", how="anti")
     assert orphans.height == 0, orphans
-    # outside the MFN chapters only chapter 90 codes of the auto-parts list remain
-    outside = shipped.scopes.filter(~pl.col("hts_prefix").str.slice(0, 2).is_in(mfn_chapters.implode()))
+    # outside the MFN chapters only chapter 90 codes of the auto-parts list remain among the
+    # Section 232 scopes (the Section 122 exemption lists of note 2(aa) span chapters 1-97)
+    outside = shipped.scopes.filter(
+        ~pl.col("hts_prefix").str.slice(0, 2).is_in(mfn_chapters.implode())
+        & pl.col("scope_id").str.starts_with("s232_")
+        & ~pl.col("scope_id").str.starts_with("s232_metals")  # note 16(c) spans chapters 72-85
+    )
     assert outside.get_column("hts_prefix").to_list() == ["901510", "902910", "9029204080"]
 
 
@@ -219,7 +246,13 @@ def test_medium_heavy_scopes_never_tie_with_note_33(shipped):
 def test_shipped_scopes_and_metal_list_are_what_the_build_script_derives(shipped):
     lists = parse_excerpt(EXCERPT.read_text(encoding="utf-8"))
     assert {k: len(v) for k, v in lists.items()} == {
-        "note33_b": 17, "note33_g": 130, "note38_b": 25, "note38_c": 10, "note38_i": 182}
+        "note33_b": 17, "note33_g": 130, "note38_b": 25, "note38_c": 10, "note38_i": 182,
+        # Section 122 exemptions, subchapter III US note 2(aa)(ii), (iii), (iv)
+        "note2aa_ii": 1098, "note2aa_iii": 11, "note2aa_iv": 546,
+        # the 2026 metals lists of US note 16(c)(i)-(x)
+        **{f"note16c_{roman}": n for roman, n in zip(
+            ["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x"],
+            [9, 17, 45, 146, 63, 105, 301, 4, 13, 35], strict=True)}}
     built = build_scopes(lists, AUTO_PARTS.read_text(encoding="utf-8").split())
     assert built.equals(shipped.scopes)
     metals = build_metal_derivatives(METAL_REFERENCE).with_columns(
@@ -288,7 +321,7 @@ def test_unknown_scope_is_reported(schedule_copy):
 
 def test_unknown_or_self_exclusion_is_reported(schedule_copy):
     _edit(schedule_copy / "measures.csv", "s232_autos s232_autos_jp_deal", "s232_autoz s232_autos_jp_deal")
-    _one(_problems(schedule_copy), row=8, column="excluded_by", value="s232_autoz")
+    _one(_problems(schedule_copy), row=11, column="excluded_by", value="s232_autoz")
 
 
 def test_overlapping_measures_in_one_layer_are_ambiguous(schedule_copy):
@@ -299,7 +332,7 @@ def test_overlapping_measures_in_one_layer_are_ambiguous(schedule_copy):
     problems = _problems(schedule_copy)
     clashes = [p for p in problems if p.row == 1 and p.value == "s232_autos"]
     assert len(clashes) == 17  # one per note 33(b) prefix the two measures share
-    assert "ambiguous with s232_autos_again (row 13): layer s232" in clashes[0].rule
+    assert "ambiguous with s232_autos_again (row 23): layer s232" in clashes[0].rule
     assert "same HTS prefix 87032201" in clashes[0].rule
 
 
@@ -309,7 +342,7 @@ def test_same_measure_in_disjoint_windows_is_not_ambiguous(schedule_copy):
     clone = first.replace("s232_autos,", "s232_autos_old,", 1).replace(
         "2025-04-03,,", "2024-01-01,2025-04-03,")
     (schedule_copy / "measures.csv").write_text(text + clone + "\n", encoding="utf-8")
-    assert read_schedule(schedule_copy).measures.height == 13
+    assert read_schedule(schedule_copy).measures.height == 23
 
 
 def test_inclusive_total_without_cap_heading(schedule_copy):
@@ -320,7 +353,7 @@ def test_inclusive_total_without_cap_heading(schedule_copy):
 
 def test_window_must_not_end_before_it_starts(schedule_copy):
     _edit(schedule_copy / "measures.csv", "2025-04-09,2025-04-10", "2025-04-09,2025-04-09")
-    problem = _one(_problems(schedule_copy), row=9, column="valid_to")
+    problem = _one(_problems(schedule_copy), row=12, column="valid_to")
     assert "after valid_from" in problem.rule
 
 
@@ -367,11 +400,12 @@ def test_bad_scope_prefixes_and_duplicate_scope_rows(schedule_copy):
     text = text.replace("note33b_vehicles,87032201,", "note33b_vehicles,8703.22.01,", 1)
     extra = "s232_auto_parts,8,x\ns232_auto_parts,87089999999,x\ns232_auto_parts,870830,dup\n"
     scopes.write_text(text + extra, encoding="utf-8")
+    rows = text.count("\n") - 1  # data rows before the three appended
     problems = _problems(schedule_copy)
     _one(problems, file="scopes.csv", row=1, column="hts_prefix", value="8703.22.01")
-    _one(problems, file="scopes.csv", row=199, column="hts_prefix", value="8")
-    _one(problems, file="scopes.csv", row=200, column="hts_prefix", value="87089999999")
-    dup = _one(problems, file="scopes.csv", row=201, column="scope_id, hts_prefix")
+    _one(problems, file="scopes.csv", row=rows + 1, column="hts_prefix", value="8")
+    _one(problems, file="scopes.csv", row=rows + 2, column="hts_prefix", value="87089999999")
+    dup = _one(problems, file="scopes.csv", row=rows + 3, column="scope_id, hts_prefix")
     assert "must be unique" in dup.rule
 
 
@@ -405,7 +439,7 @@ def test_manifest_problems(schedule_copy):
     problems = _problems(schedule_copy)
     _one(problems, file="schedule.toml", column="files.fees", value="fee.csv")
     _one(problems, file="schedule.toml", column="files.tariffs")
-    _edit(manifest, 'version = "2026.11.0"', "")
+    _edit(manifest, 'version = "2026.12.0"', "")
     _one(_problems(schedule_copy), column="version")
     with pytest.raises(ScheduleError, match="no such schedule manifest"):
         read_schedule(schedule_copy / "nowhere")
@@ -428,7 +462,7 @@ def test_manifest_files_resolve_relative_to_the_manifest(tmp_path):
     schedule = read_schedule(scenario / "schedule.toml")
     assert (schedule.version, schedule.name) == ("what-if.1", "what_if")
     assert schedule.fees.get_column("max_usd").to_list() == [Decimal("100.00")]
-    assert schedule.measures.height == 12
+    assert schedule.measures.height == 22
     assert schedule.metal_derivatives.height == 0  # optional file not named
 
 
