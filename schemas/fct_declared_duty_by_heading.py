@@ -36,6 +36,7 @@ SCHEMA = pa.DataFrameSchema(
         "computed_duty_usd": common.duty(),
         "difference_usd": pa.Column(MONEY),
         "cause": pa.Column(pl.Utf8, pa.Check.isin(list(CAUSES))),
+        "run_id": common.run_id(),
     },
     checks=[
         common.grain_is_unique(GRAIN),

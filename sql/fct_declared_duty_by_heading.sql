@@ -20,5 +20,6 @@ CREATE TABLE IF NOT EXISTS fct_declared_duty_by_heading (
     declared_duty_usd     DECIMAL(18,2),
     computed_duty_usd     DECIMAL(18,2) NOT NULL,
     difference_usd        DECIMAL(18,2) NOT NULL,  -- computed - declared
-    cause                 VARCHAR       NOT NULL
+    cause                 VARCHAR       NOT NULL,
+    run_id                VARCHAR                  -- the run that published the row (runs.run_id); NULL for rows published before the column existed
 );
