@@ -17,6 +17,7 @@ SAMPLE_DIR = DATA_DIR / "sample"
 SAMPLE_CUSTOMS = SAMPLE_DIR / "customs_lines.parquet"
 SAMPLE_VEHICLES = SAMPLE_DIR / "vehicles.parquet"
 REFUND_STATUS_RULES = DATA_DIR / "refunds" / "refund_status_rules.csv"
+MAPS_DIR = DATA_DIR / "maps"  # shipped customs column maps (`--customs-map NAME`)
 
 DEFAULT_MAX_REJECT_RATE = 0.01
 # On a cluster, a month with more input lines than this is split into entry-hash partitions.

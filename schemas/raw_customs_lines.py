@@ -38,6 +38,9 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     # every chapter 99 heading the line declared, `;`-separated (9903.94.05;9903.01.25)
     "declared_headings",
 )
+# optional text column beside declared_headings: the declared duty of each heading,
+# ';'-separated in the same order (what an ACE ES-003 export reports per chapter 99 row)
+OPTIONAL_TEXT_COLUMNS: tuple[str, ...] = ("declared_heading_duties_usd",)
 
 
 class RawCustomsLines(pa.DataFrameModel):
@@ -67,6 +70,7 @@ class RawCustomsLines(pa.DataFrameModel):
     aluminum_content_value_usd: str | None = pa.Field(nullable=True)
     export_date: str | None = pa.Field(nullable=True)
     declared_headings: str | None = pa.Field(nullable=True)
+    declared_heading_duties_usd: str | None = pa.Field(nullable=True)
 
     class Config:
         strict = False

@@ -36,6 +36,8 @@ class StgCustomsLines(pa.DataFrameModel):
     aluminum_content_value_usd: pl.Decimal(18, 2) = pa.Field(ge=0, nullable=True)
     export_date: pl.Date = pa.Field(nullable=True)
     declared_headings: str = pa.Field(nullable=True, str_matches=r"^99\d{2}\.\d{2}\.\d{2}(;99\d{2}\.\d{2}\.\d{2})*$")
+    # ';'-separated, one per declared heading in the same order
+    declared_heading_duties_usd: str = pa.Field(nullable=True)
     source_row: pl.Int64 = pa.Field(ge=1)
 
     @pa.check("source_row", name="source_row_strictly_increasing")

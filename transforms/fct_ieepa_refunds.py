@@ -69,7 +69,7 @@ def _declared_ieepa() -> pl.Expr:
     return pl.when(rest < zero).then(zero).otherwise(rest).cast(MONEY)
 
 
-def _with_refund_status(ledger: pl.DataFrame, rules: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+def with_refund_status(ledger: pl.DataFrame, rules: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     """The ledger plus the status columns, worked out once per distinct entry date (the status
     depends on the entry date only) and joined to the lines."""
     lag_days = rules.get_column("liquidation_lag_days")[0]
@@ -138,7 +138,7 @@ def build_fct_ieepa_refunds(
     )
     # the joins keep the order of fct_duty_lines (by line): sorted_by_line sorts only if not
     return (
-        _with_refund_status(ledger, refund_status_rules, as_of)
+        with_refund_status(ledger, refund_status_rules, as_of)
         .select(FCT_IEEPA_REFUNDS_COLUMNS)
         .with_columns(pl.col(MONEY_COLUMNS).cast(MONEY))
         .pipe(sorted_by_line)

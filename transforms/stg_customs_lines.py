@@ -20,7 +20,7 @@ from decimal import Decimal
 import polars as pl
 import pycountry
 
-from schemas.raw_customs_lines import OPTIONAL_COLUMNS, OPTIONAL_MONEY_COLUMNS, REQUIRED_COLUMNS
+from schemas.raw_customs_lines import OPTIONAL_COLUMNS, OPTIONAL_MONEY_COLUMNS, OPTIONAL_TEXT_COLUMNS, REQUIRED_COLUMNS
 from transforms.order import sorted_by
 from transforms.rejects import SOURCE_ROW, RowCheck, one_of
 from transforms.vocabulary import MONEY
@@ -68,6 +68,7 @@ STG_COLUMNS: tuple[str, ...] = (
     "aluminum_content_value_usd",
     "export_date",
     "declared_headings",
+    "declared_heading_duties_usd",
     SOURCE_ROW,
 )
 
@@ -85,6 +86,7 @@ _OPTIONAL_MONEY_COLUMNS = OPTIONAL_MONEY_COLUMNS
 # one chapter 99 heading as declared on the 7501 (`declared_headings` holds them `;`-separated)
 DECLARED_HEADING_RE = r"^99[0-9]{2}\.[0-9]{2}\.[0-9]{2}$"
 HEADING_SEPARATOR = ";"
+LIST_SEPARATOR = HEADING_SEPARATOR  # every `;`-separated input column (declared_heading_duties_usd)
 
 
 def declared_headings_of(value: pl.Expr) -> pl.Expr:
@@ -190,9 +192,9 @@ def parse_customs_lines(raw: pl.DataFrame, mfn: pl.DataFrame) -> pl.DataFrame:
     one group-by over the entries, joined back for the offending few.
 
     Missing optional columns are added as empty text. Row order is kept."""
-    missing = [c for c in OPTIONAL_COLUMNS if c not in raw.columns]
+    missing = [c for c in (*OPTIONAL_COLUMNS, *OPTIONAL_TEXT_COLUMNS) if c not in raw.columns]
     raw = raw.with_columns(pl.lit(None, dtype=pl.Utf8).alias(c) for c in missing)
-    raw = with_text_columns(raw, (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS))
+    raw = with_text_columns(raw, (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, *OPTIONAL_TEXT_COLUMNS))
     parsed = raw.with_columns(
         _entry_number=normalised_entry_number(clean("entry_number")),
         _line_number=integer_of(clean("line_number")),
@@ -217,6 +219,7 @@ def parse_customs_lines(raw: pl.DataFrame, mfn: pl.DataFrame) -> pl.DataFrame:
         .list.eval(pl.element().filter(~pl.element().str.contains(DECLARED_HEADING_RE)))
         .list.join(HEADING_SEPARATOR)
         .replace("", None),
+        _declared_heading_duties_usd=_list_items(clean("declared_heading_duties_usd")),
     )
 
     rate_type = pl.col("mfn_rate_type_code").str.strip_chars()
@@ -255,6 +258,44 @@ def parse_customs_lines(raw: pl.DataFrame, mfn: pl.DataFrame) -> pl.DataFrame:
         .with_columns(pl.col("_in_schedule").fill_null(False))
     )
     return parsed.hstack(looked_up.get_columns())
+
+
+def _list_items(value: pl.Expr) -> pl.Expr:
+    """A ';'-separated cell as a list of stripped, non-empty items (null for an empty cell)."""
+    return value.str.split(LIST_SEPARATOR).list.eval(
+        pl.element().str.strip_chars().filter(pl.element().str.len_chars() > 0)
+    )
+
+
+def dotted_heading(value: pl.Expr) -> pl.Expr:
+    """An 8- or 10-digit HTS number (dots allowed) written 9903.94.05 / 8703.23.01.90."""
+    digits = value.str.replace_all(".", "", literal=True)
+    dotted = pl.concat_str(
+        digits.str.slice(0, 4), pl.lit("."), digits.str.slice(4, 2), pl.lit("."), digits.str.slice(6, 2)
+    )
+    return pl.when(digits.str.len_chars() > 8).then(dotted + pl.lit(".") + digits.str.slice(8, 2)).otherwise(dotted)
+
+
+def declared_heading_checks() -> list[RowCheck]:
+    """Rules of the optional declared_heading_duties_usd beside declared_headings."""
+    # (the headings' own format is `line_fact_checks`' heading_format rule)
+    headings, duties = pl.col("_declared_heading_list"), pl.col("_declared_heading_duties_usd")
+    return [
+        RowCheck(
+            "declared_heading_duties_usd",
+            "declared_heading_duties_match_headings",
+            duties.is_not_null() & (duties.list.len() != headings.list.len().fill_null(0)),
+            "one ';'-separated duty per declared heading, in the same order",
+        ),
+        RowCheck(
+            "declared_heading_duties_usd",
+            "declared_heading_duties_decimal",
+            duties.list.eval(
+                ~pl.element().str.contains(DECIMAL_RE) | _more_decimals_than(pl.element(), MONEY_DECIMALS)
+            ).list.any(),
+            "each duty a plain decimal number with at most 2 decimal places",
+        ),
+    ]
 
 
 def _not_empty(column: str) -> RowCheck:
@@ -386,6 +427,7 @@ def customs_line_checks() -> list[RowCheck]:
         checks += decimal_checks(column, MONEY_DECIMALS, MONEY, MAX_LINE_USD)
     checks += line_fact_checks()
     checks += decimal_checks("quantity", QUANTITY_DECIMALS, QUANTITY, MAX_LINE_QUANTITY)
+    checks += declared_heading_checks()
     checks += [
         RowCheck(
             "quantity_unit",
@@ -490,6 +532,7 @@ def stage_customs_lines(passed: pl.DataFrame) -> pl.DataFrame:
         *(pl.col(f"_{c}").cast(MONEY).alias(c) for c in _OPTIONAL_MONEY_COLUMNS),
         pl.col("_export_date").alias("export_date"),
         pl.col("_declared_headings").alias("declared_headings"),
+        pl.col("_declared_heading_duties_usd").list.join(LIST_SEPARATOR).alias("declared_heading_duties_usd"),
         pl.col(SOURCE_ROW).cast(pl.Int64),
     )
 

@@ -6,7 +6,8 @@ by `run`, `backfill` and `serve`, so `quote`, `validate` and `schedule` answer w
 it.
 
 The commands are split by kind: flows/cli/batch.py (`run`, `backfill`, `serve`),
-flows/cli/lookup.py (`quote`, `validate`, `schedule`), flows/cli/api.py (`api status|stop`);
+flows/cli/lookup.py (`quote`, `validate`, `schedule`), flows/cli/api.py (`api status|stop`),
+flows/cli/refunds.py (`refunds`);
 flows/cli/base.py holds the Typer app, the option types and the value parsers. The console
 script is `flows.cli:main` (`app`, started and ended faster); tests drive `app`.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import sys
 
-from flows.cli import api, batch, lookup  # noqa: F401  (registers the commands on `app`)
+from flows.cli import api, batch, lookup, refunds  # noqa: F401  (registers the commands on `app`)
 from flows.cli.base import app
 from flows.cli.batch import SERVE_CRON, SERVE_TIMEZONE
 

@@ -116,7 +116,8 @@ def input_file(value: str | None) -> str | None:
 
 _MONTH_HELP = " `{month}` in the path is the month run (es003_{month}.csv)."
 CustomsOpt = Annotated[
-    str | None, typer.Option("--customs", help="Customs entry lines (CSV or Parquet)." + _MONTH_HELP,
+    str | None, typer.Option("--customs", help="Customs entry lines (CSV, Excel .xlsx or Parquet; an ACE export with "
+                             "--customs-map)." + _MONTH_HELP,
                              callback=input_file)
 ]
 VehiclesOpt = Annotated[
@@ -159,6 +160,15 @@ AllowEmptyOpt = Annotated[
     typer.Option(
         "--allow-empty",
         help="Publish a month whose inputs hold no rows of it (the month then holds nothing) instead of failing.",
+    ),
+]
+CustomsMapOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--customs-map",
+        metavar="NAME|PATH",
+        help="Read --customs through a column map: a shipped map name (ace_es003, contract; "
+        "data/maps/) or a TOML file.",
     ),
 ]
 WaitLockOpt = Annotated[
@@ -297,3 +307,32 @@ def read_schedule_or_exit(schedule: Path | None):
         return read_schedule(schedule)
     except Exception as error:
         raise fail(f"tariffcost: cannot read the schedule: {error}") from None
+
+
+def read_customs_map_or_exit(spec: str):
+    """The checked map of `--customs-map` (exit 2 with the map, key and value when bad)."""
+    from flows.inputs.customs_maps import read_customs_map
+    from schemas.customs_map import CustomsMapError
+
+    try:
+        return read_customs_map(spec)
+    except CustomsMapError as error:
+        raise typer.BadParameter(str(error), param_hint="--customs-map") from None
+
+
+def check_customs_map(spec: str, customs: Path | str):
+    """The map, checked on its own and against the customs file's headers (exit 2), before
+    any row is read. A path not on this machine (a URL, a `{month}` template) is not opened."""
+    cmap = read_customs_map_or_exit(spec)
+    path = Path(str(customs))
+    if path.is_file():
+        from flows.inputs.customs_maps import check_map_headers
+        from flows.inputs.files import InputSchemaError, file_headers, input_source
+        from schemas.customs_map import CustomsMapError
+
+        source = input_source(path, cmap.sheet)
+        try:
+            check_map_headers(cmap, file_headers(path, source, cmap.sheet), source)
+        except (CustomsMapError, InputSchemaError) as error:
+            raise typer.BadParameter(str(error), param_hint="--customs-map") from None
+    return cmap

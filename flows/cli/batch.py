@@ -19,6 +19,7 @@ from flows.cli.base import (
     CensusOpt,
     ClusterOpt,
     Command,
+    CustomsMapOpt,
     CustomsOpt,
     DbOpt,
     DebugOpt,
@@ -33,6 +34,7 @@ from flows.cli.base import (
     WaitLockOpt,
     WorkersOpt,
     app,
+    check_customs_map,
     fail,
     month_option,
 )
@@ -49,8 +51,9 @@ SERVE_TIMEZONE = "America/New_York"
 
 
 def _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock,
-                 allow_empty=False) -> dict:
-    return dict(
+                 allow_empty=False, customs_map=None) -> dict:
+    # (customs_map only when given: the cluster flows do not take one)
+    return ({"customs_map": customs_map} if customs_map else {}) | dict(
         customs=str(customs) if customs else None,
         vehicles=str(vehicles) if vehicles else None,
         census=str(census) if census else None,
@@ -86,6 +89,8 @@ def _check_flow_options(kwargs: dict) -> RunOptions:
         options = build_options(**kwargs)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
+    if options.customs_map:
+        check_customs_map(options.customs_map, options.inputs["customs"])
     from flows.inputs.scenarios import ScenarioFileError, scenario_path
 
     for spec in kwargs.get("scenarios") or []:
@@ -150,17 +155,18 @@ def run(
     allow_empty: AllowEmptyOpt = False,
     verbose: VerboseOpt = False,
     debug: DebugOpt = False,
+    customs_map: CustomsMapOpt = None,
 ) -> None:
     """The monthly batch: load, validate, compute, publish one month. With no input option it
     runs on the embedded sample data."""
     telemetry_off()
     kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock,
-                          allow_empty)
+                          allow_empty, customs_map)
     month = month or previous_month()
     with prefect_api() as api:  # boots while the options are checked and the flow imported
         options = _check_flow_options(kwargs)
         files = _month_files(options, month)
-        if "customs" in files:
+        if "customs" in files and not options.customs_map:
             from flows.inputs.customs import read_ahead
 
             # the month's customs rows are read while Prefect's API and the flow start up
@@ -190,6 +196,7 @@ def backfill(
     partition_lines: PartitionLinesOpt = DEFAULT_PARTITION_LINES,
     verbose: VerboseOpt = False,
     debug: DebugOpt = False,
+    customs_map: CustomsMapOpt = None,
 ) -> None:
     """The monthly batch for every month of a range, each month published on its own
     (idempotent); stops at the first month that fails. With --cluster or --workers the months
@@ -202,11 +209,17 @@ def backfill(
     if cluster and workers:
         raise typer.BadParameter("give --cluster ADDRESS or --workers N, not both", param_hint="--cluster")
     distributed = bool(cluster or workers)
+    if distributed and customs_map:
+        raise typer.BadParameter(
+            "--customs-map is not supported with --cluster/--workers: convert the export with a "
+            "sequential backfill first, or give the cluster a file in the contract layout",
+            param_hint="--customs-map",
+        )
     for name, value in (("--customs", customs), ("--vehicles", vehicles)):
         if value and "://" in value and not value.startswith("file://") and not distributed:
             raise typer.BadParameter("a URL input needs --cluster or --workers", param_hint=name)
     kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock,
-                          allow_empty)
+                          allow_empty, customs_map)
     with prefect_api() as api:
         _check_flow_options(kwargs)
         if distributed:
@@ -243,6 +256,7 @@ def serve(
     scenario: ScenarioOpt = None,
     wait_lock: WaitLockOpt = 0.0,
     allow_empty: AllowEmptyOpt = False,
+    customs_map: CustomsMapOpt = None,
 ) -> None:
     """Serve the monthly flow as a Prefect deployment: every 5th of the month at 06:00
     America/New_York it runs the previous month, on the inputs named here (the same options
@@ -257,7 +271,7 @@ def serve(
         )
     telemetry_off()
     kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock,
-                          allow_empty)
+                          allow_empty, customs_map)
     _check_flow_options(kwargs)
     from prefect.schedules import Cron
     from prefect.settings import PREFECT_API_URL

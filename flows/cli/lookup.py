@@ -17,15 +17,18 @@ from flows.cli.base import (
     LOOKUP_EXIT_CODES,
     VALIDATE_EXIT_CODES,
     Command,
+    CustomsMapOpt,
     InputKind,
     ScheduleOpt,
     app,
+    check_customs_map,
     date_option,
     fail,
     hts_option,
     money_text,
     origin_option,
     quantity_text,
+    read_customs_map_or_exit,
     read_schedule_or_exit,
 )
 
@@ -139,7 +142,10 @@ DEFAULT_EXAMPLES = 5
 @app.command(cls=Command, epilog=VALIDATE_EXIT_CODES)
 def validate(
     file: Annotated[Path, typer.Argument(help="Input file to check.", exists=True, dir_okay=False, readable=True)],
-    kind: Annotated[InputKind, typer.Option("--kind", help="The input kind of the file.")],
+    kind: Annotated[
+        InputKind | None,
+        typer.Option("--kind", help="The input kind of the file (with --customs-map: customs, the default)."),
+    ] = None,
     examples: Annotated[
         int,
         typer.Option("--examples", metavar="N", help="Example rows shown per check.", min=0),
@@ -147,14 +153,23 @@ def validate(
     show_all: Annotated[bool, typer.Option("--all", help="List every failing row (overrides --examples).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (counts and examples).")] = False,
     schedule: ScheduleOpt = None,
+    customs_map: CustomsMapOpt = None,
 ) -> None:
     """Check an input file against its contract: the number of failing rows per column and
-    check first, then at most N example rows (row, column, value, rule) of each check."""
+    check first, then at most N example rows (row, column, value, rule) of each check. With
+    --customs-map, first how the file's headers map (and the headers that did not, with a
+    close match), then the problems after mapping."""
+    if kind is None and not customs_map:
+        raise typer.BadParameter("give --kind customs|vehicles|census", param_hint="--kind")
+    kind = kind or "customs"
+    if customs_map and kind != "customs":
+        raise typer.BadParameter("--customs-map applies to --kind customs only", param_hint="--customs-map")
     from flows.inputs.customs import validate_file
 
+    cmap = _show_mapping(customs_map, file, echo=not as_json) if customs_map else None
     sched = read_schedule_or_exit(schedule)
     try:
-        problems = validate_file(file, kind, sched)
+        problems = validate_file(file, kind, sched, cmap) if cmap else validate_file(file, kind, sched)
     except ValueError as error:
         raise fail(f"tariffcost: {error}") from None
     report = problem_report(str(file), kind, problems, None if show_all else examples)
@@ -213,6 +228,26 @@ def problem_lines(report: dict) -> list[str]:
         out.append(f"{where} ({of}):")
         out.extend(f"  row {e['row']}: {e['value']!r}" for e in shown)
     return out
+
+
+def _show_mapping(spec: str, file: Path, echo: bool = True):
+    """Print how `file` maps through the map `spec` (unless `echo` is off, e.g. for --json);
+    exit 2 when a mapped header is missing."""
+    from flows.inputs.customs_maps import mapping_lines
+    from flows.inputs.files import InputSchemaError, file_headers, input_source
+
+    cmap = read_customs_map_or_exit(spec)
+    source = input_source(file, cmap.sheet)
+    try:
+        headers = file_headers(file, source, cmap.sheet)
+    except InputSchemaError as error:
+        raise fail(f"tariffcost: {error}") from None
+    for line in mapping_lines(cmap, headers) if echo else []:
+        typer.echo(line)
+    check_customs_map(spec, file)  # exits 2 naming the map, key and header of a missing one
+    return cmap
+
+
 
 
 @app.command(name="schedule", cls=Command, epilog=LOOKUP_EXIT_CODES)

@@ -31,16 +31,22 @@ from pathlib import Path
 import pandera.polars as pa
 import polars as pl
 
+from flows.inputs.customs_maps import check_map_headers, read_customs_map
 from flows.inputs.files import (
     InputSchemaError,
     Problem,
+    check_columns,
     collect_frame,
+    file_headers,
+    input_source,
     scan_text_table,
 )
 from flows.months import month_days, parse_month
-from schemas.raw_customs_lines import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, RawCustomsLines
+from schemas.customs_map import CustomsMap
+from schemas.raw_customs_lines import OPTIONAL_COLUMNS, OPTIONAL_TEXT_COLUMNS, REQUIRED_COLUMNS, RawCustomsLines
 from schemas.rejects import LoadRejects
 from schemas.stg_customs_lines import StgCustomsLines
+from transforms.customs_map import ENTRY_DATE, apply_customs_map, fold_line_tariff_rows, without_rows
 from transforms.rejects import (
     REJECT_COLUMNS,
     SOURCE_ROW,
@@ -130,12 +136,35 @@ def register_input_kind(kind: InputKind) -> None:
 # ---------------------------------------------------------------------------- staging
 
 
+def read_mapped(path: Path, kind: InputKind, cmap: CustomsMap, source: str) -> tuple[pl.LazyFrame, str, pl.DataFrame]:
+    """A broker's export through a customs map: (lazy all-text frame in the contract's
+    columns, the file's SHA-256, rejects of the mapping and of the line_tariff_rows fold with
+    `_entry_date`). The map's headers are checked against the file's before any row is read
+    (CustomsMapError naming the map, key and header)."""
+    present = file_headers(path, source, cmap.sheet)
+    check_map_headers(cmap, present, source)
+    headers = [h for h in dict.fromkeys(cmap.columns.values()) if h in present]
+    lazy, checksum = scan_text_table(path, headers, (), source, cmap.sheet)
+    raw = collect_frame(lazy, source, "the data rows").sort(SOURCE_ROW)
+    if raw.height == 0:
+        raise InputSchemaError(source, "no_data_rows", "no data rows (only a header)")
+    mapped, rejects = apply_customs_map(raw, cmap, source)
+    if cmap.layout == "line_tariff_rows":
+        mapped, folded = fold_line_tariff_rows(mapped, source, rejects["row_number"])
+        rejects = pl.concat([rejects, folded]).sort("row_number", "column", "check")
+    else:
+        mapped = without_rows(mapped, rejects)
+    check_columns(mapped.columns, kind.required_columns, f"{source} through customs map {cmap.name}")
+    return mapped.lazy(), checksum, rejects
+
+
 def read_raw(
     path: Path,
     kind: InputKind,
     select: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None,
     *,
     prefetched: ReadAhead | None = None,
+    sheet: str | None = None,
 ) -> tuple[pl.DataFrame, str]:
     """The all-text rows of `path` that `select` keeps (all when None), in file order, and
     the file's SHA-256. Schema-level problems raise InputSchemaError. A read-ahead of the
@@ -144,8 +173,8 @@ def read_raw(
         done = prefetched.result(path)
         if done is not None:  # read, checked and hashed in the read-ahead, file unchanged
             return done
-    source = str(path)
-    lazy, checksum = scan_text_table(path, kind.required_columns, kind.optional_columns, source)
+    source = input_source(path, sheet)
+    lazy, checksum = scan_text_table(path, kind.required_columns, kind.optional_columns, source, sheet)
     if collect_frame(lazy.head(1), source, "the first data row").height == 0:
         raise InputSchemaError(source, "no_data_rows", "no data rows (only a header)")
     # one contiguous chunk per column: a Parquet file arrives in one chunk per row group, and
@@ -213,6 +242,7 @@ def stage_input(
     select: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None,
     keep: pl.Expr | None = None,
     prefetched: ReadAhead | None = None,
+    customs_map: CustomsMap | None = None,
 ) -> LoadResult:
     """Read `path` as `kind`, check every row, split passing rows from rejects.
 
@@ -221,9 +251,21 @@ def stage_input(
     keep: over the parsed frame, the rows that belong to this load (counted in `rows_in`,
         staged or rejected); the other collected rows only give context to window rules.
     prefetched: a read-ahead of the same rows (`read_ahead`), used if the file is unchanged.
+    customs_map: the export's column map (`read_customs_map`), applied right after reading
+        the text columns, before the contract's rules; its own rejects (dates not in the
+        map's format, line_tariff_rows that do not fold) join the rows' rejects.
     """
-    raw, checksum = read_raw(path, kind, select, prefetched=prefetched)
-    source = str(path)
+    mapped_rejects = None
+    if customs_map is not None:
+        source = input_source(path, customs_map.sheet)
+        lazy, checksum, mapped_rejects = read_mapped(path, kind, customs_map, source)
+        raw = collect_frame(select(lazy) if select else lazy, source, "the data rows").sort(SOURCE_ROW).rechunk()
+        if keep is not None:  # the month's rejects (keep reads `_entry_date` only)
+            mapped_rejects = mapped_rejects.filter(keep.fill_null(True))
+        mapped_rejects = mapped_rejects.drop(ENTRY_DATE)
+    else:
+        raw, checksum = read_raw(path, kind, select, prefetched=prefetched)
+        source = input_source(path)
     kind.raw_schema.validate(raw)
     checks = kind.checks()
     flagged = flag_failures(kind.parse(raw, schedule), checks)
@@ -232,9 +274,13 @@ def stage_input(
         if not kept.all():  # (a one-month file keeps every row: no filtering copy)
             flagged = flagged.filter(kept)
     passed, rejects = split_on_failures(flagged, checks, source)
+    rows_in = flagged.height
+    if mapped_rejects is not None and mapped_rejects.height:
+        rows_in += mapped_rejects["row_number"].n_unique()
+        rejects = pl.concat([mapped_rejects, rejects]).sort(["row_number", "column", "check"], maintain_order=True)
     stg = kind.stg_schema.validate(kind.stage(passed))
     LoadRejects.validate(rejects.select(REJECT_COLUMNS))
-    return LoadResult(stg, rejects, flagged.height, checksum, source)
+    return LoadResult(stg, rejects, rows_in, checksum, source)
 
 
 def _in_month(date: pl.Expr, month: str) -> pl.Expr:
@@ -270,12 +316,16 @@ def _month_select(month: str, source: str) -> Callable[[pl.LazyFrame], pl.LazyFr
 
 
 def _stage_customs(
-    path: Path, month: str | None, schedule: Schedule, rows: pl.Expr | None = None
+    path: Path,
+    month: str | None,
+    schedule: Schedule,
+    rows: pl.Expr | None = None,
+    customs_map: CustomsMap | None = None,
 ) -> LoadResult:
     kind = INPUT_KINDS["customs"]
     if month is None:
         select = (lambda lazy: lazy.filter(rows)) if rows is not None else None
-        return stage_input(path, kind, schedule, select=select)
+        return stage_input(path, kind, schedule, select=select, customs_map=customs_map)
     parse_month(month)  # ValueError for a malformed month
     date = pl.col("_entry_date")
     in_month = _month_select(month, str(path))
@@ -285,12 +335,18 @@ def _stage_customs(
         schedule,
         select=(lambda lazy: in_month(lazy.filter(rows))) if rows is not None else in_month,
         keep=date.is_null() | _in_month(date, month),
-        prefetched=_READ_AHEAD.pop((str(path), month), None) if rows is None else None,
+        prefetched=_READ_AHEAD.pop((str(path), month), None) if rows is None and customs_map is None else None,
+        customs_map=customs_map,
     )
 
 
 def load_customs_lines(
-    path: Path, month: str | None, schedule: Schedule, *, rows: pl.Expr | None = None
+    path: Path,
+    month: str | None,
+    schedule: Schedule,
+    *,
+    rows: pl.Expr | None = None,
+    customs_map: str | CustomsMap | None = None,
 ) -> LoadResult:
     """Load one month (`YYYY-MM`, by entry_date) of a customs lines file, or all of it
     (month None). Rows breaking a row rule go to `rejects`; rows whose date does not parse
@@ -299,8 +355,11 @@ def load_customs_lines(
 
     rows: over the raw all-text columns, only the rows to load (e.g. one entry-number hash
     partition of a large month, flows/run/distributed.py); it must keep or drop whole entries,
-    since entry-level rules compare all lines of an entry."""
-    staged = _stage_customs(Path(path), month, schedule, rows)
+    since entry-level rules compare all lines of an entry.
+    customs_map: `--customs-map NAME|PATH` (or a read map) the file is read through."""
+    if isinstance(customs_map, str):
+        customs_map = read_customs_map(customs_map)
+    staged = _stage_customs(Path(path), month, schedule, rows, customs_map)
     too_large = month_total_problems(staged.stg, MONTH_TOTAL_COLUMNS)
     if too_large:
         raise InputSchemaError(staged.source, "month_total", "; ".join(too_large))
@@ -326,10 +385,21 @@ def problems_from_rejects(rejects: pl.DataFrame) -> list[Problem]:
     ]
 
 
-def validate_file(path: Path, kind: str, schedule: Schedule) -> list[Problem]:
+def validate_file(
+    path: Path, kind: str, schedule: Schedule, customs_map: CustomsMap | None = None
+) -> list[Problem]:
     """Every problem of an input file against its contract (`tariffcost validate`): one
     Problem per failing (row, check), sorted by row then column; a schema-level problem is
-    a single Problem with row None. Prints nothing. Raises ValueError for an unknown kind."""
+    a single Problem with row None. Prints nothing. Raises ValueError for an unknown kind
+    (or a customs map given for a kind other than customs)."""
+    if customs_map is not None:
+        if kind != "customs":
+            raise ValueError(f"--customs-map applies to --kind customs only, not {kind!r}")
+        try:
+            staged = stage_input(Path(path), INPUT_KINDS["customs"], schedule, customs_map=customs_map)
+        except InputSchemaError as error:
+            return [Problem(error.file, None, error.column, None, error.check, error.problem)]
+        return problems_from_rejects(staged.rejects)
     if kind not in _VALIDATORS and kind in _KIND_MODULES:
         importlib.import_module(_KIND_MODULES[kind])
     if kind not in _VALIDATORS:
@@ -354,7 +424,7 @@ register_input_kind(
     InputKind(
         name="customs",
         required_columns=REQUIRED_COLUMNS,
-        optional_columns=OPTIONAL_COLUMNS,
+        optional_columns=(*OPTIONAL_COLUMNS, *OPTIONAL_TEXT_COLUMNS),
         raw_schema=RawCustomsLines,
         stg_schema=StgCustomsLines,
         parse=lambda raw, schedule: parse_customs_lines(raw, schedule.mfn),

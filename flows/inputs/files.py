@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from flows import progress
+from flows.inputs.customs_maps import ExcelError, is_excel, read_excel_text, sheet_name
 from transforms.rejects import SOURCE_ROW
 
 CHUNK_BYTES = 8 * 1024 * 1024
@@ -157,18 +158,69 @@ def is_parquet(path: Path) -> bool:
         return handle.read(len(PARQUET_MAGIC)) == PARQUET_MAGIC
 
 
-def scan_text_table(
-    path: Path, required: Sequence[str], optional: Sequence[str], source: str
-) -> tuple[pl.LazyFrame, str]:
-    """A lazy all-text frame of the contract columns present (extra columns are dropped) plus
-    `source_row` (Int64, 1-based data row, header excluded), and the file's SHA-256.
+def _excel_table(path: Path, sheet: str | None, source: str) -> pl.DataFrame:
+    """One sheet of a workbook as an all-text frame with `ROW_INDEX` (1-based data row)."""
+    try:
+        frame, _ = read_excel_text(path, sheet, source)
+    except ExcelError as error:
+        named = error.sheet is None or f"sheet {error.sheet}" in source
+        problem = error.problem if named else f"sheet {error.sheet!r}: {error.problem}"
+        raise InputSchemaError(source, "unreadable", problem) from None
+    if not frame.columns:
+        raise InputSchemaError(source, "no_data_rows", "empty sheet: no header and no data rows")
+    return frame.with_row_index(ROW_INDEX, offset=1)
 
-    Raises InputSchemaError for a missing or empty file, non-UTF-8 CSV bytes, a wrong
-    delimiter, missing or repeated columns, or a file that is neither CSV nor Parquet."""
+
+def input_source(path: Path, sheet: str | None = None) -> str:
+    """How rejects and errors name an input: the path; for a workbook, the path and sheet."""
+    if not is_excel(path) or not Path(path).is_file():
+        return str(path)
+    try:
+        return f"{path} (sheet {sheet_name(Path(path), sheet, str(path))})"
+    except ExcelError:
+        return str(path)
+
+
+def file_headers(path: Path, source: str, sheet: str | None = None) -> list[str]:
+    """The column headers of a CSV, Parquet or Excel input (reads no data row of a CSV or
+    Parquet file). InputSchemaError for a missing or empty file."""
     if not path.is_file():
         raise InputSchemaError(source, "not_found", "file not found")
     if path.stat().st_size == 0:
         raise InputSchemaError(source, "no_data_rows", "empty file: no header and no data rows")
+    if is_excel(path):
+        return [c for c in _excel_table(path, sheet, source).columns if c != ROW_INDEX]
+    if is_parquet(path):
+        try:
+            return list(pl.scan_parquet(path).collect_schema().names())
+        except pl.exceptions.PolarsError as error:
+            raise InputSchemaError(source, "unreadable", f"cannot be read as Parquet: {error}") from None
+    return split_header(first_line(path), ",")
+
+
+def scan_text_table(
+    path: Path, required: Sequence[str], optional: Sequence[str], source: str, sheet: str | None = None
+) -> tuple[pl.LazyFrame, str]:
+    """A lazy all-text frame of the contract columns present (extra columns are dropped) plus
+    `source_row` (Int64, 1-based data row, header excluded), and the file's SHA-256. Excel
+    workbooks (`.xlsx`, …) are read whole, from `sheet` (default: the first).
+
+    Raises InputSchemaError for a missing or empty file, non-UTF-8 CSV bytes, a wrong
+    delimiter, missing or repeated columns, or a file that is neither CSV, Parquet nor Excel."""
+    if not path.is_file():
+        raise InputSchemaError(source, "not_found", "file not found")
+    if path.stat().st_size == 0:
+        raise InputSchemaError(source, "no_data_rows", "empty file: no header and no data rows")
+    if is_excel(path):
+        checksum = sha256_and_utf8(path, source, check_utf8=False)
+        frame = _excel_table(path, sheet, source)
+        columns = [c for c in frame.columns if c != ROW_INDEX]
+        check_columns(columns, required, source)
+        present = [c for c in (*required, *optional) if c in columns]
+        return (
+            frame.lazy().select(pl.col(ROW_INDEX).cast(pl.Int64).alias(SOURCE_ROW), *(pl.col(c) for c in present)),
+            checksum,
+        )
     parquet = is_parquet(path)
     checksum = sha256_and_utf8(path, source, check_utf8=not parquet)
     try:

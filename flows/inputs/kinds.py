@@ -37,7 +37,12 @@ class InputSpec:
 
 
 KINDS: tuple[InputSpec, ...] = (
-    InputSpec("customs", load_customs_lines, "Customs entry lines (CSV or Parquet).", sample=SAMPLE_CUSTOMS),
+    InputSpec(
+        "customs",
+        load_customs_lines,
+        "Customs entry lines (CSV, Excel .xlsx or Parquet; an ACE export with --customs-map).",
+        sample=SAMPLE_CUSTOMS,
+    ),
     InputSpec("vehicles", load_vehicles, "Vehicles file (optional).", needs=("customs",), sample=SAMPLE_VEHICLES),
     InputSpec("census", load_census, "Census aggregate statistics (optional)."),
 )
@@ -51,14 +56,15 @@ SAMPLE_INPUTS: dict[str, Path] = {kind.name: kind.sample for kind in KINDS if ki
 
 
 def load_input(kind: str, path: Path, month: str, schedule: Any, loaded: dict[str, Any],
-               locate: Callable[[str], Path]) -> Any:
+               locate: Callable[[str], Path], **options: Any) -> Any:
     """Load one input of `kind` from `path`; a kind that needs other inputs receives them as
-    `context` ({dep: (locate(dep), loaded[dep])} for the needed kinds already in `loaded`)."""
+    `context` ({dep: (locate(dep), loaded[dep])} for the needed kinds already in `loaded`);
+    `options` are passed on to its loader (e.g. the customs loader's `customs_map`)."""
     spec = INPUT_KINDS[kind]
     if not spec.needs:
-        return spec.load(path, month, schedule)
+        return spec.load(path, month, schedule, **options)
     context = {dep: (locate(dep), loaded[dep]) for dep in spec.needs if dep in loaded}
-    return spec.load(path, month, schedule, context=context)
+    return spec.load(path, month, schedule, context=context, **options)
 
 
 def load_order(kinds) -> list[str]:

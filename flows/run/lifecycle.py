@@ -130,14 +130,19 @@ class RunResult:
 # stages (plain functions; flows/run/monthly.py wraps them as Prefect tasks)
 
 
-def load_stage(month: str, inputs: Mapping[str, Path], schedule: Schedule) -> dict[str, Any]:
+def load_stage(
+    month: str, inputs: Mapping[str, Path], schedule: Schedule, customs_map: str | None = None
+) -> dict[str, Any]:
     """Read every given input for the month (I/O; `{month}` in a path is the month); kinds
-    that need other inputs after them, which they receive as `context`."""
+    that need other inputs after them, which they receive as `context`; the customs input
+    through `customs_map` when given."""
     pause_point("load")
     inputs = month_inputs(inputs, month)
     loaded: dict[str, Any] = {}
+    options = {"customs": {"customs_map": customs_map}} if customs_map else {}
     for kind in load_order(inputs):
-        loaded[kind] = load_input(kind, Path(inputs[kind]), month, schedule, loaded, lambda dep: Path(inputs[dep]))
+        loaded[kind] = load_input(kind, Path(inputs[kind]), month, schedule, loaded, lambda dep: Path(inputs[dep]),
+                                  **options.get(kind, {}))
     return {kind: loaded[kind] for kind in inputs}
 
 

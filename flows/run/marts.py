@@ -21,6 +21,7 @@ from flows.inputs.refund_rules import read_refund_status_rules
 from flows.inputs.scenarios import read_scenarios
 from flows.warehouse.journal import utc_now
 from schemas.fct_census_duty_by_hs_month import SCHEMA as FCT_CENSUS_DUTY_BY_HS_MONTH
+from schemas.fct_declared_duty_by_heading import SCHEMA as FCT_DECLARED_DUTY_BY_HEADING
 from schemas.fct_duty_by_hs_month import SCHEMA as FCT_DUTY_BY_HS_MONTH
 from schemas.fct_duty_by_model_month import SCHEMA as FCT_DUTY_BY_MODEL_MONTH
 from schemas.fct_duty_lines import SCHEMA as FCT_DUTY_LINES
@@ -32,6 +33,7 @@ from schemas.fct_scenario_duty_by_hs_month import CONTRACT as FCT_SCENARIO_DUTY_
 from schemas.fct_vehicle_duty import LINE_SUMS_SCHEMA, line_sums
 from schemas.fct_vehicle_duty import SCHEMA as FCT_VEHICLE_DUTY
 from transforms.fct_census_duty_by_hs_month import build_fct_census_duty_by_hs_month
+from transforms.fct_declared_duty_by_heading import build_fct_declared_duty_by_heading
 from transforms.fct_duty_by_hs_month import build_fct_duty_by_hs_month
 from transforms.fct_duty_by_model_month import build_fct_duty_by_model_month
 from transforms.fct_duty_lines import build_fct_duty_lines
@@ -157,6 +159,13 @@ MARTS: list[Mart] = [
         lambda c: build_fct_reconciliation(c.marts["fct_duty_lines"], c.schedule),
         FCT_RECONCILIATION,
         "reconciliation",
+        ("customs",),
+    ),
+    Mart(
+        "fct_declared_duty_by_heading",
+        lambda c: build_fct_declared_duty_by_heading(c.loaded["customs"].stg, c.marts["fct_duty_lines"], c.schedule),
+        FCT_DECLARED_DUTY_BY_HEADING,
+        "declared_duty_by_heading",
         ("customs",),
     ),
     Mart(

@@ -142,7 +142,9 @@ def run_month(
         before = published_month(options.db_path, month)
         scenarios, scenario_note = choose_scenarios(options.scenarios, before)
         run.record = run.record.replace(scenarios=list(scenarios))
-        loaded = run.timed("load", stages.load, month, dict(options.inputs), schedule)
+        # (the customs map only when given: custom stages without the parameter keep working)
+        load_args = (month, dict(options.inputs), schedule) + ((options.customs_map,) if options.customs_map else ())
+        loaded = run.timed("load", stages.load, *load_args)
         tables, exports = month_tables(run, loaded, max_reject_rate=options.max_reject_rate,
                                        scenarios=scenarios, stages=stages, marts=marts,
                                        allow_empty=options.allow_empty)
@@ -282,12 +284,14 @@ def monthly_duty_run(
     scenarios: list[str] | None = None,
     wait_lock_seconds: float = 0.0,
     allow_empty: bool = False,
+    customs_map: str | None = None,
 ) -> list[RunResult]:
     """The monthly batch for `month` (default: the previous calendar month at run time)."""
     options = build_options(
         customs=customs, vehicles=vehicles, census=census, db=db, exports=exports,
         schedule_path=schedule_path, max_reject_rate=max_reject_rate,
         scenarios=scenarios or (), wait_lock_seconds=wait_lock_seconds, allow_empty=allow_empty,
+        customs_map=customs_map,
     )
     return run_in_flow([parse_month(month) if month else previous_month()], options)
 
@@ -306,6 +310,7 @@ def backfill_duty_runs(
     scenarios: list[str] | None = None,
     wait_lock_seconds: float = 0.0,
     allow_empty: bool = False,
+    customs_map: str | None = None,
 ) -> list[RunResult]:
     """The monthly batch for every month from `start` to `end` in one flow run (each month
     published on its own, idempotently); stops at the first failed month."""
@@ -313,5 +318,6 @@ def backfill_duty_runs(
         customs=customs, vehicles=vehicles, census=census, db=db, exports=exports,
         schedule_path=schedule_path, max_reject_rate=max_reject_rate,
         scenarios=scenarios or (), wait_lock_seconds=wait_lock_seconds, allow_empty=allow_empty,
+        customs_map=customs_map,
     )
     return run_in_flow(month_range(start, end), options)

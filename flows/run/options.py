@@ -28,6 +28,7 @@ class RunOptions:
     scenarios: tuple[str, ...] = ()
     wait_lock_seconds: float = 0.0
     allow_empty: bool = False  # publish a month whose inputs hold no rows of it (empty)
+    customs_map: str | None = None  # `--customs-map NAME|PATH` the customs input is read through
 
 
 def default_inputs() -> dict[str, Path]:
@@ -63,11 +64,13 @@ def build_options(
     scenarios: Sequence[str] = (),
     wait_lock_seconds: float = 0.0,
     allow_empty: bool = False,
+    customs_map: str | None = None,
     **by_kind: str | None,
 ) -> RunOptions:
     """Options from command-line style values, inputs given by kind (`customs=…`, or
     `inputs={kind: location}`): no input given → the embedded sample; any input given → only
-    the inputs given. Unset paths come from flows.config.settings()."""
+    the inputs given. Unset paths come from flows.config.settings(). ValueError for a customs
+    map without a customs input."""
     unknown = sorted(set(by_kind) - set(INPUT_NAMES))
     if unknown:
         raise TypeError(f"build_options() got unexpected keyword argument(s) {', '.join(unknown)}")
@@ -84,4 +87,11 @@ def build_options(
         scenarios=tuple(scenarios),
         wait_lock_seconds=wait_lock_seconds,
         allow_empty=allow_empty,
+        customs_map=_customs_map_for(customs_map, given),
     )
+
+
+def _customs_map_for(customs_map: str | None, given: Mapping[str, Path]) -> str | None:
+    if customs_map and "customs" not in given:
+        raise ValueError("--customs-map needs --customs FILE (the embedded sample is in the contract layout)")
+    return customs_map or None

@@ -249,6 +249,34 @@ def _stage_reports(writer: ReportWriter, staging: Path, export_staging: Path, mo
     return reports, problems
 
 
+@functools.cache
+def ddl_columns(table: str) -> tuple[tuple[str, str], ...]:
+    """(name, type) of every column `sql/<table>.sql` declares, in order, read by running the
+    DDL in a private in-memory database."""
+    with duckdb.connect(":memory:") as scratch:
+        scratch.execute(read_ddl(table))
+        return tuple(
+            (name, dtype)
+            for name, dtype in scratch.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = ? ORDER BY ordinal_position",
+                [table],
+            ).fetchall()
+        )
+
+
+def add_missing_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """Add to the warehouse's `table` every column its DDL declares that the table lacks (an
+    additive migration: nullable, no default), and return their names."""
+    present = set(_table_columns(con, table))
+    added = []
+    for name, dtype in ddl_columns(table):
+        if name not in present:
+            con.execute(f"ALTER TABLE {quoted(table)} ADD COLUMN {quoted(name)} {dtype}")
+            added.append(name)
+    return added
+
+
 def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [
         row[0]
@@ -287,7 +315,7 @@ def _replace_month(
     if unknown:
         raise PublishError(
             f"{table}: columns {unknown} are not in the warehouse table (its columns: {columns}); "
-            f"add them to sql/{table}.sql, and to an existing warehouse with ALTER TABLE"
+            f"add them to sql/{table}.sql (an existing warehouse takes them at its next publish)"
         )
     view = f"incoming_{table}"
     if max(frame.n_chunks("all"), default=1) > 1:
@@ -372,10 +400,10 @@ def _write_staging(
         names = dict.fromkeys(name for tables in months.values() for name in tables)
         for table in [RUNS_TABLE, *names]:
             con.execute(read_ddl(table))
-        for table in names:
-            # a warehouse created before marts carried their run: the column is added (NULL
-            # for the rows published before)
-            con.execute(f"ALTER TABLE {quoted(table)} ADD COLUMN IF NOT EXISTS {RUN_ID} VARCHAR")
+        for table in [RUNS_TABLE, *names]:
+            # a warehouse created before a table gained columns (the contract is extended, never
+            # renamed): the new columns are added, NULL for the rows published before
+            add_missing_columns(con, table)
         done, total = 0, sum(len(tables) for tables in months.values())
         for month, tables in months.items():
             for table, source in tables.items():

@@ -287,3 +287,18 @@ def test_a_bad_journal_line_does_not_block_a_publish_even_before_it_is_moved(tmp
                         b'"status": "failed", "rows_in": "abc"}\n')
     publish(tmp_path, "2025-01", JAN, "r1")
     assert rows(db, "SELECT run_id FROM runs") == [("r1",)]
+
+
+def test_a_warehouse_from_before_new_columns_takes_them_at_its_next_publish(tmp_path):
+    # a warehouse published before the contract was extended lacks columns its DDL now declares
+    # (e.g. run_id, or fct_duty_lines' line facts): the next publish adds them, NULL for the old rows
+    publish(tmp_path, "2025-01", JAN, "b1-2025-01")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute(f"ALTER TABLE {TABLE} DROP COLUMN run_id")
+    con.execute("ALTER TABLE runs DROP COLUMN warnings")
+    con.close()
+    publish(tmp_path, "2025-02", FEB, "b2-2025-02")
+    assert rows(tmp_path / "w.duckdb", f"SELECT month, run_id FROM {TABLE} ORDER BY month, hts_code") == [
+        ("2025-01", None), ("2025-01", None), ("2025-02", "b2-2025-02"),
+    ]
+    assert rows(tmp_path / "w.duckdb", "SELECT count(*) FROM runs WHERE warnings IS NULL") == [(1,)]

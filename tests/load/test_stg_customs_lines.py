@@ -32,6 +32,7 @@ STG_SCHEMA = {
     "aluminum_content_value_usd": pl.Decimal(18, 2),
     "export_date": pl.Date,
     "declared_headings": pl.Utf8,
+    "declared_heading_duties_usd": pl.Utf8,
     "source_row": pl.Int64,
 }
 
@@ -48,20 +49,20 @@ def test_good_rows_stage_normalised_with_exact_dtypes(good_csv, schedule):
         [
             # dashes dropped; dots dropped from the HTS code; extra column broker_note ignored
             ("ABC12345678", 1, dt.date(2025, 10, 15), "2025-10", "8703230190", "JP",
-             d("30000.00"), d("1"), "NO", "vessel", "2704", "IMP-001", d("750.00"), None, None, None, None, 1),
+             d("30000.00"), d("1"), "NO", "vessel", "2704", "IMP-001", d("750.00"), None, None, None, None, None, 1),
             # unit "no" → NO, mode "Vessel" → vessel, 28000.5 → 28000.50
             ("ABC12345678", 2, dt.date(2025, 10, 15), "2025-10", "8704310120", "JP",
-             d("28000.50"), d("1"), "NO", "vessel", "2704", "IMP-001", None, None, None, None, None, 2),
+             d("28000.50"), d("1"), "NO", "vessel", "2704", "IMP-001", None, None, None, None, None, None, 2),
             # lower-case entry number and country upper-cased; specific rate on M2, unit M2
             ("XYZ98765432", 1, dt.date(2025, 10, 2), "2025-10", "7005290810", "JP",
              d("1200.00"), d("35.5"), "M2", "truck", "3802", "IMP-002", None, d("100.00"),
-             d("0.00"), None, None, 3),
+             d("0.00"), None, None, None, 3),
             # rate type 2: specific on the second unit (KG)
             ("XYZ98765432", 2, dt.date(2025, 10, 2), "2025-10", "7004902500", "JP",
-             d("800.10"), d("250.125"), "KG", "truck", "3802", "IMP-002", d("5.60"), None, None, None, None, 4),
+             d("800.10"), d("250.125"), "KG", "truck", "3802", "IMP-002", d("5.60"), None, None, None, None, None, 4),
             # spaces around the HTS code stripped
             ("K0Q00000010", 1, dt.date(2025, 11, 3), "2025-11", "4011101010", "JP",
-             d("5000.00"), d("40"), "NO", "air", "4601", "IMP-003", None, None, None, None, None, 5),
+             d("5000.00"), d("40"), "NO", "air", "4601", "IMP-003", None, None, None, None, None, None, 5),
         ],
         schema=STG_SCHEMA,
         orient="row",

@@ -97,9 +97,9 @@ def test_money_unit():
 
 def test_top_hs_codes_carry_the_usitc_description(report):
     md = report.markdown
-    # data/schedule/default/mfn_usitc_2025.csv, hts8 87083050
-    assert ("| 8708.30.50.90 | Pts. & access. of mtr. vehicles of 8701, nesoi, and 8702-8705, brakes and servo-brakes"
-            " & pts thereof | 1 | $10,000.00 | $1,500.00 | 15.00% |") in md
+    # data/schedule/default/mfn_usitc_2025.csv, hts8 87083050; `&` escaped in the Markdown artifact
+    assert ("| 8708.30.50.90 | Pts. \\& access. of mtr. vehicles of 8701, nesoi, and 8702-8705, brakes and"
+            " servo-brakes \\& pts thereof | 1 | $10,000.00 | $1,500.00 | 15.00% |") in md
     labels = [r["label"] for r in _rows(_specs(report.path.read_text())["top_hs"])]
     assert "8711.40.60.00 …o/700 cc but n/o 800 cc" in " ".join(labels) or any(
         label.startswith("8711.40.60.00 ") for label in labels)

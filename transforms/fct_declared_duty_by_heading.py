@@ -1,0 +1,190 @@
+"""fct_declared_duty_by_heading: the declared duty of each line split by heading, beside the
+duty the schedule computes under the same heading (one row per line × heading).
+
+The declared side comes from the staged lines: `declared_headings` with their duties
+(`declared_heading_duties_usd`, `;`-separated in the same order) — what an ACE ES-003 export
+reports as the chapter 99/98 rows of a line (`--customs-map ace_es003`) — and the MFN part,
+`declared_duty_usd` less the headings' duties (the duty of the line's own HTS row). The
+computed side is the engine's duty per component (`transforms.duty.line_components`):
+`MFN` and each applied chapter 99 heading, zero-duty companion headings included.
+
+Covered lines: the published lines that declared a duty, in a month whose input declares
+chapter 99 headings on at least one line (an input without any, e.g. a contract file with
+only `declared_duty_usd`, gives no rows: its duty cannot be split by heading). Per line,
+the declared duties sum to `declared_duty_usd` and the computed ones to `total_duty_usd`.
+
+`cause`: `match` (same heading, amounts within one cent), `amount_differs`,
+`amount_not_declared` (heading declared without an amount), `no_duty_heading` (declared at
+0.00 under a heading that adds no duty of its own: a claim or exemption heading such as
+9903.94.06, honoured or refused as `fct_duty_lines.flags` says), `heading_not_computed` (declared
+under a heading the schedule does not apply to the line: a wrong heading), or
+`heading_not_declared` (the schedule applies a heading the line did not declare).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import polars as pl
+
+from transforms.duty import ENGINE_COLUMNS, line_components
+from transforms.schedule import Schedule
+from transforms.stg_customs_lines import LIST_SEPARATOR
+from transforms.vocabulary import LINE_GRAIN, MONEY
+
+LINE_ID = list(LINE_GRAIN)
+MFN_HEADING = "MFN"
+CAUSES = (
+    "match",
+    "amount_differs",
+    "amount_not_declared",
+    "no_duty_heading",
+    "heading_not_computed",
+    "heading_not_declared",
+)
+TOLERANCE_USD = Decimal("0.01")
+LINE_COLUMNS = ["entry_date", "month", "importer_id", "hts_code", "country_of_origin"]
+FCT_DECLARED_DUTY_BY_HEADING_COLUMNS = [
+    *LINE_ID,
+    *LINE_COLUMNS,
+    "heading",
+    "program",
+    "declared_duty_usd",
+    "computed_duty_usd",
+    "difference_usd",
+    "cause",
+]
+SCHEMA = {
+    "entry_number": pl.Utf8,
+    "line_number": pl.Int64,
+    "entry_date": pl.Date,
+    "month": pl.Utf8,
+    "importer_id": pl.Utf8,
+    "hts_code": pl.Utf8,
+    "country_of_origin": pl.Utf8,
+    "heading": pl.Utf8,
+    "program": pl.Utf8,
+    "declared_duty_usd": MONEY,
+    "computed_duty_usd": MONEY,
+    "difference_usd": MONEY,
+    "cause": pl.Utf8,
+}
+
+
+def declares_headings(stg: pl.DataFrame) -> bool:
+    return "declared_headings" in stg.columns and stg.get_column("declared_headings").is_not_null().any()
+
+
+def declared_by_heading(lines: pl.DataFrame) -> pl.DataFrame:
+    """(line, heading, declared_duty_usd) of staged lines that declared a duty: each declared
+    heading (duties summed if a heading is declared twice) and `MFN` = the rest."""
+    headings = pl.col("declared_headings").str.split(LIST_SEPARATOR)
+    duties = pl.col("declared_heading_duties_usd").str.split(LIST_SEPARATOR)
+    long = (
+        lines.filter(pl.col("declared_headings").is_not_null())
+        .select(
+            *LINE_ID,
+            heading=headings,
+            duty=pl.when(duties.is_not_null()).then(duties).otherwise(headings.list.eval(pl.lit(None, pl.Utf8))),
+        )
+        .explode("heading", "duty")
+        .with_columns(pl.col("duty").cast(MONEY, strict=False))
+        .group_by(*LINE_ID, "heading", maintain_order=True)
+        .agg(declared_duty_usd=pl.when(pl.col("duty").is_null().any()).then(None).otherwise(pl.col("duty").sum()))
+    )
+    ch99_total = long.group_by(LINE_ID).agg(
+        __ch99=pl.when(pl.col("declared_duty_usd").is_null().any())
+        .then(None)
+        .otherwise(pl.col("declared_duty_usd").sum())
+    )
+    mfn = (
+        lines.select(*LINE_ID, "declared_duty_usd", "declared_headings")
+        .join(ch99_total, on=LINE_ID, how="left")
+        .select(
+            *LINE_ID,
+            heading=pl.lit(MFN_HEADING),
+            declared_duty_usd=pl.when(pl.col("declared_headings").is_null())
+            .then(pl.col("declared_duty_usd"))
+            .otherwise(pl.col("declared_duty_usd") - pl.col("__ch99")),
+        )
+    )
+    return pl.concat(
+        [mfn, long.with_columns(pl.col("declared_duty_usd").cast(MONEY))], how="vertical_relaxed"
+    ).with_columns(pl.col("declared_duty_usd").cast(MONEY))
+
+
+def _cause() -> pl.Expr:
+    declared, computed = pl.col("declared_duty_usd"), pl.col("computed_duty_usd")
+    return (
+        pl.when(pl.col("__computed").is_null() & (declared == pl.lit(Decimal("0.00"), dtype=MONEY)))
+        .then(pl.lit("no_duty_heading"))
+        .when(pl.col("__computed").is_null())
+        .then(pl.lit("heading_not_computed"))
+        .when(pl.col("__declared").is_null())
+        .then(pl.lit("heading_not_declared"))
+        .when(declared.is_null())
+        .then(pl.lit("amount_not_declared"))
+        .when((computed - declared).abs() <= pl.lit(TOLERANCE_USD, dtype=MONEY))
+        .then(pl.lit("match"))
+        .otherwise(pl.lit("amount_differs"))
+    )
+
+
+def _heading_programs(schedule: Schedule) -> pl.DataFrame:
+    measures = schedule.measures
+    return (
+        pl.concat(
+            [
+                measures.select("heading", "program"),
+                measures.select(pl.col("heading_at_or_above_cap").alias("heading"), "program"),
+            ]
+        )
+        .filter(pl.col("heading").is_not_null() & (pl.col("heading") != ""))
+        .unique("heading", keep="first", maintain_order=True)
+        .rename({"program": "__schedule_program"})
+    )
+
+
+def build_fct_declared_duty_by_heading(
+    stg_customs_lines: pl.DataFrame, fct_duty_lines: pl.DataFrame, schedule: Schedule
+) -> pl.DataFrame:
+    """The line × heading reconciliation of the month's published lines (see module doc)."""
+    if not declares_headings(stg_customs_lines):
+        return pl.DataFrame(schema=SCHEMA)
+    published = fct_duty_lines.filter(pl.col("declared_duty_usd").is_not_null()).select(*LINE_ID, *LINE_COLUMNS)
+    lines = stg_customs_lines.join(published.select(LINE_ID), on=LINE_ID, how="semi")
+    if lines.height == 0:
+        return pl.DataFrame(schema=SCHEMA)
+    declared = declared_by_heading(lines).with_columns(__declared=pl.lit(True))
+    engine = lines.select(*LINE_ID, *[c for c in ENGINE_COLUMNS if c in lines.columns and c not in LINE_ID])
+    computed = (
+        line_components(engine, schedule)
+        .group_by(*LINE_ID, "heading")
+        .agg(program=pl.col("program").first(), computed_duty_usd=pl.col("duty_usd").sum().cast(MONEY))
+        .with_columns(__computed=pl.lit(True))
+    )
+    zero = pl.lit(Decimal("0.00"), dtype=MONEY)
+    rows = (
+        declared.join(computed, on=[*LINE_ID, "heading"], how="full", coalesce=True)
+        .join(_heading_programs(schedule), on="heading", how="left")
+        .with_columns(
+            program=pl.coalesce(
+                "program",
+                "__schedule_program",
+                pl.when(pl.col("heading") == MFN_HEADING).then(pl.lit("mfn")),
+            ),
+            computed_duty_usd=pl.col("computed_duty_usd").fill_null(zero),
+            cause=_cause(),
+        )
+        .with_columns(
+            difference_usd=(pl.col("computed_duty_usd") - pl.col("declared_duty_usd").fill_null(zero)).cast(MONEY),
+        )
+        .join(published, on=LINE_ID, how="inner")
+    )
+    # MFN first, then the headings in order, per line in the line grain's order
+    return (
+        rows.with_columns(__mfn_last=pl.col("heading") != MFN_HEADING)
+        .sort(*LINE_ID, "__mfn_last", "heading")
+        .select(FCT_DECLARED_DUTY_BY_HEADING_COLUMNS)
+        .cast(SCHEMA)
+    )
