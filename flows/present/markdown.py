@@ -7,10 +7,8 @@ from __future__ import annotations
 import re
 
 # Characters that start markup anywhere in a CommonMark / GFM line: code spans, emphasis,
-# links and images, raw HTML, table cells, strikethrough, headings.
-_ALWAYS = re.compile(r"([\\`*\[\]<>|~#])")
-# `&` starts markup only as an entity (`&lt;`, `&#60;`): a plain `&` ("Pts. & access.") stays.
-_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
+# links and images, raw HTML and entities, table cells, strikethrough, headings.
+_ALWAYS = re.compile(r"([\\`*\[\]<>|~&#])")
 # `_` makes emphasis only at a word edge (CommonMark: intraword `_` is literal), so
 # `hts_code` stays readable while `_x_` is escaped.
 _EDGE_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
@@ -22,7 +20,6 @@ def escape(text: object) -> str:
     breaks folded to one space (a cell or list item stays on its line)."""
     value = _LINE_BREAK.sub(" ", str(text))
     value = _ALWAYS.sub(r"\\\1", value)
-    value = _ENTITY.sub(r"\\&", value)
     return _EDGE_UNDERSCORE.sub(r"\\_", value)
 
 
