@@ -134,3 +134,22 @@ def prefect_api_url(prefect_harness) -> str:
     from prefect.settings import PREFECT_API_URL
 
     return PREFECT_API_URL.value()
+
+
+_EXIT_STATUS: list[int] = []
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    _EXIT_STATUS.append(int(exitstatus))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config) -> None:
+    """End the test process as soon as pytest is done, with pytest's exit status: the
+    interpreter's teardown would only print DuckDB's `nanobind: leaked …` lines for objects
+    some library still holds at exit (the suite's own connections are closed), after the
+    result line. The same exit the `tariffcost` command takes (flows/cli: main)."""
+    if _EXIT_STATUS and os.environ.get("TARIFFCOST_TEST_FULL_TEARDOWN") != "1":
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_EXIT_STATUS[-1])

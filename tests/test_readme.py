@@ -9,6 +9,8 @@ How a block is treated, by its fence's info string:
 - `python`: executed with the temporary folder as the working directory.
 - `sql`: each statement run on the backfilled warehouse (read-only); each must return rows.
 - `text`: a synopsis or listing, not run.
+- `csv`, `toml`: a file's contents (the custom map example), written out and run by
+  tests/broker/test_es003.py from the README itself.
 A block preceded by `<!-- readme-test: skip (reason) -->` is skipped with that reason (kept
 for commands that need a server, cron or a cluster). The README's placeholder inputs
 (`my_entries.csv`, `my_vins.csv`, `entries.parquet`) are made from the sample: the 2025-10
@@ -94,10 +96,23 @@ def transcript(text: str) -> list[tuple[str, list[str]]]:
     return steps
 
 
+def expected_exit(text: str, command: str) -> int:
+    """The exit code a README command is documented with: `# exit N` at the end of its line
+    (e.g. `validate` on a file with problems), else 0."""
+    for line in text.splitlines():
+        words = shlex.split(line, comments=True)
+        if words and shlex.join(words) == command:
+            found = re.search(r"#\s*exit (\d+)\b", line)
+            return int(found.group(1)) if found else 0
+    return 0
+
+
 def _argv(command: str) -> list[str]:
     words = shlex.split(command)
     if words[0] == "tariffcost":
         words[0] = str(Path(sys.executable).parent / "tariffcost")
+    elif words[0] == ".venv/bin/python":
+        words[0] = sys.executable
     return words
 
 
@@ -123,6 +138,10 @@ def workdir(sample_backfill) -> Path:
         month.select("entry_number", "line_number"), on=["entry_number", "line_number"], how="semi")
     vehicles.write_csv(root / "my_vins.csv")
     (root / "entries.parquet").write_bytes(config.SAMPLE_CUSTOMS.read_bytes())
+    # the broker's path runs on the shipped ES-003-style sample, named as in the repo
+    (root / "data" / "sample").mkdir(parents=True, exist_ok=True)
+    for name in ("es003_2025-10.csv", "es003_2025-10.xlsx"):
+        (root / "data" / "sample" / name).write_bytes((config.SAMPLE_CUSTOMS.parent / name).read_bytes())
     return root
 
 
@@ -143,7 +162,9 @@ def test_shell_block(block: Block, workdir: Path, sample_backfill):
         return
     for command in shell_commands(block.text):
         result = _run(command, workdir, sample_backfill.env)
-        assert result.returncode == 0, f"{command}: exit {result.returncode}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        expected = expected_exit(block.text, command)
+        assert result.returncode == expected, (
+            f"{command}: exit {result.returncode}, not {expected}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
 
 
 @pytest.mark.slow
@@ -173,7 +194,7 @@ def test_sql_block(block: Block, workdir: Path):
 
 
 def test_every_block_is_run_or_skipped_with_a_reason():
-    kinds = SHELL | {"python", "sql", "text"}
+    kinds = SHELL | {"python", "sql", "text", "csv", "toml"}
     assert [b.id for b in BLOCKS if b.info not in kinds] == []
     skipped = [b for b in BLOCKS if b.skip]
     assert len(skipped) <= MAX_SKIPS, [b.id for b in skipped]
@@ -184,6 +205,8 @@ def test_block_parsing():
     text = "intro\n\n<!-- readme-test: skip (needs a server) -->\n\n```\nserve\n```\n```sql\nSELECT 1;\n```\n"
     assert readme_blocks(text) == [Block(5, "", "serve", "needs a server"), Block(8, "sql", "SELECT 1;", None)]
     assert shell_commands("a --x 1   # note\n\n# only a comment\nb \\\n    --y 2\n") == ["a --x 1", "b --y 2"]
+    assert expected_exit("a --x 1   # exit 1: problems listed\nb\n", "a --x 1") == 1
+    assert expected_exit("a --x 1   # exit 1: problems listed\nb\n", "b") == 0
     assert transcript("$ q --v 1\nout 1  \n  out 2\n") == [("q --v 1", ["out 1", "  out 2"])]
     assert sql_statements("-- c\nSELECT 1;\n-- d\nSELECT 2\n;") == ["SELECT 1", "SELECT 2"]
 
