@@ -19,8 +19,10 @@ import json
 import sys
 from pathlib import Path
 
-import duckdb
 import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from flows.warehouse.reader import connect as connect_warehouse  # noqa: E402
 
 # columns whose value depends on when (or where) the run happened
 RUN_TIME_COLUMNS = {"run_id", "started_at", "finished_at", "stage_timings", "as_of_date"}
@@ -56,7 +58,8 @@ def _diff(name: str, golden: pl.DataFrame, actual: pl.DataFrame) -> list[str]:
 
 def compare_warehouse(golden_db: Path, db: Path, golden_repo: Path, repo: Path) -> tuple[list[str], int]:
     problems: list[str] = []
-    with duckdb.connect(str(golden_db), read_only=True) as g, duckdb.connect(str(db), read_only=True) as a:
+    # reader.connect: a golden copy of the warehouse (moved with its segment store) reads as it is
+    with connect_warehouse(golden_db) as g, connect_warehouse(db) as a:
         golden_tables = {r[0] for r in g.sql("SHOW TABLES").fetchall()}
         actual_tables = {r[0] for r in a.sql("SHOW TABLES").fetchall()}
         if golden_tables != actual_tables:

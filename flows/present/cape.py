@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from flows.inputs.refund_rules import read_refund_status_rules
+from flows.warehouse.reader import connect as connect_warehouse
 from transforms.cape_claims import CAPE_LAYOUT_NOTE, cape_declarations, cape_worksheet
 from transforms.fct_ieepa_refunds import with_refund_status
 
@@ -45,10 +45,11 @@ def _refund_lines(db_path: Path, importer: str, months: list[str]) -> pl.DataFra
     if not Path(db_path).is_file():
         raise RefundsError(f"no warehouse at {db_path}: run `tariffcost run` first")
     query = resources.files("sql").joinpath("report_cape_refund_lines.sql").read_text(encoding="utf-8")
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = connect_warehouse(db_path)
     try:
         tables = set(
-            con.sql("SELECT table_name FROM information_schema.tables").pl().get_column("table_name").to_list()
+            con.sql("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")
+            .pl().get_column("table_name").to_list()
         )
         if "fct_ieepa_refunds" not in tables:
             raise RefundsError(f"{db_path} has no fct_ieepa_refunds table: run `tariffcost run` first")

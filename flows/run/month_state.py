@@ -48,7 +48,7 @@ def published_month(db_path: Path, month: str) -> PublishedMonth:
     with connect(db_path) as con:
         columns = con.sql(
             "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE column_name IN ('month', 'run_id')"
+            "WHERE table_schema = 'main' AND column_name IN ('month', 'run_id')"
         ).fetchall()
         by_table: dict[str, set[str]] = {}
         for table, column in columns:

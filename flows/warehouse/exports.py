@@ -1,16 +1,16 @@
-"""The Parquet exports of a publish: one file per (export, month), written by DuckDB from the
-staging warehouse on a second cursor, in a thread of its own (`Exporter`), while the next table
-is being inserted; the swap into `<exports>/<export>/year=YYYY/month=M/` is
-flows/warehouse/publish.py's.
+"""The Parquet exports' layout: one file per (export, month) under
+`<exports>/<export>/year=YYYY/month=M/part-0.parquet`, the table's columns with the partition
+values inside the file (`month` as the month's number, `year`, then `period`, `YYYY-MM`, equal
+to the warehouse's `month`), rows in a stable order (ORDER BY ALL), one schema for every month.
+The file is the month's segment of the warehouse store (flows/warehouse/store.py), linked into
+place by flows/warehouse/publish.py.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from transforms.order import is_in_order
@@ -50,92 +50,3 @@ def in_line_order(frame: pl.DataFrame, table_columns: Sequence[str]) -> bool:
     if tuple(table_columns[:2]) != LINE_GRAIN or not set(LINE_GRAIN) <= set(frame.columns):
         return False
     return is_in_order(frame, LINE_GRAIN, strict=True)
-
-
-def export_month(
-    con: duckdb.DuckDBPyConnection, table: str, month: str, target: Path, in_order: bool = False
-) -> Path:
-    """Write the month of `table` to `target/part-0.parquet`: the table's columns with the
-    partition values inside the file (`year`, and `month` as the partition's integer), then
-    `period` (`YYYY-MM`, equal to the warehouse's `month`, so an export joins a warehouse table
-    without a cast), rows in a stable order (ORDER BY ALL), one schema for every month.
-
-    in_order: the month's rows were inserted in ORDER BY ALL order (`in_line_order`); DuckDB
-    keeps insertion order in a scan (preserve_insertion_order), so the rows are streamed to
-    the file instead of sorted again, which would hold the whole month in memory."""
-    year, number = month_partition(month)
-    target.mkdir(parents=True, exist_ok=True)
-    path = target / PARQUET_FILE
-    # DuckDB writes the file itself (in parallel, without handing the rows to Python); the
-    # path is a parameter, the table name a checked identifier
-    con.execute(
-        f"COPY (SELECT * REPLACE (CAST($number AS INTEGER) AS month), CAST($year AS INTEGER) AS year, "
-        f"CAST($month AS VARCHAR) AS period "
-        f"FROM {quoted(table)} WHERE month = $month{'' if in_order else ' ORDER BY ALL'}) TO $path "
-        f"({EXPORT_OPTIONS})",
-        {"number": number, "year": year, "month": month, "path": str(path)},
-    )
-    return path
-
-
-class Exporter:
-    """Writes exports on a second cursor of the staging connection, in a thread of its own, in
-    the order they are queued: each reads a table whose transaction is committed while the
-    main cursor goes on inserting the next tables (MVCC: the two never see each other's
-    uncommitted rows). Both queries share DuckDB's thread pool."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self._cursor = con.cursor()
-        self._cursor.execute("USE wh")  # a cursor starts in the default (memory) catalog
-        self._jobs: list[Callable[[duckdb.DuckDBPyConnection], object]] = []
-        self._ready = threading.Condition()
-        self._closed = False
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._work, name="publish-exports", daemon=True)
-        self._thread.start()
-
-    def _work(self) -> None:
-        while True:
-            with self._ready:
-                while not self._jobs and not self._closed:
-                    self._ready.wait()
-                if not self._jobs:
-                    return
-                job = self._jobs.pop(0)
-            try:
-                job(self._cursor)
-            except BaseException as error:  # handed to the main thread by wait()
-                with self._ready:
-                    self._error = self._error or error
-                    self._jobs.clear()
-                    self._closed = True
-                return
-
-    def submit(self, job: Callable[[duckdb.DuckDBPyConnection], object]) -> None:
-        with self._ready:
-            if self._error is not None:
-                raise self._error
-            self._jobs.append(job)
-            self._ready.notify()
-
-    def wait(self) -> None:
-        """Run every queued export to its end; raise the first export error."""
-        with self._ready:
-            self._closed = True
-            self._ready.notify()
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-
-    def abort(self) -> None:
-        """Drop the queued exports, interrupt the running one and wait for the thread."""
-        with self._ready:
-            self._jobs.clear()
-            self._closed = True
-            self._ready.notify()
-        if self._thread.is_alive():
-            self._cursor.interrupt()
-        self._thread.join()
-
-    def close(self) -> None:
-        self._cursor.close()

@@ -13,6 +13,13 @@ not shared between database instances), then makes it the default catalog, so qu
 exactly as on a direct connection (`SELECT ... FROM fct_duty_lines`). A connection still sees
 one snapshot for its whole life: close it and call `connect()` again to see a new month.
 
+The marts are views over the segment store beside the file (`<db>.d`, flows/warehouse/store.py),
+naming its files by absolute path. A warehouse moved or copied elsewhere together with its
+store (a golden copy, a backup restored) still reads through `connect()`: when the store the
+views name is not the one beside the file, the connection gets temporary views of the same
+names over the files beside it. (A plain DuckDB client sees the moved warehouse once the next
+publish has rebuilt the views.)
+
     from flows.warehouse.reader import connect
     with connect("data/warehouse.duckdb") as con:
         con.sql("SELECT month, sum(total_duty_usd) FROM fct_duty_by_hs_month GROUP BY month").show()
@@ -25,6 +32,8 @@ from pathlib import Path
 import duckdb
 
 from flows.config import settings
+
+STORE_SUFFIX = ".d"  # the segment store beside the warehouse file (flows/warehouse/store.py)
 
 # The catalog name the warehouse file is attached under (also the default catalog).
 CATALOG = "warehouse"
@@ -54,6 +63,7 @@ def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
     try:
         con.execute(f"ATTACH ? AS {CATALOG} (READ_ONLY)", [str(db_path)])
         con.execute(f"USE {CATALOG}")
+        _views_beside(con, db_path)
     except duckdb.Error as error:
         con.close()
         raise WarehouseUnreadable(f"the warehouse {db_path} cannot be opened: {error}") from error
@@ -61,6 +71,26 @@ def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
         con.close()
         raise
     return con
+
+
+def _views_beside(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
+    """Temporary views over the store beside `db_path` when the catalog's views name another
+    store (the warehouse was moved or copied with its store)."""
+    # imported here: the store module needs Polars, which a plain reader does not
+    from flows.warehouse.catalog import INTERNAL_SCHEMA, store_views
+
+    here = (db_path.parent.resolve() / (db_path.name + STORE_SUFFIX)).as_posix()
+    found = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_catalog = ? AND table_schema = ?",
+        [CATALOG, INTERNAL_SCHEMA],
+    ).fetchall()
+    if ("store",) not in found:
+        return
+    recorded = con.execute(f"SELECT path FROM {CATALOG}.{INTERNAL_SCHEMA}.store").fetchall()
+    if recorded and recorded[0][0] == here:
+        return
+    for sql in store_views(con, CATALOG, Path(here)):
+        con.execute(sql.replace("CREATE VIEW main.", "CREATE TEMP VIEW ", 1))
 
 
 __all__ = ["CATALOG", "WarehouseMissing", "WarehouseUnreadable", "connect"]

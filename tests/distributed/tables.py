@@ -17,12 +17,12 @@ def published_tables(db: Path) -> dict[str, list[tuple]]:
     """table -> its rows (volatile columns left out), sorted."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        tables = [t for (t,) in con.sql("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
+        tables = [t for (t,) in con.sql("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1").fetchall()]
         found = {}
         for table in tables:
             columns = [
                 c for (c,) in con.execute(
-                    "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ? "
                     "ORDER BY ordinal_position", [table],
                 ).fetchall()
                 if c not in VOLATILE

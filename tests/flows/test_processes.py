@@ -146,9 +146,15 @@ def test_a_run_killed_mid_way_changes_nothing_and_the_next_run_succeeds(tmp_path
     [again] = run_months(["2025-06"], options(tmp_path, june))
 
     assert again.status == "success"
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("w.duckdb")) == ["w.duckdb", "w.duckdb.lock"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("w.duckdb")) == [
+        "w.duckdb", "w.duckdb.d", "w.duckdb.lock",
+    ]
     assert not [p for p in (tmp_path / "exports").iterdir() if p.name.startswith(".")]
     con = duckdb.connect(str(db), read_only=True)
+    # the killed run's segment files are gone: the store holds exactly what the catalog lists
+    listed = {f for (f,) in con.sql("SELECT file FROM tariffcost.segments").fetchall()}
+    store = tmp_path / "w.duckdb.d"
+    assert {p.relative_to(store).as_posix() for p in store.rglob("*") if p.is_file()} == listed
     assert con.sql("SELECT month, status FROM runs ORDER BY started_at").fetchall() == [
         ("2025-03", "success"), ("2025-06", "abandoned"), ("2025-06", "success"),
     ]

@@ -13,7 +13,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from flows.warehouse.journal import append_journal, journal_path, quarantine_journal, read_journal
+from flows.warehouse.journal import append_journal, journal_path, quarantine_journal, read_journal, runs_frame
 from flows.warehouse.publish import (
     STORAGE_VERSION,
     PublishError,
@@ -79,8 +79,13 @@ def test_a_month_is_replaced_and_other_months_untouched(tmp_path):
     jan = pl.read_parquet(tmp_path / "exports/duty_by_hs_month/year=2025/month=1/part-0.parquet")
     assert jan["customs_value_usd"].to_list() == [Decimal("40000.00")]
     assert result.rows == {TABLE: 1}
-    # nothing but the warehouse, its lock-free siblings and the export tree is left behind
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["exports", "w.duckdb"]
+    # nothing but the warehouse, its segment store and the export tree is left behind; the
+    # replaced January segment is retired, kept for readers that still see it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exports", "w.duckdb", "w.duckdb.d"]
+    assert sorted(str(p.relative_to(tmp_path / "w.duckdb.d")) for p in (tmp_path / "w.duckdb.d").rglob("*.parquet")) == [
+        f"{TABLE}/2025-01/r1.parquet", f"{TABLE}/2025-01/r3.parquet", f"{TABLE}/2025-02/r2.parquet",
+    ]
+    assert rows(db, "SELECT table_name, period, written_by FROM tariffcost.retired_segments") == [(TABLE, "2025-01", "r1")]
     assert sorted(p.name for p in (tmp_path / "exports").iterdir()) == ["duty_by_hs_month"]
 
 
@@ -152,6 +157,7 @@ def test_failed_publish_changes_no_byte_and_leaves_nothing(tmp_path):
     publish(tmp_path, "2025-01", JAN, "r1")
     before_db = digest(tmp_path / "w.duckdb")
     before_exports = tree_digest(tmp_path / "exports")
+    before_store = tree_digest(tmp_path / "w.duckdb.d")
     broken = JAN_AGAIN.with_columns(not_in_ddl=pl.lit("x"))
 
     with pytest.raises(PublishError, match="not_in_ddl"):
@@ -159,7 +165,8 @@ def test_failed_publish_changes_no_byte_and_leaves_nothing(tmp_path):
 
     assert digest(tmp_path / "w.duckdb") == before_db
     assert tree_digest(tmp_path / "exports") == before_exports
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["exports", "w.duckdb"]
+    assert tree_digest(tmp_path / "w.duckdb.d") == before_store  # the failed run's segment is gone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exports", "w.duckdb", "w.duckdb.d"]
 
 
 def test_rejects_of_a_month_are_replaced_through_its_runs(tmp_path):
@@ -213,9 +220,17 @@ def test_clean_leftovers_removes_dead_staging_and_rolls_forward_committed_export
     JAN_AGAIN.write_parquet(committed / "part-0.parquet")
     (exports / ".trash-old/duty_by_hs_month").mkdir(parents=True)
 
+    # and a segment file written by a publish killed before its swap: no catalog lists it
+    orphan = tmp_path / "w.duckdb.d" / TABLE / "2025-01" / "dead.parquet"
+    orphan.write_bytes(b"partial")
+    listed = tree_digest(tmp_path / "w.duckdb.d")
+    del listed[str(orphan.relative_to(tmp_path / "w.duckdb.d"))]
+
     done = clean_leftovers(db, exports)
 
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["exports", "w.duckdb"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exports", "w.duckdb", "w.duckdb.d"]
+    assert tree_digest(tmp_path / "w.duckdb.d") == listed  # the listed segments untouched
+    assert "removed 1 segment file no catalog lists" in done
     assert sorted(p.name for p in exports.iterdir()) == ["duty_by_hs_month"]
     live = pl.read_parquet(exports / "duty_by_hs_month/year=2025/month=1/part-0.parquet")
     assert live["customs_value_usd"].to_list() == [Decimal("40000.00")]
@@ -290,15 +305,25 @@ def test_a_bad_journal_line_does_not_block_a_publish_even_before_it_is_moved(tmp
 
 
 def test_a_warehouse_from_before_new_columns_takes_them_at_its_next_publish(tmp_path):
-    # a warehouse published before the contract was extended lacks columns its DDL now declares
-    # (e.g. run_id, or fct_duty_lines' line facts): the next publish adds them, NULL for the old rows
-    publish(tmp_path, "2025-01", JAN, "b1-2025-01")
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    con.execute(f"ALTER TABLE {TABLE} DROP COLUMN run_id")
-    con.execute("ALTER TABLE runs DROP COLUMN warnings")
+    # a warehouse published before the contract was extended (and before the segment store:
+    # its marts are DuckDB tables) lacks columns its DDL now declares (e.g. run_id, or
+    # fct_duty_lines' line facts): the next publish converts it, NULL for the old rows
+    db = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(db))
+    con.register("jan", JAN.to_arrow())
+    con.execute(f"CREATE TABLE {TABLE} AS SELECT * FROM jan")
+    con.register("runs_rows", runs_frame([run_record("b1-2025-01", "2025-01")]).drop("warnings"))
+    con.execute("CREATE TABLE runs AS SELECT * FROM runs_rows")
     con.close()
+
     publish(tmp_path, "2025-02", FEB, "b2-2025-02")
-    assert rows(tmp_path / "w.duckdb", f"SELECT month, run_id FROM {TABLE} ORDER BY month, hts_code") == [
+
+    assert rows(db, f"SELECT month, run_id FROM {TABLE} ORDER BY month, hts_code") == [
         ("2025-01", None), ("2025-01", None), ("2025-02", "b2-2025-02"),
     ]
-    assert rows(tmp_path / "w.duckdb", "SELECT count(*) FROM runs WHERE warnings IS NULL") == [(1,)]
+    assert rows(db, "SELECT run_id FROM runs WHERE warnings IS NULL") == [("b1-2025-01",)]
+    # the old months now live in the store like the new ones; the catalog holds no mart rows
+    assert rows(db, "SELECT table_name, period, row_count FROM tariffcost.segments ORDER BY period") == [
+        (TABLE, "2025-01", 2), (TABLE, "2025-02", 1),
+    ]
+    assert rows(db, f"SELECT table_type FROM information_schema.tables WHERE table_name = '{TABLE}'") == [("VIEW",)]

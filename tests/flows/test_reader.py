@@ -55,7 +55,7 @@ def test_connect_is_read_only_and_uses_the_configured_warehouse_by_default(tmp_p
         assert con.sql("SELECT current_database()").fetchall() == [(CATALOG,)]
         assert con.sql(f"SELECT count(*) FROM {TABLE}").fetchall() == [(1,)]
         with pytest.raises(duckdb.Error, match="read-only"):
-            con.execute(f"DELETE FROM {TABLE}")
+            con.execute("DELETE FROM runs")  # (the marts are views over the segment store)
 
 
 def test_connect_names_a_missing_warehouse(tmp_path):

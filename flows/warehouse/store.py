@@ -1,0 +1,346 @@
+"""The segment store: every published (table, month) is one immutable Parquet file, and the
+warehouse's tables are views over those files.
+
+A publish writes only the month it publishes: one new file per table under
+`<db>.d/<table>/<YYYY-MM>/<run_id>.parquet` (never overwritten: a re-run writes a file of its
+own name), then a new catalog (flows/warehouse/catalog.py) whose views list the files of every
+month, swapped in by `os.replace`. Cost follows the month, not the warehouse.
+
+A segment file holds exactly what the month's Parquet export holds (the table's columns as its
+DDL declares them, `month` as the month's number, then `year` and `period`), so the export is
+the same file, hard-linked into the export folder (copied where the export folder is on
+another file system). A view reads `period` back as the warehouse's `month` (`YYYY-MM`);
+columns a segment lacks (written before the contract gained them) read as NULL.
+
+A replaced segment is retired, not deleted: a reader that opened the warehouse before the
+publish keeps reading it. Retired files are deleted by the first publish after
+`TARIFFCOST_RETIRED_HOURS` (default 24) hours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import functools
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from flows.warehouse.exports import EXPORT_OPTIONS, in_line_order, month_partition, quoted
+from flows.warehouse.reader import STORE_SUFFIX
+
+RUN_ID = "run_id"  # every published row names the run that wrote it
+PARTITION_COLUMNS = ("year", "period")  # after the table's columns, in tables with a month
+RETIRED_HOURS_ENV = "TARIFFCOST_RETIRED_HOURS"
+DEFAULT_RETIRED_HOURS = 24.0
+
+
+class PublishError(RuntimeError):
+    """Publishing failed; the live warehouse and exports are unchanged."""
+
+
+def read_ddl(table: str) -> str:
+    """The DDL of `table`, from `sql/<table>.sql` (importlib.resources)."""
+    resource = resources.files("sql").joinpath(f"{table}.sql")
+    if not resource.is_file():
+        raise PublishError(f"no DDL for table {table!r}: sql/{table}.sql is missing")
+    return resource.read_text(encoding="utf-8")
+
+
+@functools.cache
+def ddl_columns(table: str) -> tuple[tuple[str, str], ...]:
+    """(name, type) of every column `sql/<table>.sql` declares, in order, read by running the
+    DDL in a private in-memory database."""
+    with duckdb.connect(":memory:") as scratch:
+        scratch.execute(read_ddl(table))
+        return tuple(
+            (name, dtype)
+            for name, dtype in scratch.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = ? ORDER BY ordinal_position",
+                [table],
+            ).fetchall()
+        )
+
+
+def has_month(table: str) -> bool:
+    return any(name == "month" for name, _ in ddl_columns(table))
+
+
+def store_path(db_path: Path) -> Path:
+    """The folder of the warehouse's segment files, beside it: `<db>.d`."""
+    return db_path.with_name(db_path.name + STORE_SUFFIX)
+
+
+def retired_hours() -> float:
+    """How long a replaced segment is kept for the readers that still see it."""
+    text = os.environ.get(RETIRED_HOURS_ENV, "").strip()
+    try:
+        return max(float(text), 0.0) if text else DEFAULT_RETIRED_HOURS
+    except ValueError:
+        return DEFAULT_RETIRED_HOURS
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One file of the store: the rows of `table` for `period` (a month; None for rows of a
+    table without a month that could not be dated) written by run `written_by`."""
+
+    table_name: str
+    period: str | None
+    written_by: str
+    file: str  # relative to the store folder, '/'-separated
+    row_count: int
+    column_names: tuple[str, ...]
+
+    def path(self, store: Path) -> Path:
+        return store / self.file
+
+
+SEGMENT_SCHEMA = {
+    "table_name": pl.Utf8,
+    "period": pl.Utf8,
+    "written_by": pl.Utf8,
+    "file": pl.Utf8,
+    "row_count": pl.Int64,
+    "column_names": pl.List(pl.Utf8),
+}
+
+
+def segments_frame(segments: Sequence[Segment]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            (s.table_name, s.period, s.written_by, s.file, s.row_count, list(s.column_names))
+            for s in segments
+        ],
+        schema=SEGMENT_SCHEMA,
+        orient="row",
+    )
+
+
+def segments_of(frame: pl.DataFrame) -> list[Segment]:
+    return [
+        Segment(r["table_name"], r["period"], r["written_by"], r["file"], r["row_count"], tuple(r["column_names"]))
+        for r in frame.iter_rows(named=True)
+    ]
+
+
+def segment_file(table: str, period: str | None, run_id: str) -> str:
+    """The relative path of a new segment (unique per run: never overwrites a live file)."""
+    safe_run = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
+    return f"{table}/{period or 'undated'}/{safe_run}.parquet"
+
+
+# --------------------------------------------------------------------------------------------
+# writing segments
+
+
+def _check_frame(table: str, frame: pl.DataFrame, month: str) -> None:
+    declared = {name for name, _ in ddl_columns(table)}
+    unknown = [c for c in frame.columns if c not in declared]
+    if unknown:
+        raise PublishError(
+            f"{table}: columns {unknown} are not in the warehouse table (its columns: "
+            f"{[name for name, _ in ddl_columns(table)]}); add them to sql/{table}.sql "
+            "(an existing warehouse takes them at its next publish)"
+        )
+    if "month" in frame.columns and frame.height:
+        other = frame.filter(pl.col("month") != month).get_column("month").head(1).to_list()
+        if other or frame.get_column("month").null_count():
+            raise PublishError(f"{table}: rows of month {other[0] if other else None!r} given to publish {month}")
+
+
+def _select_list(table: str, frame_columns: Sequence[str]) -> str:
+    """The table's columns as its DDL types, from the incoming frame (NULL where the frame
+    lacks one; run_id and the month's partition values from parameters)."""
+    parts = []
+    for name, dtype in ddl_columns(table):
+        if name == "month":
+            parts.append('CAST($number AS INTEGER) AS "month"')
+        elif name == RUN_ID and name not in frame_columns:
+            parts.append(f"CAST($run_id AS VARCHAR) AS {quoted(name)}")
+        elif name in frame_columns:
+            parts.append(f"CAST({quoted(name)} AS {dtype}) AS {quoted(name)}")
+        else:
+            parts.append(f"CAST(NULL AS {dtype}) AS {quoted(name)}")
+    if has_month(table):
+        parts += ["CAST($year AS INTEGER) AS year", "CAST($month AS VARCHAR) AS period"]
+    return ", ".join(parts)
+
+
+def write_segment(
+    con: duckdb.DuckDBPyConnection, store: Path, table: str, frame: pl.DataFrame, month: str, run_id: str
+) -> Segment:
+    """Write the month's rows of `table` (`frame`, every row tagged with `run_id`) as a new
+    segment file, in a stable row order (ORDER BY ALL; a frame already in that order, see
+    `in_line_order`, is streamed as it is). DuckDB writes the file from the frame's Arrow
+    buffers without a copy; the path is a parameter, names are checked identifiers."""
+    _check_frame(table, frame, month)
+    relative = segment_file(table, month, run_id)
+    path = store / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if max(frame.n_chunks("all"), default=1) > 1:
+        frame = frame.rechunk()  # whole row groups, written in one pass
+    names = [name for name, _ in ddl_columns(table)]
+    ordered = in_line_order(frame, names)
+    view = f"incoming_{table}"
+    # Arrow in Polars' own string layout (string views): DuckDB scans it as it is
+    con.register(view, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
+    try:
+        year, number = month_partition(month)
+        query = (
+            f"COPY (SELECT {_select_list(table, frame.columns)} FROM {quoted(view)}"
+            f"{'' if ordered else ' ORDER BY ALL'}) TO $path ({EXPORT_OPTIONS})"
+        )
+        values = {"number": number, "year": year, "month": month, "run_id": run_id, "path": str(path)}
+        con.execute(query, {k: v for k, v in values.items() if f"${k}" in query})
+    finally:
+        con.unregister(view)
+    written = names + (list(PARTITION_COLUMNS) if has_month(table) else [])
+    return Segment(table, month, run_id, relative, frame.height, tuple(written))
+
+
+def copy_legacy_month(
+    con: duckdb.DuckDBPyConnection, store: Path, catalog: str, table: str, month: str | None, run_id: str
+) -> Segment:
+    """One month of a table of a warehouse from before the segment store (a DuckDB table in
+    catalog `catalog`), written as a segment with the columns that table has."""
+    present = [
+        name
+        for (name,) in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_catalog = ? AND table_schema = 'main' "
+            "AND table_name = ? ORDER BY ordinal_position",
+            [catalog, table],
+        ).fetchall()
+    ]
+    declared = [name for name, _ in ddl_columns(table)]
+    kept = [name for name in declared if name in present]
+    source = f"{catalog}.main.{quoted(table)}"
+    if "month" in present:
+        year, number = month_partition(month) if month else (None, None)
+        listed = ", ".join(
+            'CAST($number AS INTEGER) AS "month"' if name == "month" else quoted(name) for name in kept
+        )
+        query = (
+            f"SELECT {listed}, CAST($year AS INTEGER) AS year, CAST($month AS VARCHAR) AS period "
+            f"FROM {source} WHERE month = $month ORDER BY ALL"
+        )
+        params: dict = {"number": number, "year": year, "month": month}
+        written = [*kept, *PARTITION_COLUMNS]
+    else:
+        dated = f"run_id IN (SELECT run_id FROM {catalog}.main.runs WHERE month = $month)"
+        undated = f"run_id IS NULL OR run_id NOT IN (SELECT run_id FROM {catalog}.main.runs)"
+        query = (
+            f"SELECT {', '.join(quoted(n) for n in kept)} FROM {source} "
+            f"WHERE {dated if month else undated} ORDER BY ALL"
+        )
+        params = {"month": month} if month else {}
+        written = kept
+    relative = segment_file(table, month, run_id)
+    path = store / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(f"COPY ({query}) TO $path ({EXPORT_OPTIONS})", {**params, "path": str(path)})
+    rows = con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchall()[0][0]
+    return Segment(table, month, run_id, relative, rows, tuple(written))
+
+
+# --------------------------------------------------------------------------------------------
+# views
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def view_sql(table: str, segments: Sequence[Segment], store: Path) -> str:
+    """`CREATE VIEW` of `table` over its segments (`store`: the store folder as an absolute
+    path, so the view reads the same files from any working directory): the DDL's columns in order, `period` read
+    as `month`; one SELECT per set of columns the segments were written with (a segment from
+    before a column existed gives NULL there), UNION ALL. No segment: an empty view of the
+    DDL's columns and types."""
+    declared = ddl_columns(table)
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for segment in segments:
+        groups.setdefault(segment.column_names, []).append(str(segment.path(store)))
+    selects = []
+    for columns, paths in groups.items():
+        present = set(columns)
+        listed = []
+        for name, dtype in declared:
+            if name == "month" and "period" in present:
+                listed.append('"period" AS "month"')
+            elif name in present:
+                listed.append(quoted(name))
+            else:
+                listed.append(f"CAST(NULL AS {dtype}) AS {quoted(name)}")
+        files = ", ".join(_sql_text(p) for p in paths)
+        selects.append(f"SELECT {', '.join(listed)} FROM read_parquet([{files}])")
+    if not selects:
+        listed = ", ".join(f"CAST(NULL AS {dtype}) AS {quoted(name)}" for name, dtype in declared)
+        selects.append(f"SELECT {listed} WHERE false")
+    return f"CREATE VIEW main.{quoted(table)} AS\n" + "\nUNION ALL\n".join(selects)
+
+
+# --------------------------------------------------------------------------------------------
+# files
+
+
+def fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_files(paths: Sequence[Path], root: Path) -> None:
+    """fsync each file, then every folder from its own up to `root` (each once)."""
+    folders: set[Path] = set()
+    for path in paths:
+        fsync_path(path)
+        folder = path.parent
+        while folder not in folders and (folder == root or root in folder.parents):
+            folders.add(folder)
+            folder = folder.parent
+    for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+        fsync_path(folder)
+    if root.parent.exists():
+        fsync_path(root.parent)
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """`target` as a hard link to `source` (one copy of the bytes on disk), or a copy when the
+    two are on different file systems (or the file system has no hard links)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError as error:
+        if error.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise
+        shutil.copyfile(source, target)
+
+
+def remove_files(paths: Sequence[Path], root: Path) -> None:
+    """Delete files (missing ones are fine) and the folders under `root` they leave empty."""
+    for path in paths:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        folder = path.parent
+        while folder != root and root in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+            folder = folder.parent
+
+
+def expired(retired_at: dt.datetime, now: dt.datetime) -> bool:
+    return retired_at <= now - dt.timedelta(hours=retired_hours())
