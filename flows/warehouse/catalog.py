@@ -78,8 +78,10 @@ def _tables_of(con: duckdb.DuckDBPyConnection, schema: str, kind: str) -> list[s
     ]
 
 
-def read_state(con: duckdb.DuckDBPyConnection, attached: bool) -> CatalogState:
-    """The live catalog's state (empty when nothing was published yet)."""
+def read_state(con: duckdb.DuckDBPyConnection, attached: bool, db_path: Path, store: Path) -> CatalogState:
+    """The live catalog's state (empty when nothing was published yet). A catalog whose
+    segment files are not in `store` is a PublishError: the warehouse is the file AND its
+    store folder, and a catalog without its files cannot be published into."""
     if not attached:
         return CatalogState()
     base = _tables_of(con, "main", "BASE TABLE")
@@ -93,6 +95,13 @@ def read_state(con: duckdb.DuckDBPyConnection, attached: bool) -> CatalogState:
     retired = con.sql(f"SELECT * FROM {internal}.retired_segments ORDER BY file").pl()
     state.retired = list(zip(segments_of(retired.drop("retired_at")), retired["retired_at"].to_list(), strict=True))
     state.tables = con.sql(f"SELECT table_name FROM {internal}.tables ORDER BY 1").pl()["table_name"].to_list()
+    missing = [s.file for s in state.segments if not s.path(store).is_file()]
+    if missing:
+        raise PublishError(
+            f"the warehouse {db_path} lists {len(missing)} segment file{'s' if len(missing) != 1 else ''} that "
+            f"{'are' if len(missing) != 1 else 'is'} not in {store} (e.g. {missing[0]}): a warehouse is its file "
+            f"and its {store.name} folder, copied or moved together; restore the folder (it is unchanged)"
+        )
     return state
 
 

@@ -235,7 +235,7 @@ def _build(job: _Publish, months: Mapping[str, Mapping[str, TableSource]], expor
         for setting in STAGING_SETTINGS:
             con.execute(setting)
         attached = attach_live(con, job.db_path)
-        state = read_state(con, attached)
+        state = read_state(con, attached, job.db_path, job.store)
         converted = convert_legacy(con, state, job.store, job.key) if state.legacy else []
         job.new_files.extend(s.path(job.store) for s in converted)
         new, replaced, names = _write_months(con, job, months, exports, run_ids)

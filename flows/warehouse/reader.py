@@ -87,6 +87,13 @@ def _views_beside(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
     if ("store",) not in found:
         return
     recorded = con.execute(f"SELECT path FROM {CATALOG}.{INTERNAL_SCHEMA}.store").fetchall()
+    segments = con.execute(f"SELECT count(*) FROM {CATALOG}.{INTERNAL_SCHEMA}.segments").fetchall()[0][0]
+    if segments and not Path(here).is_dir():
+        raise WarehouseUnreadable(
+            f"the warehouse {db_path} has no {Path(here).name} folder beside it, where its {segments} segment "
+            f"files are (published at {recorded[0][0] if recorded else 'another place'}): a warehouse is its "
+            "file and that folder, copied or moved together"
+        )
     if recorded and recorded[0][0] == here:
         return
     for sql in store_views(con, CATALOG, Path(here)):

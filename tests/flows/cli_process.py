@@ -59,6 +59,28 @@ def live_tree(root: Path) -> dict[str, str]:
     }
 
 
-def published(db: Path, exports: Path) -> tuple[str | None, dict[str, str]]:
-    """The warehouse's bytes and every export and report file: what a failed run must keep."""
-    return (sha(db) if db.exists() else None), live_tree(exports)
+def listed_segments(db: Path) -> dict[str, str]:
+    """The segment files the warehouse's catalog lists (live and retired), by relative path,
+    with their digests: what a reader of the catalog can see of the store."""
+    if not db.exists():
+        return {}
+    import duckdb
+
+    con = duckdb.connect(":memory:")  # a private instance: never DuckDB's cached one
+    try:
+        try:
+            con.execute("ATTACH ? AS w (READ_ONLY)", [str(db)])
+        except duckdb.Error:
+            return {}  # not a warehouse (a corrupt file): its bytes are compared by `published`
+        files = [f for (f,) in con.sql(
+            "SELECT file FROM w.tariffcost.segments UNION ALL SELECT file FROM w.tariffcost.retired_segments").fetchall()]
+    finally:
+        con.close()
+    store = db.with_name(db.name + ".d")
+    return {f: sha(store / f) for f in sorted(files)}
+
+
+def published(db: Path, exports: Path) -> tuple[str | None, dict[str, str], dict[str, str]]:
+    """The warehouse's catalog bytes, every export and report file, and every segment file the
+    catalog lists: what a failed run must keep."""
+    return (sha(db) if db.exists() else None), live_tree(exports), listed_segments(db)

@@ -29,7 +29,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.flows.cli_process import published, start
+from tests.flows.cli_process import listed_segments, published, start
 from tests.flows.consistency import assert_month_consistent
 
 pytestmark = pytest.mark.slow
@@ -74,10 +74,16 @@ def prepared(tmp_path_factory) -> Path:
     return root
 
 
+def copy_warehouse(prepared: Path, root: Path) -> None:
+    """The warehouse is its catalog file and its segment store: copy both."""
+    root.mkdir(exist_ok=True)
+    shutil.copy2(prepared / "w.duckdb", root / "w.duckdb")
+    shutil.copytree(prepared / "w.duckdb.d", root / "w.duckdb.d")
+
+
 def copy_of(prepared: Path, tmp_path: Path) -> Path:
     target = tmp_path / "w"
-    target.mkdir()
-    shutil.copy2(prepared / "w.duckdb", target / "w.duckdb")
+    copy_warehouse(prepared, target)
     shutil.copytree(prepared / "exports", target / "exports")
     return target
 
@@ -121,6 +127,9 @@ def next_run_succeeds(root: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert not [p.name for p in root.iterdir() if ".staging-" in p.name]
     assert not [p.name for p in (root / "exports").iterdir() if p.name.startswith(".")]
+    store = root / "w.duckdb.d"  # what the fault left in the store is gone: it holds what the catalog lists
+    assert sorted(p.relative_to(store).as_posix() for p in store.rglob("*") if p.is_file()) == sorted(
+        listed_segments(root / "w.duckdb"))
     assert_all_consistent(root)
 
 
@@ -219,7 +228,9 @@ needs_mount = pytest.mark.skipif(not _can_mount(), reason="needs root and tmpfs 
 
 
 def tree_bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else path.stat().st_size
+    """What the files under `path` take on a tmpfs: whole 4 KiB pages."""
+    files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
+    return sum(-(-p.stat().st_size // 4096) * 4096 for p in files)
 
 
 @pytest.fixture
@@ -248,13 +259,13 @@ def test_a_full_disk_publishes_nothing_and_the_next_run_succeeds(prepared, tmp_p
     mount, grow = small_disk
     root = tmp_path / "w"
     if where == "warehouse":
-        # room for the warehouse, its exports and journal, not for the staging copy
-        disk = mount(root, tree_bytes(prepared / "w.duckdb") + tree_bytes(prepared / "exports") + 256 * 1024)
-        shutil.copy2(prepared / "w.duckdb", root / "w.duckdb")
+        # room for the warehouse, its exports and journal, not for October's new segments and catalog
+        disk = mount(root, tree_bytes(prepared / "w.duckdb") + tree_bytes(prepared / "w.duckdb.d")
+                     + tree_bytes(prepared / "exports") + 64 * 1024)
+        copy_warehouse(prepared, root)
         shutil.copytree(prepared / "exports", root / "exports")
     else:
-        root.mkdir()
-        shutil.copy2(prepared / "w.duckdb", root / "w.duckdb")
+        copy_warehouse(prepared, root)
         # room for the published exports, not for a second copy of October's
         disk = mount(root / "exports", tree_bytes(prepared / "exports") + 128 * 1024)
         shutil.copytree(prepared / "exports", root / "exports", dirs_exist_ok=True)
