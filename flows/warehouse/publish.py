@@ -173,7 +173,7 @@ def _write_months(
     exports: Mapping[str, str],
     run_ids: Mapping[str, str],
 ) -> tuple[list[Segment], set[tuple[str, str]], list[str]]:
-    """Write a segment per (month, table) with columns, link the exported ones into the
+    """Write a segment per (month, table), link the exported ones into the
     staging export folder. Returns (new segments, every (table, month) replaced, tables)."""
     segments: list[Segment] = []
     replaced: set[tuple[str, str]] = set()
@@ -186,17 +186,18 @@ def _write_months(
             frame = source() if callable(source) else source
             progress.report(f"publishing {table} ({frame.height:,} rows)", done, total, "tables")
             replaced.add((table, month))
-            job.rows[month][table] = 0
-            if frame.width:
-                segment = write_segment(con, job.store, table, frame, month, run_ids[month])
-                path = segment.path(job.store)
-                job.new_files.append(path)
-                segments.append(segment)
-                job.rows[month][table] = segment.row_count
-                if table in exports:
-                    target = export_month_dir(job.export_staging, exports[table], month) / PARQUET_FILE
-                    link_or_copy(path, target)
-                    job.staged_exports[month][exports[table]] = target
+            if frame.width == 0:  # the table's month removed: published empty, export included
+                first = ddl_columns(table)[0][0]
+                frame = pl.DataFrame({first: pl.Series([], dtype=pl.Utf8)})
+            segment = write_segment(con, job.store, table, frame, month, run_ids[month])
+            path = segment.path(job.store)
+            job.new_files.append(path)
+            segments.append(segment)
+            job.rows[month][table] = segment.row_count
+            if table in exports:
+                target = export_month_dir(job.export_staging, exports[table], month) / PARQUET_FILE
+                link_or_copy(path, target)
+                job.staged_exports[month][exports[table]] = target
             del frame
             done += 1
             pause_point("staging")  # test hook: the month half written
@@ -266,7 +267,8 @@ def publish_months(
     """Publish several months (month -> table name -> frame) and their `runs` rows in ONE
     swap of the warehouse: all months or none. A table may be given as a zero-argument
     callable returning its frame; it is called when its turn comes, so a long backfill never
-    holds every month in memory at once. A frame without columns removes the table's month.
+    holds every month in memory at once. A frame without columns publishes the table's month empty (its old rows
+    removed, its export an empty file of the table's columns).
     Exports are staged under `<exports>/.staging-<first run_id>/` and swapped in after the
     warehouse swap. With `reports`, each month's report is written from the staging warehouse
     into the staging area and swapped in with the exports (a month without one loses its old

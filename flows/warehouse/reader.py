@@ -87,14 +87,20 @@ def _views_beside(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
     if ("store",) not in found:
         return
     recorded = con.execute(f"SELECT path FROM {CATALOG}.{INTERNAL_SCHEMA}.store").fetchall()
-    segments = con.execute(f"SELECT count(*) FROM {CATALOG}.{INTERNAL_SCHEMA}.segments").fetchall()[0][0]
-    if segments and not Path(here).is_dir():
-        raise WarehouseUnreadable(
-            f"the warehouse {db_path} has no {Path(here).name} folder beside it, where its {segments} segment "
-            f"files are (published at {recorded[0][0] if recorded else 'another place'}): a warehouse is its "
-            "file and that folder, copied or moved together"
-        )
-    if recorded and recorded[0][0] == here:
+    published_at = recorded[0][0] if recorded else None
+    if published_at == here:
+        return
+    if not Path(here).is_dir():
+        # no store beside the file: a publish's staging catalog, or a catalog file copied alone
+        if published_at and Path(published_at).is_dir():
+            return  # its views read the store it was published with
+        segments = con.execute(f"SELECT count(*) FROM {CATALOG}.{INTERNAL_SCHEMA}.segments").fetchall()[0][0]
+        if segments:
+            raise WarehouseUnreadable(
+                f"the warehouse {db_path} has no {Path(here).name} folder beside it, where its {segments} segment "
+                f"files are (published at {published_at or 'another place'}): a warehouse is its file and that "
+                "folder, copied or moved together"
+            )
         return
     for sql in store_views(con, CATALOG, Path(here)):
         con.execute(sql.replace("CREATE VIEW main.", "CREATE TEMP VIEW ", 1))
