@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flows.present.report import policy_events, read_report_data, report_path, write_month_reports, write_report
-from flows.present.report_charts import MARKER_CHAR_PX, MARKER_GAP_PX, marker_lanes, money_unit
+from flows.present.report_charts import MARKER_CHAR_PX, MARKER_GAP_PX, chart_specs, marker_lanes, money_unit
 from flows.present.report_tables import short_warning
 from tests.engine.tiny_schedule import measure, tiny_schedule
 
@@ -51,6 +51,21 @@ def test_report_file_is_self_contained(report, warehouse):
     assert report.charts == CHARTS
     for chart in report.charts:
         assert f'id="chart-{chart}"' in html
+
+
+def test_every_chart_is_a_valid_vega_lite_spec(warehouse, schedule):
+    # the report builds its specs without altair's schema check (a third of its time): checked here
+    from altair.utils.schemapi import validate_jsonschema
+    from altair.vegalite.v6.schema.core import VegaLiteSchema
+
+    db, _ = warehouse
+    specs = chart_specs(read_report_data(db, "2025-10", schedule))
+    assert set(specs) == set(CHARTS)
+    for chart_id, spec in specs.items():
+        error = validate_jsonschema(spec, VegaLiteSchema._rootschema, raise_error=False)
+        assert error is None, f"{chart_id}: {error}"
+    broken = dict(specs["fees"], mark={"type": "no_such_mark"})
+    assert validate_jsonschema(broken, VegaLiteSchema._rootschema, raise_error=False) is not None
 
 
 def test_duty_by_program_chart_holds_the_monthly_sums(report):
