@@ -13,6 +13,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from flows.config import shipped_scenario_names
+from flows.inputs.kinds import MONTH_PLACEHOLDER
 from flows.months import parse_month
 
 HTS_RE = re.compile(r"^[0-9]{10}$")
@@ -93,9 +94,6 @@ def rate_option(value: float) -> float:
     if not 0 <= value <= 1:
         raise typer.BadParameter(f"must be a fraction between 0 and 1, got {value}")
     return value
-
-
-MONTH_PLACEHOLDER = "{month}"
 
 
 def input_file(value: str | None) -> str | None:

@@ -70,7 +70,7 @@ def _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_ra
 def _month_files(options: RunOptions, month: str) -> dict:
     """The run's input files for `month` (`{month}` filled in); exit 2 naming the file and
     the option when one does not exist."""
-    from flows.run.lifecycle import InputMissing, month_inputs
+    from flows.inputs.kinds import InputMissing, month_inputs
 
     for kind, location in options.inputs.items():
         try:

@@ -164,7 +164,7 @@ def validate(
     kind = kind or "customs"
     if customs_map and kind != "customs":
         raise typer.BadParameter("--customs-map applies to --kind customs only", param_hint="--customs-map")
-    from flows.inputs.customs import validate_file
+    from flows.inputs.kinds import validate_file
 
     cmap = _show_mapping(customs_map, file, echo=not as_json) if customs_map else None
     sched = read_schedule_or_exit(schedule)

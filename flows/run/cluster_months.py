@@ -14,8 +14,9 @@ from typing import Any
 
 import polars as pl
 
-from flows.inputs.customs import LoadResult, load_customs_lines
+from flows.inputs.customs import load_customs_lines
 from flows.inputs.kinds import load_input
+from flows.inputs.staging import LoadResult
 from flows.run.lifecycle import (
     MonthRun,
     RunResult,

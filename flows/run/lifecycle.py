@@ -27,7 +27,7 @@ import duckdb
 import polars as pl
 
 from flows.inputs.census import census_warnings
-from flows.inputs.kinds import load_input, load_order
+from flows.inputs.kinds import load_input, load_order, month_inputs
 from flows.inputs.vehicles import vehicle_warnings
 from flows.present.summary import ProblemSummary, RunProgress, duty_by_program, run_warnings, worst_problems
 from flows.run.marts import LINES_TABLE, MARTS, REJECTS_TABLE, Mart, MonthContext, mart_exports
@@ -36,30 +36,9 @@ from flows.warehouse.journal import RunRecord, append_journal, utc_now
 from flows.warehouse.testing import pause_point
 from transforms.schedule import Schedule
 
-MONTH_PLACEHOLDER = "{month}"
-
 
 class EmptyMonth(RuntimeError):
     """The month's inputs hold no rows of it: publishing would replace the month with nothing."""
-
-
-class InputMissing(FileNotFoundError):
-    """An input file named for the month (a `{month}` path) does not exist."""
-
-
-def month_path(location: str | Path, month: str) -> Path:
-    """An input path for `month`: `{month}` in it replaced by YYYY-MM (`es003_{month}.csv`)."""
-    return Path(str(location).replace(MONTH_PLACEHOLDER, month))
-
-
-def month_inputs(inputs: Mapping[str, str | Path], month: str) -> dict[str, Path]:
-    """The inputs of `month` (kind → path, `{month}` filled in); InputMissing, naming the file
-    and the option, when a `{month}` path names no file."""
-    resolved = {kind: month_path(location, month) for kind, location in inputs.items()}
-    for kind, path in resolved.items():
-        if MONTH_PLACEHOLDER in str(inputs[kind]) and "://" not in str(path) and not path.is_file():
-            raise InputMissing(f"{path} does not exist (--{kind} {inputs[kind]} for {month})")
-    return resolved
 
 
 def check_month_has_rows(month: str, loaded: Mapping[str, Any], allow_empty: bool) -> None:
