@@ -135,6 +135,12 @@ def validate_file(path: Path, kind: str, schedule: Any, customs_map: Any = None)
 # the inputs of a month
 
 
+def is_url(location: str | Path) -> bool:
+    """An input given as an fsspec URL (`scheme://…` other than `file://`), read by the cluster."""
+    text = str(location)
+    return "://" in text and not text.startswith("file://")
+
+
 class InputMissing(FileNotFoundError):
     """An input file named for the month (a `{month}` path) does not exist."""
 
