@@ -55,19 +55,13 @@ from flows.run.cluster_months import (
     stage_month,
     stage_partition,
 )
-from flows.run.lifecycle import (
-    MonthRun,
-    RunResult,
-    new_batch_id,
-    replace_whole_month,
-    retry_on_io_error,
-    schedule_unreadable,
-)
+from flows.run.lifecycle import MonthRun, RunResult, new_batch_id, replace_whole_month, schedule_unreadable
 from flows.run.marts import LINES_TABLE
 from flows.run.month_state import PublishedMonth, choose_scenarios, published_month
 from flows.run.monthly import moved_journal_lines, report_writer, run_in_flow
 from flows.run.options import DEFAULT_PARTITION_LINES, RunOptions, check_inputs, options_of, takes_run_parameters
 from flows.run.partitions import month_line_counts, partition_plan
+from flows.run.stages import retry_on_io_error
 from flows.run.storage import join, read_frame, remove_tree
 from flows.warehouse.journal import RunRecord, append_journal, utc_now
 from flows.warehouse.lock import warehouse_lock

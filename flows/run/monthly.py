@@ -26,22 +26,24 @@ from flows.present.report import report_path, stage_reports
 from flows.present.summary import RunProgress, print_report_paths, print_summary, summary_markdown
 from flows.run.lifecycle import (
     MonthRun,
-    RejectThresholdExceeded,
     RunResult,
-    Stages,
-    Validated,
-    compute_stage,
-    load_stage,
     month_tables,
     new_batch_id,
     replace_whole_month,
-    retry_on_io_error,
     schedule_unreadable,
-    validate_stage,
 )
 from flows.run.marts import LINES_TABLE, MARTS, REJECTS_TABLE, Mart, MartContractError, MonthContext
 from flows.run.month_state import choose_scenarios, published_month
 from flows.run.options import RunOptions, build_options, check_inputs, default_inputs, options_of, takes_run_parameters
+from flows.run.stages import (
+    RejectThresholdExceeded,
+    Stages,
+    Validated,
+    compute_stage,
+    load_stage,
+    retry_on_io_error,
+    validate_stage,
+)
 from flows.warehouse.journal import RunRecord, append_journal, quarantine_journal
 from flows.warehouse.lock import warehouse_lock
 from flows.warehouse.publish import PublishResult, ReportWriter, clean_leftovers, publish_month

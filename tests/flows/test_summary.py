@@ -23,7 +23,8 @@ from flows.present.summary import (
     summary_markdown,
     worst_problems,
 )
-from flows.run.lifecycle import RunResult, is_io_error
+from flows.run.lifecycle import RunResult
+from flows.run.stages import is_io_error
 from flows.warehouse.publish import PublishError
 from tests.engine.tiny_schedule import measure, tiny_schedule
 from tests.flows.frames import rejects
