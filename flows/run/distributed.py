@@ -45,7 +45,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.inputs.schedule import read_schedule
 from flows.months import month_range, parse_month
-from flows.present.summary import RunProgress
+from flows.present.run_progress import RunProgress
 from flows.run.cluster_months import (
     CUSTOMS,
     MonthJob,

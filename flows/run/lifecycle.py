@@ -26,7 +26,8 @@ import polars as pl
 
 from flows.inputs.census import census_warnings
 from flows.inputs.vehicles import vehicle_warnings
-from flows.present.summary import ProblemSummary, RunProgress, duty_by_program, run_warnings
+from flows.present.findings import ProblemSummary, duty_by_program, run_warnings
+from flows.present.run_progress import RunProgress
 from flows.run.marts import LINES_TABLE, MARTS, REJECTS_TABLE, Mart, MonthContext, mart_exports
 from flows.run.month_state import PublishedMonth, replaced, stale_tables, stale_warning
 from flows.run.stages import PLAIN_STAGES, RejectThresholdExceeded, Stages, Validated

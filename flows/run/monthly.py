@@ -23,7 +23,8 @@ from prefect.tasks import exponential_backoff
 from flows.inputs.schedule import read_schedule
 from flows.months import month_range, parse_month, previous_month
 from flows.present.report import report_path, stage_reports
-from flows.present.summary import RunProgress, print_report_paths, print_summary, summary_markdown
+from flows.present.run_progress import RunProgress
+from flows.present.summary import print_report_paths, print_summary, summary_markdown
 from flows.run.lifecycle import (
     MonthRun,
     RunResult,

@@ -16,7 +16,7 @@ import duckdb
 import polars as pl
 
 from flows.inputs.kinds import load_input, load_order, month_inputs
-from flows.present.summary import ProblemSummary, worst_problems
+from flows.present.findings import ProblemSummary, worst_problems
 from flows.run.marts import MARTS, Mart, MonthContext
 from flows.warehouse.testing import pause_point
 from transforms.schedule import Schedule
