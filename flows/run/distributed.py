@@ -213,7 +213,7 @@ def run_cluster_backfill(
             staged = _submit_months(jobs, plan, progress)
             for s in staged:
                 _replace_whole_month(s, before[s.result.month], chosen[s.result.month][1], inputs)
-            results = _publish_staged(staged, db_path, exports_dir, schedule)
+            results = publish_staged(staged, db_path, exports_dir, schedule)
             if results:
                 results[0].warnings[:0] = journal_warnings
         except Exception as error:
@@ -248,7 +248,7 @@ def _replace_whole_month(staged: StagedMonth, before: PublishedMonth, scenario_n
                                           tables_published=dict(staged.result.tables))
 
 
-def _publish_staged(staged: Sequence[StagedMonth], db_path: Path, exports_dir: Path,
+def publish_staged(staged: Sequence[StagedMonth], db_path: Path, exports_dir: Path,
                     schedule: Schedule | None = None) -> list[RunResult]:
     """Publish the months before the first failed one (run_months' semantics) in one swap;
     journal the failed month and the months after it."""
