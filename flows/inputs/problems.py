@@ -36,15 +36,7 @@ class Problem:
 
 def problems_from_rejects(rejects: pl.DataFrame) -> list[Problem]:
     """Rejects rows (with `message`) as Problems, sorted by row, then column, then check."""
-    ordered = rejects.sort(["row_number", "column", "check"])
-    return [
-        Problem(
-            file=row["source"],
-            row=row["row_number"],
-            column=row["column"],
-            value=row["value"],
-            check=row["check"],
-            message=row["message"],
-        )
-        for row in ordered.iter_rows(named=True)
-    ]
+    ordered = rejects.sort(["row_number", "column", "check"]).select(
+        "column", "value", "check", "message", file="source", row="row_number"
+    )
+    return [Problem(**row) for row in ordered.iter_rows(named=True)]
