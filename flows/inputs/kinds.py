@@ -38,6 +38,8 @@ class InputSpec:
     help: the command-line help of `--NAME`; `url_help`, when the cluster workers can read
         the kind from an fsspec URL, its help on `backfill` (None: a local path only).
     sample: the embedded sample used when a command is given no input option (None: none).
+    warnings: `module:function`, `warnings(tables, loaded)` → the kind's notes for the run
+        summary from the month's tables and loaded inputs (None: none).
     """
 
     name: str
@@ -47,6 +49,7 @@ class InputSpec:
     needs: tuple[str, ...] = ()
     sample: Path | None = None
     url_help: str | None = None
+    warnings: str | None = None
 
     def load(self, *args: Any, **kwargs: Any) -> Any:
         return _function(self.loader)(*args, **kwargs)
@@ -77,12 +80,14 @@ KINDS: tuple[InputSpec, ...] = (
         needs=("customs",),
         sample=SAMPLE_VEHICLES,
         url_help="Vehicles file (optional)",
+        warnings="flows.inputs.vehicles:vehicle_warnings",
     ),
     InputSpec(
         "census",
         "flows.inputs.census:load_census",
         "flows.inputs.census:validate_census_file",
         "Census aggregate statistics (optional).",
+        warnings="flows.inputs.census:census_warnings",
     ),
 )
 
@@ -105,6 +110,11 @@ def load_input(kind: str, path: Path, month: str, schedule: Any, loaded: dict[st
         return spec.load(path, month, schedule, **options)
     context = {dep: (locate(dep), loaded[dep]) for dep in spec.needs if dep in loaded}
     return spec.load(path, month, schedule, context=context, **options)
+
+
+def input_warnings(tables: Mapping[str, Any], loaded: Mapping[str, Any]) -> list[str]:
+    """Every input kind's notes for the run summary (its `warnings`), in the kinds' order."""
+    return [note for kind in KINDS if kind.warnings for note in _function(kind.warnings)(tables, loaded)]
 
 
 def load_order(kinds) -> list[str]:

@@ -189,9 +189,10 @@ def validate_vehicles_file(path: Path, schedule: Schedule) -> list[Problem]:
 # ---------------------------------------------------------------------------- marts
 
 
-def vehicle_warnings(tables: Mapping[str, pl.DataFrame]) -> list[str]:
+def vehicle_warnings(tables: Mapping[str, pl.DataFrame], loaded: Mapping[str, Any] | None = None) -> list[str]:
     """Run-report lines for the vehicles of the month: per warning check, how many lines and
-    the first few examples; a count of vehicles whose WMI maker disagrees with their make."""
+    the first few examples; a count of vehicles whose WMI maker disagrees with their make.
+    (`loaded`: the input kinds' warnings interface, flows/inputs/kinds.py.)"""
     if VEHICLE_MART not in tables or LINES_MART not in tables:
         return []
     fct = tables[VEHICLE_MART]

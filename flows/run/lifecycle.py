@@ -24,8 +24,7 @@ from typing import Any
 
 import polars as pl
 
-from flows.inputs.census import census_warnings
-from flows.inputs.vehicles import vehicle_warnings
+from flows.inputs.kinds import input_warnings
 from flows.present.findings import ProblemSummary, duty_by_program, run_warnings
 from flows.present.run_progress import RunProgress
 from flows.run.marts import LINES_TABLE, MARTS, REJECTS_TABLE, Mart, MonthContext, mart_exports
@@ -165,7 +164,7 @@ class MonthRun:
         lines = tables.get(LINES_TABLE)
         self.result.duty_by_program = duty_by_program(lines)
         self.result.warnings = (
-            run_warnings(lines, self.schedule) + vehicle_warnings(tables) + census_warnings(tables, loaded)
+            run_warnings(lines, self.schedule) + input_warnings(tables, loaded)
         )
         if validated.rejects is not None:
             tables[REJECTS_TABLE] = validated.rejects
