@@ -33,6 +33,18 @@ class Problem:
         shown = "" if self.row is None else f" (value {self.value!r})"
         return f"{where}: {self.check}: {self.message}{shown}"
 
+    def listed(self) -> str:
+        """The problem as a list of them names it (ScheduleError): file, row (and its line:
+        row + 1), column, value, rule."""
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row} (line {self.row + 1})")
+        if self.column is not None:
+            where.append(f"column {self.column}")
+        if self.value is not None:
+            where.append(f"value {self.value!r}")
+        return f"{', '.join(where)}: {self.message}"
+
 
 def problems_from_rejects(rejects: pl.DataFrame) -> list[Problem]:
     """Rejects rows (with `message`) as Problems, sorted by row, then column, then check."""

@@ -110,22 +110,10 @@ class ScheduleError(Exception):
     def __init__(self, source: str, problems: list[Problem]):
         self.source = source
         self.problems = problems
-        listed = "\n".join(f"  - {listed_problem(p)}" for p in problems[: self.MAX_LISTED])
+        listed = "\n".join(f"  - {p.listed()}" for p in problems[: self.MAX_LISTED])
         more = len(problems) - self.MAX_LISTED
         tail = f"\n  … and {more} more" if more > 0 else ""
         super().__init__(f"schedule {source}: {len(problems)} problem(s)\n{listed}{tail}")
-
-
-def listed_problem(problem: Problem) -> str:
-    """How ScheduleError lists a problem: file, row (and its line: row + 1), column, value, rule."""
-    where = [problem.file]
-    if problem.row is not None:
-        where.append(f"row {problem.row} (line {problem.row + 1})")
-    if problem.column is not None:
-        where.append(f"column {problem.column}")
-    if problem.value is not None:
-        where.append(f"value {problem.value!r}")
-    return f"{', '.join(where)}: {problem.message}"
 
 
 def read_schedule(path: Path | None = None) -> Schedule:
