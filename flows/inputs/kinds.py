@@ -1,14 +1,16 @@
 """The input kinds, declared once as data: each kind's name, loader, file validator, the kinds
-whose loaded result it needs, its embedded sample file and its command-line help.
+whose loaded result it needs, its embedded sample file, its command-line help and its notes
+for the run summary.
 
-Derived from `KINDS`: the load stage and its load order (flows/run/lifecycle.py), the run
+Derived from `KINDS`: the load stage and its load order (flows/run/stages.py), the run
 options' inputs and sample default and the Prefect flows' input parameters
 (flows/run/options.py), the `--customs/--vehicles/--census` options of `run`, `backfill` and
-`serve` and `tariffcost validate --kind` (flows/cli/run_options.py, flows/cli/lookup.py) and
-the inputs of the cluster path (flows/run/distributed.py). A new kind is one `InputSpec` here
-plus its own files: loader module (flows/inputs/), staging transform, schemas and tests.
+`serve` (flows/cli/run_options.py), `tariffcost validate --kind` (flows/cli/base.py
+`InputKind`), the summary's notes (flows/run/lifecycle.py) and the inputs of the cluster path
+(flows/run/distributed.py). A new kind is one `InputSpec` here plus its own files: loader
+module (flows/inputs/), staging transform, schemas and tests.
 
-Loaders and validators are named by import path and imported on first use, so that the
+Loaders, validators and notes are named by import path and imported on first use, so that the
 command line reads this module without importing Polars.
 """
 
