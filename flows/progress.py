@@ -1,4 +1,4 @@
-"""Progress within a stage, for the run's progress display (flows/present/summary.py:
+"""Progress within a stage, for the run's progress display (flows/present/run_progress.py:
 `RunProgress`). The long steps report how far they are (`report("reading", done, total,
 "bytes")`): the load's streamed pass over the input file, the publish table by table; the
 display listens while it is shown. Without a listener a report costs one comparison."""

@@ -6,9 +6,10 @@
 Every warehouse table is compared in full (sorted on all compared columns), leaving out the
 run-time columns: run ids, timestamps, the refund estimate's `as_of_date`, stage durations and
 the input paths inside `runs.input_checksums` (the sha256 and row counts are compared); the
-checkout each run came from (`--golden-repo`, and this one) is written `<repo>` in text
-columns (rejects name their source file, runs their schedule file). Every
-Parquet file under the exports is compared the same way (same relative paths on both sides).
+checkout each run came from (`--golden-repo`, and this one; a golden copy made in this
+checkout needs no `--golden-repo`) is written `<repo>` in text columns (rejects name their
+source file, runs their schedule file). Every Parquet file under the exports is compared the
+same way (same relative paths on both sides).
 Exit code 0 when everything is identical, 1 otherwise (each difference is printed).
 """
 
@@ -28,11 +29,11 @@ from flows.warehouse.reader import connect as connect_warehouse  # noqa: E402
 RUN_TIME_COLUMNS = {"run_id", "started_at", "finished_at", "stage_timings", "as_of_date"}
 
 
-def _normalised(frame: pl.DataFrame, table: str, repo: Path) -> pl.DataFrame:
+def _normalised(frame: pl.DataFrame, table: str, *repos: Path) -> pl.DataFrame:
     frame = frame.drop([c for c in frame.columns if c in RUN_TIME_COLUMNS])
     text = [c for c, dtype in frame.schema.items() if dtype == pl.Utf8]
-    prefix = str(repo.resolve()) + "/"
-    frame = frame.with_columns(pl.col(c).str.replace_all(prefix, "<repo>/", literal=True) for c in text)
+    for repo in dict.fromkeys(str(r.resolve()) + "/" for r in repos):
+        frame = frame.with_columns(pl.col(c).str.replace_all(repo, "<repo>/", literal=True) for c in text)
     if table == "runs" and "input_checksums" in frame.columns:
         def strip_paths(text: str | None) -> str | None:
             if text is None:
@@ -66,7 +67,7 @@ def compare_warehouse(golden_db: Path, db: Path, golden_repo: Path, repo: Path) 
             problems.append(f"tables differ: only golden {sorted(golden_tables - actual_tables)}, "
                             f"only new {sorted(actual_tables - golden_tables)}")
         for table in sorted(golden_tables & actual_tables):
-            golden = _normalised(g.sql(f'SELECT * FROM "{table}"').pl(), table, golden_repo)
+            golden = _normalised(g.sql(f'SELECT * FROM "{table}"').pl(), table, golden_repo, repo)
             actual = _normalised(a.sql(f'SELECT * FROM "{table}"').pl(), table, repo)
             problems += _diff(f"table {table}", golden, actual)
     return problems, len(golden_tables)
@@ -80,7 +81,7 @@ def compare_exports(golden_root: Path, root: Path, golden_repo: Path, repo: Path
         problems.append(f"export files differ: only golden {sorted(map(str, golden_files - actual_files))[:5]}, "
                         f"only new {sorted(map(str, actual_files - golden_files))[:5]}")
     for rel in sorted(golden_files & actual_files):
-        golden = _normalised(pl.read_parquet(golden_root / rel), str(rel), golden_repo)
+        golden = _normalised(pl.read_parquet(golden_root / rel), str(rel), golden_repo, repo)
         actual = _normalised(pl.read_parquet(root / rel), str(rel), repo)
         problems += _diff(f"export {rel}", golden, actual)
     return problems, len(golden_files)

@@ -42,7 +42,7 @@ CUSTOMS_HEADER = (
 def _no_shared_prefect_api_left() -> Iterator[None]:
     """Whatever a test did, no shared Prefect API of the session's Prefect home outlives it."""
     yield
-    from flows.run.prefect_api import stop_shared
+    from flows.run.shared_api import stop_shared
 
     stop_shared(Path(_PREFECT_HOME))
 

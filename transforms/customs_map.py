@@ -201,6 +201,16 @@ def fold_line_tariff_rows(
         broken = pl.col(SOURCE_ROW).is_in(broken_lines.implode())
         broken_keys = rows.filter(broken).select(_KEY).unique()
         rows = rows.filter(~broken)
+    rejects = _unfoldable_lines(rows, every_row, broken_keys, source)
+    bad_keys = rows.filter(pl.col(SOURCE_ROW).is_in(rejects["row_number"].implode())).select(_KEY).unique()
+    return _folded_lines(rows.join(bad_keys, on=_KEY, how="anti")), rejects
+
+
+def _unfoldable_lines(
+    rows: pl.DataFrame, every_row: pl.DataFrame, broken_keys: pl.DataFrame, source: str
+) -> pl.DataFrame:
+    """The rejects of every row of the lines that cannot be folded: no or several primary
+    rows, rows that disagree on a line-level field, a row rejected before (`broken_keys`)."""
     fields = [f for f in LINE_LEVEL_FIELDS if f in rows.columns]
     groups = (
         rows.group_by(_KEY)
@@ -268,9 +278,13 @@ def fold_line_tariff_rows(
         "line_has_rejected_row",
         "belong to a line with a row rejected for its date: the line cannot be folded whole",
     )
-    rejects = pl.concat(problems).sort("row_number", "column", "check") if problems else empty_map_rejects()
-    bad_keys = rows.filter(pl.col(SOURCE_ROW).is_in(rejects["row_number"].implode())).select(_KEY).unique()
-    good = rows.join(bad_keys, on=_KEY, how="anti")
+    return pl.concat(problems).sort("row_number", "column", "check") if problems else empty_map_rejects()
+
+
+def _folded_lines(good: pl.DataFrame) -> pl.DataFrame:
+    """The rows of the lines that fold, one contract line each: the primary row with the
+    secondary rows' headings and duties (`declared_headings`, `declared_heading_duties_usd`)
+    and the line's declared duty summed."""
     # one entry per heading (a heading on two rows: its duties summed), in file order; the
     # heading written dotted (9903.94.05) whatever the export's punctuation
     secondary = (
@@ -291,7 +305,7 @@ def fold_line_tariff_rows(
         declared_heading_duties_usd=pl.col("__duty").str.join(LIST_SEPARATOR),
     )
     totals = good.group_by(_KEY).agg(__declared=_duty_total(text("declared_duty_usd")))
-    lines = (
+    return (
         good.filter(pl.col("__primary"))
         .join(folded, on=_KEY, how="left")
         .join(totals, on=_KEY, how="left")
@@ -299,7 +313,6 @@ def fold_line_tariff_rows(
         .drop(_KEY, "__primary", "__declared")
         .sort(SOURCE_ROW)
     )
-    return lines, rejects
 
 
 def _describe_key(key: pl.Expr) -> pl.Expr:

@@ -53,7 +53,7 @@ LINE_FACT_DTYPES = {
 }
 
 
-def _with_fee_flags(lines: pl.DataFrame) -> pl.DataFrame:
+def with_fee_flags(lines: pl.DataFrame) -> pl.DataFrame:
     """`flags` and `fee_flags` joined with ", " (either may be empty)."""
     flags, fee_flags = pl.col("flags").fill_null(""), pl.col("fee_flags").fill_null("")
     return lines.with_columns(
@@ -85,7 +85,7 @@ def build_fct_duty_lines(stg_customs_lines: pl.DataFrame, schedule: Schedule) ->
         .pipe(sorted_by_line)
         .pipe(compute_line_duty, schedule)
         .pipe(entry_fees, schedule)
-        .pipe(_with_fee_flags)
+        .pipe(with_fee_flags)
         .select(FCT_DUTY_LINES_COLUMNS)
         .pipe(sorted_by_line)
     )

@@ -27,6 +27,14 @@ def _cents(amount: Decimal | None) -> str | None:
     return None if amount is None else f"{amount:.2f}"
 
 
+# The dtypes of the quoted line's columns that its Python values do not fix.
+QUOTE_LINE_DTYPES = {
+    "customs_value_usd": MONEY, "quantity": RATE, "line_number": pl.Int64, "source_row": pl.Int64,
+    "steel_content_value_usd": MONEY, "aluminum_content_value_usd": MONEY,
+    "export_date": pl.Date, "declared_headings": pl.Utf8,
+}
+
+
 class QuoteError(ValueError):
     """The quote's line cannot be priced under the schedule (e.g. an unknown HTS code)."""
 
@@ -75,11 +83,7 @@ def quote_line(
             "export_date": [dt.date.fromisoformat(export_date) if export_date is not None else None],
             "declared_headings": [HEADING_SEPARATOR.join(dict.fromkeys(claims)) or None],
         },
-        schema_overrides={
-            "customs_value_usd": MONEY, "quantity": RATE, "line_number": pl.Int64, "source_row": pl.Int64,
-            "steel_content_value_usd": MONEY, "aluminum_content_value_usd": MONEY,
-            "export_date": pl.Date, "declared_headings": pl.Utf8,
-        },
+        schema_overrides=QUOTE_LINE_DTYPES,
     )
     components = line_components(line, schedule)
     priced = compute_line_duty(line, schedule).row(0, named=True)
@@ -101,17 +105,7 @@ def quote_line(
         "quantity": quantity,
         "mfn_rate": _rate_number(mfn_rate),
         "mfn_rate_text": mfn_text,
-        "components": [
-            {
-                "program": r["program"],
-                "heading": r["heading"],
-                "measure_id": r["measure_id"],
-                "stated_rate": r["stated_rate"],
-                "rate": _rate_number(r["rate"]),
-                "duty_usd": _cents(r["duty_usd"]),
-            }
-            for r in rows
-        ],
+        "components": [_component(r) for r in rows],
         "total_duty_usd": _cents(total),
         "ch99_headings": [h for h in priced["ch99_headings"].split(", ") if h],
         "export_date": export_date,
@@ -122,6 +116,18 @@ def quote_line(
         "flags": flags,
         "schedule_version": schedule.version,
         "unconfirmed": _unconfirmed(rows, schedule),
+    }
+
+
+def _component(row: dict) -> dict:
+    """One component of the quote: its program, heading, measure, rates and duty."""
+    return {
+        "program": row["program"],
+        "heading": row["heading"],
+        "measure_id": row["measure_id"],
+        "stated_rate": row["stated_rate"],
+        "rate": _rate_number(row["rate"]),
+        "duty_usd": _cents(row["duty_usd"]),
     }
 
 

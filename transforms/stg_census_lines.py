@@ -1,17 +1,19 @@
 """stg_census_lines: Census imports at HS10 × country × period, typed and checked.
 
-Input is the raw all-text frame read by flows/inputs/census.py (columns CTY_CODE, I_COMMODITY,
-the value and duty columns, time, source_row). Rows that break a rule become rejects.
+Input is the raw all-text frame read by the staging pipeline (flows/inputs/staging.py; columns
+CTY_CODE, I_COMMODITY, the value and duty columns, time, source_row): `parse_census` adds the
+normalised columns, `census_checks` is the table of row rules (rows that break one become
+rejects), `stage_census` stages the rows that passed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import polars as pl
 
-from transforms.rejects import REJECT_SCHEMA
+from transforms.rejects import SOURCE_ROW, RowCheck
 from transforms.schedule import Schedule
 from transforms.vocabulary import MONEY
 
@@ -20,14 +22,7 @@ ANNUAL = ("CON_VAL_YR", "CAL_DUT_YR")
 _MONEY_TEXT = r"^\d+(\.\d{1,2})?$"
 
 
-@dataclass(frozen=True)
-class StagedCensus:
-    stg: pl.DataFrame
-    rejects: pl.DataFrame
-    out_of_scope: pl.DataFrame  # well-formed rows whose HTS8 the schedule does not cover
-
-
-def value_columns(columns: list[str]) -> tuple[str, str, bool]:
+def value_columns(columns: Sequence[str]) -> tuple[str, str, bool]:
     """(value column, duty column, annual?) of a Census frame."""
     if all(c in columns for c in MONTHLY):
         return (*MONTHLY, False)
@@ -36,64 +31,58 @@ def value_columns(columns: list[str]) -> tuple[str, str, bool]:
     raise ValueError("census input needs CON_VAL_MO and CAL_DUT_MO (monthly) or CON_VAL_YR and CAL_DUT_YR (annual)")
 
 
-def stage_census(raw: pl.DataFrame, country_codes: pl.DataFrame, schedule: Schedule, source: str) -> StagedCensus:
-    """Type, check and map a raw Census frame.
-
-    `country_codes`: cty_code → country_of_origin (ISO alpha-2). Monthly rows cover their
-    month; annual (year-to-date) rows cover 1 January to the end of their `time` month.
-    """
-    value_col, duty_col, annual = value_columns(raw.columns)
-    text = raw.with_columns(
+def parse_census(raw: pl.DataFrame, country_codes: pl.DataFrame) -> pl.DataFrame:
+    """The raw all-text Census rows plus their normalised key columns (`cty_code`,
+    `hts_code`, `month`), the value and duty texts (`_value`, `_duty`) and the ISO origin of
+    the country code (`country_of_origin`, null when unknown). `country_codes`: cty_code →
+    country_of_origin (ISO alpha-2). Row order is kept. ValueError without value columns."""
+    value_col, duty_col, _ = value_columns(raw.columns)
+    return raw.with_columns(
         pl.col("CTY_CODE").str.strip_chars().str.zfill(4).alias("cty_code"),
         pl.col("I_COMMODITY").str.strip_chars().str.replace_all(r"\.", "").alias("hts_code"),
         pl.col("time").str.strip_chars().str.slice(0, 7).alias("month"),
         pl.col(value_col).str.strip_chars().alias("_value"),
         pl.col(duty_col).str.strip_chars().alias("_duty"),
-    ).join(country_codes, on="cty_code", how="left")
+    ).join(country_codes, on="cty_code", how="left", maintain_order="left")
+
+
+def census_checks(columns: Sequence[str]) -> list[RowCheck]:
+    """The row rules of a Census file over `parse_census` output: the grain rule counts only
+    the rows that pass the others."""
+    value_col, duty_col, _ = value_columns(columns)
     month_start = pl.col("month").str.to_date("%Y-%m", strict=False)
     checks = [
-        ("I_COMMODITY", "hts10_format", ~pl.col("hts_code").str.contains(r"^\d{10}$").fill_null(False)),
-        ("CTY_CODE", "cty_code_known", pl.col("country_of_origin").is_null()),
-        (
-            "time",
-            "month_format",
-            month_start.is_null() | ~pl.col("month").str.contains(r"^\d{4}-\d{2}$").fill_null(False),
+        RowCheck("I_COMMODITY", "hts10_format", ~pl.col("hts_code").str.contains(r"^\d{10}$").fill_null(False),
+                 "I_COMMODITY must be a 10-digit HS code"),
+        RowCheck("CTY_CODE", "cty_code_known", pl.col("country_of_origin").is_null(),
+                 "CTY_CODE is not a Census country code that maps to ISO 3166-1"),
+        RowCheck("time", "month_format",
+                 month_start.is_null() | ~pl.col("month").str.contains(r"^\d{4}-\d{2}$").fill_null(False),
+                 "time must be YYYY-MM"),
+        *(
+            RowCheck(column, "money_non_negative_2dp", ~pl.col(text).str.contains(_MONEY_TEXT).fill_null(False),
+                     "value must be a number >= 0 with at most 2 decimals")
+            for column, text in ((value_col, "_value"), (duty_col, "_duty"))
         ),
-        (value_col, "money_non_negative_2dp", ~pl.col("_value").str.contains(_MONEY_TEXT).fill_null(False)),
-        (duty_col, "money_non_negative_2dp", ~pl.col("_duty").str.contains(_MONEY_TEXT).fill_null(False)),
     ]
-    source_values = {
-        "I_COMMODITY": "I_COMMODITY",
-        "CTY_CODE": "CTY_CODE",
-        "time": "time",
-        value_col: value_col,
-        duty_col: duty_col,
-    }
-    rejects = pl.concat(
-        [
-            text.filter(bad).select(
-                source=pl.lit(source),
-                row_number=pl.col("source_row").cast(pl.Int64),
-                column=pl.lit(column),
-                check=pl.lit(check),
-                value=pl.col(source_values[column]).cast(pl.Utf8),
-            )
-            for column, check, bad in checks
-        ]
-    )
-    good = text.join(rejects.select(source_row=pl.col("row_number")).unique(), on="source_row", how="anti")
-    duplicate = pl.len().over("month", "hts_code", "cty_code") > 1
-    dup_rejects = good.filter(duplicate).select(
-        source=pl.lit(source),
-        row_number=pl.col("source_row").cast(pl.Int64),
-        column=pl.lit("I_COMMODITY"),
-        check=pl.lit("grain_unique"),
-        value=pl.concat_str("month", "hts_code", "cty_code", separator="|"),
-    )
-    good = good.filter(~duplicate)
+    passing = ~pl.any_horizontal(check.fails.fill_null(False) for check in checks)
+    grain = ("month", "hts_code", "cty_code")
+    return [
+        *checks,
+        RowCheck("I_COMMODITY", "grain_unique", passing & (passing.sum().over(grain) > 1),
+                 "month x I_COMMODITY x CTY_CODE appears more than once",
+                 value=pl.concat_str(*grain, separator="|")),
+    ]
+
+
+def stage_census(passed: pl.DataFrame) -> pl.DataFrame:
+    """Rows that failed no check → `stg_census_lines`, sorted by month, HS10 and country code.
+    Monthly rows cover their month; annual (year-to-date) rows cover 1 January to the end of
+    their `time` month."""
+    value_col, duty_col, annual = value_columns(passed.columns)
     start = pl.col("month").str.to_date("%Y-%m")
-    staged = good.select(
-        "source_row",
+    return passed.select(
+        pl.col(SOURCE_ROW).cast(pl.Int64),
         "month",
         "cty_code",
         "country_of_origin",
@@ -102,13 +91,12 @@ def stage_census(raw: pl.DataFrame, country_codes: pl.DataFrame, schedule: Sched
         calculated_duty_usd=pl.col("_duty").cast(MONEY),
         period_start=(pl.date(start.dt.year(), 1, 1) if annual else start),
         period_end=start.dt.offset_by("1mo"),
-    )
-    covered = staged.get_column("hts_code").str.slice(0, 8).is_in(schedule.mfn.get_column("hts8").implode())
-    return StagedCensus(
-        stg=staged.filter(covered).sort("month", "hts_code", "cty_code"),
-        rejects=pl.concat([rejects, dup_rejects]).cast(REJECT_SCHEMA).sort("row_number", "column"),
-        out_of_scope=staged.filter(~covered),
-    )
+    ).sort("month", "hts_code", "cty_code")
+
+
+def in_schedule(stg: pl.DataFrame, schedule: Schedule) -> pl.Series:
+    """Whether each staged row's HTS8 is in the schedule's MFN table (priced) or not."""
+    return stg.get_column("hts_code").str.slice(0, 8).is_in(schedule.mfn.get_column("hts8").implode())
 
 
 def period_segments(periods: pl.DataFrame, boundaries: list[dt.date]) -> pl.DataFrame:

@@ -1,5 +1,5 @@
 """`tariffcost api status|stop`: the shared local Prefect API that `run` and `backfill` start
-and reuse (flows/run/prefect_api.py)."""
+and reuse (flows/run/shared_api.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ app.add_typer(api_app, name="api")
 @api_app.command("status")
 def api_status() -> None:
     """Show the shared local Prefect API of this Prefect home (exit 1 when none is running)."""
-    from flows.run.prefect_api import prefect_home, shared_status
+    from flows.run.shared_api import prefect_home, shared_status
 
     state = shared_status()
     if state is None:
@@ -32,7 +32,7 @@ def api_status() -> None:
 @api_app.command("stop")
 def api_stop() -> None:
     """Stop the shared local Prefect API of this Prefect home (nothing to do is not an error)."""
-    from flows.run.prefect_api import prefect_home, stop_shared
+    from flows.run.shared_api import prefect_home, stop_shared
 
     state = stop_shared()
     if state is None:

@@ -1,5 +1,6 @@
-"""What every `tariffcost` command shares: the Typer app, the exit helper, the option types
-and the value parsers (a bad value exits 2, with the rule it breaks)."""
+"""What every `tariffcost` command shares: the Typer app, the exit helper, the option types of
+more than one command and the value parsers (a bad value exits 2, with the rule it breaks).
+The options of the batch commands are flows/cli/run_options.py's."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Annotated, Literal
 import typer
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
-from flows.config import shipped_scenario_names
+from flows.inputs.kinds import INPUT_NAMES
 from flows.months import parse_month
 
 HTS_RE = re.compile(r"^[0-9]{10}$")
@@ -48,10 +49,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-SERVE_CRON = "0 6 5 * *"
-SERVE_TIMEZONE = "America/New_York"
-
-
 # What every command's help says about its exit codes (README "Exit codes").
 BATCH_EXIT_CODES = (
     "Exit codes: 0 every month published; 1 a month failed and published nothing (the summary "
@@ -66,9 +63,8 @@ VALIDATE_EXIT_CODES = (
 SERVE_EXIT_CODES = "Exit codes: 0 stopped after serving; 1 no Prefect server to serve on; 2 bad command line."
 
 
-# `validate --kind`: the input kinds of flows/inputs/kinds.py (INPUT_NAMES, checked equal by
-# tests/cli/test_cli.py), spelled here so that the command line starts without the loaders.
-InputKind = Literal["customs", "vehicles", "census"]
+# `validate --kind`: the input kinds of flows/inputs/kinds.py.
+InputKind = Literal[INPUT_NAMES]  # type: ignore[valid-type]
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -89,44 +85,6 @@ def month_option(value: str | None) -> str | None:
         raise typer.BadParameter(str(error)) from None
 
 
-def rate_option(value: float) -> float:
-    if not 0 <= value <= 1:
-        raise typer.BadParameter(f"must be a fraction between 0 and 1, got {value}")
-    return value
-
-
-MONTH_PLACEHOLDER = "{month}"
-
-
-def input_file(value: str | None) -> str | None:
-    """An input file of `run` / `serve`: an existing file, or a path with `{month}` in it
-    (the month of each run, e.g. `/data/ace/es003_{month}.csv`) whose folder exists; the
-    month's file itself is checked when the month is known."""
-    if value is None:
-        return None
-    if MONTH_PLACEHOLDER in value:
-        folder = Path(value).parent
-        if MONTH_PLACEHOLDER not in str(folder) and not folder.is_dir():
-            raise typer.BadParameter(f"folder {str(folder)!r} of {value!r} does not exist")
-        return value
-    if not Path(value).is_file():
-        raise typer.BadParameter(f"file {value!r} does not exist")
-    return value
-
-
-_MONTH_HELP = " `{month}` in the path is the month run (es003_{month}.csv)."
-CustomsOpt = Annotated[
-    str | None, typer.Option("--customs", help="Customs entry lines (CSV, Excel .xlsx or Parquet; an ACE export with "
-                             "--customs-map)." + _MONTH_HELP,
-                             callback=input_file)
-]
-VehiclesOpt = Annotated[
-    str | None, typer.Option("--vehicles", help="Vehicles file (optional)." + _MONTH_HELP, callback=input_file)
-]
-CensusOpt = Annotated[
-    str | None, typer.Option("--census", help="Census aggregate statistics (optional)." + _MONTH_HELP,
-                             callback=input_file)
-]
 ScheduleOpt = Annotated[
     Path | None,
     typer.Option(
@@ -136,32 +94,6 @@ ScheduleOpt = Annotated[
     ),
 ]
 DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse (default data/warehouse.duckdb).")]
-ExportsOpt = Annotated[Path | None, typer.Option("--exports", help="Parquet exports root (default data/exports).")]
-RejectOpt = Annotated[
-    float,
-    typer.Option(
-        "--max-reject-rate",
-        help="Fail the run when rejected rows / rows in exceed this fraction.",
-        callback=rate_option,
-    ),
-]
-ScenarioOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--scenario",
-        metavar="NAME|FILE",
-        help="A what-if scenario to compute as well (repeatable): a shipped scenario ("
-        + ", ".join(shipped_scenario_names())
-        + ") or a scenario TOML file.",
-    ),
-]
-AllowEmptyOpt = Annotated[
-    bool,
-    typer.Option(
-        "--allow-empty",
-        help="Publish a month whose inputs hold no rows of it (the month then holds nothing) instead of failing.",
-    ),
-]
 CustomsMapOpt = Annotated[
     str | None,
     typer.Option(
@@ -171,85 +103,6 @@ CustomsMapOpt = Annotated[
         "data/maps/) or a TOML file.",
     ),
 ]
-WaitLockOpt = Annotated[
-    float,
-    typer.Option(
-        "--wait-lock",
-        metavar="SECONDS",
-        help="Wait up to SECONDS for another run's warehouse lock instead of failing at once.",
-        min=0,
-    ),
-]
-
-VerboseOpt = Annotated[
-    bool, typer.Option("--verbose", help="Also print Prefect's flow and task state lines.")
-]
-DebugOpt = Annotated[
-    bool,
-    typer.Option("--debug", help="Print everything Prefect logs, tracebacks of expected failures included."),
-]
-
-
-def input_location(value: str | None) -> str | None:
-    """An input of `backfill`: an existing file, or an fsspec URL (`scheme://…`) that the
-    cluster workers read (only with --cluster / --workers)."""
-    if value is None or ("://" in value and not value.startswith("file://")):
-        return value
-    if MONTH_PLACEHOLDER in value:
-        return input_file(value.removeprefix("file://"))
-    path = value.removeprefix("file://")
-    if not Path(path).is_file():
-        raise typer.BadParameter(f"file {value!r} does not exist")
-    return path
-
-
-BackfillCustomsOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--customs",
-        help="Customs entry lines (CSV or Parquet): a path, or with --cluster/--workers an fsspec URL.",
-        callback=input_location,
-    ),
-]
-BackfillVehiclesOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--vehicles",
-        help="Vehicles file (optional): a path, or with --cluster/--workers an fsspec URL.",
-        callback=input_location,
-    ),
-]
-ClusterOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--cluster",
-        metavar="ADDRESS",
-        help="Run the months on a running Dask scheduler (e.g. tcp://scheduler.internal:8786).",
-    ),
-]
-WorkersOpt = Annotated[
-    int | None,
-    typer.Option("--workers", metavar="N", help="Run the months on a local Dask cluster of N worker processes.", min=1),
-]
-StagingOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--staging",
-        metavar="PATH|URL",
-        help="With --cluster/--workers: where workers write month Parquet before the publish "
-        "(shared storage; default: beside the warehouse).",
-    ),
-]
-PartitionLinesOpt = Annotated[
-    int,
-    typer.Option(
-        "--partition-lines",
-        metavar="N",
-        help="With --cluster/--workers: split a month of more than N input lines into entry-hash partitions.",
-        min=1,
-    ),
-]
-
 
 
 def hts_option(value: str) -> str:

@@ -13,34 +13,18 @@ import typer
 from flows.cli.base import (
     BATCH_EXIT_CODES,
     SERVE_EXIT_CODES,
-    AllowEmptyOpt,
-    BackfillCustomsOpt,
-    BackfillVehiclesOpt,
-    CensusOpt,
-    ClusterOpt,
     Command,
-    CustomsMapOpt,
-    CustomsOpt,
-    DbOpt,
-    DebugOpt,
-    ExportsOpt,
-    PartitionLinesOpt,
-    RejectOpt,
-    ScenarioOpt,
-    ScheduleOpt,
-    StagingOpt,
-    VehiclesOpt,
-    VerboseOpt,
-    WaitLockOpt,
-    WorkersOpt,
     app,
     check_customs_map,
     fail,
     month_option,
 )
 from flows.cli.output import quiet_prefect_console, telemetry_off
-from flows.config import DEFAULT_MAX_REJECT_RATE, DEFAULT_PARTITION_LINES
+from flows.cli.run_options import with_run_options
+from flows.config import DEFAULT_PARTITION_LINES
+from flows.inputs.kinds import is_url
 from flows.months import month_range, previous_month
+from flows.run.options import RunParameters, given_inputs
 from flows.run.prefect_api import prefect_api
 
 if TYPE_CHECKING:
@@ -50,27 +34,10 @@ SERVE_CRON = "0 6 5 * *"
 SERVE_TIMEZONE = "America/New_York"
 
 
-def _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock,
-                 allow_empty=False, customs_map=None) -> dict:
-    # (customs_map only when given: the cluster flows do not take one)
-    return ({"customs_map": customs_map} if customs_map else {}) | dict(
-        customs=str(customs) if customs else None,
-        vehicles=str(vehicles) if vehicles else None,
-        census=str(census) if census else None,
-        db=str(db) if db else None,
-        exports=str(exports) if exports else None,
-        schedule_path=str(schedule) if schedule else None,
-        max_reject_rate=max_reject_rate,
-        scenarios=list(scenario or []),
-        wait_lock_seconds=wait_lock,
-        allow_empty=allow_empty,
-    )
-
-
 def _month_files(options: RunOptions, month: str) -> dict:
     """The run's input files for `month` (`{month}` filled in); exit 2 naming the file and
     the option when one does not exist."""
-    from flows.run.lifecycle import InputMissing, month_inputs
+    from flows.inputs.kinds import InputMissing, month_inputs
 
     for kind, location in options.inputs.items():
         try:
@@ -80,20 +47,20 @@ def _month_files(options: RunOptions, month: str) -> dict:
     return month_inputs(options.inputs, month)
 
 
-def _check_flow_options(kwargs: dict) -> RunOptions:
-    """Refuse (exit 2) input combinations the run cannot take, before starting Prefect;
-    returns the run options."""
+def checked_options(parameters: RunParameters) -> RunOptions:
+    """The run options, built once (flows/run/options.py); exit 2 for input combinations the
+    run cannot take, before Prefect starts."""
     from flows.run.options import build_options
 
     try:
-        options = build_options(**kwargs)
+        options = build_options(**parameters)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
     if options.customs_map:
         check_customs_map(options.customs_map, options.inputs["customs"])
     from flows.inputs.scenarios import ScenarioFileError, scenario_path
 
-    for spec in kwargs.get("scenarios") or []:
+    for spec in options.scenarios:
         try:
             scenario_path(spec)
         except ScenarioFileError as error:
@@ -131,40 +98,63 @@ def _run_flow(api, flow_fn, console: dict, **kwargs) -> None:
 # --------------------------------------------------------------------------------------------
 # run / backfill / serve
 
+MonthOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--month",
+        metavar="YYYY-MM",
+        help="Month of entry dates to run (default: the previous calendar month).",
+        callback=month_option,
+    ),
+]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Also print Prefect's flow and task state lines.")]
+DebugOpt = Annotated[
+    bool,
+    typer.Option("--debug", help="Print everything Prefect logs, tracebacks of expected failures included."),
+]
+ClusterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        metavar="ADDRESS",
+        help="Run the months on a running Dask scheduler (e.g. tcp://scheduler.internal:8786).",
+    ),
+]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option("--workers", metavar="N", help="Run the months on a local Dask cluster of N worker processes.", min=1),
+]
+StagingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--staging",
+        metavar="PATH|URL",
+        help="With --cluster/--workers: where workers write month Parquet before the publish "
+        "(shared storage; default: beside the warehouse).",
+    ),
+]
+PartitionLinesOpt = Annotated[
+    int,
+    typer.Option(
+        "--partition-lines",
+        metavar="N",
+        help="With --cluster/--workers: split a month of more than N input lines into entry-hash partitions.",
+        min=1,
+    ),
+]
+
 
 @app.command(cls=Command, epilog=BATCH_EXIT_CODES)
+@with_run_options(after="month")
 def run(
-    month: Annotated[
-        str | None,
-        typer.Option(
-            "--month",
-            metavar="YYYY-MM",
-            help="Month of entry dates to run (default: the previous calendar month).",
-            callback=month_option,
-        ),
-    ] = None,
-    customs: CustomsOpt = None,
-    vehicles: VehiclesOpt = None,
-    census: CensusOpt = None,
-    schedule: ScheduleOpt = None,
-    db: DbOpt = None,
-    exports: ExportsOpt = None,
-    max_reject_rate: RejectOpt = DEFAULT_MAX_REJECT_RATE,
-    scenario: ScenarioOpt = None,
-    wait_lock: WaitLockOpt = 0.0,
-    allow_empty: AllowEmptyOpt = False,
-    verbose: VerboseOpt = False,
-    debug: DebugOpt = False,
-    customs_map: CustomsMapOpt = None,
+    month: MonthOpt = None, verbose: VerboseOpt = False, debug: DebugOpt = False, *, parameters: RunParameters
 ) -> None:
     """The monthly batch: load, validate, compute, publish one month. With no input option it
     runs on the embedded sample data."""
     telemetry_off()
-    kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock,
-                          allow_empty, customs_map)
     month = month or previous_month()
     with prefect_api() as api:  # boots while the options are checked and the flow imported
-        options = _check_flow_options(kwargs)
+        options = checked_options(parameters)
         files = _month_files(options, month)
         if "customs" in files and not options.customs_map:
             from flows.inputs.customs import read_ahead
@@ -173,30 +163,22 @@ def run(
             read_ahead(files["customs"], month)
         from flows.run.monthly import monthly_duty_run
 
-        _run_flow(api, monthly_duty_run, dict(verbose=verbose, debug=debug), month=month, **kwargs)
+        _run_flow(api, monthly_duty_run, dict(verbose=verbose, debug=debug), month=month, options=options)
 
 
 @app.command(cls=Command, epilog=BATCH_EXIT_CODES)
+@with_run_options(after="end", urls=True)
 def backfill(
     start: Annotated[str, typer.Option("--from", metavar="YYYY-MM", help="First month.", callback=month_option)],
     end: Annotated[str, typer.Option("--to", metavar="YYYY-MM", help="Last month (included).", callback=month_option)],
-    customs: BackfillCustomsOpt = None,
-    vehicles: BackfillVehiclesOpt = None,
-    census: CensusOpt = None,
-    schedule: ScheduleOpt = None,
-    db: DbOpt = None,
-    exports: ExportsOpt = None,
-    max_reject_rate: RejectOpt = DEFAULT_MAX_REJECT_RATE,
-    scenario: ScenarioOpt = None,
-    wait_lock: WaitLockOpt = 0.0,
-    allow_empty: AllowEmptyOpt = False,
     cluster: ClusterOpt = None,
     workers: WorkersOpt = None,
     staging: StagingOpt = None,
     partition_lines: PartitionLinesOpt = DEFAULT_PARTITION_LINES,
     verbose: VerboseOpt = False,
     debug: DebugOpt = False,
-    customs_map: CustomsMapOpt = None,
+    *,
+    parameters: RunParameters,
 ) -> None:
     """The monthly batch for every month of a range, each month published on its own
     (idempotent); stops at the first month that fails. With --cluster or --workers the months
@@ -209,60 +191,39 @@ def backfill(
     if cluster and workers:
         raise typer.BadParameter("give --cluster ADDRESS or --workers N, not both", param_hint="--cluster")
     distributed = bool(cluster or workers)
-    if distributed and customs_map:
+    if distributed and parameters["customs_map"]:
         raise typer.BadParameter(
             "--customs-map is not supported with --cluster/--workers: convert the export with a "
             "sequential backfill first, or give the cluster a file in the contract layout",
             param_hint="--customs-map",
         )
-    for name, value in (("--customs", customs), ("--vehicles", vehicles)):
-        if value and "://" in value and not value.startswith("file://") and not distributed:
-            raise typer.BadParameter("a URL input needs --cluster or --workers", param_hint=name)
-    kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock,
-                          allow_empty, customs_map)
+    for kind, location in given_inputs(parameters).items():
+        if is_url(location) and not distributed:
+            raise typer.BadParameter("a URL input needs --cluster or --workers", param_hint=f"--{kind}")
     with prefect_api() as api:
-        _check_flow_options(kwargs)
+        options = checked_options(parameters)
+        console = dict(verbose=verbose, debug=debug)
         if distributed:
             from flows.run.distributed import cluster_backfill
 
-            _run_flow(
-                api,
-                cluster_backfill,
-                dict(verbose=verbose, debug=debug),
-                start=start,
-                end=end,
-                cluster=cluster,
-                workers=workers,
-                staging=staging,
-                partition_lines=partition_lines,
-                **kwargs,
-            )
+            _run_flow(api, cluster_backfill, console, start=start, end=end, cluster=cluster, workers=workers,
+                      staging=staging, partition_lines=partition_lines, options=options)
             return
         from flows.run.monthly import backfill_duty_runs
 
-        _run_flow(api, backfill_duty_runs, dict(verbose=verbose, debug=debug), start=start, end=end, **kwargs)
+        _run_flow(api, backfill_duty_runs, console, start=start, end=end, options=options)
 
 
 @app.command(cls=Command, epilog=SERVE_EXIT_CODES)
+@with_run_options(after="name")
 def serve(
-    name: Annotated[str, typer.Option("--name", help="Deployment name.")] = "monthly",
-    customs: CustomsOpt = None,
-    vehicles: VehiclesOpt = None,
-    census: CensusOpt = None,
-    schedule: ScheduleOpt = None,
-    db: DbOpt = None,
-    exports: ExportsOpt = None,
-    max_reject_rate: RejectOpt = DEFAULT_MAX_REJECT_RATE,
-    scenario: ScenarioOpt = None,
-    wait_lock: WaitLockOpt = 0.0,
-    allow_empty: AllowEmptyOpt = False,
-    customs_map: CustomsMapOpt = None,
+    name: Annotated[str, typer.Option("--name", help="Deployment name.")] = "monthly", *, parameters: RunParameters
 ) -> None:
     """Serve the monthly flow as a Prefect deployment: every 5th of the month at 06:00
     America/New_York it runs the previous month, on the inputs named here (the same options
     as `run`; `{month}` in a path is the month of each run). Needs a running Prefect server
     (`prefect server start`, then PREFECT_API_URL=http://127.0.0.1:4200/api)."""
-    if not (customs or vehicles or census):
+    if not given_inputs(parameters):
         raise typer.BadParameter(
             "serve needs its inputs named: pass --customs PATH, with {month} where the month of each "
             "run goes (e.g. /data/ace/es003_{month}.csv), and --vehicles / --census if you use them; "
@@ -270,9 +231,7 @@ def serve(
             param_hint="--customs",
         )
     telemetry_off()
-    kwargs = _flow_kwargs(customs, vehicles, census, schedule, db, exports, max_reject_rate, scenario, wait_lock,
-                          allow_empty, customs_map)
-    _check_flow_options(kwargs)
+    checked_options(parameters)  # each scheduled run builds its own from the parameters
     from prefect.schedules import Cron
     from prefect.settings import PREFECT_API_URL
 
@@ -284,10 +243,9 @@ def serve(
     from flows.run.monthly import monthly_duty_run
 
     # month stays unset: each scheduled run computes the previous month when it starts
-    parameters = {k: v for k, v in kwargs.items() if v not in (None, [], False)}
     monthly_duty_run.serve(
         name=name,
         schedules=[Cron(SERVE_CRON, timezone=SERVE_TIMEZONE)],
-        parameters=parameters,
+        parameters={k: v for k, v in parameters.items() if v not in (None, [], False)},
         description="tariffcost monthly batch for the previous calendar month",
     )

@@ -9,7 +9,7 @@ import json
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -54,6 +54,19 @@ def _claims(values: list[str] | None) -> list[str]:
     return claims
 
 
+def metal_content_option(metal: str) -> Any:
+    """`--steel-content` / `--aluminum-content`: the declared value of a metal's content."""
+    return Annotated[
+        str | None,
+        typer.Option(f"--{metal}-content", metavar="USD", callback=_optional_money,
+                     help=f"Value of the {metal} content (Section 232 derivatives)."),
+    ]
+
+
+SteelContentOpt = metal_content_option("steel")
+AluminumContentOpt = metal_content_option("aluminum")
+
+
 @app.command(cls=Command, epilog=LOOKUP_EXIT_CODES)
 def quote(
     hts: Annotated[
@@ -83,20 +96,8 @@ def quote(
             callback=_optional_date,
         ),
     ] = None,
-    steel_content: Annotated[
-        str | None,
-        typer.Option(
-            "--steel-content", metavar="USD", help="Value of the steel content (Section 232 derivatives).",
-            callback=_optional_money,
-        ),
-    ] = None,
-    aluminum_content: Annotated[
-        str | None,
-        typer.Option(
-            "--aluminum-content", metavar="USD", help="Value of the aluminum content (Section 232 derivatives).",
-            callback=_optional_money,
-        ),
-    ] = None,
+    steel_content: SteelContentOpt = None,
+    aluminum_content: AluminumContentOpt = None,
     claim: Annotated[
         list[str] | None,
         typer.Option(
@@ -164,7 +165,7 @@ def validate(
     kind = kind or "customs"
     if customs_map and kind != "customs":
         raise typer.BadParameter("--customs-map applies to --kind customs only", param_hint="--customs-map")
-    from flows.inputs.customs import validate_file
+    from flows.inputs.kinds import validate_file
 
     cmap = _show_mapping(customs_map, file, echo=not as_json) if customs_map else None
     sched = read_schedule_or_exit(schedule)

@@ -39,8 +39,8 @@ def expected_errors() -> tuple[type[BaseException], ...]:
     from flows.inputs.refund_rules import RefundRulesError
     from flows.inputs.scenarios import ScenarioFileError
     from flows.inputs.schedule import ScheduleError
-    from flows.run.lifecycle import RejectThresholdExceeded
     from flows.run.monthly import RunFailed
+    from flows.run.stages import RejectThresholdExceeded
     from flows.warehouse.lock import LockHeld
     from flows.warehouse.publish import PublishError
     from transforms.fees import FeeError

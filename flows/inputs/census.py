@@ -1,9 +1,10 @@
-"""Read a Census imports file (API JSON array with a header row, CSV, or Parquet) and stage it."""
+"""The Census imports input (API JSON array with a header row, CSV, or Parquet): staged by the
+pipeline of every input (flows/inputs/staging.py) with the rules of
+transforms/stg_census_lines.py, the country codes mapped to ISO origins."""
 
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,17 +12,25 @@ import polars as pl
 import pycountry
 
 from flows.config import DATA_DIR, REFERENCE_DIR
-from flows.inputs.customs import problems_from_rejects, register_validator
-from flows.inputs.files import InputSchemaError, Problem, is_parquet, sha256_and_utf8
-from schemas.rejects import LoadRejects
+from flows.inputs.files import InputSchemaError
+from flows.inputs.problems import Problem
+from flows.inputs.staging import LoadResult, Staging, file_problems, load_result, read_raw, stage_input
 from schemas.stg_census_lines import StgCensusLines
-from transforms.rejects import REJECT_COLUMNS
 from transforms.schedule import Schedule
-from transforms.stg_census_lines import StagedCensus, stage_census
+from transforms.stg_census_lines import ANNUAL, MONTHLY, census_checks, in_schedule, parse_census, stage_census
 
 CENSUS_CODES = REFERENCE_DIR / "census" / "census_country_codes.csv"
 CODE_OVERRIDES = DATA_DIR / "census" / "country_code_overrides.csv"
-REQUIRED = ("CTY_CODE", "I_COMMODITY", "time")
+
+CENSUS = Staging(
+    name="census",
+    required_columns=("CTY_CODE", "I_COMMODITY", "time"),
+    optional_columns=(*MONTHLY, *ANNUAL),
+    stg_schema=StgCensusLines,
+    parse=parse_census,  # over the country codes (census_country_codes)
+    checks=census_checks,
+    stage=stage_census,
+)
 
 
 class CensusInputError(InputSchemaError):
@@ -31,35 +40,12 @@ class CensusInputError(InputSchemaError):
         super().__init__(str(path), check, problem)
 
 
-CHECK_MESSAGES = {
-    "hts10_format": "I_COMMODITY must be a 10-digit HS code",
-    "cty_code_known": "CTY_CODE is not a Census country code that maps to ISO 3166-1",
-    "month_format": "time must be YYYY-MM",
-    "money_non_negative_2dp": "value must be a number >= 0 with at most 2 decimals",
-    "grain_unique": "month x I_COMMODITY x CTY_CODE appears more than once",
-}
-
-
 @dataclass(frozen=True)
-class CensusLoad:
-    """The load stage's result for a Census input (same shape as the customs LoadResult)."""
+class CensusLoad(LoadResult):
+    """The load stage's result for a Census input: `stg` the staged rows the schedule prices,
+    `out_of_scope` the well-formed rows whose HTS8 the schedule does not cover."""
 
-    staged: StagedCensus
-    rows_in: int
-    checksum_sha256: str
-    source: str
-
-    @property
-    def stg(self) -> pl.DataFrame:
-        return self.staged.stg
-
-    @property
-    def rejects(self) -> pl.DataFrame:
-        return self.staged.rejects
-
-    @property
-    def out_of_scope(self) -> pl.DataFrame:
-        return self.staged.out_of_scope
+    out_of_scope: pl.DataFrame
 
 
 def _iso_from_name(name: str) -> str | None:
@@ -91,72 +77,32 @@ def census_country_codes() -> pl.DataFrame:
     ).drop_nulls()
 
 
-def read_census_raw(path: Path) -> pl.DataFrame:
-    """Every column as text, plus `source_row` (1-based data row)."""
-    if not path.exists():
-        raise CensusInputError(path, "file not found", "not_found")
-    with path.open("rb") as handle:
-        head = handle.read(4)
+def _census_rules(call, path: Path):
+    """`call()` of the staging pipeline; CensusInputError for a file without value columns
+    (transforms/stg_census_lines.py `value_columns`)."""
     try:
-        if is_parquet(path):
-            frame = pl.read_parquet(path)
-            frame = frame.with_columns(pl.col(c).cast(pl.Utf8) for c in frame.columns)
-        elif head.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"[") or path.suffix.lower() == ".json":
-            rows = json.loads(path.read_text(encoding="utf-8-sig"))
-            if not isinstance(rows, list) or len(rows) < 2 or not isinstance(rows[0], list):
-                raise CensusInputError(path, "expected a JSON array of arrays with a header row and data rows")
-            header = [str(h) for h in rows[0]]
-            frame = pl.DataFrame(
-                [[None if v is None else str(v) for v in row] for row in rows[1:]],
-                schema={h: pl.Utf8 for h in header},
-                orient="row",
-            )
-        else:
-            frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
-    except (json.JSONDecodeError, UnicodeDecodeError, pl.exceptions.ComputeError) as error:
-        raise CensusInputError(path, f"cannot be read as a Census table: {error}") from error
-    missing = [c for c in REQUIRED if c not in frame.columns]
-    if missing:
-        raise CensusInputError(path, f"missing required column(s) {', '.join(missing)}", "missing_columns")
-    if frame.height == 0:
-        raise CensusInputError(path, "no data rows", "no_data_rows")
-    return frame.with_row_index("source_row", offset=1).with_columns(pl.col("source_row").cast(pl.Int64))
+        return call()
+    except ValueError as error:
+        raise CensusInputError(path, str(error), "missing_columns") from error
 
 
 def load_census(path: Path, month: str | None, schedule: Schedule) -> CensusLoad:
-    """Read, stage and check a Census file; with `month`, only rows whose `time` is that month.
-    The file's checksum comes from one streamed pass that also proves a text file is UTF-8;
-    the staged rows are checked against schemas/stg_census_lines.py."""
+    """Read, check and stage a Census file; with `month`, only rows whose `time` is that
+    month. Rows whose HTS8 the schedule does not cover are kept aside (`out_of_scope`)."""
     path = Path(path)
-    if not path.exists():
-        raise CensusInputError(path, "file not found", "not_found")
-    checksum = sha256_and_utf8(path, str(path), check_utf8=not is_parquet(path))
-    raw = read_census_raw(path)
-    if month is not None:
-        raw = raw.filter(pl.col("time").str.strip_chars().str.slice(0, 7) == month)
-    try:
-        staged = stage_census(raw, census_country_codes(), schedule, str(path))
-    except ValueError as error:
-        raise CensusInputError(path, str(error), "missing_columns") from error
-    StgCensusLines.validate(staged.stg, lazy=True)
-    LoadRejects.validate(staged.rejects.select(REJECT_COLUMNS))
-    return CensusLoad(
-        staged=staged,
-        rows_in=raw.height,
-        checksum_sha256=checksum,
-        source=str(path),
-    )
+    time = pl.col("time").str.strip_chars().str.slice(0, 7)
+    select = (lambda lazy: lazy.filter(time == month)) if month is not None else None
+    staged = _census_rules(lambda: stage_input(path, CENSUS, census_country_codes(), select=select), path)
+    covered = in_schedule(staged.stg, schedule)
+    return load_result(staged, result=CensusLoad, stg=staged.stg.filter(covered),
+                       out_of_scope=staged.stg.filter(~covered))
 
 
 def validate_census_file(path: Path, schedule: Schedule) -> list[Problem]:
     """Every row problem of a Census file (`tariffcost validate --kind census`)."""
-    rejects = load_census(Path(path), None, schedule).rejects.with_columns(
-        message=pl.col("check").replace_strict(CHECK_MESSAGES, default="invalid value")
-    )
-    return problems_from_rejects(rejects)
-
-
-register_validator("census", validate_census_file)
+    del schedule
+    raw = read_raw(Path(path), CENSUS)
+    return _census_rules(lambda: file_problems(raw, CENSUS, census_country_codes()), Path(path))
 
 
 def census_warnings(tables: dict[str, pl.DataFrame], loaded: dict) -> list[str]:

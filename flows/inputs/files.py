@@ -1,11 +1,12 @@
 """Reading an input file, whatever its kind: the checks on the file as a whole and the
 all-text scan every loader starts from.
 
-`scan_text_table` refuses a missing or empty file, non-UTF-8 CSV bytes (proved by the same
-streamed pass that computes the file's SHA-256, in fixed-size chunks), a wrong delimiter,
-missing or repeated contract columns, and a file that is neither CSV nor Parquet, raising
-`InputSchemaError` naming the file and the problem; `is_parquet` is the one place that tells
-Parquet from text. `Problem` is what `tariffcost validate` prints for an input file.
+`scan_text_table` refuses a missing or empty file, non-UTF-8 text (proved by the same streamed
+pass that computes the file's SHA-256, in fixed-size chunks), a wrong delimiter, missing or
+repeated contract columns, and a file that cannot be read as CSV, Parquet, Excel or a JSON
+array of arrays, raising `InputSchemaError` naming the file and the problem;
+`InputSchemaError.as_problem` is the refusal as `tariffcost validate` lists it. `is_parquet`
+and `is_json_table` are the one place that tells the formats apart.
 """
 
 from __future__ import annotations
@@ -13,19 +14,21 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from flows import progress
 from flows.inputs.customs_maps import ExcelError, is_excel, read_excel_text, sheet_name
+from flows.inputs.problems import Problem
 from transforms.rejects import SOURCE_ROW
 
 CHUNK_BYTES = 8 * 1024 * 1024
 PARQUET_MAGIC = b"PAR1"
 PARQUET_SUFFIXES = (".parquet", ".pq")
+JSON_SUFFIX = ".json"
 UTF8_BOM = codecs.BOM_UTF8
 OTHER_DELIMITERS = {";": "';'", "\t": "tab", "|": "'|'"}
 # Row index while reading, renamed to source_row (a file may have a column of that name).
@@ -45,27 +48,9 @@ class InputSchemaError(Exception):
         self.problem = problem
         self.column = column
 
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem found in an input file, for `tariffcost validate`.
-
-    Row-level problems carry the 1-based data row (header excluded), the column, the
-    offending value and the check; file-level problems have `row` None."""
-
-    file: str
-    row: int | None
-    column: str | None
-    value: str | None
-    check: str
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file if self.row is None else f"{self.file}: row {self.row}"
-        if self.column is not None:
-            where += f", column {self.column}"
-        shown = "" if self.row is None else f" (value {self.value!r})"
-        return f"{where}: {self.check}: {self.message}{shown}"
+    def as_problem(self) -> Problem:
+        """The refusal as the one Problem of the file (`tariffcost validate`; row None)."""
+        return Problem(self.file, None, self.column, None, self.check, self.problem)
 
 
 def sha256_and_utf8(path: Path, source: str, *, check_utf8: bool) -> str:
@@ -158,6 +143,33 @@ def is_parquet(path: Path) -> bool:
         return handle.read(len(PARQUET_MAGIC)) == PARQUET_MAGIC
 
 
+def is_json_table(path: Path) -> bool:
+    """A JSON array of arrays (the Census API's format): its first character is `[`."""
+    if path.suffix.lower() == JSON_SUFFIX:
+        return True
+    with path.open("rb") as handle:
+        return handle.read(64).lstrip(UTF8_BOM + b" \r\n\t").startswith(b"[")
+
+
+def _json_table(path: Path, sheet: str | None, source: str) -> pl.DataFrame:
+    """A JSON array of arrays, header row first, as an all-text frame with `ROW_INDEX`
+    (1-based data row). `sheet` is unused (the whole-file readers' interface)."""
+    del sheet
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InputSchemaError(source, "unreadable", f"cannot be read as JSON: {error}") from None
+    if not isinstance(rows, list) or len(rows) < 2 or not all(isinstance(row, list) for row in rows):
+        raise InputSchemaError(source, "unreadable", "expected a JSON array of arrays with a header row and data rows")
+    header = [str(h) for h in rows[0]]
+    frame = pl.DataFrame(
+        [[None if v is None else str(v) for v in row] for row in rows[1:]],
+        schema={h: pl.Utf8 for h in header},
+        orient="row",
+    )
+    return frame.with_row_index(ROW_INDEX, offset=1)
+
+
 def _excel_table(path: Path, sheet: str | None, source: str) -> pl.DataFrame:
     """One sheet of a workbook as an all-text frame with `ROW_INDEX` (1-based data row)."""
     try:
@@ -188,8 +200,9 @@ def file_headers(path: Path, source: str, sheet: str | None = None) -> list[str]
         raise InputSchemaError(source, "not_found", "file not found")
     if path.stat().st_size == 0:
         raise InputSchemaError(source, "no_data_rows", "empty file: no header and no data rows")
-    if is_excel(path):
-        return [c for c in _excel_table(path, sheet, source).columns if c != ROW_INDEX]
+    whole = _whole_file_reader(path)
+    if whole is not None:
+        return [c for c in whole(path, sheet, source).columns if c != ROW_INDEX]
     if is_parquet(path):
         try:
             return list(pl.scan_parquet(path).collect_schema().names())
@@ -198,22 +211,33 @@ def file_headers(path: Path, source: str, sheet: str | None = None) -> list[str]
     return split_header(first_line(path), ",")
 
 
+def _whole_file_reader(path: Path):
+    """The reader of a format read whole (Excel, JSON), or None (CSV and Parquet are scanned)."""
+    if is_excel(path):
+        return _excel_table
+    if not is_parquet(path) and is_json_table(path):
+        return _json_table
+    return None
+
+
 def scan_text_table(
     path: Path, required: Sequence[str], optional: Sequence[str], source: str, sheet: str | None = None
 ) -> tuple[pl.LazyFrame, str]:
     """A lazy all-text frame of the contract columns present (extra columns are dropped) plus
     `source_row` (Int64, 1-based data row, header excluded), and the file's SHA-256. Excel
-    workbooks (`.xlsx`, …) are read whole, from `sheet` (default: the first).
+    workbooks (`.xlsx`, …) are read whole, from `sheet` (default: the first), and so is a
+    JSON array of arrays with a header row (the Census API's format).
 
     Raises InputSchemaError for a missing or empty file, non-UTF-8 CSV bytes, a wrong
-    delimiter, missing or repeated columns, or a file that is neither CSV, Parquet nor Excel."""
+    delimiter, missing or repeated columns, or a file that cannot be read in its format."""
     if not path.is_file():
         raise InputSchemaError(source, "not_found", "file not found")
     if path.stat().st_size == 0:
         raise InputSchemaError(source, "no_data_rows", "empty file: no header and no data rows")
-    if is_excel(path):
-        checksum = sha256_and_utf8(path, source, check_utf8=False)
-        frame = _excel_table(path, sheet, source)
+    whole = _whole_file_reader(path)
+    if whole is not None:  # read whole, then checked like the lazy scans
+        checksum = sha256_and_utf8(path, source, check_utf8=whole is _json_table)
+        frame = whole(path, sheet, source)
         columns = [c for c in frame.columns if c != ROW_INDEX]
         check_columns(columns, required, source)
         present = [c for c in (*required, *optional) if c in columns]

@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from flows import config
+from flows.inputs.problems import Problem
 from transforms.schedule import Schedule, empty_exemptions, empty_metal_derivatives
 from transforms.vocabulary import MONEY, RATE
 
@@ -101,27 +102,6 @@ SPECS: dict[str, TableSpec] = {
 }
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a schedule. `row` is the 1-based data row (file line = row + 1)."""
-
-    file: str
-    row: int | None
-    column: str | None
-    value: str | None
-    rule: str
-
-    def __str__(self) -> str:
-        where = [self.file]
-        if self.row is not None:
-            where.append(f"row {self.row} (line {self.row + 1})")
-        if self.column is not None:
-            where.append(f"column {self.column}")
-        if self.value is not None:
-            where.append(f"value {self.value!r}")
-        return f"{', '.join(where)}: {self.rule}"
-
-
 class ScheduleError(Exception):
     """A schedule that cannot be read or breaks its contract; `problems` lists every finding."""
 
@@ -130,7 +110,7 @@ class ScheduleError(Exception):
     def __init__(self, source: str, problems: list[Problem]):
         self.source = source
         self.problems = problems
-        listed = "\n".join(f"  - {p}" for p in problems[: self.MAX_LISTED])
+        listed = "\n".join(f"  - {p.listed()}" for p in problems[: self.MAX_LISTED])
         more = len(problems) - self.MAX_LISTED
         tail = f"\n  … and {more} more" if more > 0 else ""
         super().__init__(f"schedule {source}: {len(problems)} problem(s)\n{listed}{tail}")
@@ -235,7 +215,7 @@ def validate_schedule(schedule: Schedule, file_names: dict[str, str] | None = No
 def _manifest_path(path: Path) -> Path:
     manifest = path / MANIFEST_NAME if path.is_dir() else path
     if not manifest.is_file():
-        raise ScheduleError(str(path), [Problem(str(manifest), None, None, None,
+        raise ScheduleError(str(path), [Problem(str(manifest), None, None, None, "not_found",
                                                 "no such schedule manifest (a schedule.toml or a folder holding one)")])
     return manifest
 
@@ -245,31 +225,32 @@ def _read_manifest(path: Path) -> dict:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ScheduleError(str(path), [Problem(name, None, None, None, f"not valid TOML: {exc}")]) from exc
+        raise ScheduleError(str(path), [Problem(name, None, None, None, "not_toml", f"not valid TOML: {exc}")]) from exc
 
     problems: list[Problem] = []
     for key in ("version", "name"):
         value = data.get(key)
         if not isinstance(value, str) or not value.strip():
-            problems.append(Problem(name, None, key, _text(value), f"`{key}` must be a non-empty string"))
+            problems.append(Problem(name, None, key, _text(value), "manifest", f"`{key}` must be a non-empty string"))
     if "description" in data and not isinstance(data["description"], str):
-        problems.append(Problem(name, None, "description", _text(data["description"]),
+        problems.append(Problem(name, None, "description", _text(data["description"]), "manifest",
                                 "`description` must be a string"))
     files = data.get("files")
     if not isinstance(files, dict):
-        problems.append(Problem(name, None, "files", _text(files), "a [files] table is required"))
+        problems.append(Problem(name, None, "files", _text(files), "manifest", "a [files] table is required"))
         raise ScheduleError(str(path), problems)
     for kind in REQUIRED_FILES:
         if kind not in files:
-            problems.append(Problem(name, None, f"files.{kind}", None, f"[files] must name the `{kind}` file"))
+            problems.append(Problem(name, None, f"files.{kind}", None, "manifest",
+                                    f"[files] must name the `{kind}` file"))
     for kind, value in files.items():
         if kind not in REQUIRED_FILES + OPTIONAL_FILES:
-            problems.append(Problem(name, None, f"files.{kind}", _text(value),
+            problems.append(Problem(name, None, f"files.{kind}", _text(value), "manifest",
                                     f"unknown file kind; expected {', '.join(REQUIRED_FILES + OPTIONAL_FILES)}"))
         elif not isinstance(value, str) or not value:
-            problems.append(Problem(name, None, f"files.{kind}", _text(value), "must be a file path"))
+            problems.append(Problem(name, None, f"files.{kind}", _text(value), "manifest", "must be a file path"))
         elif not _resolve(path.parent, value).is_file():
-            problems.append(Problem(name, None, f"files.{kind}", value,
+            problems.append(Problem(name, None, f"files.{kind}", value, "not_found",
                                     f"file not found (looked for {_resolve(path.parent, value)})"))
     if problems:
         raise ScheduleError(str(path), problems)
@@ -293,15 +274,15 @@ def _read_table(path: Path, name: str, spec: TableSpec) -> tuple[pl.DataFrame, l
     try:
         raw = pl.read_csv(path, infer_schema=False, encoding="utf8")
     except (pl.exceptions.PolarsError, UnicodeDecodeError, OSError) as exc:
-        return pl.DataFrame(), [Problem(name, None, None, None, f"cannot be read as CSV: {exc}")]
+        return pl.DataFrame(), [Problem(name, None, None, None, "unreadable", f"cannot be read as CSV: {exc}")]
 
     problems = [
-        Problem(name, None, col, None, "required column is missing")
+        Problem(name, None, col, None, "missing_columns", "required column is missing")
         for col in spec.columns if col not in raw.columns and col not in spec.optional
     ]
     if not spec.extra_columns_allowed:
         problems += [
-            Problem(name, None, col, None,
+            Problem(name, None, col, None, "unexpected_column",
                     f"unexpected column; expected exactly: {', '.join(spec.columns)}")
             for col in raw.columns if col not in spec.columns
         ]
@@ -330,7 +311,7 @@ def _format_problems(raw: pl.DataFrame, name: str, col: str, kind: str) -> list[
     offending = (
         raw.with_row_index("row", offset=1).filter(bad).select("row", col)
     )
-    return [Problem(name, int(row), col, value, rule) for row, value in offending.iter_rows()]
+    return [Problem(name, int(row), col, value, f"{kind}_format", rule) for row, value in offending.iter_rows()]
 
 
 def _convert(col: str, kind: str) -> pl.Expr:
@@ -361,6 +342,7 @@ def _contract_problems(frame: pl.DataFrame, model_name: str, name: str) -> list[
                 None if index is None else int(index) + 1,
                 column if schema_context == "Column" else (grain or None),
                 case,
+                check,
                 f"breaks check {check}"
                 + (f" (the grain: ({grain}) must be unique)" if check == "multiple_fields_uniqueness" else ""),
             )
@@ -377,33 +359,33 @@ def _audit_problems(schedule: Schedule, names: dict[str, str]) -> list[Problem]:
     measures, scopes = schedule.measures, schedule.scopes
     problems: list[Problem] = []
     for row, measure_id, scope_id in contracts.measures_with_unknown_scope(measures, scopes).iter_rows():
-        problems.append(Problem(names["measures"], row, "scope_id", scope_id,
+        problems.append(Problem(names["measures"], row, "scope_id", scope_id, "unknown_scope",
                                 f"measure {measure_id}: scope_id must be `*` or a scope_id of "
                                 f"{names['scopes']}"))
     for row, measure_id, excluded in contracts.measures_with_unknown_exclusion(measures).iter_rows():
-        problems.append(Problem(names["measures"], row, "excluded_by", excluded,
+        problems.append(Problem(names["measures"], row, "excluded_by", excluded, "unknown_exclusion",
                                 f"measure {measure_id}: excluded_by must name other measure_ids "
                                 f"of {names['measures']}"))
     for row, measure_id, row_other, other, prefix, layer in contracts.ambiguous_measures(
         measures, scopes
     ).iter_rows():
         problems.append(Problem(
-            names["measures"], row, "measure_id", measure_id,
+            names["measures"], row, "measure_id", measure_id, "ambiguous_measures",
             f"ambiguous with {other} (row {row_other}): layer {layer}, same origin and priority, "
             f"same HTS prefix {prefix or '*'} and overlapping dates; the selection rule cannot "
             "choose (change a window, an origin or a priority)",
         ))
     for row, exemption_id, scope_id in contracts.exemptions_with_unknown_scope(schedule.exemptions, scopes).iter_rows():
-        problems.append(Problem(names["exemptions"], row, "scope_id", scope_id,
+        problems.append(Problem(names["exemptions"], row, "scope_id", scope_id, "unknown_scope",
                                 f"exemption {exemption_id}: scope_id must be `*` or a scope_id of "
                                 f"{names['scopes']}"))
     unknown = contracts.exemptions_with_unknown_measure(schedule.exemptions, measures)
     for row, exemption_id, exempted in unknown.iter_rows():
-        problems.append(Problem(names["exemptions"], row, "exempts", exempted,
+        problems.append(Problem(names["exemptions"], row, "exempts", exempted, "unknown_measure",
                                 f"exemption {exemption_id}: exempts must name measure_ids of "
                                 f"{names['measures']}"))
     for row, fee_id, row_other, _start, _start_other in contracts.overlapping_fees(schedule.fees).iter_rows():
-        problems.append(Problem(names["fees"], row, "valid_from", str(_start),
+        problems.append(Problem(names["fees"], row, "valid_from", str(_start), "overlapping_fees",
                                 f"fee {fee_id} overlaps row {row_other} (from {_start_other}) for a "
                                 "common transport mode: at most one row per fee may be in force"))
     return problems

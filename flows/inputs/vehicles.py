@@ -1,7 +1,7 @@
 """Load the vehicles input (one row per VIN); the vehicle marts are wired in flows/run/marts.py.
 
-Reading and row checks reuse the loader machinery of `flows/inputs/customs.py` (text-only reading,
-`RowCheck` tables, `rejects` rows, `Problem`s for `tariffcost validate`); the rules are in
+The file goes through the staging pipeline of every input (flows/inputs/staging.py: text-only
+reading, the `RowCheck` table, `rejects` rows, the staging schema); the rules are in
 `transforms/stg_vehicles.py`.
 
 A vehicle belongs to the month of the customs line it references. The customs lines file
@@ -23,15 +23,10 @@ from typing import Any
 import polars as pl
 
 from flows.config import DATA_DIR, REFERENCE_DIR
-from flows.inputs.customs import (
-    InputSchemaError,
-    Problem,
-    problems_from_rejects,
-    register_validator,
-    scan_text_table,
-)
+from flows.inputs.files import scan_text_table
+from flows.inputs.problems import Problem
+from flows.inputs.staging import LoadResult, Staging, file_problems, load_result, read_raw, stage_input
 from flows.months import parse_month
-from schemas.rejects import LoadRejects
 from schemas.stg_vehicles import StgVehicles
 from transforms.fct_vehicle_duty import (
     CLASSIFICATION_COLUMNS,
@@ -39,9 +34,8 @@ from transforms.fct_vehicle_duty import (
     classification_overlaps,
     vehicle_line_warnings,
 )
-from transforms.rejects import REJECT_COLUMNS, SOURCE_ROW, flag_failures, split_on_failures
 from transforms.schedule import Schedule
-from transforms.stg_customs_lines import entry_number_key, iso_date, month_total_problems, text
+from transforms.stg_customs_lines import entry_number_key, iso_date, text
 from transforms.stg_vehicles import (
     REQUIRED_COLUMNS,
     parse_vehicles,
@@ -59,20 +53,24 @@ LINES_MART = "fct_duty_lines"
 WARNING_EXAMPLES = 3
 
 
+VEHICLES = Staging(
+    name="vehicles",
+    required_columns=REQUIRED_COLUMNS,
+    optional_columns=(),
+    stg_schema=StgVehicles,
+    parse=parse_vehicles,  # over the customs line keys (None: the file alone)
+    checks=lambda columns: vehicle_checks(),
+    stage=stage_vehicles,
+)
+MONTH_TOTAL_COLUMNS = ("msrp_usd", "customs_value_usd")
+
+
 @dataclass(frozen=True)
-class VehicleLoad:
-    """What the load stage hands to the run for the vehicles input.
+class VehicleLoad(LoadResult):
+    """What the load stage hands to the run for the vehicles input: `stg_vehicles` rows of
+    the month (schemas/stg_vehicles.py), rows_in counting the rows that cannot be dated, and
+    the classification, WMI and alias tables the vehicle marts need (`references`)."""
 
-    stg: `stg_vehicles` rows of the month (schemas/stg_vehicles.py).
-    rejects: source, row_number, column, check, value (the run adds `run_id`).
-    rows_in: vehicle rows of the month, plus the rows that cannot be dated.
-    references: the classification, WMI and alias tables the vehicle marts need."""
-
-    stg: pl.DataFrame
-    rejects: pl.DataFrame
-    rows_in: int
-    checksum_sha256: str
-    source: str
     references: VehicleReferences
 
 
@@ -149,25 +147,6 @@ def customs_line_keys(customs_path: Path, staged: pl.DataFrame | None) -> pl.Dat
     )
 
 
-def _stage(
-    path: Path, line_keys: pl.DataFrame | None, month: str | None
-) -> tuple[pl.DataFrame, pl.DataFrame, int, str]:
-    """(staged vehicles, rejects with message, rows_in, checksum) for `month` (None: all)."""
-    source = str(path)
-    lazy, checksum = scan_text_table(path, REQUIRED_COLUMNS, (), source)
-    raw = lazy.collect().sort(SOURCE_ROW)
-    if raw.height == 0:
-        raise InputSchemaError(source, "no_data_rows", "no data rows (only a header)")
-    checks = vehicle_checks()
-    flagged = flag_failures(parse_vehicles(raw, line_keys), checks)
-    if month is not None:
-        line_month = pl.col("_line_entry_date").dt.strftime("%Y-%m")
-        flagged = flagged.filter(pl.col("_line_entry_date").is_null() | (line_month == month))
-    passed, rejects = split_on_failures(flagged, checks, source)
-    LoadRejects.validate(rejects.select(REJECT_COLUMNS))
-    return stage_vehicles(passed), rejects, flagged.height, checksum
-
-
 def load_vehicles(
     path: Path,
     month: str | None,
@@ -192,37 +171,28 @@ def load_vehicles(
         )
     customs_path, customs_loaded = context["customs"]
     keys = customs_line_keys(Path(customs_path), customs_loaded.stg)
-    stg, rejects, rows_in, checksum = _stage(Path(path), keys, month)
-    too_large = month_total_problems(stg, ("msrp_usd", "customs_value_usd"))
-    if too_large:
-        raise InputSchemaError(str(path), "month_total", "; ".join(too_large))
-    return VehicleLoad(
-        stg=StgVehicles.validate(stg),
-        rejects=rejects.select(REJECT_COLUMNS),
-        rows_in=rows_in,
-        checksum_sha256=checksum,
-        source=str(path),
-        references=read_vehicle_references(),
-    )
+    line_date = pl.col("_line_entry_date")
+    # a vehicle is of its line's month; one that cannot be dated is rejected in every month
+    keep = None if month is None else line_date.is_null() | (line_date.dt.strftime("%Y-%m") == month)
+    staged = stage_input(Path(path), VEHICLES, keys, keep=keep)
+    return load_result(staged, month_total_columns=MONTH_TOTAL_COLUMNS, result=VehicleLoad,
+                  references=read_vehicle_references())
 
 
 def validate_vehicles_file(path: Path, schedule: Schedule) -> list[Problem]:
     """Every row problem of a vehicles file checked alone (`tariffcost validate --kind
     vehicles`): the rules that need the customs lines are skipped."""
     del schedule
-    _, rejects, _, _ = _stage(Path(path), None, None)
-    return problems_from_rejects(rejects)
-
-
-register_validator("vehicles", validate_vehicles_file)
+    return file_problems(read_raw(Path(path), VEHICLES), VEHICLES, None)
 
 
 # ---------------------------------------------------------------------------- marts
 
 
-def vehicle_warnings(tables: Mapping[str, pl.DataFrame]) -> list[str]:
+def vehicle_warnings(tables: Mapping[str, pl.DataFrame], loaded: Mapping[str, Any] | None = None) -> list[str]:
     """Run-report lines for the vehicles of the month: per warning check, how many lines and
-    the first few examples; a count of vehicles whose WMI maker disagrees with their make."""
+    the first few examples; a count of vehicles whose WMI maker disagrees with their make.
+    (`loaded`: the input kinds' warnings interface, flows/inputs/kinds.py.)"""
     if VEHICLE_MART not in tables or LINES_MART not in tables:
         return []
     fct = tables[VEHICLE_MART]

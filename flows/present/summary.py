@@ -1,155 +1,22 @@
-"""What a run reports: the terminal summary, the Prefect markdown artifact, the progress
-display, and the report's ingredients computed from the frames (duty by program, warnings,
-worst input problems). Column logic only; printing happens in `print_summary`."""
+"""What a run reports: the terminal summary (one month in full, or several months with the
+problems and warnings once each) and the Prefect markdown artifact, rendered from the months'
+results (what each month found is flows/present/findings.py's; the progress display while a
+run goes is flows/present/run_progress.py). Printing happens in `print_summary`."""
 
 from __future__ import annotations
 
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-import polars as pl
-
+from flows.present.findings import plural, used_by
 from flows.present.markdown import escape
-from transforms.fees import fee_rows
-from transforms.schedule import Schedule
 
 if TYPE_CHECKING:
-    from flows.run.monthly import RunResult
-
-# program label -> fct_duty_lines column, in report order
-PROGRAM_COLUMNS: dict[str, str] = {
-    "MFN": "mfn_duty_usd",
-    "Section 232": "section_232_duty_usd",
-    "IEEPA": "ieepa_duty_usd",
-    "other (122/301)": "other_duty_usd",
-    "total duty": "total_duty_usd",
-    "MPF": "mpf_usd",
-    "HMF": "hmf_usd",
-    "total cost": "total_cost_usd",
-}
-UNCONFIRMED_PREFIX = "unconfirmed:"
-TOP_PROBLEMS = 5
-EXAMPLES_PER_PROBLEM = 3
-
-
-@dataclass(frozen=True)
-class ProblemSummary:
-    """One (column, check) of the rejects with how many rows broke it and a few examples."""
-
-    source: str
-    column: str
-    check: str
-    rows: int
-    examples: list[tuple[int, str | None]] = field(default_factory=list)
-
-    def describe(self) -> str:
-        shown = ", ".join(f"row {row} {value!r}" for row, value in self.examples)
-        return f"{self.column} / {self.check}: {self.rows} row{'s' if self.rows != 1 else ''} (e.g. {shown})"
-
-
-def duty_by_program(lines: pl.DataFrame | None) -> dict[str, Decimal]:
-    """Exact sums of the line amounts per program (empty when no lines mart was built)."""
-    if lines is None:
-        return {}
-    present = {label: column for label, column in PROGRAM_COLUMNS.items() if column in lines.columns}
-    if lines.height == 0:
-        return {label: Decimal("0.00") for label in present}
-    sums = lines.select(pl.col(column).sum().alias(label) for label, column in present.items())
-    return {label: Decimal(str(value)) for label, value in sums.row(0, named=True).items()}
-
-
-def worst_problems(rejects: pl.DataFrame | None, top: int = TOP_PROBLEMS) -> list[ProblemSummary]:
-    """The checks that rejected the most rows, with the first rows as examples."""
-    if rejects is None or rejects.height == 0:
-        return []
-    grouped = (
-        rejects.sort("row_number")
-        .group_by("source", "column", "check")
-        .agg(
-            rows=pl.col("row_number").n_unique(),
-            example_rows=pl.col("row_number").head(EXAMPLES_PER_PROBLEM),
-            example_values=pl.col("value").head(EXAMPLES_PER_PROBLEM),
-        )
-        .sort(["rows", "source", "column", "check"], descending=[True, False, False, False])
-        .head(top)
-    )
-    return [
-        ProblemSummary(
-            source=r["source"],
-            column=r["column"],
-            check=r["check"],
-            rows=r["rows"],
-            examples=list(zip(r["example_rows"], r["example_values"], strict=True)),
-        )
-        for r in grouped.to_dicts()
-    ]
-
-
-def _flag_counts(lines: pl.DataFrame) -> pl.DataFrame:
-    """flag -> (lines, entries) over the ", "-joined `flags` column, UNCONFIRMED flags first."""
-    return (
-        lines.select("entry_number", flag=pl.col("flags").str.split(", "))
-        .explode("flag")
-        .filter(pl.col("flag").is_not_null() & (pl.col("flag") != ""))
-        .group_by("flag")
-        .agg(lines=pl.len(), entries=pl.col("entry_number").n_unique())
-        .with_columns(other=~pl.col("flag").str.starts_with(UNCONFIRMED_PREFIX))
-        .sort("other", "flag")  # UNCONFIRMED measures and fees first
-    )
-
-
-def _plural(n: int, word: str) -> str:
-    if word == "entry":
-        return f"{n} entr{'y' if n == 1 else 'ies'}"
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def run_warnings(lines: pl.DataFrame | None, schedule: Schedule) -> list[str]:
-    """Warnings for the run report from the lines' flags: every UNCONFIRMED measure or fee a
-    line used (with its heading and the schedule's confidence note), then other flags."""
-    if lines is None or lines.height == 0 or "flags" not in lines.columns:
-        return []
-    counts = _flag_counts(lines)
-    measures = schedule.measures.select(
-        "measure_id", "heading", "rate", "shape", "confidence_note", "legal_source"
-    )
-    fees = fee_rows(schedule).select(
-        "fee_label", "valid_from", "rate", "confidence_note"
-    ).unique("fee_label", keep="first", maintain_order=True)
-    warnings: list[str] = []
-    for row in counts.to_dicts():
-        used = f"used by {_plural(row['lines'], 'line')} in {_plural(row['entries'], 'entry')}"
-        flag = row["flag"]
-        if not flag.startswith(UNCONFIRMED_PREFIX):
-            warnings.append(f"{flag}: {used}")
-            continue
-        key = flag.removeprefix(UNCONFIRMED_PREFIX)
-        measure = measures.filter(pl.col("measure_id") == key)
-        fee = fees.filter(pl.col("fee_label") == key)
-        if measure.height:
-            m = measure.row(0, named=True)
-            warnings.append(
-                f"UNCONFIRMED measure {key} (heading {m['heading']}, {m['shape']} rate "
-                f"{m['rate'].normalize()}, {m['legal_source']}): {m['confidence_note']}; {used}"
-            )
-        elif fee.height:
-            f = fee.row(0, named=True)
-            warnings.append(
-                f"UNCONFIRMED fee {key} (from {f['valid_from']}, rate {f['rate'].normalize()}): "
-                f"{f['confidence_note']}; {used}"
-            )
-        else:
-            warnings.append(f"UNCONFIRMED {key}: {used}")
-    return warnings
-
-
-# --------------------------------------------------------------------------------------------
-# rendering
+    from flows.run.lifecycle import RunResult
 
 
 def _money(value: Decimal) -> str:
@@ -256,7 +123,7 @@ def collapsed_warnings(results: Sequence[RunResult]) -> list[str]:
     for key, g in groups.items():
         months = month_ranges(g["months"])
         if g["sep"]:
-            used = f"used by {_plural(g['lines'], 'line')} in {_plural(g['entries'], 'entry')}"
+            used = used_by(g["lines"], g["entries"])
             out.append(f"{key}{g['sep']} {used} ({months})")
         elif len(g["texts"]) > 1:
             out.append(f"{g['text']} ({months}; figures of {g['months'][-1]})")
@@ -278,7 +145,7 @@ def collapsed_problems(results: Sequence[RunResult]) -> list[str]:
                 row, value = p.examples[0]
                 group["example"] = f"{r.month} row {row} {value!r}"
     return [
-        f"{source}: {column} / {check}: {_plural(g['rows'], 'row')} ({month_ranges(g['months'])})"
+        f"{source}: {column} / {check}: {plural(g['rows'], 'row')} ({month_ranges(g['months'])})"
         + (f", e.g. {g['example']}" if g["example"] else "")
         for (source, column, check), g in groups.items()
     ]
@@ -402,90 +269,3 @@ def print_summary(results: Sequence[RunResult], stream: TextIO | None = None) ->
     stream.flush()
 
 
-# --------------------------------------------------------------------------------------------
-# progress
-
-
-class RunProgress:
-    """A rich progress display on stderr: months done, the current stage, and within a long
-    stage how far it is (flows/progress.py: bytes read, tables published); Prefect's log
-    lines are printed through the same console. Silent when stderr is not a terminal."""
-
-    def __init__(self, months: int, enabled: bool | None = None) -> None:
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
-        self._months = months
-        self._progress = None
-        self._task = None
-        self._step_task = None
-        self._previous_listener = None
-        self._prefect_consoles: list = []
-
-    def __enter__(self) -> RunProgress:
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-            self._progress = Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TextColumn("{task.fields[counter]}"),
-                TimeElapsedColumn(),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            self._progress.__enter__()
-            self._task = self._progress.add_task("starting", total=self._months, counter=self._counter(0))
-            self._step_task = self._progress.add_task("", total=None, visible=False, counter="")
-            self._route_prefect_console(self._progress.console)
-            from flows import progress
-
-            self._previous_listener = progress.listen(self.step)
-        return self
-
-    def _counter(self, done: int) -> str:
-        return f"{done}/{self._months} months"
-
-    def _route_prefect_console(self, console) -> None:
-        """Prefect's log lines go through the progress display's console while it is shown
-        (printed above the bar instead of through it)."""
-        import logging
-
-        from prefect.logging.handlers import PrefectConsoleHandler
-
-        self._prefect_consoles = [
-            (handler, handler.console)
-            for handler in logging.getLogger().handlers
-            if isinstance(handler, PrefectConsoleHandler)
-        ]
-        for handler, _ in self._prefect_consoles:
-            handler.console = console
-
-    def stage(self, month: str, stage: str) -> None:
-        if self._progress is not None:
-            self._progress.update(self._task, description=f"{month} {stage}")
-            self._progress.update(self._step_task, visible=False)
-
-    def step(self, step: str, done: int, total: int | None, unit: str) -> None:
-        """A long stage's report (flows/progress.py: `report`)."""
-        if self._progress is not None:
-            counter = f"{done:,}/{total:,} {unit}" if total else f"{done:,} {unit}"
-            self._progress.update(
-                self._step_task, description=f"  {step}", completed=done, total=total, counter=counter, visible=True
-            )
-
-    def month_done(self) -> None:
-        if self._progress is not None:
-            self._progress.advance(self._task)
-            done = int(self._progress.tasks[0].completed)
-            self._progress.update(self._task, counter=self._counter(done))
-            self._progress.update(self._step_task, visible=False)
-
-    def __exit__(self, *exc) -> None:
-        if self._progress is not None:
-            from flows import progress
-
-            progress.listen(self._previous_listener)
-            for handler, console in self._prefect_consoles:
-                handler.console = console
-            self._progress.__exit__(*exc)

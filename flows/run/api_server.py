@@ -1,5 +1,5 @@
 """The shared local Prefect API process: Prefect's server app under uvicorn on 127.0.0.1, which
-stops by itself after a period without requests. Started detached by flows/run/prefect_api.py
+stops by itself after a period without requests. Started detached by flows/run/shared_api.py
 (`SharedApi`) on the first command that needs an API, reused by the commands after it:
 
     python -m flows.run.api_server --port PORT --idle-seconds SECONDS --state FILE

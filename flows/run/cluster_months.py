@@ -14,21 +14,13 @@ from typing import Any
 
 import polars as pl
 
-from flows.inputs.customs import LoadResult, load_customs_lines
+from flows.inputs.customs import load_customs_lines
 from flows.inputs.kinds import load_input
-from flows.run.lifecycle import (
-    MonthRun,
-    RunResult,
-    compute_stage,
-    input_checksums,
-    is_io_error,
-    load_stage,
-    month_tables,
-    start_record,
-    timed,
-)
+from flows.inputs.staging import LoadResult
+from flows.run.lifecycle import MonthRun, RunResult, input_checksums, month_tables, start_record, timed
 from flows.run.marts import LINES_MART, LINES_TABLE, MonthContext
 from flows.run.partitions import entry_partition
+from flows.run.stages import compute_stage, is_io_error, load_stage
 from flows.run.storage import join, local_input, named_after, read_frame, write_frame
 from flows.warehouse.journal import RunRecord
 from transforms.schedule import Schedule

@@ -43,10 +43,9 @@ import polars as pl
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.config import DEFAULT_MAX_REJECT_RATE
 from flows.inputs.schedule import read_schedule
 from flows.months import month_range, parse_month
-from flows.present.summary import RunProgress
+from flows.present.run_progress import RunProgress
 from flows.run.cluster_months import (
     CUSTOMS,
     MonthJob,
@@ -56,19 +55,13 @@ from flows.run.cluster_months import (
     stage_month,
     stage_partition,
 )
-from flows.run.lifecycle import (
-    MonthRun,
-    RunResult,
-    new_batch_id,
-    replace_whole_month,
-    retry_on_io_error,
-    schedule_unreadable,
-)
+from flows.run.lifecycle import MonthRun, RunResult, new_batch_id, replace_whole_month, schedule_unreadable
 from flows.run.marts import LINES_TABLE
 from flows.run.month_state import PublishedMonth, choose_scenarios, published_month
 from flows.run.monthly import moved_journal_lines, report_writer, run_in_flow
-from flows.run.options import DEFAULT_PARTITION_LINES, RunOptions, build_options, check_inputs, given_inputs
+from flows.run.options import DEFAULT_PARTITION_LINES, RunOptions, check_inputs, options_of, takes_run_parameters
 from flows.run.partitions import month_line_counts, partition_plan
+from flows.run.stages import retry_on_io_error
 from flows.run.storage import join, read_frame, remove_tree
 from flows.warehouse.journal import RunRecord, append_journal, utc_now
 from flows.warehouse.lock import warehouse_lock
@@ -220,7 +213,7 @@ def run_cluster_backfill(
             staged = _submit_months(jobs, plan, progress)
             for s in staged:
                 _replace_whole_month(s, before[s.result.month], chosen[s.result.month][1], inputs)
-            results = _publish_staged(staged, db_path, exports_dir, schedule)
+            results = publish_staged(staged, db_path, exports_dir, schedule)
             if results:
                 results[0].warnings[:0] = journal_warnings
         except Exception as error:
@@ -255,7 +248,7 @@ def _replace_whole_month(staged: StagedMonth, before: PublishedMonth, scenario_n
                                           tables_published=dict(staged.result.tables))
 
 
-def _publish_staged(staged: Sequence[StagedMonth], db_path: Path, exports_dir: Path,
+def publish_staged(staged: Sequence[StagedMonth], db_path: Path, exports_dir: Path,
                     schedule: Schedule | None = None) -> list[RunResult]:
     """Publish the months before the first failed one (run_months' semantics) in one swap;
     journal the failed month and the months after it."""
@@ -290,6 +283,7 @@ def _publish_staged(staged: Sequence[StagedMonth], db_path: Path, exports_dir: P
 
 
 @flow(name="cluster-backfill-duty-runs", log_prints=False)
+@takes_run_parameters(leave_out=("customs_map",))
 def cluster_backfill_duty_runs(
     start: str,
     end: str,
@@ -297,26 +291,15 @@ def cluster_backfill_duty_runs(
     workers: int | None = None,
     staging: str | None = None,
     partition_lines: int = DEFAULT_PARTITION_LINES,
-    customs: str | None = None,
-    vehicles: str | None = None,
-    census: str | None = None,
-    db: str | None = None,
-    exports: str | None = None,
-    schedule_path: str | None = None,
-    max_reject_rate: float = DEFAULT_MAX_REJECT_RATE,
-    scenarios: list[str] | None = None,
-    wait_lock_seconds: float = 0.0,
-    allow_empty: bool = False,
+    *,
+    options: RunOptions | None = None,
+    **parameters,
 ) -> list[RunResult]:
     """The backfill with the months computed on a Dask cluster (the task runner is set by
-    `cluster_backfill`); the summary, artifacts and reports as for a sequential backfill."""
-    options = build_options(
-        customs=customs, vehicles=vehicles, census=census, db=db, exports=exports,
-        schedule_path=schedule_path, max_reject_rate=max_reject_rate,
-        scenarios=scenarios or (), wait_lock_seconds=wait_lock_seconds, allow_empty=allow_empty,
-    )
-    given = given_inputs({"customs": customs, "vehicles": vehicles, "census": census})
-    inputs = given or {kind: str(path) for kind, path in options.inputs.items()}
+    `cluster_backfill`); the summary, artifacts and reports as for a sequential backfill. The
+    workers read each input where it was given (a path or an fsspec URL)."""
+    options = options_of(options, parameters)
+    inputs = {kind: str(location) for kind, location in options.inputs.items()}
 
     def runner(months: Sequence[str], opts: RunOptions, progress: RunProgress) -> list[RunResult]:
         return run_cluster_backfill(months, opts, inputs, staging=staging,

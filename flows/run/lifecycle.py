@@ -2,8 +2,7 @@
 published (or refused) with — shared by the sequential run (flows/run/monthly.py `run_month`)
 and the cluster path (flows/run/distributed.py: the month task and the partition merge).
 
-The stage functions (`load_stage`, `validate_stage`, `compute_stage`) are plain functions over
-the input kinds (flows/inputs/kinds.py) and the mart registry (flows/run/marts.py). A
+The stages (`load_stage`, `validate_stage`, `compute_stage`) are flows/run/stages.py's. A
 `MonthRun` carries one month's `RunResult`, its `runs` record and stage timings through the
 stages: `month_tables` validates and computes loaded inputs into the tables to publish and
 fills in the success counts (rows in, rows rejected, refused-row capture, rows_published,
@@ -23,43 +22,20 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import polars as pl
 
-from flows.inputs.census import census_warnings
-from flows.inputs.kinds import load_input, load_order
-from flows.inputs.vehicles import vehicle_warnings
-from flows.present.summary import ProblemSummary, RunProgress, duty_by_program, run_warnings, worst_problems
+from flows.inputs.kinds import input_warnings
+from flows.present.findings import ProblemSummary, duty_by_program, run_warnings
+from flows.present.run_progress import RunProgress
 from flows.run.marts import LINES_TABLE, MARTS, REJECTS_TABLE, Mart, MonthContext, mart_exports
 from flows.run.month_state import PublishedMonth, replaced, stale_tables, stale_warning
+from flows.run.stages import PLAIN_STAGES, RejectThresholdExceeded, Stages, Validated
 from flows.warehouse.journal import RunRecord, append_journal, utc_now
-from flows.warehouse.testing import pause_point
 from transforms.schedule import Schedule
-
-MONTH_PLACEHOLDER = "{month}"
 
 
 class EmptyMonth(RuntimeError):
     """The month's inputs hold no rows of it: publishing would replace the month with nothing."""
-
-
-class InputMissing(FileNotFoundError):
-    """An input file named for the month (a `{month}` path) does not exist."""
-
-
-def month_path(location: str | Path, month: str) -> Path:
-    """An input path for `month`: `{month}` in it replaced by YYYY-MM (`es003_{month}.csv`)."""
-    return Path(str(location).replace(MONTH_PLACEHOLDER, month))
-
-
-def month_inputs(inputs: Mapping[str, str | Path], month: str) -> dict[str, Path]:
-    """The inputs of `month` (kind → path, `{month}` filled in); InputMissing, naming the file
-    and the option, when a `{month}` path names no file."""
-    resolved = {kind: month_path(location, month) for kind, location in inputs.items()}
-    for kind, path in resolved.items():
-        if MONTH_PLACEHOLDER in str(inputs[kind]) and "://" not in str(path) and not path.is_file():
-            raise InputMissing(f"{path} does not exist (--{kind} {inputs[kind]} for {month})")
-    return resolved
 
 
 def check_month_has_rows(month: str, loaded: Mapping[str, Any], allow_empty: bool) -> None:
@@ -75,31 +51,6 @@ def check_month_has_rows(month: str, loaded: Mapping[str, Any], allow_empty: boo
             f"the month with nothing, so nothing was published; pass --allow-empty to publish "
             f"{month} empty"
         )
-
-
-class RejectThresholdExceeded(RuntimeError):
-    """Too many input rows were rejected: the month is not published."""
-
-    def __init__(self, validated: Validated, max_reject_rate: float):
-        super().__init__(
-            f"{validated.rows_rejected} of {validated.rows_in} input rows rejected "
-            f"({validated.reject_rate:.2%}) exceeds --max-reject-rate {max_reject_rate:.2%}"
-        )
-        self.validated = validated
-
-
-@dataclass(frozen=True)
-class Validated:
-    """The validate stage's verdict on the loaded inputs."""
-
-    rows_in: int
-    rows_rejected: int
-    rejects: pl.DataFrame | None  # with run_id; None when no input is row-checked
-    problems: list[ProblemSummary]
-
-    @property
-    def reject_rate(self) -> float:
-        return self.rows_rejected / self.rows_in if self.rows_in else 0.0
 
 
 @dataclass
@@ -127,65 +78,6 @@ class RunResult:
 
 
 # --------------------------------------------------------------------------------------------
-# stages (plain functions; flows/run/monthly.py wraps them as Prefect tasks)
-
-
-def load_stage(
-    month: str, inputs: Mapping[str, Path], schedule: Schedule, customs_map: str | None = None
-) -> dict[str, Any]:
-    """Read every given input for the month (I/O; `{month}` in a path is the month); kinds
-    that need other inputs after them, which they receive as `context`; the customs input
-    through `customs_map` when given."""
-    pause_point("load")
-    inputs = month_inputs(inputs, month)
-    loaded: dict[str, Any] = {}
-    options = {"customs": {"customs_map": customs_map}} if customs_map else {}
-    for kind in load_order(inputs):
-        loaded[kind] = load_input(kind, Path(inputs[kind]), month, schedule, loaded, lambda dep: Path(inputs[dep]),
-                                  **options.get(kind, {}))
-    return {kind: loaded[kind] for kind in inputs}
-
-
-def _rows_rejected(rejects: pl.DataFrame) -> int:
-    return rejects.select(pl.struct("source", "row_number").n_unique()).item() if rejects.height else 0
-
-
-def validate_stage(
-    month: str, loaded: Mapping[str, Any], run_id: str, max_reject_rate: float
-) -> Validated:
-    """Count input rows and quarantined rows; refuse the month when the reject rate is above
-    `max_reject_rate` (RejectThresholdExceeded, with the worst problems)."""
-    frames = [result.rejects for result in loaded.values() if hasattr(result, "rejects")]
-    rejects = (
-        pl.concat(frames, how="vertical").with_columns(run_id=pl.lit(run_id, pl.Utf8))
-        if frames
-        else None
-    )
-    validated = Validated(
-        rows_in=sum(int(result.rows_in) for result in loaded.values()),
-        rows_rejected=_rows_rejected(rejects) if rejects is not None else 0,
-        rejects=rejects,
-        problems=worst_problems(rejects),
-    )
-    if validated.reject_rate > max_reject_rate:
-        raise RejectThresholdExceeded(validated, max_reject_rate)
-    return validated
-
-
-def compute_stage(ctx: MonthContext, marts: Sequence[Mart] | None = None) -> dict[str, pl.DataFrame]:
-    """Build and validate every mart whose inputs are present, in registry order."""
-    pause_point("compute")
-    for mart in MARTS if marts is None else marts:
-        if not all(kind in ctx.loaded for kind in mart.needs):
-            continue
-        frame = mart.build(ctx)
-        if frame is None:
-            continue
-        ctx.marts[mart.table] = mart.validate(frame)
-    return dict(ctx.marts)
-
-
-# --------------------------------------------------------------------------------------------
 # one month's records and counts
 
 
@@ -205,27 +97,6 @@ def input_checksums(loaded: Mapping[str, Any]) -> dict[str, dict]:
 def error_text(error: BaseException) -> str:
     """The message a failed month is journaled and reported with."""
     return f"{type(error).__name__}: {error}" if not str(error) else str(error)
-
-
-def is_io_error(error: BaseException | None) -> bool:
-    """An I/O error worth retrying (not a missing file or a permission problem)."""
-    permanent = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
-    while error is not None:
-        if isinstance(error, OSError) and not isinstance(error, permanent):
-            return True
-        if isinstance(error, duckdb.IOException):
-            return True
-        error = error.__cause__ or error.__context__
-    return False
-
-
-def retry_on_io_error(task, task_run, state) -> bool:
-    """Prefect retry condition: retry a task that failed with an I/O error."""
-    try:
-        state.result()
-    except Exception as error:
-        return is_io_error(error)
-    return False
 
 
 def timed(timings: dict[str, float], stage: str, call: Callable, *args, **kwargs):
@@ -293,7 +164,7 @@ class MonthRun:
         lines = tables.get(LINES_TABLE)
         self.result.duty_by_program = duty_by_program(lines)
         self.result.warnings = (
-            run_warnings(lines, self.schedule) + vehicle_warnings(tables) + census_warnings(tables, loaded)
+            run_warnings(lines, self.schedule) + input_warnings(tables, loaded)
         )
         if validated.rejects is not None:
             tables[REJECTS_TABLE] = validated.rejects
@@ -342,19 +213,6 @@ class MonthRun:
             warnings=result.warnings,
         )
         return self.record
-
-
-@dataclass(frozen=True)
-class Stages:
-    """The stage callables of a run (plain functions, or Prefect tasks wrapping them)."""
-
-    load: Callable = load_stage
-    validate: Callable = validate_stage
-    compute: Callable = compute_stage
-    publish: Callable | None = None
-
-
-PLAIN_STAGES = Stages()
 
 
 def month_tables(

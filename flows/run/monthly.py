@@ -20,29 +20,31 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
-from flows.config import DEFAULT_MAX_REJECT_RATE
 from flows.inputs.schedule import read_schedule
 from flows.months import month_range, parse_month, previous_month
 from flows.present.report import report_path, stage_reports
-from flows.present.summary import RunProgress, print_report_paths, print_summary, summary_markdown
+from flows.present.run_progress import RunProgress
+from flows.present.summary import print_report_paths, print_summary, summary_markdown
 from flows.run.lifecycle import (
     MonthRun,
-    RejectThresholdExceeded,
     RunResult,
+    month_tables,
+    new_batch_id,
+    replace_whole_month,
+    schedule_unreadable,
+)
+from flows.run.marts import LINES_TABLE, MARTS, REJECTS_TABLE, Mart, MartContractError, MonthContext
+from flows.run.month_state import choose_scenarios, published_month
+from flows.run.options import RunOptions, build_options, check_inputs, default_inputs, options_of, takes_run_parameters
+from flows.run.stages import (
+    RejectThresholdExceeded,
     Stages,
     Validated,
     compute_stage,
     load_stage,
-    month_tables,
-    new_batch_id,
-    replace_whole_month,
     retry_on_io_error,
-    schedule_unreadable,
     validate_stage,
 )
-from flows.run.marts import LINES_TABLE, MARTS, REJECTS_TABLE, Mart, MartContractError, MonthContext
-from flows.run.month_state import choose_scenarios, published_month
-from flows.run.options import RunOptions, build_options, check_inputs, default_inputs
 from flows.warehouse.journal import RunRecord, append_journal, quarantine_journal
 from flows.warehouse.lock import warehouse_lock
 from flows.warehouse.publish import PublishResult, ReportWriter, clean_leftovers, publish_month
@@ -272,52 +274,16 @@ def run_in_flow(
 
 
 @flow(name="monthly-duty-run", log_prints=False)
-def monthly_duty_run(
-    month: str | None = None,
-    customs: str | None = None,
-    vehicles: str | None = None,
-    census: str | None = None,
-    db: str | None = None,
-    exports: str | None = None,
-    schedule_path: str | None = None,
-    max_reject_rate: float = DEFAULT_MAX_REJECT_RATE,
-    scenarios: list[str] | None = None,
-    wait_lock_seconds: float = 0.0,
-    allow_empty: bool = False,
-    customs_map: str | None = None,
-) -> list[RunResult]:
-    """The monthly batch for `month` (default: the previous calendar month at run time)."""
-    options = build_options(
-        customs=customs, vehicles=vehicles, census=census, db=db, exports=exports,
-        schedule_path=schedule_path, max_reject_rate=max_reject_rate,
-        scenarios=scenarios or (), wait_lock_seconds=wait_lock_seconds, allow_empty=allow_empty,
-        customs_map=customs_map,
-    )
-    return run_in_flow([parse_month(month) if month else previous_month()], options)
+@takes_run_parameters()
+def monthly_duty_run(month: str | None = None, *, options: RunOptions | None = None, **parameters) -> list[RunResult]:
+    """The monthly batch for `month` (default: the previous calendar month at run time), on
+    the run options built by the caller or from the run parameters (flows/run/options.py)."""
+    return run_in_flow([parse_month(month) if month else previous_month()], options_of(options, parameters))
 
 
 @flow(name="backfill-duty-runs", log_prints=False)
-def backfill_duty_runs(
-    start: str,
-    end: str,
-    customs: str | None = None,
-    vehicles: str | None = None,
-    census: str | None = None,
-    db: str | None = None,
-    exports: str | None = None,
-    schedule_path: str | None = None,
-    max_reject_rate: float = DEFAULT_MAX_REJECT_RATE,
-    scenarios: list[str] | None = None,
-    wait_lock_seconds: float = 0.0,
-    allow_empty: bool = False,
-    customs_map: str | None = None,
-) -> list[RunResult]:
+@takes_run_parameters()
+def backfill_duty_runs(start: str, end: str, *, options: RunOptions | None = None, **parameters) -> list[RunResult]:
     """The monthly batch for every month from `start` to `end` in one flow run (each month
     published on its own, idempotently); stops at the first failed month."""
-    options = build_options(
-        customs=customs, vehicles=vehicles, census=census, db=db, exports=exports,
-        schedule_path=schedule_path, max_reject_rate=max_reject_rate,
-        scenarios=scenarios or (), wait_lock_seconds=wait_lock_seconds, allow_empty=allow_empty,
-        customs_map=customs_map,
-    )
-    return run_in_flow(month_range(start, end), options)
+    return run_in_flow(month_range(start, end), options_of(options, parameters))

@@ -15,11 +15,7 @@ from typing import Any
 import fsspec
 import polars as pl
 
-
-def is_url(location: str | Path) -> bool:
-    """True for `scheme://…` other than `file://`."""
-    text = str(location)
-    return "://" in text and not text.startswith("file://")
+from flows.inputs.kinds import is_url
 
 
 def _fs(location: str) -> tuple[fsspec.AbstractFileSystem, str]:

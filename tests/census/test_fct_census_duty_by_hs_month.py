@@ -18,8 +18,8 @@ CENSUS = REFERENCE_DIR / "census"
 
 def census_result(path: Path, schedule) -> pl.DataFrame:
     load = load_census(path, None, schedule)
-    assert load.staged.rejects.height == 0
-    out = build_fct_census_duty_by_hs_month(load.staged.stg, schedule)
+    assert load.rejects.height == 0
+    out = build_fct_census_duty_by_hs_month(load.stg, schedule)
     return out.filter(pl.col("hts_code").str.starts_with("87"))
 
 
@@ -72,7 +72,7 @@ def test_day_weighting_applies_a_measure_to_its_share_of_the_month(tmp_path):
         ["5880", "8703230190", "3000000", "75000", "2025-03"],
     ]))
     load = load_census(path, None, schedule)
-    out = {r["month"]: r for r in build_fct_census_duty_by_hs_month(load.staged.stg, schedule).to_dicts()}
+    out = {r["month"]: r for r in build_fct_census_duty_by_hs_month(load.stg, schedule).to_dicts()}
     assert out["2025-04"]["mfn_duty_usd"] == Decimal("75000.00")
     assert out["2025-04"]["section_232_duty_usd"] == Decimal("700000.00")
     assert out["2025-04"]["computed_duty_usd"] == Decimal("775000.00")
@@ -92,7 +92,7 @@ def test_bad_rows_are_rejected_with_row_column_and_check(tmp_path):
         "5880,87032301,1000,25,2025-01\n"
         "5880,8703230190,-5,25,2025-02\n"
     )
-    rejects = load_census(path, None, schedule).staged.rejects
+    rejects = load_census(path, None, schedule).rejects
     assert rejects.select("row_number", "column", "check", "value").rows() == [
         (2, "CTY_CODE", "cty_code_known", "9999"),
         (3, "I_COMMODITY", "hts10_format", "87032301"),

@@ -11,7 +11,7 @@ import sys
 from prefect.logging.handlers import PrefectConsoleHandler
 
 from flows.cli.output import PrefectConsoleFilter, expected_errors, telemetry_off
-from flows.run.lifecycle import RejectThresholdExceeded
+from flows.run.stages import RejectThresholdExceeded
 from flows.warehouse.lock import LockHeld
 
 

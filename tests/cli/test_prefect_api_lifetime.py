@@ -24,7 +24,8 @@ import psutil
 import pytest
 
 from flows.run import prefect_api as api_module
-from flows.run.prefect_api import SharedApi, TemporaryApi, read_state
+from flows.run.prefect_api import TemporaryApi
+from flows.run.shared_api import SharedApi, read_state
 from tests.conftest import write_customs_csv
 from tests.flows.frames import CAR_JUNE
 

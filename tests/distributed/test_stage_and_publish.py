@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from flows.config import SAMPLE_CUSTOMS
 from flows.run.cluster_months import MonthJob, merge_partitions, stage_month, stage_partition
-from flows.run.distributed import _publish_staged
+from flows.run.distributed import publish_staged
 from flows.run.monthly import RunOptions, run_months
 from flows.run.partitions import entry_partition, month_line_counts, partition_plan
 from flows.run.storage import local_input, read_frame, write_frame
@@ -47,7 +47,7 @@ def test_staged_months_whole_and_partitioned_publish_the_sequential_tables(tmp_p
         stage_month(job(schedule, "2025-05", staging)),
     ]
     assert [s.result.status for s in staged] == ["success"] * 3, [s.result.error for s in staged]
-    results = _publish_staged(staged, tmp_path / "w.duckdb", tmp_path / "exports")
+    results = publish_staged(staged, tmp_path / "w.duckdb", tmp_path / "exports")
     assert [r.month for r in results] == MONTHS
     assert_same_publication(*sequential, tmp_path / "w.duckdb", tmp_path / "exports")
 
@@ -61,7 +61,7 @@ def test_a_failed_month_publishes_the_months_before_it_and_journals_the_rest(tmp
     assert [s.result.status for s in staged] == ["success", "failed", "success"]
     assert "exceeds --max-reject-rate" in staged[1].result.error
     db = tmp_path / "w.duckdb"
-    results = _publish_staged(staged, db, tmp_path / "exports")
+    results = publish_staged(staged, db, tmp_path / "exports")
     assert [(r.month, r.status) for r in results] == [("2025-03", "success"), ("2025-04", "failed")]
     con = duckdb.connect(str(db), read_only=True)
     assert con.sql("SELECT DISTINCT month FROM fct_duty_lines").fetchall() == [("2025-03",)]

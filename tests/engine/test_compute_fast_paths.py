@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import transforms.duty as duty
 from schemas.common import grain_is_unique
 from tests.engine.test_duty_properties import SCHEDULE, frame, line
-from transforms.fct_duty_lines import _with_fee_flags, sorted_by_line
+from transforms.fct_duty_lines import sorted_by_line, with_fee_flags
 
 MONEY = pl.Decimal(18, 2)
 # metal derivatives (8711.30 from 2025-08-18), 232 parts, cars; origins with and without deals
@@ -137,7 +137,7 @@ def test_fee_flags_join_like_concat_str():
             ignore_nulls=True,
         ).fill_null("")
     )
-    assert _with_fee_flags(data).select("flags").equals(expected)
+    assert with_fee_flags(data).select("flags").equals(expected)
     assert expected.get_column("flags").to_list() == ["", "a", "f", "a, f", "f", "a"]
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.present.summary import run_warnings
+from flows.present.findings import run_warnings
 from tests.fees.fee_schedule import FEES, empty_schedule, fee_lines
 from transforms.fees import FeeError, entry_fees
 from transforms.vocabulary import MONEY

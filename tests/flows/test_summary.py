@@ -12,18 +12,10 @@ import polars as pl
 import pytest
 
 from flows.months import month_days, month_range, parse_month, previous_month
-from flows.present.summary import (
-    ProblemSummary,
-    collapsed_problems,
-    collapsed_warnings,
-    duty_by_program,
-    month_ranges,
-    run_warnings,
-    summary_lines,
-    summary_markdown,
-    worst_problems,
-)
-from flows.run.lifecycle import RunResult, is_io_error
+from flows.present.findings import ProblemSummary, duty_by_program, run_warnings, worst_problems
+from flows.present.summary import collapsed_problems, collapsed_warnings, month_ranges, summary_lines, summary_markdown
+from flows.run.lifecycle import RunResult
+from flows.run.stages import is_io_error
 from flows.warehouse.publish import PublishError
 from tests.engine.tiny_schedule import measure, tiny_schedule
 from tests.flows.frames import rejects

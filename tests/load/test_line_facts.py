@@ -9,7 +9,8 @@ from decimal import Decimal
 
 from conftest import COLUMNS, GOOD_ROW, write_rows
 
-from flows.inputs.customs import load_customs_lines, validate_file
+from flows.inputs.customs import load_customs_lines
+from flows.inputs.kinds import validate_file
 
 FACT_COLUMNS = [*COLUMNS, "export_date", "declared_headings"]
 

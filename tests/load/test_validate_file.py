@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import GOOD_ROW, write_rows
 
-from flows.inputs.customs import Problem, validate_file
+from flows.inputs.kinds import validate_file
+from flows.inputs.problems import Problem
 
 
 def test_good_file_has_no_problems(good_csv, schedule):

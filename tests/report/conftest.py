@@ -14,7 +14,7 @@ from flows.inputs.refund_rules import read_refund_status_rules
 from flows.inputs.scenarios import read_scenarios
 from flows.warehouse.journal import RunRecord
 from flows.warehouse.publish import publish_month
-from tests.scenarios.test_shipped_scenarios import _stg
+from tests.scenarios.test_shipped_scenarios import staged_lines
 from transforms.fct_duty_by_hs_month import build_fct_duty_by_hs_month
 from transforms.fct_duty_lines import build_fct_duty_lines
 from transforms.fct_ieepa_refunds import build_fct_ieepa_refunds
@@ -43,7 +43,7 @@ def warehouse(tmp_path_factory, schedule) -> tuple[Path, Path]:
     db, exports = root / "wh.duckdb", root / "exports"
     scenarios = read_scenarios(["no_japan_deal", "pre_2025"], schedule)
     for month, rows in MONTH_LINES.items():
-        stg = _stg(rows).with_columns(
+        stg = staged_lines(rows).with_columns(
             declared_duty_usd=pl.col("entry_number").replace_strict(DECLARED, default=None)
             .cast(pl.Decimal(18, 2))
         )

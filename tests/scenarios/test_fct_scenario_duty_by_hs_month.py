@@ -14,7 +14,7 @@ from flows.inputs.schedule import read_schedule
 from schemas.fct_scenario_duty_by_hs_month import CONTRACT
 from tests.engine.tiny_schedule import measure, tiny_schedule
 from tests.scenarios.overlay_rows import overlay
-from tests.scenarios.test_shipped_scenarios import _stg
+from tests.scenarios.test_shipped_scenarios import staged_lines
 from transforms.fct_duty_lines import build_fct_duty_lines
 from transforms.fct_scenario_duty_by_hs_month import build_fct_scenario_duty_by_hs_month
 from transforms.scenario import apply_overlay
@@ -32,7 +32,7 @@ def mart():
     base = replace(base, fees=read_schedule().fees)  # the line mart needs the MPF/HMF rows
     half = apply_overlay(base, overlay({"operation": "change", "measure_id": "autos", "effective_date": "2025-06-01",
                                         "rate": "0.125"}), "half")
-    stg = _stg([
+    stg = staged_lines([
         ("ABC00000001", "8703230190", "2025-05-10", "20000.00"),
         ("ABC00000002", "8703230190", "2025-05-20", "10000.00"),
         ("ABC00000003", "8703230190", "2025-06-02", "10000.00"),

@@ -63,7 +63,7 @@ def test_hand_computed_scenario_case(schedules, hts, date, value, scenario, tota
     assert (row["total_duty_usd"], row["effective_duty_rate"]) == (D(total), D(rate))
 
 
-def _stg(rows: list[tuple[str, str, str, str]]) -> pl.DataFrame:
+def staged_lines(rows: list[tuple[str, str, str, str]]) -> pl.DataFrame:
     """Staged lines: (entry_number, hts_code, entry_date, value), Japanese origin, one unit."""
     dates = [dt.date.fromisoformat(r[2]) for r in rows]
     return pl.DataFrame(
@@ -91,7 +91,7 @@ def _stg(rows: list[tuple[str, str, str, str]]) -> pl.DataFrame:
 
 
 def test_scenario_mart_for_one_japanese_car(schedules):
-    stg = _stg([("ABC12345678", CAR, "2025-10-15", "30000.00")])
+    stg = staged_lines([("ABC12345678", CAR, "2025-10-15", "30000.00")])
     enacted = schedules["as_enacted"]
     lines_mart = build_fct_duty_lines(stg, enacted)
     scenarios = {name: schedules[name] for name in ("no_japan_deal", "pre_2025")}

@@ -309,14 +309,14 @@ def test_bad_heading_names_file_row_column_value(schedule_copy):
     with pytest.raises(ScheduleError) as info:
         read_schedule(schedule_copy)
     problem = _one(info.value.problems, file="measures.csv", row=2, column="heading", value="9903.9441")
-    assert "str_matches" in problem.rule
+    assert "str_matches" in problem.message
     assert "measures.csv, row 2 (line 3), column heading, value '9903.9441'" in str(info.value)
 
 
 def test_unknown_scope_is_reported(schedule_copy):
     _edit(schedule_copy / "measures.csv", "s232,s232_auto_parts,*", "s232,s232_autoparts,*")
     problem = _one(_problems(schedule_copy), row=3, column="scope_id", value="s232_autoparts")
-    assert "scope_id must be `*` or a scope_id of scopes.csv" in problem.rule
+    assert "scope_id must be `*` or a scope_id of scopes.csv" in problem.message
 
 
 def test_unknown_or_self_exclusion_is_reported(schedule_copy):
@@ -332,8 +332,8 @@ def test_overlapping_measures_in_one_layer_are_ambiguous(schedule_copy):
     problems = _problems(schedule_copy)
     clashes = [p for p in problems if p.row == 1 and p.value == "s232_autos"]
     assert len(clashes) == 17  # one per note 33(b) prefix the two measures share
-    assert "ambiguous with s232_autos_again (row 23): layer s232" in clashes[0].rule
-    assert "same HTS prefix 87032201" in clashes[0].rule
+    assert "ambiguous with s232_autos_again (row 23): layer s232" in clashes[0].message
+    assert "same HTS prefix 87032201" in clashes[0].message
 
 
 def test_same_measure_in_disjoint_windows_is_not_ambiguous(schedule_copy):
@@ -348,13 +348,13 @@ def test_same_measure_in_disjoint_windows_is_not_ambiguous(schedule_copy):
 def test_inclusive_total_without_cap_heading(schedule_copy):
     _edit(schedule_copy / "measures.csv", ",9903.94.41,9903.94.40,", ",9903.94.41,,")
     problem = _one(_problems(schedule_copy), row=2, column="heading_at_or_above_cap")
-    assert "inclusive_total needs heading_at_or_above_cap" in problem.rule
+    assert "inclusive_total needs heading_at_or_above_cap" in problem.message
 
 
 def test_window_must_not_end_before_it_starts(schedule_copy):
     _edit(schedule_copy / "measures.csv", "2025-04-09,2025-04-10", "2025-04-09,2025-04-09")
     problem = _one(_problems(schedule_copy), row=12, column="valid_to")
-    assert "after valid_from" in problem.rule
+    assert "after valid_from" in problem.message
 
 
 @pytest.mark.parametrize(
@@ -374,7 +374,7 @@ def test_window_must_not_end_before_it_starts(schedule_copy):
 def test_bad_cells_in_measures(schedule_copy, old, new, column, value, rule_part):
     _edit(schedule_copy / "measures.csv", old, new)
     problem = _one(_problems(schedule_copy), file="measures.csv", column=column, value=value)
-    assert rule_part in problem.rule
+    assert rule_part in problem.message
 
 
 def test_unconfirmed_measure_needs_a_note(schedule_copy):
@@ -391,7 +391,7 @@ def test_duplicate_hts8_in_mfn_fails_loudly(schedule_copy):
     dup = lines[5].split(",")[0]
     rows = sorted(p.row for p in problems if p.column == "hts8" and p.value == dup)
     assert rows == [5, 2420]
-    assert all("field_uniqueness" in p.rule for p in problems)
+    assert all("field_uniqueness" in p.message for p in problems)
 
 
 def test_bad_scope_prefixes_and_duplicate_scope_rows(schedule_copy):
@@ -406,19 +406,19 @@ def test_bad_scope_prefixes_and_duplicate_scope_rows(schedule_copy):
     _one(problems, file="scopes.csv", row=rows + 1, column="hts_prefix", value="8")
     _one(problems, file="scopes.csv", row=rows + 2, column="hts_prefix", value="87089999999")
     dup = _one(problems, file="scopes.csv", row=rows + 3, column="scope_id, hts_prefix")
-    assert "must be unique" in dup.rule
+    assert "must be unique" in dup.message
 
 
 def test_overlapping_fee_years(schedule_copy):
     _edit(schedule_copy / "fees.csv", "mpf,2024-10-01,2025-10-01", "mpf,2024-09-01,2025-10-01")
     problem = _one(_problems(schedule_copy), file="fees.csv", row=1, column="valid_from")
-    assert "overlaps row 2" in problem.rule
+    assert "overlaps row 2" in problem.message
 
 
 def test_money_with_three_decimals_is_rejected(schedule_copy):
     _edit(schedule_copy / "fees.csv", "32.71,634.62", "32.715,634.62")
     problem = _one(_problems(schedule_copy), file="fees.csv", row=2, column="min_usd", value="32.715")
-    assert "at most 2 decimals" in problem.rule
+    assert "at most 2 decimals" in problem.message
 
 
 def test_fee_bounds_out_of_order(schedule_copy):

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import polars as pl
 import pytest
 
-from flows.inputs.customs import validate_file
+from flows.inputs.kinds import validate_file
 from flows.inputs.vehicles import load_vehicles
 from transforms.rejects import SOURCE_ROW, flag_failures, split_on_failures
 from transforms.stg_vehicles import REQUIRED_COLUMNS, parse_vehicles, stage_vehicles, vehicle_checks
