@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemas.raw_customs_lines import (
+from transforms.customs_columns import (
     OPTIONAL_COLUMNS,
     OPTIONAL_MONEY_COLUMNS,
     OPTIONAL_TEXT_COLUMNS,

@@ -3,7 +3,8 @@
 Grain: one row per data row of the input file (`source_row`, 1-based, header excluded). The
 file's own grain (one row per customs entry line) is only checked after parsing, in
 `stg_customs_lines`. Column names are the outside contract ("Input: customs entry lines" in
-README / contract); extra columns in the file are allowed and ignored.
+README / contract, named in transforms/customs_columns.py); extra columns in the file are
+allowed and ignored.
 """
 
 from __future__ import annotations
@@ -12,35 +13,17 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.common import strictly_increasing_rows
+from transforms.customs_columns import (
+    OPTIONAL_COLUMNS,
+    OPTIONAL_MONEY_COLUMNS,
+    OPTIONAL_TEXT_COLUMNS,
+    REQUIRED_COLUMNS,
+)
 
-REQUIRED_COLUMNS: tuple[str, ...] = (
-    "entry_number",
-    "line_number",
-    "entry_date",
-    "hts_code",
-    "country_of_origin",
-    "customs_value_usd",
-    "quantity",
-    "quantity_unit",
-    "transport_mode",
-    "port_code",
-    "importer_id",
-)
-OPTIONAL_MONEY_COLUMNS: tuple[str, ...] = (
-    "declared_duty_usd",
-    "steel_content_value_usd",
-    "aluminum_content_value_usd",
-)
-OPTIONAL_COLUMNS: tuple[str, ...] = (
-    *OPTIONAL_MONEY_COLUMNS,
-    # the date of exportation (CBP Form 7501 block 11), YYYY-MM-DD
-    "export_date",
-    # every chapter 99 heading the line declared, `;`-separated (9903.94.05;9903.01.25)
-    "declared_headings",
-)
-# optional text column beside declared_headings: the declared duty of each heading,
-# ';'-separated in the same order (what an ACE ES-003 export reports per chapter 99 row)
-OPTIONAL_TEXT_COLUMNS: tuple[str, ...] = ("declared_heading_duties_usd",)
+# the contract's column names (transforms/customs_columns.py), beside the model that checks them
+__all__ = [
+    "OPTIONAL_COLUMNS", "OPTIONAL_MONEY_COLUMNS", "OPTIONAL_TEXT_COLUMNS", "REQUIRED_COLUMNS", "RawCustomsLines",
+]
 
 
 class RawCustomsLines(pa.DataFrameModel):

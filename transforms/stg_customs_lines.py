@@ -20,7 +20,7 @@ from decimal import Decimal
 import polars as pl
 import pycountry
 
-from schemas.raw_customs_lines import OPTIONAL_COLUMNS, OPTIONAL_MONEY_COLUMNS, OPTIONAL_TEXT_COLUMNS, REQUIRED_COLUMNS
+from transforms.customs_columns import OPTIONAL_COLUMNS, OPTIONAL_MONEY_COLUMNS, OPTIONAL_TEXT_COLUMNS, REQUIRED_COLUMNS
 from transforms.order import sorted_by
 from transforms.rejects import SOURCE_ROW, RowCheck, one_of
 from transforms.vocabulary import MONEY

@@ -33,8 +33,9 @@ from flows.inputs.problems import Problem
 from flows.inputs.staging import LoadResult, RawInput, Select, Staging, file_problems, load_result, read_raw, stage_rows
 from flows.months import month_days, parse_month
 from schemas.customs_map import CustomsMap
-from schemas.raw_customs_lines import OPTIONAL_COLUMNS, OPTIONAL_TEXT_COLUMNS, REQUIRED_COLUMNS, RawCustomsLines
+from schemas.raw_customs_lines import RawCustomsLines
 from schemas.stg_customs_lines import StgCustomsLines
+from transforms.customs_columns import OPTIONAL_COLUMNS, OPTIONAL_TEXT_COLUMNS, REQUIRED_COLUMNS
 from transforms.customs_map import ENTRY_DATE, apply_customs_map, fold_line_tariff_rows, without_rows
 from transforms.rejects import SOURCE_ROW
 from transforms.schedule import Schedule

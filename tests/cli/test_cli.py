@@ -82,8 +82,9 @@ def test_quote_bad_command_line_exits_2(bad):
     assert invoke("quote", *bad).exit_code == 2
 
 
-def test_quote_answers_without_importing_prefect():
-    # its latency is measured by bench/run_bench.py (README "Performance"), not asserted here
+def test_quote_answers_without_importing_prefect_or_pandera():
+    # its latency is measured by bench/run_bench.py (README "Performance"), not asserted here;
+    # neither Prefect nor pandera (the contracts) is needed to price one line
     script = textwrap.dedent(
         """
         import sys
@@ -91,12 +92,12 @@ def test_quote_answers_without_importing_prefect():
         from flows.cli import app
         result = CliRunner().invoke(app, ["quote", "--hts", "8703230190", "--origin", "JP",
                                           "--entry-date", "2025-06-10", "--value", "30000", "--json"])
-        print(result.exit_code, "prefect" in sys.modules)
+        print(result.exit_code, "prefect" in sys.modules, "pandera" in sys.modules)
         """
     )
     out = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
-    code, prefect_loaded = out.stdout.split()
-    assert (code, prefect_loaded) == ("0", "False"), out.stderr
+    code, prefect_loaded, pandera_loaded = out.stdout.split()
+    assert (code, prefect_loaded, pandera_loaded) == ("0", "False", "False"), out.stderr
 
 
 # ------------------------------------------------------------------------- validate

@@ -315,3 +315,12 @@ def test_a_month_above_the_month_total_bound_is_refused_naming_file_and_month(tm
     assert str(raised.value).startswith(f"{path}: 2025-10: the 101 rows' customs_value_usd add up to "
                                         "101,000,000,000,000, above the per-month limit of 100,000,000,000,000")
 
+
+
+def test_raw_contract_checks_the_named_columns():
+    # the column names live in transforms/customs_columns.py; the raw contract checks exactly them
+    from schemas.raw_customs_lines import RawCustomsLines
+    from transforms.customs_columns import OPTIONAL_COLUMNS, OPTIONAL_TEXT_COLUMNS, REQUIRED_COLUMNS
+
+    fields = list(RawCustomsLines.to_schema().columns)
+    assert fields == ["source_row", *REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, *OPTIONAL_TEXT_COLUMNS]
