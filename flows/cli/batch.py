@@ -1,7 +1,8 @@
 """The batch commands: `run` (one month), `backfill` (a range, optionally on a Dask cluster) and
 `serve` (the monthly flow as a Prefect deployment). The options are checked and the run
 options built (flows/run/options.py) before Prefect starts; Prefect and the flows are
-imported only here, and only when a command runs."""
+imported only here, and only when a command runs (the local API's module too: `quote` and the
+other lookups import this module and need none of it)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ from flows.config import DEFAULT_PARTITION_LINES
 from flows.inputs.kinds import is_url
 from flows.months import month_range, previous_month
 from flows.run.options import RunParameters, given_inputs
-from flows.run.prefect_api import prefect_api
 
 if TYPE_CHECKING:
     from flows.run.options import RunOptions
@@ -151,6 +151,8 @@ def run(
 ) -> None:
     """The monthly batch: load, validate, compute, publish one month. With no input option it
     runs on the embedded sample data."""
+    from flows.run.prefect_api import prefect_api
+
     telemetry_off()
     month = month or previous_month()
     with prefect_api() as api:  # boots while the options are checked and the flow imported
@@ -200,6 +202,8 @@ def backfill(
     for kind, location in given_inputs(parameters).items():
         if is_url(location) and not distributed:
             raise typer.BadParameter("a URL input needs --cluster or --workers", param_hint=f"--{kind}")
+    from flows.run.prefect_api import prefect_api
+
     with prefect_api() as api:
         options = checked_options(parameters)
         console = dict(verbose=verbose, debug=debug)

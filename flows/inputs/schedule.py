@@ -294,22 +294,31 @@ def _read_table(path: Path, name: str, spec: TableSpec) -> tuple[pl.DataFrame, l
     ).select(list(spec.columns)).with_columns(
         [pl.col(c).fill_null("") for c in spec.empty_as_text]
     )
-    for col, kind in spec.columns.items():
-        if kind in _FORMATS:
+    checked = {col: kind for col, kind in spec.columns.items() if kind in _FORMATS}
+    # which columns have a bad value, in one pass; the rows are listed only for those
+    bad = raw.select(_bad_format(col, kind).any().alias(col) for col, kind in checked.items())
+    for col, kind in checked.items():
+        if bad.get_column(col).item():
             problems += _format_problems(raw, name, col, kind)
     if problems:
         return pl.DataFrame(), problems
     return raw.with_columns([_convert(col, kind) for col, kind in spec.columns.items()]), []
 
 
-def _format_problems(raw: pl.DataFrame, name: str, col: str, kind: str) -> list[Problem]:
-    pattern, rule = _FORMATS[kind]
+def _bad_format(col: str, kind: str) -> pl.Expr:
+    """True where the column's text breaks its kind's format."""
+    pattern, _ = _FORMATS[kind]
     text = pl.col(col)
     bad = text.is_not_null() & ~text.str.contains(pattern)
     if kind == "date":
         bad = bad | (text.is_not_null() & text.str.to_date("%Y-%m-%d", strict=False).is_null())
+    return bad
+
+
+def _format_problems(raw: pl.DataFrame, name: str, col: str, kind: str) -> list[Problem]:
+    _, rule = _FORMATS[kind]
     offending = (
-        raw.with_row_index("row", offset=1).filter(bad).select("row", col)
+        raw.with_row_index("row", offset=1).filter(_bad_format(col, kind)).select("row", col)
     )
     return [Problem(name, int(row), col, value, f"{kind}_format", rule) for row, value in offending.iter_rows()]
 
