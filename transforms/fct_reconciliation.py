@@ -97,6 +97,10 @@ class WrongReading:
     measures: Callable[[pl.DataFrame, dict], pl.DataFrame]
     cause: Callable[[dict], pl.Expr]
     successor: bool | None = None
+    # True when the misreading changes only fields of m that never decide which measures
+    # apply to a key (rate, shape): m's misreading then leaves every key m does not apply to
+    # priced as before, so measures never applied together are misread in one engine call
+    own_fields_only: bool = False
 
 
 def _without(measures: pl.DataFrame, m: dict) -> pl.DataFrame:
@@ -122,6 +126,7 @@ READINGS = [
             f"{m['heading']} ({m['measure_id']}) is {_percent(m['rate'])} in total including MFN "
             f"(from {m['valid_from']}); declared as +{_percent(m['rate'])} stacked on MFN"
         ),
+        own_fields_only=True,
     ),
     WrongReading(
         name="superseded",
@@ -142,6 +147,7 @@ READINGS = [
         applies_to=lambda m: True,
         measures=lambda measures, m: _set(measures, m["measure_id"], rate=Decimal(0)),
         cause=lambda m: pl.lit(f"{m['measure_id']} duty ({m['heading']}, {m['program']}) not declared"),
+        own_fields_only=True,
     ),
     WrongReading(
         name="not_applied",
@@ -187,6 +193,9 @@ def _successors(keys: pl.DataFrame, alt: Schedule, layer: str) -> pl.DataFrame:
 def _readings(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     """Every (line, wrong reading of an applied measure) that reproduces the declared duty:
     ROW (the lines' row id), `reading_order`, `likely_cause`."""
+    schema = {ROW: lines.schema[ROW], "reading_order": pl.Int64, "likely_cause": pl.Utf8}
+    if lines.height == 0:
+        return pl.DataFrame(schema=schema)
     key = key_columns([c for c in lines.columns if c in ENGINE_INPUT])
     applied = resolve_measures(lines.select(key).unique(), schedule)
     line_measures = lines.select(ROW, *key).join(applied.select(*key, "measure_id"), on=key, nulls_equal=True)
@@ -195,37 +204,25 @@ def _readings(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
         schedule.measures.join(line_measures.select("measure_id").unique(), on="measure_id", how="semi")
         .with_columns(layer_order=pl.col("layer").replace_strict(layer_order, return_dtype=pl.Int64))
         .sort("layer_order", "measure_id")
-    )
+    ).rows(named=True)
+    rows_of = {
+        measure_id: rows for measure_id, rows in line_measures.group_by("measure_id").agg(ROW).iter_rows()
+    }
     engine_columns = [c for c in ENGINE_INPUT if c in lines.columns]
+    reprice = lines.select(ROW, *engine_columns, "declared_duty_usd", "total_duty_usd")
+    priced = _misread_prices(reprice, schedule, measures, rows_of, _applied_together(line_measures))
     found = []
-    # one pass per applied measure and reading (a handful), each over whole frames
-    for m_index, m in enumerate(measures.iter_rows(named=True)):
-        rows = line_measures.filter(pl.col("measure_id") == m["measure_id"]).get_column(ROW)
-        subset = lines.filter(pl.col(ROW).is_in(rows.implode())).select(
-            ROW, *engine_columns, "declared_duty_usd", "total_duty_usd"
-        )
+    for m_index, m in enumerate(measures):
         # readings that misread the measures the same way (superseded and not_applied both
         # drop m) share one re-pricing and one successor lookup
-        priced_by_misreading: dict[Callable, tuple[Schedule, pl.DataFrame]] = {}
         successors_by_misreading: dict[Callable, pl.DataFrame] = {}
         for r_index, reading in enumerate(READINGS):
             if not reading.applies_to(m):
                 continue
-            if reading.measures not in priced_by_misreading:
-                alt = schedule.with_measures(reading.measures(schedule.measures, m))
-                # compute_line_duty keeps the rows and their order: its results sit beside `subset`
-                priced = compute_line_duty(subset.select(engine_columns), alt)
-                priced_by_misreading[reading.measures] = (
-                    alt,
-                    subset.with_columns(
-                        alt_total_usd=priced.get_column("total_duty_usd"),
-                        alt_headings=priced.get_column("ch99_headings"),
-                    ),
-                )
-            alt, candidates = priced_by_misreading[reading.measures]
+            alt, candidates = priced[reading.measures, m["measure_id"]]
             if reading.successor is not None:
                 if reading.measures not in successors_by_misreading:
-                    successors_by_misreading[reading.measures] = _successors(subset, alt, m["layer"])
+                    successors_by_misreading[reading.measures] = _successors(candidates, alt, m["layer"])
                 successors = successors_by_misreading[reading.measures]
                 candidates = candidates.join(
                     successors, on=key, how="inner" if reading.successor else "anti", nulls_equal=True
@@ -243,8 +240,83 @@ def _readings(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
                     likely_cause=reading.cause(m),
                 )
             )
-    schema = {ROW: lines.schema[ROW], "reading_order": pl.Int64, "likely_cause": pl.Utf8}
     return pl.concat([pl.DataFrame(schema=schema), *found], how="vertical_relaxed")
+
+
+def _applied_together(line_measures: pl.DataFrame) -> set[tuple[str, str]]:
+    """The pairs of measures that apply together to some line (both orders)."""
+    pairs = line_measures.select(ROW, "measure_id").join(
+        line_measures.select(ROW, other="measure_id"), on=ROW
+    ).filter(pl.col("measure_id") != pl.col("other"))
+    return set(pairs.select("measure_id", "other").unique().iter_rows())
+
+
+def _misread_prices(
+    lines: pl.DataFrame,
+    schedule: Schedule,
+    measures: list[dict],
+    rows_of: dict[str, list[int]],
+    together: set[tuple[str, str]],
+) -> dict[tuple[Callable, str], tuple[Schedule, pl.DataFrame]]:
+    """(misreading, measure_id) → (the schedule it was priced under, the lines m applies to
+    with `alt_total_usd` and `alt_headings`, their price under m's misreading), for every
+    reading that applies to an applied measure m (a misreading two readings share, once).
+
+    Misreadings that change m's own fields only (`WrongReading.own_fields_only`) are priced
+    several at once: misreadings of measures that never apply together to a line share one
+    misread schedule and one engine call, each line priced once, where exactly one of those
+    measures applies to it. The others apply to it neither before nor after (a rate or a shape
+    never decides which measures apply), so each line gets the price of its own measure's
+    misreading alone. A misreading that drops m gets a schedule of its own."""
+    jobs: dict[tuple[Callable, str], Job] = {}
+    for reading in READINGS:
+        for m in measures:
+            if reading.applies_to(m):
+                jobs.setdefault((reading.measures, m["measure_id"]), (reading, m))
+    own = [job for job in jobs.values() if job[0].own_fields_only]
+    groups = _apart(own, together) + [[job] for job in jobs.values() if not job[0].own_fields_only]
+    prices: dict[tuple[Callable, str], tuple[Schedule, pl.DataFrame]] = {}
+    for group in groups:
+        alt_measures = schedule.measures
+        for reading, m in group:
+            alt_measures = reading.measures(alt_measures, m)
+        alt = schedule.with_measures(alt_measures)
+        rows = [row for _, m in group for row in rows_of[m["measure_id"]]]
+        subset = lines.filter(pl.col(ROW).is_in(pl.Series(rows, dtype=lines.schema[ROW]).implode()))
+        # compute_line_duty keeps the rows and their order: its results sit beside `subset`
+        duty = compute_line_duty(subset.select(c for c in ENGINE_INPUT if c in subset.columns), alt)
+        subset = subset.with_columns(
+            alt_total_usd=duty.get_column("total_duty_usd"), alt_headings=duty.get_column("ch99_headings")
+        )
+        for reading, m in group:
+            part = subset if len(group) == 1 else subset.filter(
+                pl.col(ROW).is_in(pl.Series(rows_of[m["measure_id"]], dtype=lines.schema[ROW]).implode())
+            )
+            prices[reading.measures, m["measure_id"]] = (alt, part)
+    return prices
+
+
+Job = tuple[WrongReading, dict]  # a reading of one applied measure (a row of schedule.measures)
+
+
+def _apart(jobs: list[Job], together: set[tuple[str, str]]) -> list[list[Job]]:
+    """The (reading, measure) jobs in groups whose measures are distinct and never apply
+    together to a line (measures of one layer never do): greedily, the jobs that clash with
+    the most others first."""
+
+    def clash(a: Job, b: Job) -> bool:
+        ids = (a[1]["measure_id"], b[1]["measure_id"])
+        return ids[0] == ids[1] or ids in together
+
+    clashes = [sum(clash(job, other) for other in jobs if other is not job) for job in jobs]
+    groups: list[list[Job]] = []
+    for _, job in sorted(zip(clashes, jobs, strict=True), key=lambda pair: -pair[0]):
+        group = next((g for g in groups if not any(clash(job, other) for other in g)), None)
+        if group is None:
+            groups.append([job])
+        else:
+            group.append(job)
+    return groups
 
 
 def _heading_differences(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
@@ -297,9 +369,11 @@ def likely_causes(mismatched: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     reading or a difference of declared and computed headings explains (a refused claim
     first, then the first reading in READINGS order, then layer order, then any other
     heading difference)."""
-    found = pl.concat(
-        [_readings(mismatched, schedule), _heading_differences(mismatched, schedule)], how="vertical_relaxed"
-    )
+    headings = _heading_differences(mismatched, schedule)
+    # a refused claim comes before every wrong reading: its lines need no re-pricing
+    refused = headings.filter(pl.col("reading_order") < 0).get_column(ROW)
+    readings = _readings(mismatched.filter(~pl.col(ROW).is_in(refused.implode())), schedule)
+    found = pl.concat([readings, headings], how="vertical_relaxed")
     return found.group_by(ROW).agg(pl.col("likely_cause").sort_by("reading_order").first())
 
 
