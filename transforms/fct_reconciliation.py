@@ -36,7 +36,15 @@ from decimal import Decimal
 
 import polars as pl
 
-from transforms.duty import HEADING_SEPARATOR, compute_line_duty, key_columns, layers, resolve_measures
+from transforms.duty import (
+    HEADING_SEPARATOR,
+    compute_exact_components,
+    compute_line_duty,
+    key_columns,
+    layers,
+    resolve_measures,
+    round_components,
+)
 from transforms.fct_duty_lines import sorted_by_line
 from transforms.schedule import Schedule
 from transforms.vocabulary import MONEY
@@ -182,14 +190,6 @@ def with_status(lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _successors(keys: pl.DataFrame, alt: Schedule, layer: str) -> pl.DataFrame:
-    """Per key, the measure of `layer` that applies under the alternative schedule (no row
-    where none does)."""
-    key = key_columns(keys.columns)
-    resolved = resolve_measures(keys.select(key).unique(), alt).filter(pl.col("layer") == layer)
-    return resolved.select(*key, successor_measure_id="measure_id", successor_heading="heading")
-
-
 def _readings(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     """Every (line, wrong reading of an applied measure) that reproduces the declared duty:
     ROW (the lines' row id), `reading_order`, `likely_cause`."""
@@ -213,20 +213,13 @@ def _readings(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     priced = _misread_prices(reprice, schedule, measures, rows_of, _applied_together(line_measures))
     found = []
     for m_index, m in enumerate(measures):
-        # readings that misread the measures the same way (superseded and not_applied both
-        # drop m) share one re-pricing and one successor lookup
-        successors_by_misreading: dict[Callable, pl.DataFrame] = {}
         for r_index, reading in enumerate(READINGS):
             if not reading.applies_to(m):
                 continue
-            alt, candidates = priced[reading.measures, m["measure_id"]]
+            candidates = priced[reading.measures, m["measure_id"]]
             if reading.successor is not None:
-                if reading.measures not in successors_by_misreading:
-                    successors_by_misreading[reading.measures] = _successors(candidates, alt, m["layer"])
-                successors = successors_by_misreading[reading.measures]
-                candidates = candidates.join(
-                    successors, on=key, how="inner" if reading.successor else "anti", nulls_equal=True
-                )
+                has_successor = pl.col("successor_measure_id").is_not_null()
+                candidates = candidates.filter(has_successor if reading.successor else ~has_successor)
             found.append(
                 candidates.filter(
                     (pl.col("alt_total_usd") != pl.col("total_duty_usd"))
@@ -257,10 +250,12 @@ def _misread_prices(
     measures: list[dict],
     rows_of: dict[str, list[int]],
     together: set[tuple[str, str]],
-) -> dict[tuple[Callable, str], tuple[Schedule, pl.DataFrame]]:
-    """(misreading, measure_id) → (the schedule it was priced under, the lines m applies to
-    with `alt_total_usd` and `alt_headings`, their price under m's misreading), for every
-    reading that applies to an applied measure m (a misreading two readings share, once).
+) -> dict[tuple[Callable, str], pl.DataFrame]:
+    """(misreading, measure_id) → the lines measure m applies to with `alt_total_usd` and
+    `alt_headings`, their price under m's misreading, for every reading that applies to an
+    applied measure m (a misreading two readings share, once). Misreadings that drop m also
+    give `successor_measure_id` and `successor_heading`: the measure of m's layer that
+    applies to the line instead (null where none does).
 
     Misreadings that change m's own fields only (`WrongReading.own_fields_only`) are priced
     several at once: misreadings of measures that never apply together to a line share one
@@ -275,25 +270,48 @@ def _misread_prices(
                 jobs.setdefault((reading.measures, m["measure_id"]), (reading, m))
     own = [job for job in jobs.values() if job[0].own_fields_only]
     groups = _apart(own, together) + [[job] for job in jobs.values() if not job[0].own_fields_only]
-    prices: dict[tuple[Callable, str], tuple[Schedule, pl.DataFrame]] = {}
+    prices: dict[tuple[Callable, str], pl.DataFrame] = {}
     for group in groups:
         alt_measures = schedule.measures
         for reading, m in group:
             alt_measures = reading.measures(alt_measures, m)
-        alt = schedule.with_measures(alt_measures)
         rows = [row for _, m in group for row in rows_of[m["measure_id"]]]
         subset = lines.filter(pl.col(ROW).is_in(pl.Series(rows, dtype=lines.schema[ROW]).implode()))
-        # compute_line_duty keeps the rows and their order: its results sit beside `subset`
-        duty = compute_line_duty(subset.select(c for c in ENGINE_INPUT if c in subset.columns), alt)
-        subset = subset.with_columns(
-            alt_total_usd=duty.get_column("total_duty_usd"), alt_headings=duty.get_column("ch99_headings")
-        )
+        if len(group) == 1 and group[0][0].successor is not None:
+            priced = _with_successor(subset, schedule.with_measures(alt_measures), group[0][1]["layer"])
+        else:
+            priced = _with_price(subset, schedule.with_measures(alt_measures))
         for reading, m in group:
-            part = subset if len(group) == 1 else subset.filter(
+            part = priced if len(group) == 1 else priced.filter(
                 pl.col(ROW).is_in(pl.Series(rows_of[m["measure_id"]], dtype=lines.schema[ROW]).implode())
             )
-            prices[reading.measures, m["measure_id"]] = (alt, part)
+            prices[reading.measures, m["measure_id"]] = part
     return prices
+
+
+def _with_price(lines: pl.DataFrame, alt: Schedule) -> pl.DataFrame:
+    """`lines` with `alt_total_usd` and `alt_headings`, their price under `alt`."""
+    # compute_line_duty keeps the rows and their order: its results sit beside `lines`
+    duty = compute_line_duty(lines.select(c for c in ENGINE_INPUT if c in lines.columns), alt)
+    return lines.with_columns(
+        alt_total_usd=duty.get_column("total_duty_usd"), alt_headings=duty.get_column("ch99_headings")
+    )
+
+
+def _with_successor(lines: pl.DataFrame, alt: Schedule, layer: str) -> pl.DataFrame:
+    """`_with_price` plus the measure of `layer` that applies under `alt`
+    (`successor_measure_id`, `successor_heading`; null where none does), from one engine
+    pass: the exact components name each layer's applied measure, and rounded they are the
+    line's duty exactly as compute_line_duty gives it (tests/engine/test_compute_fast_paths.py)."""
+    engine = lines.select(c for c in ENGINE_INPUT if c in lines.columns)
+    duty = round_components(compute_exact_components(engine, alt), alt)
+    measure_id, heading = f"{layer}__measure_id", f"{layer}__heading"
+    return lines.with_columns(
+        alt_total_usd=duty.get_column("total_duty_usd"),
+        alt_headings=duty.get_column("ch99_headings"),
+        successor_measure_id=duty.get_column(measure_id) if measure_id in duty.columns else pl.lit(None, pl.Utf8),
+        successor_heading=duty.get_column(heading) if heading in duty.columns else pl.lit(None, pl.Utf8),
+    )
 
 
 Job = tuple[WrongReading, dict]  # a reading of one applied measure (a row of schedule.measures)
