@@ -10,7 +10,7 @@ month; the top HS codes by duty with their USITC descriptions; the scenario comp
 reconciliation by status and likely cause; rejects; the run's warnings as one short list.
 
 The pieces: `report_data` (queries in `sql/report_*.sql`), `report_charts` (Vega-Lite specs
-via Altair), `report_tables` (tables and the Markdown), `report_html` (the page, with Vega,
+as plain dicts), `report_tables` (tables and the Markdown), `report_html` (the page, with Vega,
 Vega-Lite and Vega-Embed inlined from vl-convert: the file needs no network to view).
 """
 

@@ -1,20 +1,30 @@
-"""The report's charts as Vega-Lite specs built with Altair (drawn in the browser by
-Vega-Embed). Readability rules every chart follows: months are `YYYY-MM` and at most
-`MAX_MONTH_LABELS` of them are labelled; money axes are abbreviated ($K / $M / $B) with at
-most `MONEY_TICKS` ticks; policy dates are numbered markers placed in lanes so that no two
-numbers overlap (the numbers are explained in the table under the chart)."""
+"""The report's charts as Vega-Lite specs (plain dicts, drawn in the browser by Vega-Embed).
+Readability rules every chart follows: months are `YYYY-MM` and at most `MAX_MONTH_LABELS`
+of them are labelled; money axes are abbreviated ($K / $M / $B) with at most `MONEY_TICKS`
+ticks; policy dates are numbered markers placed in lanes so that no two numbers overlap (the
+numbers are explained in the table under the chart).
+
+The specs are written out in the form Altair's `to_dict()` gives (each chart's rows inline
+under top-level `datasets`, named by a hash of their values; keys in the same order), without
+importing Altair: its import was a tenth of a small month's run. tests/report/test_report.py
+checks every chart against the Vega-Lite JSON schema."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import math
+from typing import Any
 
-import altair as alt
 import polars as pl
 
 from flows.present.report_data import ReportData, month_end, month_start
 from transforms.scenario import ENACTED
 
+VEGA_LITE_VERSION = "v6.4.1"
+SCHEMA_URL = f"https://vega.github.io/schema/vega-lite/{VEGA_LITE_VERSION}.json"
+VIEW_CONFIG = {"view": {"continuousWidth": 300, "continuousHeight": 300}}
 WIDTH = 760
 MAX_MONTH_LABELS = 10
 MONEY_TICKS = 5
@@ -39,6 +49,103 @@ MARKER_LANE_PX = 13
 MARKER_TOP_PX = 9
 MARKER_HEADROOM = 0.25  # share of the rate chart's height kept free above the lines
 
+# --------------------------------------------------------------------------------------------
+# Vega-Lite building blocks
+
+FIELD_TYPES = {"N": "nominal", "O": "ordinal", "Q": "quantitative", "T": "temporal"}
+
+
+def field(shorthand: str, **properties: Any) -> dict:
+    """A field definition from Vega-Lite shorthand, `name:T`, `sum(name):Q` or
+    `utcyearmonthdate(name):T` (an aggregate or a time unit), plus `properties`; keys sorted,
+    as every definition inside an encoding."""
+    name, kind = shorthand.rsplit(":", 1)
+    definition: dict[str, Any] = {"type": FIELD_TYPES[kind]}
+    if name.endswith(")"):
+        function, name = name[:-1].split("(", 1)
+        definition["timeUnit" if kind == "T" else "aggregate"] = function
+    return _sorted({**definition, "field": name, **properties})
+
+
+def condition(test: str, if_true: Any, otherwise: Any) -> dict:
+    """A value chosen by a Vega expression (`alt.condition` with two `alt.value`s)."""
+    return {"condition": {"test": test, "value": if_true}, "value": otherwise}
+
+
+def mark(kind: str, **properties: Any) -> dict:
+    return {"type": kind, **_sorted(properties)}
+
+
+def _sorted(value: Any) -> Any:
+    """Dicts with their keys sorted, at every depth (lists keep their order)."""
+    if isinstance(value, dict):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(item) for item in value]
+    return value
+
+
+def _values(frame: pl.DataFrame) -> list[dict]:
+    """The frame's rows for an inline dataset: dates as local ISO date-times."""
+    iso = "%Y-%m-%dT%H:%M:%S"
+    columns = []
+    for name, dtype in frame.schema.items():
+        if dtype == pl.Date:
+            columns.append(pl.col(name).cast(pl.Datetime).dt.to_string(iso))
+        elif isinstance(dtype, pl.Datetime):
+            columns.append(pl.col(name).dt.to_string(f"{iso}%.f" + ("%z" if dtype.time_zone else "")))
+        else:
+            columns.append(pl.col(name))
+    return frame.select(columns).rows(named=True)
+
+
+def _dataset(frame: pl.DataFrame, datasets: dict[str, list]) -> dict:
+    """`{"name": …}` of the frame's rows, added to `datasets` under a name hashed from them."""
+    values = _values(frame)
+    if values == [{}]:
+        name = "empty"
+    else:
+        digest = hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+        name = "data-" + digest[:32]
+    datasets.setdefault(name, values)
+    return {"name": name}
+
+
+def _sizes(title: str | None, width: int, height: int) -> dict:
+    return {"height": height, **({"title": title} if title is not None else {}), "width": width}
+
+
+def chart(frame: pl.DataFrame, mark_: dict, encoding: dict, *, title: str | None = None,
+          width: int, height: int) -> dict:
+    """One view of one frame: the spec Altair writes for `Chart(frame, title).mark_…()
+    .encode(…).properties(width, height)`."""
+    datasets: dict[str, list] = {}
+    data = _dataset(frame, datasets)
+    return {
+        "config": VIEW_CONFIG, "data": data, "mark": mark_, "encoding": _sorted(encoding),
+        **_sizes(title, width, height), "$schema": SCHEMA_URL, "datasets": datasets,
+    }
+
+
+def layered(layers: list[tuple[pl.DataFrame, dict, dict]], *, title: str, width: int, height: int) -> dict:
+    """Views drawn over each other, each (frame, mark, encoding): the spec Altair writes for
+    `layer(*charts, title).properties(width, height)` (one view's data moves to the top)."""
+    datasets: dict[str, list] = {}
+    views = [
+        {"data": _dataset(frame, datasets), "mark": mark_, "encoding": _sorted(encoding)}
+        for frame, mark_, encoding in layers
+    ]
+    if len(views) == 1:
+        data = views[0].pop("data")
+        body: dict[str, Any] = {"layer": views, "data": data}
+    else:
+        body = {"layer": views}
+    return {"config": VIEW_CONFIG, **body, **_sizes(title, width, height), "$schema": SCHEMA_URL, "datasets": datasets}
+
+
+# --------------------------------------------------------------------------------------------
+# the report's charts
+
 
 def refund_status_label(status: str) -> str:
     return REFUND_STATUS_LABELS.get(status, status.replace("_", " "))
@@ -57,36 +164,36 @@ def _label_step(count: int) -> int:
     return max(1, math.ceil(count / MAX_MONTH_LABELS))
 
 
-def _ordinal_month_axis(months: list[str]) -> alt.X:
+def _ordinal_month_axis(months: list[str]) -> dict:
     """Months as ordered `YYYY-MM` bands; every k-th month labelled (at most MAX_MONTH_LABELS)."""
     months = sorted(set(months))
     step = _label_step(len(months))
-    return alt.X("month:O", title="month of entry", sort=months,
-                 axis=alt.Axis(values=months[::step], labelAngle=0, labelOverlap=True))
+    return field("month:O", title="month of entry", sort=months,
+                 axis={"values": months[::step], "labelAngle": 0, "labelOverlap": True})
 
 
-def _utc(day: dt.date) -> alt.DateTime:
-    return alt.DateTime(year=day.year, month=day.month, date=day.day, utc=True)
+def _utc(day: dt.date) -> dict:
+    return {"year": day.year, "month": day.month, "date": day.day, "utc": True}
 
 
 def _time_domain(first_month: str, last_month: str) -> tuple[dt.date, dt.date]:
     return month_start(first_month), month_end(last_month) + dt.timedelta(days=1)
 
 
-def _time_scale(first_month: str, last_month: str) -> alt.Scale:
+def _time_scale(first_month: str, last_month: str) -> dict:
     start, end = _time_domain(first_month, last_month)
-    return alt.Scale(domain=[_utc(start), _utc(end)], nice=False)
+    return {"domain": [_utc(start), _utc(end)], "nice": False}
 
 
-def _time_month_axis(first_month: str, last_month: str, field: str = "month_start") -> alt.X:
+def _time_month_axis(first_month: str, last_month: str, column: str = "month_start") -> dict:
     """Months on a UTC time axis from the first month's start to the last month's end, labelled
     `YYYY-MM` every k-th month."""
     start, end = _time_domain(first_month, last_month)
     months = (end.year - start.year) * 12 + end.month - start.month
-    return alt.X(
-        f"utcyearmonthdate({field}):T", title="month of entry", scale=_time_scale(first_month, last_month),
-        axis=alt.Axis(format="%Y-%m", labelAngle=0, labelOverlap=True,
-                      tickCount={"interval": "month", "step": _label_step(months)}),
+    return field(
+        f"utcyearmonthdate({column}):T", title="month of entry", scale=_time_scale(first_month, last_month),
+        axis={"format": "%Y-%m", "labelAngle": 0, "labelOverlap": True,
+              "tickCount": {"interval": "month", "step": _label_step(months)}},
     )
 
 
@@ -98,10 +205,10 @@ def money_unit(largest: float) -> tuple[float, str]:
     return 1.0, ""
 
 
-def _money_axis(largest: float, title: str) -> alt.Axis:
+def _money_axis(largest: float, title: str) -> dict:
     divisor, suffix = money_unit(largest)
     expr = f"datum.value == 0 ? '0' : '$' + format(datum.value / {divisor:g}, ',.4~r') + '{suffix}'"
-    return alt.Axis(title=title, labelExpr=expr, tickCount=MONEY_TICKS, labelOverlap=True)
+    return {"title": title, "labelExpr": expr, "tickCount": MONEY_TICKS, "labelOverlap": True}
 
 
 def _largest_stack(frame: pl.DataFrame, by: str, value: str) -> float:
@@ -110,8 +217,8 @@ def _largest_stack(frame: pl.DataFrame, by: str, value: str) -> float:
     return float(frame.group_by(by).agg(pl.col(value).sum()).get_column(value).max() or 0.0)
 
 
-def _money_tooltip(field: str, title: str | None = None, signed: bool = False) -> alt.Tooltip:
-    return alt.Tooltip(f"{field}:Q", format="+$,.2f" if signed else "$,.2f", title=title or field)
+def _money_tooltip(column: str, title: str | None = None, signed: bool = False) -> dict:
+    return field(f"{column}:Q", format="+$,.2f" if signed else "$,.2f", title=title or column)
 
 
 def duty_by_program_chart(data: ReportData) -> dict:
@@ -120,21 +227,16 @@ def duty_by_program_chart(data: ReportData) -> dict:
         program_order=pl.col("program").replace_strict(order, default=len(order), return_dtype=pl.Int64),
         program=pl.col("program").replace_strict(PROGRAM_LABELS, default=pl.col("program")),
     )
-    return (
-        alt.Chart(frame, title="Duty by program per month")
-        .mark_bar()
-        .encode(
-            x=_ordinal_month_axis(frame.get_column("month").to_list()),
-            y=alt.Y("sum(duty_usd):Q", stack="zero",
-                    axis=_money_axis(_largest_stack(frame, "month", "duty_usd"), "duty")),
-            color=alt.Color("program:N", title="program",
-                            scale=alt.Scale(domain=list(PROGRAM_LABELS.values()), range=PROGRAM_COLORS)),
-            order=alt.Order("program_order:Q"),  # MFN at the bottom of each bar
-            tooltip=[alt.Tooltip("month:N"), alt.Tooltip("program:N"), _money_tooltip("duty_usd", "duty")],
-        )
-        .properties(width=WIDTH, height=280)
-        .to_dict(validate=False)
-    )
+    encoding = {
+        "x": _ordinal_month_axis(frame.get_column("month").to_list()),
+        "y": field("sum(duty_usd):Q", stack="zero",
+                   axis=_money_axis(_largest_stack(frame, "month", "duty_usd"), "duty")),
+        "color": field("program:N", title="program",
+                       scale={"domain": list(PROGRAM_LABELS.values()), "range": PROGRAM_COLORS}),
+        "order": field("program_order:Q"),  # MFN at the bottom of each bar
+        "tooltip": [field("month:N"), field("program:N"), _money_tooltip("duty_usd", "duty")],
+    }
+    return chart(frame, mark("bar"), encoding, title="Duty by program per month", width=WIDTH, height=280)
 
 
 def marker_lanes(events: pl.DataFrame, start: dt.date, end: dt.date, width: int = WIDTH) -> list[int]:
@@ -156,43 +258,41 @@ def marker_lanes(events: pl.DataFrame, start: dt.date, end: dt.date, width: int 
     return lanes
 
 
-def _policy_layers(data: ReportData, scale: alt.Scale, start: dt.date, end: dt.date) -> list:
+def _policy_layers(data: ReportData, scale: dict, start: dt.date, end: dt.date) -> list[tuple]:
     lanes = marker_lanes(data.policy_events, start, end)
     events = data.policy_events.with_columns(lane=pl.Series(lanes, dtype=pl.Int64))
     events = events.with_columns(day=pl.col("date").cast(pl.Utf8), date=pl.col("date").cast(pl.Utf8),
                                  marker=pl.col("number").cast(pl.Utf8))
-    x = alt.X("utcyearmonthdate(date):T", scale=scale, title="month of entry")
-    tooltip = [alt.Tooltip("marker:N", title="#"), alt.Tooltip("day:N", title="policy date"),
-               alt.Tooltip("label:N", title="change")]
-    layers = [alt.Chart(events).mark_rule(color="#999", strokeDash=[4, 3]).encode(x=x, tooltip=tooltip)]
+    x = field("utcyearmonthdate(date):T", scale=scale, title="month of entry")
+    tooltip = [field("marker:N", title="#"), field("day:N", title="policy date"), field("label:N", title="change")]
+    layers = [(events, mark("rule", color="#999", strokeDash=[4, 3]), {"x": x, "tooltip": tooltip})]
     for lane in sorted(set(events.get_column("lane").to_list())):
-        layers.append(
-            alt.Chart(events.filter(pl.col("lane") == lane))
-            .mark_text(fontSize=11, fontWeight="bold", color="#555", y=MARKER_TOP_PX + lane * MARKER_LANE_PX)
-            .encode(x=x, text="marker:N", tooltip=tooltip)
-        )
+        layers.append((
+            events.filter(pl.col("lane") == lane),
+            mark("text", fontSize=11, fontWeight="bold", color="#555", y=MARKER_TOP_PX + lane * MARKER_LANE_PX),
+            {"x": x, "text": field("marker:N"), "tooltip": tooltip},
+        ))
     return layers
 
 
 def effective_rate_chart(data: ReportData) -> dict:
     frame = _floats(_with_month_date(data.rates))
     first, last = frame.get_column("month").min(), data.month
-    x_axis = _time_month_axis(first, last)
     # head room above the lines for the lanes of policy markers
     top = float(frame.get_column("effective_duty_rate").max() or 0.0) / (1 - MARKER_HEADROOM)
-    lines = alt.Chart(frame).mark_line(point=True).encode(
-        x=x_axis,
-        y=alt.Y("effective_duty_rate:Q", title="effective duty rate", scale=alt.Scale(domain=[0, top or 1]),
-                axis=alt.Axis(format=".0%", tickCount=MONEY_TICKS)),
-        color=alt.Color("category:N", sort=CATEGORY_ORDER, title="category"),
-        tooltip=[alt.Tooltip("month:N"), alt.Tooltip("category:N"), alt.Tooltip("effective_duty_rate:Q", format=".2%"),
-                 _money_tooltip("total_duty_usd", "duty")],
-    )
-    layers = [lines]
+    lines = {
+        "x": _time_month_axis(first, last),
+        "y": field("effective_duty_rate:Q", title="effective duty rate", scale={"domain": [0, top or 1]},
+                   axis={"format": ".0%", "tickCount": MONEY_TICKS}),
+        "color": field("category:N", sort=CATEGORY_ORDER, title="category"),
+        "tooltip": [field("month:N"), field("category:N"), field("effective_duty_rate:Q", format=".2%"),
+                    _money_tooltip("total_duty_usd", "duty")],
+    }
+    layers = [(frame, mark("line", point=True), lines)]
     if data.policy_events.height:
         layers += _policy_layers(data, _time_scale(first, last), *_time_domain(first, last))
     title = f"Effective duty rate, origin {data.origin} (numbers: policy dates, table below)"
-    return alt.layer(*layers, title=title).properties(width=WIDTH, height=300).to_dict(validate=False)
+    return layered(layers, title=title, width=WIDTH, height=300)
 
 
 def format_hts(hts_code: str) -> str:
@@ -219,96 +319,81 @@ def top_hs_chart(data: ReportData) -> dict:
             lambda r: _hs_label(r["hts_code"], r["description"]), return_dtype=pl.Utf8)
     )
     largest = float(frame.get_column("total_duty_usd").max() or 0.0)
-    return (
-        alt.Chart(frame, title=f"Top {frame.height} HS codes by duty, {data.month}")
-        .mark_bar(color="#4c78a8")
-        .encode(
-            y=alt.Y("label:N", sort=frame.get_column("label").to_list(), title=None, axis=alt.Axis(labelLimit=300)),
-            x=alt.X("total_duty_usd:Q", axis=_money_axis(largest, "duty")),
-            tooltip=[alt.Tooltip("hts_code:N"), alt.Tooltip("description:N"), _money_tooltip("total_duty_usd", "duty"),
-                     _money_tooltip("customs_value_usd", "customs value"),
-                     alt.Tooltip("effective_duty_rate:Q", format=".2%"), alt.Tooltip("line_count:Q")],
-        )
-        .properties(width=WIDTH - 300, height=24 * frame.height)
-        .to_dict(validate=False)
-    )
+    encoding = {
+        "y": field("label:N", sort=frame.get_column("label").to_list(), title=None, axis={"labelLimit": 300}),
+        "x": field("total_duty_usd:Q", axis=_money_axis(largest, "duty")),
+        "tooltip": [field("hts_code:N"), field("description:N"), _money_tooltip("total_duty_usd", "duty"),
+                    _money_tooltip("customs_value_usd", "customs value"),
+                    field("effective_duty_rate:Q", format=".2%"), field("line_count:Q")],
+    }
+    title = f"Top {frame.height} HS codes by duty, {data.month}"
+    return chart(frame, mark("bar", color="#4c78a8"), encoding, title=title, width=WIDTH - 300,
+                 height=24 * frame.height)
+
+
+def _is_enacted() -> str:
+    return f"(datum.scenario === '{ENACTED}')"
 
 
 def scenarios_chart(data: ReportData) -> dict:
     frame = _floats(data.scenarios)
     largest = float(frame.get_column("total_duty_usd").max() or 0.0)
-    return (
-        alt.Chart(frame, title=f"Duty under each scenario, {data.month}")
-        .mark_bar()
-        .encode(
-            y=alt.Y("scenario:N", sort=frame.get_column("scenario").to_list(), title=None),
-            x=alt.X("total_duty_usd:Q", axis=_money_axis(largest, "total duty")),
-            color=alt.condition(alt.datum.scenario == ENACTED, alt.value("#4c78a8"), alt.value("#bab0ac")),
-            tooltip=[alt.Tooltip("scenario:N"), _money_tooltip("total_duty_usd", "total duty"),
-                     _money_tooltip("delta_vs_enacted_usd", "vs as enacted", signed=True),
-                     alt.Tooltip("effective_duty_rate:Q", format=".2%")],
-        )
-        .properties(width=WIDTH - 140, height=36 * frame.height)
-        .to_dict(validate=False)
-    )
+    encoding = {
+        "y": field("scenario:N", sort=frame.get_column("scenario").to_list(), title=None),
+        "x": field("total_duty_usd:Q", axis=_money_axis(largest, "total duty")),
+        "color": condition(_is_enacted(), "#4c78a8", "#bab0ac"),
+        "tooltip": [field("scenario:N"), _money_tooltip("total_duty_usd", "total duty"),
+                    _money_tooltip("delta_vs_enacted_usd", "vs as enacted", signed=True),
+                    field("effective_duty_rate:Q", format=".2%")],
+    }
+    return chart(frame, mark("bar"), encoding, title=f"Duty under each scenario, {data.month}",
+                 width=WIDTH - 140, height=36 * frame.height)
 
 
 def scenario_trend_chart(data: ReportData) -> dict:
     frame = _floats(_with_month_date(data.scenario_trend))
     largest = float(frame.get_column("total_duty_usd").max() or 0.0)
-    return (
-        alt.Chart(frame, title="Total duty per month under each scenario")
-        .mark_line(point=True)
-        .encode(
-            x=_time_month_axis(frame.get_column("month").min(), data.month),
-            y=alt.Y("total_duty_usd:Q", axis=_money_axis(largest, "total duty")),
-            color=alt.Color("scenario:N", title="scenario"),
-            strokeDash=alt.condition(alt.datum.scenario == ENACTED, alt.value([1, 0]), alt.value([5, 3])),
-            tooltip=[alt.Tooltip("month:N"), alt.Tooltip("scenario:N"), _money_tooltip("total_duty_usd", "total duty")],
-        )
-        .properties(width=WIDTH, height=260)
-        .to_dict(validate=False)
-    )
+    encoding = {
+        "x": _time_month_axis(frame.get_column("month").min(), data.month),
+        "y": field("total_duty_usd:Q", axis=_money_axis(largest, "total duty")),
+        "color": field("scenario:N", title="scenario"),
+        "strokeDash": condition(_is_enacted(), [1, 0], [5, 3]),
+        "tooltip": [field("month:N"), field("scenario:N"), _money_tooltip("total_duty_usd", "total duty")],
+    }
+    return chart(frame, mark("line", point=True), encoding, title="Total duty per month under each scenario",
+                 width=WIDTH, height=260)
 
 
 def fees_chart(data: ReportData) -> dict:
     frame = _floats(data.fees_by_month)
-    return (
-        alt.Chart(frame, title="Merchandise processing (MPF) and harbor maintenance (HMF) fees per month")
-        .mark_bar()
-        .encode(
-            x=_ordinal_month_axis(frame.get_column("month").to_list()),
-            y=alt.Y("sum(fee_usd):Q", stack="zero",
-                    axis=_money_axis(_largest_stack(frame, "month", "fee_usd"), "fees")),
-            color=alt.Color("fee:N", title="fee", scale=alt.Scale(domain=["MPF", "HMF"], range=["#54a24b", "#9d755d"])),
-            tooltip=[alt.Tooltip("month:N"), alt.Tooltip("fee:N"), _money_tooltip("fee_usd", "fee")],
-        )
-        .properties(width=WIDTH, height=200)
-        .to_dict(validate=False)
-    )
+    encoding = {
+        "x": _ordinal_month_axis(frame.get_column("month").to_list()),
+        "y": field("sum(fee_usd):Q", stack="zero", axis=_money_axis(_largest_stack(frame, "month", "fee_usd"), "fees")),
+        "color": field("fee:N", title="fee", scale={"domain": ["MPF", "HMF"], "range": ["#54a24b", "#9d755d"]}),
+        "tooltip": [field("month:N"), field("fee:N"), _money_tooltip("fee_usd", "fee")],
+    }
+    return chart(frame, mark("bar"), encoding,
+                 title="Merchandise processing (MPF) and harbor maintenance (HMF) fees per month",
+                 width=WIDTH, height=200)
 
 
 def refunds_chart(data: ReportData) -> dict:
     frame = _floats(data.refunds.by_month).with_columns(
         status=pl.col("refund_status").map_elements(refund_status_label, return_dtype=pl.Utf8)
     )
-    return (
-        alt.Chart(frame, title="IEEPA duty paid per entry month, by estimated refund status")
-        .mark_bar()
-        .encode(
-            x=_ordinal_month_axis(frame.get_column("month").to_list()),
-            y=alt.Y("sum(ieepa_duty_usd):Q", stack="zero",
-                    axis=_money_axis(_largest_stack(frame, "month", "ieepa_duty_usd"), "IEEPA duty")),
-            color=alt.Color("status:N", title="refund status (estimate)",
-                            scale=alt.Scale(domain=list(REFUND_STATUS_LABELS.values()), range=REFUND_STATUS_COLORS),
-                            legend=alt.Legend(orient="bottom", columns=1, labelLimit=400)),
-            tooltip=[alt.Tooltip("month:N"), alt.Tooltip("status:N"), _money_tooltip("ieepa_duty_usd", "IEEPA duty"),
-                     alt.Tooltip("first_liquidation_date:N", title="est. liquidation from"),
-                     alt.Tooltip("last_liquidation_date:N", title="est. liquidation to")],
-        )
-        .properties(width=WIDTH, height=220)
-        .to_dict(validate=False)
-    )
+    encoding = {
+        "x": _ordinal_month_axis(frame.get_column("month").to_list()),
+        "y": field("sum(ieepa_duty_usd):Q", stack="zero",
+                   axis=_money_axis(_largest_stack(frame, "month", "ieepa_duty_usd"), "IEEPA duty")),
+        "color": field("status:N", title="refund status (estimate)",
+                       scale={"domain": list(REFUND_STATUS_LABELS.values()), "range": REFUND_STATUS_COLORS},
+                       legend={"orient": "bottom", "columns": 1, "labelLimit": 400}),
+        "tooltip": [field("month:N"), field("status:N"), _money_tooltip("ieepa_duty_usd", "IEEPA duty"),
+                    field("first_liquidation_date:N", title="est. liquidation from"),
+                    field("last_liquidation_date:N", title="est. liquidation to")],
+    }
+    return chart(frame, mark("bar"), encoding, title="IEEPA duty paid per entry month, by estimated refund status",
+                 width=WIDTH, height=220)
 
 
 def _has_scenario_trend(data: ReportData) -> bool:

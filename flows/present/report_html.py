@@ -11,9 +11,8 @@ import json
 import os
 import re
 
-import altair as alt
-
 from flows import config
+from flows.present.report_charts import VEGA_LITE_VERSION
 from flows.present.report_data import ReportData
 from flows.present.report_tables import (
     Table,
@@ -184,6 +183,6 @@ def render_html(data: ReportData, specs: dict[str, dict]) -> str:
         f'<script type="application/json" id="chart-specs">{_script_json(specs)}</script>',
         f"<script>{_EMBED}</script>",
         f'<p class="meta">Generated {dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")} UTC by tariffcost; '
-        f"charts: Vega-Lite {html.escape(alt.SCHEMA_VERSION)} (Altair {html.escape(alt.__version__)}), inlined.</p>",
+        f"charts: Vega-Lite {html.escape(VEGA_LITE_VERSION)}, inlined.</p>",
         "</body></html>",
     ])

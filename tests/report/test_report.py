@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import subprocess
+import sys
 from decimal import Decimal
 
 import polars as pl
@@ -66,6 +68,21 @@ def test_every_chart_is_a_valid_vega_lite_spec(warehouse, schedule):
         assert error is None, f"{chart_id}: {error}"
     broken = dict(specs["fees"], mark={"type": "no_such_mark"})
     assert validate_jsonschema(broken, VegaLiteSchema._rootschema, raise_error=False) is not None
+
+
+def test_specs_name_the_vega_lite_version_of_the_schema_checked():
+    import altair as alt
+
+    from flows.present.report_charts import SCHEMA_URL, VEGA_LITE_VERSION
+
+    assert VEGA_LITE_VERSION == alt.SCHEMA_VERSION and SCHEMA_URL == alt.SCHEMA_URL
+
+
+def test_a_run_imports_no_altair():
+    # the specs are plain dicts: Altair's import was a tenth of a small month's run
+    script = "import sys, flows.run.monthly, flows.present.report; print('altair' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "False", out.stderr
 
 
 def test_duty_by_program_chart_holds_the_monthly_sums(report):
