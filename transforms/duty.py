@@ -798,11 +798,19 @@ def line_components(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     """Long form: one row per line × duty component that applies (MFN always), with
     `program`, `heading` (`MFN` for MFN), `measure_id`, `stated_rate`, `shape`, `rate`
     (duty ÷ value, the effective extra rate) and `duty_usd`. Keeps the input columns."""
+    return components_of(priced_lines(lines, schedule), lines.columns, schedule)
+
+
+def priced_lines(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+    """round_components(compute_exact_components(lines)) with a `_line_order` column: each
+    line's LINE_DUTY_COLUMNS (as compute_line_duty gives them) and its layers' measures, from
+    which `components_of` gives its components (one engine pass for both: `quote`)."""
+    return round_components(compute_exact_components(lines.with_row_index("_line_order"), schedule), schedule)
+
+
+def components_of(exact: pl.DataFrame, base: list[str], schedule: Schedule) -> pl.DataFrame:
+    """`line_components` of `priced_lines(...)`, keeping the columns `base` of the lines."""
     layer_names = layers(schedule)
-    base = lines.columns
-    exact = round_components(
-        compute_exact_components(lines.with_row_index("_line_order"), schedule), schedule
-    )
     value = pl.col("customs_value_usd")
     mfn = exact.select(
         "_line_order",

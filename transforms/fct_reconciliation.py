@@ -38,12 +38,11 @@ import polars as pl
 
 from transforms.duty import (
     HEADING_SEPARATOR,
-    compute_exact_components,
     compute_line_duty,
     key_columns,
     layers,
+    priced_lines,
     resolve_measures,
-    round_components,
 )
 from transforms.fct_duty_lines import sorted_by_line
 from transforms.schedule import Schedule
@@ -301,10 +300,9 @@ def _with_price(lines: pl.DataFrame, alt: Schedule) -> pl.DataFrame:
 def _with_successor(lines: pl.DataFrame, alt: Schedule, layer: str) -> pl.DataFrame:
     """`_with_price` plus the measure of `layer` that applies under `alt`
     (`successor_measure_id`, `successor_heading`; null where none does), from one engine
-    pass: the exact components name each layer's applied measure, and rounded they are the
-    line's duty exactly as compute_line_duty gives it (tests/engine/test_compute_fast_paths.py)."""
-    engine = lines.select(c for c in ENGINE_INPUT if c in lines.columns)
-    duty = round_components(compute_exact_components(engine, alt), alt)
+    pass: `priced_lines` names each layer's applied measure beside the line's duty exactly as
+    compute_line_duty gives it (tests/engine/test_priced_lines.py)."""
+    duty = priced_lines(lines.select(c for c in ENGINE_INPUT if c in lines.columns), alt)
     measure_id, heading = f"{layer}__measure_id", f"{layer}__heading"
     return lines.with_columns(
         alt_total_usd=duty.get_column("total_duty_usd"),

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from transforms.duty import AD_VALOREM_CODES, HEADING_SEPARATOR, compute_line_duty, line_components
+from transforms.duty import AD_VALOREM_CODES, HEADING_SEPARATOR, components_of, priced_lines
 from transforms.vocabulary import MONEY, RATE
 
 REFUSED_CLAIM = re.compile(r"^claim (\S+) refused")
@@ -85,8 +85,9 @@ def quote_line(
         },
         schema_overrides=QUOTE_LINE_DTYPES,
     )
-    components = line_components(line, schedule)
-    priced = compute_line_duty(line, schedule).row(0, named=True)
+    exact = priced_lines(line, schedule)  # one engine pass: the line's duty and its components
+    components = components_of(exact, line.columns, schedule)
+    priced = exact.row(0, named=True)
     flags = [f for f in priced["flags"].split(", ") if f]
     rows = components.select("program", "heading", "measure_id", "stated_rate", "rate", "duty_usd").to_dicts()
     mfn = next(r for r in rows if r["heading"] == "MFN")

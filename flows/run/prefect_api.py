@@ -153,7 +153,7 @@ def prefect_api() -> Iterator[TemporaryApi | SharedApi | _ConfiguredApi]:
             yield _ConfiguredApi()
             return
         say(api.describe())
-        with temporary_settings(updates={PREFECT_API_URL: api.url}):
+        with temporary_settings(updates={PREFECT_API_URL: api.url, **_local_flow_settings()}):
             yield api
     finally:
         try:
@@ -161,6 +161,22 @@ def prefect_api() -> Iterator[TemporaryApi | SharedApi | _ConfiguredApi]:
                 api.stop()
         finally:
             restore()
+
+
+HEARTBEAT_ENVS = ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY")
+
+
+def _local_flow_settings() -> dict:
+    """Prefect settings for flows run against the local API: flow-run heartbeats off, unless
+    the environment sets their frequency. Prefect's sync flow engine ends every flow run by
+    joining its heartbeat thread, which sleeps in 1 s steps: 0 to 1 s (0.5 s on average) of
+    every command's wall time, for events that only an automation watching for missing
+    heartbeats would read. A configured API (PREFECT_API_URL) keeps Prefect's own setting."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
+
+    if any(os.environ.get(name) for name in HEARTBEAT_ENVS):
+        return {}
+    return {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
 
 
 def _local_api() -> TemporaryApi | SharedApi:

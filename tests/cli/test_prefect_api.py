@@ -55,6 +55,36 @@ def test_a_configured_api_is_used_and_nothing_is_started(monkeypatch):
     assert started == []
 
 
+def test_flow_heartbeats_are_off_on_the_local_api(monkeypatch):
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    for name in ("PREFECT_API_URL", *api_module.HEARTBEAT_ENVS):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(api_module, "_local_api", lambda: api_module.TemporaryApi())
+    monkeypatch.setattr(TemporaryApi, "stop", lambda self: None)
+    with temporary_settings(restore_defaults={PREFECT_API_URL}), prefect_api():
+        assert get_current_settings().flows.heartbeat_frequency is None
+
+
+def test_flow_heartbeats_set_in_the_environment_are_kept(monkeypatch):
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
+
+    monkeypatch.delenv("PREFECT_RUNNER_HEARTBEAT_FREQUENCY", raising=False)
+    monkeypatch.delenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", raising=False)
+    assert api_module._local_flow_settings() == {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "60")
+    assert api_module._local_flow_settings() == {}
+
+
+def test_a_configured_api_keeps_prefects_heartbeats(monkeypatch):
+    from prefect.settings import get_current_settings
+
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    default = get_current_settings().flows.heartbeat_frequency
+    with prefect_api():
+        assert get_current_settings().flows.heartbeat_frequency == default
+
+
 def test_a_server_that_dies_while_starting_is_reported(monkeypatch):
     monkeypatch.setattr(api_module, "_server_command", lambda port: [sys.executable, "-c", "raise SystemExit(5)"])
     api = TemporaryApi()
