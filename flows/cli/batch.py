@@ -6,6 +6,7 @@ other lookups import this module and need none of it)."""
 
 from __future__ import annotations
 
+import gc
 import traceback
 from typing import TYPE_CHECKING, Annotated
 
@@ -77,6 +78,9 @@ def _run_flow(api, flow_fn, console: dict, **kwargs) -> None:
 
     try:
         api.ready()
+        if not gc.isenabled():  # off during the start-up's imports (flows/cli/__init__.py `main`)
+            gc.enable()
+            gc.freeze()
         with quiet_prefect_console(**console):
             flow_fn(**kwargs)
     except LockHeld as error:
