@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import io
 from pathlib import Path
 
 import pandera.polars as pa
@@ -20,11 +22,21 @@ class RefundRulesError(ValueError):
 def read_refund_status_rules(path: Path | None = None) -> pl.DataFrame:
     """The rules as a frame of the `schemas/refund_status_rules.py` contract (default: the
     shipped file, `flows.config.REFUND_STATUS_RULES`). Raises RefundRulesError naming the file,
-    data row, column and value of every problem."""
+    data row, column and value of every problem. The same bytes are checked once per process
+    (a backfill reads the rules every month)."""
     path = Path(path) if path is not None else config.REFUND_STATUS_RULES
     try:
-        raw = pl.read_csv(path, infer_schema=False)
-    except (OSError, pl.exceptions.PolarsError) as exc:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise RefundRulesError(f"{path}: cannot read: {exc}") from exc
+    return _checked_rules(path, content)
+
+
+@functools.lru_cache(maxsize=4)
+def _checked_rules(path: Path, content: bytes) -> pl.DataFrame:
+    try:
+        raw = pl.read_csv(io.BytesIO(content), infer_schema=False)
+    except pl.exceptions.PolarsError as exc:
         raise RefundRulesError(f"{path}: cannot read: {exc}") from exc
     missing = sorted(set(DTYPES) - set(raw.columns))
     if missing:

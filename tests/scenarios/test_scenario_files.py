@@ -102,3 +102,15 @@ def test_reserved_and_duplicate_names(schedule, tmp_path):
 def test_unknown_name_lists_the_shipped_ones():
     with pytest.raises(ScenarioFileError, match="no shipped scenario named 'nope' \\(shipped: ieepa_upheld, no_japan_deal, pre_2025\\)"):
         scenario_path("nope")
+
+
+def test_a_file_read_again_against_the_same_schedule_is_not_read_again(schedule, tmp_path):
+    # a backfill reads the run's scenarios every month: the same bytes against the same
+    # schedule object give the scenario read before; changed bytes are read and checked anew
+    path = tmp_path / "mine.toml"
+    path.write_text(Path(scenario_path("pre_2025")).read_text().replace('name = "pre_2025"', 'name = "mine"'))
+    first = read_scenario(str(path), schedule)
+    assert read_scenario(str(path), schedule) is first
+    path.write_text(path.read_text().replace('name = "mine"', 'name = "Mine!"'))
+    with pytest.raises(ScenarioFileError, match="must be an identifier"):
+        read_scenario(str(path), schedule)
