@@ -60,7 +60,7 @@ FROM read_csv(getvariable('mfn_csv'), all_varchar = true);
 
 -- (the file's optional columns `base` and `condition`, absent: every measure on the value,
 -- none on a claim)
-CREATE OR REPLACE TEMP TABLE measures AS
+CREATE OR REPLACE TEMP TABLE measure_rows AS
 SELECT
     measure_id, component, layer, scope_id, origin,
     CAST(valid_from AS DATE) AS valid_from,
@@ -85,9 +85,26 @@ FROM (
 -- the per-key table below (a ninth layer stops the script rather than being dropped)
 CREATE OR REPLACE TEMP TABLE layer_slot AS
 SELECT layer, row_number() OVER (ORDER BY min(rowid)) AS slot
-FROM measures GROUP BY layer;
+FROM measure_rows GROUP BY layer;
 SELECT CASE WHEN max(slot) > 8 THEN error('plain_duckdb.sql has at most 8 measure layers') END
 FROM layer_slot;
+
+-- each measure numbered (`no`, file order) so that a set of measures is a bit mask (`bit`):
+-- the measures that exclude it (`excluded_by_mask`); `tie`: its place in the last tie-breaks of
+-- the selection rule (higher priority, then measure_id)
+CREATE OR REPLACE TEMP TABLE measures AS
+WITH numbered AS (
+    SELECT rowid AS no, * FROM measure_rows
+)
+SELECT
+    m.*, ls.slot, CAST(1 AS HUGEINT) << m.no AS bit,
+    (SELECT COALESCE(bit_or(CAST(1 AS HUGEINT) << x.no), 0) FROM numbered AS x
+     WHERE list_contains(m.excluded_by, x.measure_id)) AS excluded_by_mask,
+    row_number() OVER (ORDER BY m.priority DESC, m.measure_id) AS tie
+FROM numbered AS m
+JOIN layer_slot AS ls USING (layer);
+SELECT CASE WHEN count(*) > 127 THEN error('plain_duckdb.sql has at most 127 measures') END
+FROM measures;
 
 CREATE OR REPLACE TEMP TABLE scopes AS
 SELECT scope_id, hts_prefix FROM read_csv(getvariable('scopes_csv'), all_varchar = true);
@@ -96,22 +113,35 @@ CREATE OR REPLACE TEMP TABLE derivatives AS
 SELECT hts_prefix, ch99_code, metal, CAST(NULLIF(effective_date, '') AS DATE) AS listed_from
 FROM read_csv(getvariable('metal_derivatives_csv'), all_varchar = true, header = true);
 
+-- (`exempts_mask`: the measures an exemption exempts)
 CREATE OR REPLACE TEMP TABLE exemptions AS
 SELECT
-    exemption_id,
-    NULLIF(heading, '') AS heading,
-    string_split(exempts, ' ') AS exempts,
-    scope_id, origin,
-    CAST(valid_from AS DATE) AS valid_from,
-    CAST(NULLIF(valid_to, '') AS DATE) AS valid_to,
-    CAST(NULLIF(exported_before, '') AS DATE) AS exported_before,
-    condition
-FROM read_csv(getvariable('exemptions_csv'), all_varchar = true, header = true);
+    e.exemption_id,
+    NULLIF(e.heading, '') AS heading,
+    (SELECT COALESCE(bit_or(m.bit), 0) FROM measures AS m
+     WHERE list_contains(string_split(e.exempts, ' '), m.measure_id)) AS exempts_mask,
+    e.scope_id, e.origin,
+    CAST(e.valid_from AS DATE) AS valid_from,
+    CAST(NULLIF(e.valid_to, '') AS DATE) AS valid_to,
+    CAST(NULLIF(e.exported_before, '') AS DATE) AS exported_before,
+    e.condition
+FROM read_csv(getvariable('exemptions_csv'), all_varchar = true, header = true) AS e;
 
--- a date of exportation on or after this one meets no in-transit rule (ISO text, compared
--- with the input's text; NULL when the schedule has none)
-SET VARIABLE last_exported_before = (
-    SELECT CAST(max(exported_before) AS VARCHAR) FROM exemptions WHERE condition = 'in_transit'
+-- The in-transit rules whose entry-date window meets the month: a line can meet one only if
+-- it came by vessel, entered inside [transit_from, transit_to) and was exported before the
+-- latest of their exported_before dates (`transit_cutoffs`, ISO text, ascending, compared
+-- with the input's text; NULL when the month has none).
+CREATE OR REPLACE TEMP TABLE transit_rules AS
+SELECT valid_from, COALESCE(valid_to, DATE '9999-12-31') AS valid_to, exported_before
+FROM exemptions
+WHERE condition = 'in_transit'
+  AND valid_from < CAST(getvariable('month') || '-01' AS DATE) + INTERVAL 1 MONTH
+  AND COALESCE(valid_to > CAST(getvariable('month') || '-01' AS DATE), true);
+SET VARIABLE transit_from = (SELECT CAST(min(valid_from) AS VARCHAR) FROM transit_rules);
+SET VARIABLE transit_to = (SELECT CAST(max(valid_to) AS VARCHAR) FROM transit_rules);
+SET VARIABLE transit_cutoffs = (
+    SELECT list(DISTINCT CAST(exported_before AS VARCHAR) ORDER BY CAST(exported_before AS VARCHAR))
+    FROM transit_rules
 );
 
 CREATE OR REPLACE TEMP TABLE fees AS
@@ -137,9 +167,20 @@ CREATE OR REPLACE TEMP MACRO effective_rate(duty_usd, value_usd) AS
 CREATE OR REPLACE TEMP MACRO declares(declared, heading) AS
     contains(';' || declared || ';', ';' || heading || ';');
 
--- a winner of the key's layers, unless its excluded_by names another winner (`winner_ids`)
-CREATE OR REPLACE TEMP MACRO unexcluded(winner, winner_ids) AS
-    CASE WHEN NOT list_has_any(winner.excluded_by, winner_ids) THEN winner END;
+-- a product of the derivatives list ({heading, listed_from}, NULL: not on it) is listed on `day`
+CREATE OR REPLACE TEMP MACRO listed(product, day) AS
+    product IS NOT NULL AND (product.listed_from IS NULL OR product.listed_from <= day);
+
+-- what a line's arithmetic reads of an applied measure (a row of `measures`; NULL: none), a
+-- measure on metal content reporting the product's heading (`product`: a row of `products`)
+CREATE OR REPLACE TEMP MACRO measure_terms(measure, product) AS
+    CASE WHEN measure.no IS NOT NULL THEN {
+        component: measure.component, rate: measure.rate, inclusive: measure.inclusive,
+        heading: CASE measure.metal WHEN 'steel' THEN product.steel.heading
+                                    WHEN 'aluminum' THEN product.aluminum.heading
+                                    ELSE measure.heading END,
+        cap_heading: measure.cap_heading, base: measure.base
+    } END;
 
 -- non-negative n / positive d rounded half to even, as Polars rounds Decimal arithmetic
 CREATE OR REPLACE TEMP MACRO half_even_div(n, d) AS
@@ -186,9 +227,12 @@ SELECT
     CAST(NULLIF(declared_duty_usd, '') AS DECIMAL(18, 2)) AS declared_duty_usd,
     CAST(steel_content_value_usd AS DECIMAL(18, 2)) AS steel_usd,
     CAST(aluminum_content_value_usd AS DECIMAL(18, 2)) AS aluminum_usd,
-    -- the date of exportation where an in-transit rule could read it, else NULL
-    CASE WHEN transport_mode = 'vessel' AND export_date < getvariable('last_exported_before')
-         THEN CAST(export_date AS DATE) END AS shipped,
+    -- where an in-transit rule of the month could apply, the earliest exported_before the
+    -- date of exportation is before (all the rules can tell of it); else NULL
+    CASE WHEN transport_mode = 'vessel'
+              AND entry_date >= getvariable('transit_from') AND entry_date < getvariable('transit_to')
+              AND export_date < list_last(getvariable('transit_cutoffs'))
+         THEN list_filter(getvariable('transit_cutoffs'), lambda cutoff: export_date < cutoff)[1] END AS transit_cutoff,
     declared_headings
 FROM (
     FROM read_parquet(getvariable('customs_path'))
@@ -207,7 +251,7 @@ WHERE starts_with(entry_date, getvariable('month') || '-');
 CREATE OR REPLACE TEMP TABLE key_rates AS
 WITH keys AS (
     SELECT row_number() OVER () AS key_id, *
-    FROM (SELECT DISTINCT hts_code, country_of_origin, entry_date, shipped, declared_headings FROM lines)
+    FROM (SELECT DISTINCT hts_code, country_of_origin, entry_date, transit_cutoff, declared_headings FROM lines)
 ),
 codes AS (
     SELECT DISTINCT hts_code FROM keys
@@ -220,103 +264,135 @@ scoped AS (
     SELECT hts_code, '*' AS scope_id, 0 AS prefix_len FROM codes
 ),
 products AS (
-    -- per code and metal of the derivatives list: the longest matching prefix's row
-    SELECT c.hts_code, d.metal, arg_max({heading: d.ch99_code, listed_from: d.listed_from}, length(d.hts_prefix)) AS product
-    FROM codes AS c
-    JOIN derivatives AS d ON starts_with(c.hts_code, d.hts_prefix)
-    GROUP BY c.hts_code, d.metal
+    -- per code on the derivatives list, per metal: the longest matching prefix's heading and
+    -- listing date
+    SELECT
+        hts_code,
+        arg_max(product, prefix_len) FILTER (WHERE metal = 'steel') AS steel,
+        arg_max(product, prefix_len) FILTER (WHERE metal = 'aluminum') AS aluminum
+    FROM (
+        SELECT c.hts_code, d.metal, length(d.hts_prefix) AS prefix_len,
+               {heading: d.ch99_code, listed_from: d.listed_from} AS product
+        FROM codes AS c
+        JOIN derivatives AS d ON starts_with(c.hts_code, d.hts_prefix)
+    )
+    GROUP BY hts_code
+),
+days AS (
+    SELECT DISTINCT entry_date FROM keys
+),
+measures_on AS (
+    SELECT d.entry_date, m.*
+    FROM days AS d
+    JOIN measures AS m ON m.valid_from <= d.entry_date AND (m.valid_to IS NULL OR d.entry_date < m.valid_to)
+),
+exemptions_on AS (
+    SELECT d.entry_date, e.*
+    FROM days AS d
+    JOIN exemptions AS e ON e.valid_from <= d.entry_date AND (e.valid_to IS NULL OR d.entry_date < e.valid_to)
 ),
 met AS (
-    -- per key the exemptions it meets (ordered by id) and every measure they exempt
+    -- per key meeting some exemption: the measures they exempt, and those with a heading
     SELECT
         k.key_id,
-        flatten(list(e.exempts)) AS exempted_ids,
-        list({exempts: e.exempts, heading: e.heading} ORDER BY e.exemption_id) AS exemptions
+        bit_or(e.exempts_mask) AS exempted_mask,
+        list({heading: e.heading, exempts_mask: e.exempts_mask} ORDER BY e.exemption_id)
+            FILTER (WHERE e.heading IS NOT NULL) AS exemptions
     FROM keys AS k
     JOIN scoped AS sc USING (hts_code)
-    JOIN exemptions AS e ON e.scope_id = sc.scope_id
-    WHERE e.valid_from <= k.entry_date
-      AND (e.valid_to IS NULL OR k.entry_date < e.valid_to)
-      AND e.origin IN (k.country_of_origin, '*')
+    JOIN exemptions_on AS e ON e.scope_id = sc.scope_id AND e.entry_date = k.entry_date
+    WHERE e.origin IN (k.country_of_origin, '*')
       AND CASE e.condition WHEN 'hts' THEN true
                            WHEN 'claim' THEN declares(k.declared_headings, e.heading)
-                           WHEN 'in_transit' THEN k.shipped < e.exported_before END
+                           WHEN 'in_transit' THEN CAST(k.transit_cutoff AS DATE) <= e.exported_before END
     GROUP BY k.key_id
 ),
-winners AS (
-    -- per key and layer: the candidate the selection rule puts first among those no met
-    -- exemption removed (`applied`), and among all (`untouched`, keys with exemptions only)
+candidates AS (
     SELECT
-        k.key_id, ls.slot,
-        arg_min(
-            {measure_id: m.measure_id, component: m.component, rate: m.rate, inclusive: m.inclusive,
-             heading: CASE WHEN m.metal IS NULL THEN m.heading ELSE p.product.heading END,
-             cap_heading: m.cap_heading, excluded_by: m.excluded_by, base: m.base},
-            {prefix: -sc.prefix_len, any_origin: m.origin = '*', priority: -m.priority, id: m.measure_id}
-        ) FILTER (WHERE NOT COALESCE(list_contains(x.exempted_ids, m.measure_id), false)) AS applied,
-        arg_min(
-            {measure_id: m.measure_id, excluded_by: m.excluded_by},
-            {prefix: -sc.prefix_len, any_origin: m.origin = '*', priority: -m.priority, id: m.measure_id}
-        ) FILTER (WHERE x.key_id IS NOT NULL) AS untouched
+        k.key_id, m.slot, m.no, m.bit,
+        -- the selection rule as one number, smallest first: longest prefix, a specific origin,
+        -- then `tie`
+        ((10 - sc.prefix_len) * 2 + CAST(m.origin = '*' AS INTEGER)) * 128 + m.tie AS rank
     FROM keys AS k
     JOIN scoped AS sc USING (hts_code)
-    JOIN measures AS m ON m.scope_id = sc.scope_id
-    JOIN layer_slot AS ls ON ls.layer = m.layer
-    LEFT JOIN products AS p ON p.hts_code = k.hts_code AND p.metal = m.metal
-    LEFT JOIN met AS x ON x.key_id = k.key_id
-    WHERE m.valid_from <= k.entry_date
-      AND (m.valid_to IS NULL OR k.entry_date < m.valid_to)
-      AND m.origin IN (k.country_of_origin, '*')
+    JOIN measures_on AS m ON m.scope_id = sc.scope_id AND m.entry_date = k.entry_date
+    LEFT JOIN products AS p USING (hts_code)
+    WHERE m.origin IN (k.country_of_origin, '*')
       AND (NOT m.on_claim OR declares(k.declared_headings, m.heading) OR declares(k.declared_headings, m.cap_heading))
-      AND (m.metal IS NULL OR p.product.listed_from IS NULL AND p.hts_code IS NOT NULL
-           OR p.product.listed_from <= k.entry_date)
-    GROUP BY k.key_id, ls.slot
+      AND (m.metal IS NULL OR listed(CASE m.metal WHEN 'steel' THEN p.steel WHEN 'aluminum' THEN p.aluminum END, k.entry_date))
 ),
-per_key AS (
+winners AS (
+    -- per key and layer: the first candidate no met exemption removed (`applied_no`), and
+    -- the first of all (`untouched_no`, for keys meeting an exemption)
+    SELECT
+        c.key_id, c.slot,
+        arg_min(c.no, c.rank) FILTER (WHERE x.key_id IS NULL OR x.exempted_mask & c.bit = 0) AS applied_no,
+        arg_min(c.no, c.rank) FILTER (WHERE x.key_id IS NOT NULL) AS untouched_no
+    FROM candidates AS c
+    LEFT JOIN met AS x USING (key_id)
+    GROUP BY c.key_id, c.slot
+),
+winner_masks AS (
     SELECT
         key_id,
-        list(applied.measure_id) AS applied_ids,
-        any_value(applied) FILTER (WHERE slot = 1) AS w1, any_value(applied) FILTER (WHERE slot = 2) AS w2,
-        any_value(applied) FILTER (WHERE slot = 3) AS w3, any_value(applied) FILTER (WHERE slot = 4) AS w4,
-        any_value(applied) FILTER (WHERE slot = 5) AS w5, any_value(applied) FILTER (WHERE slot = 6) AS w6,
-        any_value(applied) FILTER (WHERE slot = 7) AS w7, any_value(applied) FILTER (WHERE slot = 8) AS w8,
-        list(untouched) FILTER (WHERE untouched IS NOT NULL) AS untouched,
-        list(untouched.measure_id) AS untouched_ids
+        bit_or(CAST(1 AS HUGEINT) << applied_no) AS applied_mask,
+        bit_or(CAST(1 AS HUGEINT) << untouched_no) AS untouched_mask
     FROM winners
     GROUP BY key_id
 ),
 applied AS (
+    -- per key: each layer's winner unless another layer's winner excludes it; the measures it
+    -- would pay but for its exemptions (`paid_mask`)
     SELECT
-        p.key_id,
-        unexcluded(p.w1, p.applied_ids) AS m1, unexcluded(p.w2, p.applied_ids) AS m2,
-        unexcluded(p.w3, p.applied_ids) AS m3, unexcluded(p.w4, p.applied_ids) AS m4,
-        unexcluded(p.w5, p.applied_ids) AS m5, unexcluded(p.w6, p.applied_ids) AS m6,
-        unexcluded(p.w7, p.applied_ids) AS m7, unexcluded(p.w8, p.applied_ids) AS m8,
-        -- the measures the key would pay but for its exemptions, and the headings of the
-        -- exemptions that removed one of them (in exemption_id order, each once)
-        list_transform(
-            list_filter(p.untouched, lambda u: NOT list_has_any(u.excluded_by, p.untouched_ids)),
-            lambda u: u.measure_id) AS paid_ids,
-        list_transform(
-            list_filter(x.exemptions, lambda e: e.heading IS NOT NULL AND list_has_any(e.exempts, paid_ids)),
-            lambda e: e.heading) AS used_headings,
-        NULLIF(array_to_string(
-            list_filter(used_headings, lambda h, i: list_position(used_headings, h) = i), ', '), '') AS exemption_headings
-    FROM per_key AS p
-    LEFT JOIN met AS x USING (key_id)
+        w.key_id,
+        any_value(w.applied_no) FILTER (WHERE w.slot = 1 AND a.excluded_by_mask & x.applied_mask = 0) AS a1,
+        any_value(w.applied_no) FILTER (WHERE w.slot = 2 AND a.excluded_by_mask & x.applied_mask = 0) AS a2,
+        any_value(w.applied_no) FILTER (WHERE w.slot = 3 AND a.excluded_by_mask & x.applied_mask = 0) AS a3,
+        any_value(w.applied_no) FILTER (WHERE w.slot = 4 AND a.excluded_by_mask & x.applied_mask = 0) AS a4,
+        any_value(w.applied_no) FILTER (WHERE w.slot = 5 AND a.excluded_by_mask & x.applied_mask = 0) AS a5,
+        any_value(w.applied_no) FILTER (WHERE w.slot = 6 AND a.excluded_by_mask & x.applied_mask = 0) AS a6,
+        any_value(w.applied_no) FILTER (WHERE w.slot = 7 AND a.excluded_by_mask & x.applied_mask = 0) AS a7,
+        any_value(w.applied_no) FILTER (WHERE w.slot = 8 AND a.excluded_by_mask & x.applied_mask = 0) AS a8,
+        bit_or(u.bit) FILTER (WHERE u.excluded_by_mask & x.untouched_mask = 0) AS paid_mask
+    FROM winners AS w
+    JOIN winner_masks AS x USING (key_id)
+    LEFT JOIN measures AS a ON a.no = w.applied_no
+    LEFT JOIN measures AS u ON u.no = w.untouched_no
+    GROUP BY w.key_id
+),
+used AS (
+    -- the headings of the exemptions that removed a measure the key would otherwise pay, in
+    -- exemption_id order, each once
+    SELECT
+        x.key_id,
+        list_transform(list_filter(x.exemptions, lambda e: e.exempts_mask & a.paid_mask <> 0), lambda e: e.heading) AS headings
+    FROM met AS x
+    JOIN applied AS a USING (key_id)
 )
 SELECT
-    k.hts_code, k.country_of_origin, k.entry_date, k.shipped, k.declared_headings,
+    k.hts_code, k.country_of_origin, k.entry_date, k.transit_cutoff, k.declared_headings,
     r.mfn_text_rate, COALESCE(r.ad_val_rate, 0) AS ad_val_rate, COALESCE(r.specific_rate, 0) AS specific_rate,
-    a.m1, a.m2, a.m3, a.m4, a.m5, a.m6, a.m7, a.m8,
-    COALESCE(2 IN (a.m1.base, a.m2.base, a.m3.base, a.m4.base, a.m5.base, a.m6.base, a.m7.base, a.m8.base), false)
+    measure_terms(m1, p) AS m1, measure_terms(m2, p) AS m2, measure_terms(m3, p) AS m3, measure_terms(m4, p) AS m4,
+    measure_terms(m5, p) AS m5, measure_terms(m6, p) AS m6, measure_terms(m7, p) AS m7, measure_terms(m8, p) AS m8,
+    COALESCE('steel' IN (m1.metal, m2.metal, m3.metal, m4.metal, m5.metal, m6.metal, m7.metal, m8.metal), false)
         AS charges_steel,
-    COALESCE(3 IN (a.m1.base, a.m2.base, a.m3.base, a.m4.base, a.m5.base, a.m6.base, a.m7.base, a.m8.base), false)
+    COALESCE('aluminum' IN (m1.metal, m2.metal, m3.metal, m4.metal, m5.metal, m6.metal, m7.metal, m8.metal), false)
         AS charges_aluminum,
-    a.exemption_headings
+    NULLIF(array_to_string(list_filter(u.headings, lambda h, i: list_position(u.headings, h) = i), ', '), '')
+        AS exemption_headings
 FROM keys AS k
 LEFT JOIN mfn AS r ON r.hts8 = substr(k.hts_code, 1, 8)
-LEFT JOIN applied AS a USING (key_id);
+LEFT JOIN products AS p USING (hts_code)
+LEFT JOIN applied AS a USING (key_id)
+LEFT JOIN used AS u USING (key_id)
+LEFT JOIN measures AS m1 ON m1.no = a.a1
+LEFT JOIN measures AS m2 ON m2.no = a.a2
+LEFT JOIN measures AS m3 ON m3.no = a.a3
+LEFT JOIN measures AS m4 ON m4.no = a.a4
+LEFT JOIN measures AS m5 ON m5.no = a.a5
+LEFT JOIN measures AS m6 ON m6.no = a.a6
+LEFT JOIN measures AS m7 ON m7.no = a.a7
+LEFT JOIN measures AS m8 ON m8.no = a.a8;
 
 -- step: entry_fees
 -- MPF and HMF per (fee, entry) from one hash aggregate, then each covered line's share: the
@@ -390,7 +466,7 @@ GROUP BY line_id;
 CREATE OR REPLACE TABLE fct_duty_lines AS
 WITH matched AS (
     SELECT
-        l.*, k.* EXCLUDE (hts_code, country_of_origin, entry_date, shipped, declared_headings),
+        l.*, k.* EXCLUDE (hts_code, country_of_origin, entry_date, transit_cutoff, declared_headings),
         k.ad_val_rate * l.customs_value_usd + k.specific_rate * COALESCE(l.quantity, 0) AS mfn_exact,
         -- the customs value less the content an applied metal measure charges
         CASE WHEN k.charges_steel OR k.charges_aluminum
@@ -404,7 +480,8 @@ WITH matched AS (
     FROM lines AS l
     JOIN key_rates AS k
       ON k.hts_code = l.hts_code AND k.country_of_origin = l.country_of_origin AND k.entry_date = l.entry_date
-     AND k.shipped IS NOT DISTINCT FROM l.shipped AND k.declared_headings IS NOT DISTINCT FROM l.declared_headings
+     AND k.transit_cutoff IS NOT DISTINCT FROM l.transit_cutoff
+     AND k.declared_headings IS NOT DISTINCT FROM l.declared_headings
     LEFT JOIN line_fees AS f ON f.line_id = l.rowid
 ),
 based AS (
