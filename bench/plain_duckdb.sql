@@ -187,14 +187,15 @@ CREATE OR REPLACE TEMP MACRO half_even_div(n, d) AS
     n // d + CAST(2 * (n % d) > d OR (2 * (n % d) = d AND (n // d) % 2 = 1) AS INTEGER);
 
 -- what an inclusive measure on `base_usd` counts of the MFN duty: all of it on the customs
--- value, else MFN x base / value as the engine computes it in Decimal(38, 10) (the product,
--- then the quotient, each rounded half to even to 10 decimals)
-CREATE OR REPLACE TEMP MACRO mfn_share(mfn_exact, base_usd, value_usd) AS
+-- value, else MFN x base / value as the engine computes it in Decimal(38, 10): the product,
+-- then the quotient, each rounded half to even to 10 decimals (`mfn_units`: the MFN duty in
+-- units of 10^-10, NULL on lines without declared content, so that what DuckDB hoists out of
+-- this branch costs nothing there); of mfn_exact's type, so that the common branch is not cast
+CREATE OR REPLACE TEMP MACRO mfn_share(mfn_exact, mfn_units, base_usd, value_usd) AS
     CASE WHEN base_usd = value_usd THEN mfn_exact
-         ELSE CAST(half_even_div(
-                  half_even_div(CAST(CAST(mfn_exact AS DECIMAL(38, 10)) * 10000000000 AS HUGEINT)
-                                * CAST(base_usd * 100 AS HUGEINT), 100) * 100,
-                  CAST(value_usd * 100 AS HUGEINT)) AS DECIMAL(27, 0)) * 0.0000000001 END;
+         ELSE CAST(CAST(half_even_div(
+                  half_even_div(mfn_units * CAST(base_usd * 100 AS HUGEINT), 100) * 100,
+                  CAST(value_usd * 100 AS HUGEINT)) AS DECIMAL(27, 0)) * 0.0000000001 AS DECIMAL(38, 16)) END;
 
 -- a layer's base on a line: the applied measure's `base` code picks the amount (NULL: no
 -- measure, or no declared content)
@@ -494,21 +495,23 @@ based AS (
         layer_base(m5, customs_value_usd, non_metal_usd, steel_usd, aluminum_usd) AS b5,
         layer_base(m6, customs_value_usd, non_metal_usd, steel_usd, aluminum_usd) AS b6,
         layer_base(m7, customs_value_usd, non_metal_usd, steel_usd, aluminum_usd) AS b7,
-        layer_base(m8, customs_value_usd, non_metal_usd, steel_usd, aluminum_usd) AS b8
+        layer_base(m8, customs_value_usd, non_metal_usd, steel_usd, aluminum_usd) AS b8,
+        CASE WHEN steel_usd IS NOT NULL OR aluminum_usd IS NOT NULL
+             THEN CAST(CAST(mfn_exact AS DECIMAL(38, 10)) * 10000000000 AS HUGEINT) END AS mfn_units
     FROM matched
 ),
 capped AS (
     -- per layer: rate x base, and what an inclusive measure counts of the MFN duty
     SELECT
         *,
-        m1.rate * b1 AS t1, CASE WHEN m1.inclusive THEN mfn_share(mfn_exact, b1, customs_value_usd) END AS s1,
-        m2.rate * b2 AS t2, CASE WHEN m2.inclusive THEN mfn_share(mfn_exact, b2, customs_value_usd) END AS s2,
-        m3.rate * b3 AS t3, CASE WHEN m3.inclusive THEN mfn_share(mfn_exact, b3, customs_value_usd) END AS s3,
-        m4.rate * b4 AS t4, CASE WHEN m4.inclusive THEN mfn_share(mfn_exact, b4, customs_value_usd) END AS s4,
-        m5.rate * b5 AS t5, CASE WHEN m5.inclusive THEN mfn_share(mfn_exact, b5, customs_value_usd) END AS s5,
-        m6.rate * b6 AS t6, CASE WHEN m6.inclusive THEN mfn_share(mfn_exact, b6, customs_value_usd) END AS s6,
-        m7.rate * b7 AS t7, CASE WHEN m7.inclusive THEN mfn_share(mfn_exact, b7, customs_value_usd) END AS s7,
-        m8.rate * b8 AS t8, CASE WHEN m8.inclusive THEN mfn_share(mfn_exact, b8, customs_value_usd) END AS s8
+        m1.rate * b1 AS t1, CASE WHEN m1.inclusive THEN mfn_share(mfn_exact, mfn_units, b1, customs_value_usd) END AS s1,
+        m2.rate * b2 AS t2, CASE WHEN m2.inclusive THEN mfn_share(mfn_exact, mfn_units, b2, customs_value_usd) END AS s2,
+        m3.rate * b3 AS t3, CASE WHEN m3.inclusive THEN mfn_share(mfn_exact, mfn_units, b3, customs_value_usd) END AS s3,
+        m4.rate * b4 AS t4, CASE WHEN m4.inclusive THEN mfn_share(mfn_exact, mfn_units, b4, customs_value_usd) END AS s4,
+        m5.rate * b5 AS t5, CASE WHEN m5.inclusive THEN mfn_share(mfn_exact, mfn_units, b5, customs_value_usd) END AS s5,
+        m6.rate * b6 AS t6, CASE WHEN m6.inclusive THEN mfn_share(mfn_exact, mfn_units, b6, customs_value_usd) END AS s6,
+        m7.rate * b7 AS t7, CASE WHEN m7.inclusive THEN mfn_share(mfn_exact, mfn_units, b7, customs_value_usd) END AS s7,
+        m8.rate * b8 AS t8, CASE WHEN m8.inclusive THEN mfn_share(mfn_exact, mfn_units, b8, customs_value_usd) END AS s8
     FROM based
 ),
 priced AS (
