@@ -30,13 +30,16 @@
 -- content, in-transit rules that may apply or refused claims, journal runs, sort the line
 -- table, or export the lines to Parquet.
 --
--- What makes it lean: the lines are parsed once into a narrow typed table, the date of
--- exportation kept only where an in-transit rule could read it (by vessel, before the
--- schedule's latest exported_before) so that other lines share their key; everything that
--- depends only on the key is worked out once per distinct key (candidates, exemptions and the
--- selection in one hash aggregate per key and layer, exclusions and exemption headings on one
--- row per key with a column per measure layer), so each line's duty is plain column
--- arithmetic (no line x measure join, no group-by per line, no string_agg); the fees are
+-- What makes it lean: the lines are parsed once into a narrow typed table; the date of
+-- exportation is reduced to what the month's in-transit rules can tell of it (by vessel, inside
+-- their entry window: the earliest of their exported_before dates it precedes; else NULL), so
+-- that lines differing in nothing a rule reads share their key; everything that depends only
+-- on the key is worked out once per distinct key: measures and exemptions are matched to the
+-- month's entry dates first (equi-joins from then on), each measure is a number and a set of
+-- measures a bit mask (exemptions, exclusions), the selection is one integer arg_min per key
+-- and layer, and each key gets one row with a column per layer, so each line's duty is plain
+-- column arithmetic (no line x measure join, no group-by per line, no string_agg; the exact
+-- proportional MFN share is computed only on lines that declare metal content); the fees are
 -- matched per (entry date, transport mode) cell, then carry only (line id, line number, cents)
 -- into one hash aggregate per (fee, entry) whose short list of lines is sorted in place for the
 -- left-over cents (no window over the month);
@@ -92,6 +95,8 @@ FROM layer_slot;
 -- each measure numbered (`no`, file order) so that a set of measures is a bit mask (`bit`):
 -- the measures that exclude it (`excluded_by_mask`); `tie`: its place in the last tie-breaks of
 -- the selection rule (higher priority, then measure_id)
+SELECT CASE WHEN count(*) > 127 THEN error('plain_duckdb.sql has at most 127 measures') END
+FROM measure_rows;
 CREATE OR REPLACE TEMP TABLE measures AS
 WITH numbered AS (
     SELECT rowid AS no, * FROM measure_rows
@@ -103,8 +108,6 @@ SELECT
     row_number() OVER (ORDER BY m.priority DESC, m.measure_id) AS tie
 FROM numbered AS m
 JOIN layer_slot AS ls USING (layer);
-SELECT CASE WHEN count(*) > 127 THEN error('plain_duckdb.sql has at most 127 measures') END
-FROM measures;
 
 CREATE OR REPLACE TEMP TABLE scopes AS
 SELECT scope_id, hts_prefix FROM read_csv(getvariable('scopes_csv'), all_varchar = true);
@@ -128,9 +131,9 @@ SELECT
 FROM read_csv(getvariable('exemptions_csv'), all_varchar = true, header = true) AS e;
 
 -- The in-transit rules whose entry-date window meets the month: a line can meet one only if
--- it came by vessel, entered inside [transit_from, transit_to) and was exported before the
--- latest of their exported_before dates (`transit_cutoffs`, ISO text, ascending, compared
--- with the input's text; NULL when the month has none).
+-- it came by vessel, entered inside [transit_from, transit_to) and was exported before one of
+-- their exported_before dates (`transit_cutoffs`, ascending); ISO text, compared with the
+-- input's text; NULL when the month has none.
 CREATE OR REPLACE TEMP TABLE transit_rules AS
 SELECT valid_from, COALESCE(valid_to, DATE '9999-12-31') AS valid_to, exported_before
 FROM exemptions
