@@ -158,12 +158,17 @@ SELECT
     string_split(trim(transport_modes), ' ') AS transport_modes
 FROM read_csv(getvariable('fees_csv'), all_varchar = true);
 
--- duty / value rounded half away from zero to 6 decimals, exactly (DuckDB's decimal
--- division returns DOUBLE, so divide integers: both amounts are whole cents)
+-- non-negative n / positive d rounded half to even, as Polars rounds Decimal arithmetic
+CREATE OR REPLACE TEMP MACRO half_even_div(n, d) AS
+    n // d + CAST(2 * (n % d) > d OR (2 * (n % d) = d AND (n // d) % 2 = 1) AS INTEGER);
+
+-- duty / value as the engine computes it: the quotient in Decimal(38, 10) (rounded half to
+-- even to 10 decimals), then rounded half away from zero to 6 (DuckDB's decimal division
+-- returns DOUBLE, so divide integers: both amounts are whole cents, neither negative)
 CREATE OR REPLACE TEMP MACRO effective_rate(duty_usd, value_usd) AS
     CASE WHEN value_usd > 0 THEN CAST(CAST(
-        (2 * CAST(duty_usd * 100 AS HUGEINT) * 1000000 + CAST(value_usd * 100 AS HUGEINT))
-        // (2 * CAST(value_usd * 100 AS HUGEINT)) AS DECIMAL(18, 0)) * 0.000001 AS DECIMAL(18, 6))
+        (half_even_div(CAST(duty_usd * 100 AS HUGEINT) * 10000000000, CAST(value_usd * 100 AS HUGEINT)) + 5000) // 10000
+        AS DECIMAL(18, 0)) * 0.000001 AS DECIMAL(18, 6))
     END;
 
 -- the line's `;`-separated declared headings hold `heading` (NULL: no)
@@ -184,10 +189,6 @@ CREATE OR REPLACE TEMP MACRO measure_terms(measure, product) AS
                                     ELSE measure.heading END,
         cap_heading: measure.cap_heading, base: measure.base
     } END;
-
--- non-negative n / positive d rounded half to even, as Polars rounds Decimal arithmetic
-CREATE OR REPLACE TEMP MACRO half_even_div(n, d) AS
-    n // d + CAST(2 * (n % d) > d OR (2 * (n % d) = d AND (n // d) % 2 = 1) AS INTEGER);
 
 -- what an inclusive measure on `base_usd` counts of the MFN duty: all of it on the customs
 -- value, else MFN x base / value as the engine computes it in Decimal(38, 10): the product,
