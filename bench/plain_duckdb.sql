@@ -163,12 +163,13 @@ CREATE OR REPLACE TEMP MACRO half_even_div(n, d) AS
     n // d + CAST(2 * (n % d) > d OR (2 * (n % d) = d AND (n // d) % 2 = 1) AS INTEGER);
 
 -- duty / value as the engine computes it: the quotient in Decimal(38, 10) (rounded half to
--- even to 10 decimals), then rounded half away from zero to 6 (DuckDB's decimal division
--- returns DOUBLE, so divide integers: both amounts are whole cents, neither negative)
+-- even to 10 decimals), then rounded half away from zero to 6; in one integer division (both
+-- amounts are whole cents, neither negative; DuckDB's decimal division returns DOUBLE): the
+-- two roundings of q come to floor(q x 10^6 + 0.50005)
 CREATE OR REPLACE TEMP MACRO effective_rate(duty_usd, value_usd) AS
     CASE WHEN value_usd > 0 THEN CAST(CAST(
-        (half_even_div(CAST(duty_usd * 100 AS HUGEINT) * 10000000000, CAST(value_usd * 100 AS HUGEINT)) + 5000) // 10000
-        AS DECIMAL(18, 0)) * 0.000001 AS DECIMAL(18, 6))
+        (20000000000 * CAST(duty_usd * 100 AS HUGEINT) + 10001 * CAST(value_usd * 100 AS HUGEINT))
+        // (20000 * CAST(value_usd * 100 AS HUGEINT)) AS DECIMAL(18, 0)) * 0.000001 AS DECIMAL(18, 6))
     END;
 
 -- the line's `;`-separated declared headings hold `heading` (NULL: no)
