@@ -21,7 +21,8 @@
 --   (max(rate x base - MFN x base / value, 0), the MFN share in the engine's Decimal(38, 10)
 --   arithmetic) shapes; each measure's amount rounded once to the cent, half away from zero;
 --   MPF and HMF per entry (fee row in force on the entry date, transport modes, min/max),
---   rounded to the cent and allocated to lines by largest remainder in integer cents.
+--   rounded to the cent and allocated to lines by largest remainder in integer cents;
+--   the effective duty rate rounded as the engine rounds it.
 -- tests/bench/test_plain_duckdb.py checks that it agrees with the pipeline line by line.
 -- Writes fct_duty_lines and fct_duty_by_hs_month into the connected DuckDB file and the
 -- aggregate to a Parquet file. It does not check rows (no rejects; it takes the text as clean:
