@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from transforms.order import rows_in_order
+from transforms.order import after_previous_row, rows_in_order
 from transforms.vocabulary import MONEY
 
 EFFECTIVE_RATE = pl.Decimal(18, 6)
@@ -96,3 +96,11 @@ def strictly_increasing_rows(data: pa.PolarsData) -> pl.LazyFrame:
     passes). For a row number (`source_row`): in file order without repeats, so unique, in
     one pass without hashing."""
     return data.lazyframe.select(pl.col(data.key).diff().fill_null(1) > 0)
+
+
+def rows_after_previous(data: pa.PolarsData, columns: list[str]) -> pl.LazyFrame:
+    """Row-level: the row comes after the row before it on `columns` (the first row passes; a
+    null in `columns` fails): rows in that order without repeats, so unique on `columns`, in
+    one pass without hashing."""
+    first = pl.int_range(pl.len()) == 0
+    return data.lazyframe.select(first | after_previous_row(columns, strict=True).fill_null(False))

@@ -21,7 +21,7 @@ import polars as pl
 import pycountry
 
 from schemas.raw_customs_lines import OPTIONAL_COLUMNS, OPTIONAL_MONEY_COLUMNS, OPTIONAL_TEXT_COLUMNS, REQUIRED_COLUMNS
-from transforms.order import sorted_by
+from transforms.order import rows_in_order, sorted_by
 from transforms.rejects import SOURCE_ROW, RowCheck, one_of
 from transforms.vocabulary import MONEY
 
@@ -179,6 +179,26 @@ def _more_decimals_than(value: pl.Expr, decimals: int) -> pl.Expr:
     """More than `decimals` significant digits after the point (trailing zeros do not count):
     a non-zero digit at place `decimals + 1` or later. For text that parsed as a decimal."""
     return value.str.contains(rf"\.[0-9]{{{decimals}}}[0-9]*[1-9]")
+
+
+LINE_ORDER: tuple[str, str] = ("entry_number", "line_number")
+
+
+def in_line_order(raw: pl.DataFrame) -> pl.DataFrame:
+    """The all-text rows in the order the staged lines keep (LINE_ORDER): by normalised entry
+    number, then line number, then source row; rows whose entry or line number does not parse
+    (rejected later) first. As they are (no copy) when already in that order.
+
+    Sorting the text rows once, before they are parsed, is what lets fct_duty_lines and the
+    marts that keep its order share the staged columns instead of each sorting a copy."""
+    keys = raw.select(
+        entry=entry_number_key(), line=integer_of(text("line_number")), row=pl.col(SOURCE_ROW)
+    )
+    if keys.select(rows_in_order(["entry", "line", "row"], strict=True)).item():
+        return raw
+    order = keys.select(pl.arg_sort_by("entry", "line", "row", nulls_last=False)).to_series()
+    del keys
+    return raw.select(pl.all().gather(order))
 
 
 def parse_customs_lines(raw: pl.DataFrame, mfn: pl.DataFrame) -> pl.DataFrame:
@@ -513,10 +533,11 @@ def line_fact_checks() -> list[RowCheck]:
 
 
 def stage_customs_lines(passed: pl.DataFrame) -> pl.DataFrame:
-    """Parsed rows that failed no check → `stg_customs_lines` (typed, normalised), sorted by
-    source row."""
-    # (the loader keeps file order: the usual frame is returned as is, not sorted again)
-    return sorted_by(passed, [SOURCE_ROW]).select(
+    """Parsed rows that failed no check → `stg_customs_lines` (typed, normalised), in line
+    order (LINE_ORDER)."""
+    # (the loader parses the rows in line order, `in_line_order`: the usual frame is returned
+    # as is, not sorted again)
+    return sorted_by(passed, ["_entry_number", "_line_number"]).select(
         pl.col("_entry_number").alias("entry_number"),
         pl.col("_line_number").cast(pl.Int64).alias("line_number"),
         pl.col("_entry_date").alias("entry_date"),

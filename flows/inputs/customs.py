@@ -58,6 +58,7 @@ from transforms.schedule import Schedule
 from transforms.stg_customs_lines import (
     customs_line_checks,
     entry_number_key,
+    in_line_order,
     iso_date,
     month_total_problems,
     parse_customs_lines,
@@ -108,6 +109,8 @@ class InputKind:
     parse: Callable[[pl.DataFrame, Schedule], pl.DataFrame]
     checks: Callable[[], Sequence[RowCheck]]
     stage: Callable[[pl.DataFrame], pl.DataFrame]
+    # the raw rows in the order the staged table keeps, before they are parsed (None: file order)
+    order: Callable[[pl.DataFrame], pl.DataFrame] | None = None
 
 
 Validator = Callable[[Path, Schedule], list[Problem]]
@@ -267,6 +270,8 @@ def stage_input(
         raw, checksum = read_raw(path, kind, select, prefetched=prefetched)
         source = input_source(path)
     kind.raw_schema.validate(raw)
+    if kind.order is not None:
+        raw = kind.order(raw)  # (the rows in file order are let go)
     checks = kind.checks()
     flagged = flag_failures(kind.parse(raw, schedule), checks)
     if keep is not None:
@@ -430,6 +435,7 @@ register_input_kind(
         parse=lambda raw, schedule: parse_customs_lines(raw, schedule.mfn),
         checks=customs_line_checks,
         stage=stage_customs_lines,
+        order=in_line_order,
     )
 )
 

@@ -53,6 +53,10 @@ def test_good_rows_stage_normalised_with_exact_dtypes(good_csv, schedule):
             # unit "no" → NO, mode "Vessel" → vessel, 28000.5 → 28000.50
             ("ABC12345678", 2, dt.date(2025, 10, 15), "2025-10", "8704310120", "JP",
              d("28000.50"), d("1"), "NO", "vessel", "2704", "IMP-001", None, None, None, None, None, None, 2),
+            # spaces around the HTS code stripped (the lines in line order: K0Q before XYZ,
+            # although it is the file's last row)
+            ("K0Q00000010", 1, dt.date(2025, 11, 3), "2025-11", "4011101010", "JP",
+             d("5000.00"), d("40"), "NO", "air", "4601", "IMP-003", None, None, None, None, None, None, 5),
             # lower-case entry number and country upper-cased; specific rate on M2, unit M2
             ("XYZ98765432", 1, dt.date(2025, 10, 2), "2025-10", "7005290810", "JP",
              d("1200.00"), d("35.5"), "M2", "truck", "3802", "IMP-002", None, d("100.00"),
@@ -60,9 +64,6 @@ def test_good_rows_stage_normalised_with_exact_dtypes(good_csv, schedule):
             # rate type 2: specific on the second unit (KG)
             ("XYZ98765432", 2, dt.date(2025, 10, 2), "2025-10", "7004902500", "JP",
              d("800.10"), d("250.125"), "KG", "truck", "3802", "IMP-002", d("5.60"), None, None, None, None, None, 4),
-            # spaces around the HTS code stripped
-            ("K0Q00000010", 1, dt.date(2025, 11, 3), "2025-11", "4011101010", "JP",
-             d("5000.00"), d("40"), "NO", "air", "4601", "IMP-003", None, None, None, None, None, None, 5),
         ],
         schema=STG_SCHEMA,
         orient="row",
@@ -284,15 +285,33 @@ def test_with_the_shipped_default_schedule(tmp_path, good_csv):
     ]
 
 
-@pytest.mark.parametrize("rows", [[1, 2, 2, 4, 5], [1, 3, 2, 4, 5]], ids=["repeated", "out_of_order"])
-def test_stg_schema_refuses_repeated_or_unordered_source_rows(good_csv, schedule, rows):
+@pytest.mark.parametrize("lines", [[1, 1, 1, 1, 2], [2, 1, 1, 1, 2]], ids=["repeated", "out_of_order"])
+def test_stg_schema_refuses_repeated_or_unordered_lines(good_csv, schedule, lines):
     import pandera.polars as pa
 
     staged = load_customs_lines(good_csv, None, schedule).stg
     StgCustomsLines.validate(staged)
-    broken = staged.with_columns(pl.Series("source_row", rows, dtype=pl.Int64))
-    with pytest.raises(pa.errors.SchemaError, match="source_row_strictly_increasing"):
+    broken = staged.with_columns(pl.Series("line_number", lines, dtype=pl.Int64))
+    with pytest.raises(pa.errors.SchemaError, match="lines_strictly_increasing"):
         StgCustomsLines.validate(broken)
+
+
+def test_lines_are_staged_in_line_order_whatever_the_file_order(tmp_path, schedule):
+    """The staged lines are sorted by entry number then line number (rows that do not parse
+    are rejected whatever their place); rejects keep naming the file's rows."""
+    rows = [
+        dict(GOOD_ROW, entry_number="XYZ-9876543-2", line_number="2"),
+        dict(GOOD_ROW, entry_number="abc-1234567-8", line_number="10"),
+        dict(GOOD_ROW, entry_number="XYZ98765432", line_number="1"),
+        dict(GOOD_ROW, entry_number="ABC12345678", line_number="9"),
+        dict(GOOD_ROW, entry_number="ABC12345678", line_number="x"),
+    ]
+    result = load_customs_lines(write_rows(tmp_path / "shuffled.csv", rows), None, schedule)
+    assert result.stg.select("entry_number", "line_number", "source_row").rows() == [
+        ("ABC12345678", 9, 4), ("ABC12345678", 10, 2), ("XYZ98765432", 1, 3), ("XYZ98765432", 2, 1),
+    ]
+    assert result.rejects.select("row_number", "column", "check").rows() == [(5, "line_number", "integer")]
+    StgCustomsLines.validate(result.stg)
 
 
 def test_values_at_the_bounds_stage(tmp_path, schedule):
