@@ -19,6 +19,7 @@ each `rate × value` are computed once.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import operator
 from collections.abc import Callable, Mapping
@@ -472,22 +473,21 @@ def _key_hashes(lines: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
     return hashes, keys.select(key)
 
 
-def _with_key_terms(
+def _term_rows(
     lines: pl.DataFrame, terms_of: Callable[[pl.DataFrame], tuple[pl.DataFrame, T]]
-) -> tuple[pl.DataFrame, T]:
-    """`lines` plus the terms of each line's key, in line order: `terms_of(keys)` gives one
-    row per key of `keys` (distinct KEY rows), with the KEY columns, and what it found out
-    about them (returned beside the lines); a null key part matches a null.
+) -> tuple[pl.Series, pl.DataFrame, T]:
+    """Each line's row of the terms of its key, the terms, and what `terms_of` found out:
+    `terms_of(keys)` gives one row per key of `keys` (distinct KEY rows), with the KEY
+    columns, and what it found out about them; a null key part matches a null.
 
     Lines find their key's terms through the key hash, then every line's key is compared with
     the key of the terms it found (a key sharing its hash with another, which `_key_hashes`
     would have left out, fails this); if one differs, the terms of every distinct key are
-    joined on the key columns instead."""
+    found on the key columns instead."""
     key = key_columns(lines.columns)
     hashes, keys = _key_hashes(lines)
     terms, found = terms_of(keys)
-    # each line's row of `terms` (through the hashes alone), then the terms gathered in line
-    # order and placed beside the lines: their other columns are never copied
+    # each line's row of `terms`, through the hashes alone
     term_rows = (
         hashes.to_frame()
         .join(
@@ -498,13 +498,56 @@ def _with_key_terms(
         )
         .get_column(_TERM_ROW)
     )
-    if term_rows.len() == lines.height:
-        gathered = terms[term_rows]
-        own_key = pl.all_horizontal(pl.col(c).eq_missing(gathered.get_column(c)) for c in key).all()
-        if lines.select(own_key).item():
-            return lines.hstack(gathered.drop(key)), found
+    if term_rows.len() == lines.height and _own_keys(lines.select(key), terms.select(key), term_rows):
+        return term_rows, terms, found
     terms, found = terms_of(lines.select(key).unique())
-    return lines.join(terms, on=key, how="left", maintain_order="left", nulls_equal=True), found
+    term_rows = (
+        lines.select(key)
+        .join(terms.select(key).with_row_index(_TERM_ROW), on=key, how="left", maintain_order="left", nulls_equal=True)
+        .get_column(_TERM_ROW)
+    )
+    return term_rows, terms, found
+
+
+# Lines priced at a time: a chunk's key terms are placed beside it, not those of every line.
+PRICING_CHUNK_ROWS = 1 << 20
+
+
+def _chunks(height: int) -> list[tuple[int, int]]:
+    """(offset, length) of the PRICING_CHUNK_ROWS slices of `height` rows (one, empty, for 0)."""
+    return [(start, min(PRICING_CHUNK_ROWS, height - start)) for start in range(0, height, PRICING_CHUNK_ROWS)] or [(0, 0)]
+
+
+def _own_keys(line_keys: pl.DataFrame, term_keys: pl.DataFrame, term_rows: pl.Series) -> bool:
+    """Every line's key equals the key of the terms row it found (a chunk of lines at a time)."""
+    for start, length in _chunks(line_keys.height):
+        found = term_keys[term_rows.slice(start, length)]
+        same = pl.all_horizontal(pl.col(c).eq_missing(found.get_column(c)) for c in line_keys.columns).all()
+        if not line_keys.slice(start, length).select(same).item():
+            return False
+    return True
+
+
+def _with_key_terms(
+    lines: pl.DataFrame, terms_of: Callable[[pl.DataFrame], tuple[pl.DataFrame, T]]
+) -> tuple[pl.DataFrame, T]:
+    """`lines` plus the terms of each line's key, in line order (`_term_rows`), and what
+    `terms_of` found out about the keys. The terms are gathered in line order and placed
+    beside the lines: the lines' columns are never copied."""
+    term_rows, terms, found = _term_rows(lines, terms_of)
+    return lines.hstack(terms.drop(key_columns(lines.columns))[term_rows]), found
+
+
+def _stacked(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """The frames of `parts` (same columns) one under the other, each column in one chunk.
+    Built a column at a time, each column dropped from the parts (the list is emptied) as soon
+    as it is whole: a rechunk of the whole frame would hold every column twice."""
+    columns = []
+    for name in parts[0].columns:
+        columns.append(pl.concat([part.get_column(name) for part in parts]).rechunk())
+        parts[:] = [part.drop(name) for part in parts]
+    parts.clear()
+    return pl.DataFrame(columns)
 
 
 def compute_exact_components(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
@@ -710,12 +753,41 @@ def _line_terms(keys: pl.DataFrame, schedule: Schedule, layer_names: list[str]) 
     )
 
 
+def _date_breaks(dates: list[dt.date | None]) -> pl.Series:
+    """The distinct dates of `dates` (nulls left out), sorted, as a Date series."""
+    return pl.Series(sorted({d for d in dates if d is not None}), dtype=pl.Date)
+
+
+def _entry_date_breaks(schedule: Schedule) -> pl.Series:
+    """Every date the rules compare an entry date with: the measures' and exemptions' windows
+    and the derivative products' listing dates."""
+    frames = [schedule.measures.select("valid_from", "valid_to"), schedule.exemptions.select("valid_from", "valid_to")]
+    dates = [d for frame in frames for column in frame.get_columns() for d in column.to_list()]
+    dates += schedule.metal_derivatives.get_column("effective_date").to_list()
+    return _date_breaks(dates)
+
+
+def _same_comparisons(day: pl.Expr, breaks: pl.Series) -> pl.Expr:
+    """A date that compares with every date of `breaks` (sorted, distinct) as `day` does, the
+    same for every day between two consecutive breaks: the last break on or before `day`, or
+    the day before the first break for a day before it (null stays null)."""
+    if breaks.len() == 0:
+        return pl.when(day.is_not_null()).then(pl.lit(dt.date(1970, 1, 1)))
+    starts = pl.concat([(breaks.head(1) - dt.timedelta(days=1)), breaks])
+    return pl.when(day.is_not_null()).then(pl.lit(starts).gather(pl.lit(breaks).search_sorted(day, side="right")))
+
+
 def _keyed_facts(engine: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
-    """The line facts reduced to what the rules can read, so that lines that differ only in
-    facts no rule reads share a key: the transport mode as `vessel` or `other`, the export
-    date only on entry dates inside some in-transit window, the declared headings only where
-    they include a claimable one (and then only those)."""
-    out = []
+    """The key and the line facts reduced to what the rules can read, so that lines that
+    differ only in what no rule reads share a key: the entry date as the first day of its
+    stretch between the schedule's dates (`_same_comparisons`: the rules only compare it with
+    those), the transport mode as `vessel` or `other`, the export date only on entry dates
+    inside some in-transit window (and there only as compared with the rules' exported_before
+    dates), the declared headings only where they include a claimable one (and then only
+    those). A month's lines then have a few thousand keys rather than one per day.
+
+    For pricing only: the reduced entry date is not the line's."""
+    out = [_same_comparisons(pl.col("entry_date"), _entry_date_breaks(schedule)).alias("entry_date")]
     if "transport_mode" in engine.columns:
         out.append(
             pl.when(pl.col("transport_mode") == "vessel").then(pl.lit("vessel")).otherwise(pl.lit("other"))
@@ -727,7 +799,17 @@ def _keyed_facts(engine: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
             [in_force_on(pl.lit(start), pl.lit(end, dtype=pl.Date), pl.col("entry_date")) for start, end in windows]
             or [pl.lit(False)]
         )
-        out.append(pl.when(inside).then(pl.col("export_date")).alias("export_date"))
+        exported_before = _date_breaks(
+            schedule.exemptions.filter(pl.col("condition") == "in_transit").get_column("exported_before").to_list()
+        )
+        export = pl.col("export_date")
+        if exported_before.len():
+            # the day before the first exported_before date after it, or the last such date
+            ends = pl.concat([exported_before - dt.timedelta(days=1), exported_before.tail(1)])
+            export = pl.when(export.is_not_null()).then(
+                pl.lit(ends).gather(pl.lit(exported_before).search_sorted(export, side="right"))
+            )
+        out.append(pl.when(inside).then(export).alias("export_date"))
     if "declared_headings" in engine.columns:
         claims = (
             pl.col("declared_headings")
@@ -736,7 +818,7 @@ def _keyed_facts(engine: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
             .list.join(HEADING_SEPARATOR)
         )
         out.append(pl.when(claims != "").then(claims).alias("declared_headings"))
-    return engine.with_columns(out) if out else engine
+    return engine.with_columns(out)
 
 
 def compute_line_duty(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
@@ -745,33 +827,42 @@ def compute_line_duty(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     round_components(compute_exact_components(...)) on the columns it needs: the schedule is
     resolved per distinct key (hts_code, country_of_origin, entry_date and the FACTS the
     lines carry), what depends on the key alone (flags included) is worked out per key, and
-    the key terms are placed beside the lines once, in their order; layers no line has a
-    measure of are left out (they add 0 and no heading). The results are placed beside the
-    untouched input."""
+    the key terms are placed beside the lines once, in their order, a chunk of lines at a time
+    (PRICING_CHUNK_ROWS); layers no line has a measure of are left out (they add 0 and no
+    heading). The results are placed beside the untouched input."""
     layer_names = layers(schedule)
     engine = _keyed_facts(lines.select(c for c in ENGINE_COLUMNS if c in lines.columns), schedule)
-    priced, pricing = _with_key_terms(engine, lambda keys: _line_terms(keys, schedule, layer_names))
-    priced = _with_content_columns(priced, pricing.metals)
+    term_rows, terms, pricing = _term_rows(engine, lambda keys: _line_terms(keys, schedule, layer_names))
+    terms = terms.drop(key_columns(engine.columns))
     applies = {layer: ~pl.col(f"{layer}__absent") for layer in pricing.metals}
-    exact = priced.lazy().with_columns(
-        _exact_exprs(pricing.active, specific=pricing.specific, metal_layers=pricing.metals)
-    )
-    duty = (
-        _rounded(exact, pricing.active, pricing.components)
-        .select(
-            "mfn_rate_text",
-            "mfn_duty_usd",
-            *[f"{component}_duty_usd" for component in COMPONENTS],
-            "total_duty_usd",
-            effective_duty_rate=_line_effective_rate(),
-            ch99_headings=_ch99_headings(pricing.active),
-            flags=_line_flags(applies, pricing.metals),
+
+    def priced(start: int, length: int) -> pl.DataFrame:
+        """The duty of the lines of one chunk: their key terms gathered beside them, then the
+        arithmetic, lazily (each `rate × value` computed once)."""
+        chunk = engine.slice(start, length).hstack(terms[term_rows.slice(start, length)])
+        exact = (
+            _with_content_columns(chunk, pricing.metals)
+            .lazy()
+            .with_columns(_exact_exprs(pricing.active, specific=pricing.specific, metal_layers=pricing.metals))
         )
-        .collect()
-        # the streaming engine hands back one chunk per morsel; beside single-chunk input
-        # columns that would make every later eager step realign (copy) the whole frame
-        .rechunk()
-    )
+        return (
+            _rounded(exact, pricing.active, pricing.components)
+            .select(
+                "mfn_rate_text",
+                "mfn_duty_usd",
+                *[f"{component}_duty_usd" for component in COMPONENTS],
+                "total_duty_usd",
+                effective_duty_rate=_line_effective_rate(),
+                ch99_headings=_ch99_headings(pricing.active),
+                flags=_line_flags(applies, pricing.metals),
+            )
+            .collect()
+        )
+
+    # (one contiguous chunk per column: the streaming engine hands back one chunk per morsel,
+    # and beside single-chunk input columns that would make every later eager step realign,
+    # i.e. copy, the whole frame)
+    duty = _stacked([priced(start, length) for start, length in _chunks(engine.height)])
     return pl.concat([lines, duty], how="horizontal")
 
 
