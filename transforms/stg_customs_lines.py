@@ -14,7 +14,7 @@ case; transport modes lower case.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
 import polars as pl
@@ -182,23 +182,54 @@ def _more_decimals_than(value: pl.Expr, decimals: int) -> pl.Expr:
 
 
 LINE_ORDER: tuple[str, str] = ("entry_number", "line_number")
+# All-text rows parsed, checked and staged at a time (whole entries): a part's parsed helper
+# columns and check flags are let go before the next part is parsed.
+STAGING_PART_ROWS = 1 << 19
 
 
-def in_line_order(raw: pl.DataFrame) -> pl.DataFrame:
+def in_line_order_parts(raw: pl.DataFrame) -> Iterator[pl.DataFrame]:
     """The all-text rows in the order the staged lines keep (LINE_ORDER): by normalised entry
-    number, then line number, then source row; rows whose entry or line number does not parse
-    (rejected later) first. As they are (no copy) when already in that order.
+    number, then line number, then source row, rows whose entry or line number does not parse
+    (rejected later) first; in parts of about STAGING_PART_ROWS rows that never split an
+    entry, since every rule that compares lines (the grain, one date and one importer per
+    entry) compares the lines of one entry. Slices of `raw` when it is in that order already,
+    else gathered a part at a time (the sorted rows are never all held beside `raw`).
 
-    Sorting the text rows once, before they are parsed, is what lets fct_duty_lines and the
-    marts that keep its order share the staged columns instead of each sorting a copy."""
-    keys = raw.select(
-        entry=entry_number_key(), line=integer_of(text("line_number")), row=pl.col(SOURCE_ROW)
-    )
-    if keys.select(rows_in_order(["entry", "line", "row"], strict=True)).item():
-        return raw
-    order = keys.select(pl.arg_sort_by("entry", "line", "row", nulls_last=False)).to_series()
+    Parsing the rows in line order is what lets fct_duty_lines and the marts that keep its
+    order share the staged columns instead of each sorting a copy."""
+    keys = raw.select(entry=entry_number_key(), line=integer_of(text("line_number")), row=pl.col(SOURCE_ROW))
+    order = None
+    if not keys.select(rows_in_order(["entry", "line", "row"], strict=True)).item():
+        # (`raw` is in source row order: a stable sort keeps it among equal lines)
+        order = keys.select(pl.arg_sort_by("entry", "line", nulls_last=False, maintain_order=True)).to_series()
+    entries = keys.get_column("entry")
     del keys
-    return raw.select(pl.all().gather(order))
+    bounds = _part_bounds(entries if order is None else entries.gather(order), STAGING_PART_ROWS)
+    del entries
+    for start, end in bounds:
+        if order is None:
+            yield raw.slice(start, end - start)
+        else:
+            yield raw.select(pl.all().gather(order.slice(start, end - start)))
+
+
+def _part_bounds(entries: pl.Series, rows: int) -> list[tuple[int, int]]:
+    """(start, end) of consecutive parts of about `rows` rows of `entries` (sorted, equal
+    values together), each ending where an entry does: a part ends at the first entry start
+    at or after `rows` rows from its start. One (0, 0) part for no rows."""
+    height = entries.len()
+    starts = (entries.ne_missing(entries.shift(1)) | (pl.int_range(height, eager=True) == 0)).arg_true()
+    bounds, start = [], 0
+    while start < height or not bounds:
+        target = start + rows
+        if target >= height:
+            end = height
+        else:
+            at = starts.search_sorted(target, side="left")
+            end = starts[at] if at < starts.len() else height
+        bounds.append((start, end))
+        start = end
+    return bounds
 
 
 def parse_customs_lines(raw: pl.DataFrame, mfn: pl.DataFrame) -> pl.DataFrame:
@@ -535,8 +566,8 @@ def line_fact_checks() -> list[RowCheck]:
 def stage_customs_lines(passed: pl.DataFrame) -> pl.DataFrame:
     """Parsed rows that failed no check → `stg_customs_lines` (typed, normalised), in line
     order (LINE_ORDER)."""
-    # (the loader parses the rows in line order, `in_line_order`: the usual frame is returned
-    # as is, not sorted again)
+    # (the loader parses the rows in line order, `in_line_order_parts`: the usual frame is
+    # returned as is, not sorted again)
     return sorted_by(passed, ["_entry_number", "_line_number"]).select(
         pl.col("_entry_number").alias("entry_number"),
         pl.col("_line_number").cast(pl.Int64).alias("line_number"),

@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +47,7 @@ from schemas.raw_customs_lines import OPTIONAL_COLUMNS, OPTIONAL_TEXT_COLUMNS, R
 from schemas.rejects import LoadRejects
 from schemas.stg_customs_lines import StgCustomsLines
 from transforms.customs_map import ENTRY_DATE, apply_customs_map, fold_line_tariff_rows, without_rows
+from transforms.frames import stacked
 from transforms.rejects import (
     REJECT_COLUMNS,
     SOURCE_ROW,
@@ -58,7 +59,7 @@ from transforms.schedule import Schedule
 from transforms.stg_customs_lines import (
     customs_line_checks,
     entry_number_key,
-    in_line_order,
+    in_line_order_parts,
     iso_date,
     month_total_problems,
     parse_customs_lines,
@@ -109,8 +110,9 @@ class InputKind:
     parse: Callable[[pl.DataFrame, Schedule], pl.DataFrame]
     checks: Callable[[], Sequence[RowCheck]]
     stage: Callable[[pl.DataFrame], pl.DataFrame]
-    # the raw rows in the order the staged table keeps, before they are parsed (None: file order)
-    order: Callable[[pl.DataFrame], pl.DataFrame] | None = None
+    # the raw rows in the order the staged table keeps, in parts that no row rule needs to see
+    # together, parsed, checked and staged one after the other (None: all at once, file order)
+    parts: Callable[[pl.DataFrame], Iterable[pl.DataFrame]] | None = None
 
 
 Validator = Callable[[Path, Schedule], list[Problem]]
@@ -182,8 +184,9 @@ def read_raw(
         raise InputSchemaError(source, "no_data_rows", "no data rows (only a header)")
     # one contiguous chunk per column: a Parquet file arrives in one chunk per row group, and
     # every later step that mixes those columns with new single-chunk ones (parsed values,
-    # looked-up facts) would otherwise realign, i.e. copy, the whole frame each time
-    raw = collect_frame(select(lazy) if select else lazy, source, "the data rows").sort(SOURCE_ROW).rechunk()
+    # looked-up facts) would otherwise realign, i.e. copy, the whole frame each time (made a
+    # column at a time: the file's chunks are let go as each column is whole)
+    raw = stacked([collect_frame(select(lazy) if select else lazy, source, "the data rows").sort(SOURCE_ROW)])
     return raw, checksum
 
 
@@ -270,20 +273,26 @@ def stage_input(
         raw, checksum = read_raw(path, kind, select, prefetched=prefetched)
         source = input_source(path)
     kind.raw_schema.validate(raw)
-    if kind.order is not None:
-        raw = kind.order(raw)  # (the rows in file order are let go)
     checks = kind.checks()
-    flagged = flag_failures(kind.parse(raw, schedule), checks)
-    if keep is not None:
-        kept = flagged.select(keep.fill_null(False)).to_series()
-        if not kept.all():  # (a one-month file keeps every row: no filtering copy)
-            flagged = flagged.filter(kept)
-    passed, rejects = split_on_failures(flagged, checks, source)
-    rows_in = flagged.height
+    staged, rejected, rows_in = [], [], 0
+    for part in kind.parts(raw) if kind.parts is not None else [raw]:
+        flagged = flag_failures(kind.parse(part, schedule), checks)
+        if keep is not None:
+            kept = flagged.select(keep.fill_null(False)).to_series()
+            if not kept.all():  # (a one-month file keeps every row: no filtering copy)
+                flagged = flagged.filter(kept)
+        passed, part_rejects = split_on_failures(flagged, checks, source)
+        rows_in += flagged.height
+        staged.append(kind.stage(passed))
+        rejected.append(part_rejects)
+        del part, flagged, passed  # (a part's parsed columns go before the next is parsed)
+    del raw
+    by_row = ["row_number", "column", "check"]
+    rejects = rejected[0] if len(rejected) == 1 else pl.concat(rejected).sort(by_row, maintain_order=True)
     if mapped_rejects is not None and mapped_rejects.height:
         rows_in += mapped_rejects["row_number"].n_unique()
-        rejects = pl.concat([mapped_rejects, rejects]).sort(["row_number", "column", "check"], maintain_order=True)
-    stg = kind.stg_schema.validate(kind.stage(passed))
+        rejects = pl.concat([mapped_rejects, rejects]).sort(by_row, maintain_order=True)
+    stg = kind.stg_schema.validate(stacked(staged))
     LoadRejects.validate(rejects.select(REJECT_COLUMNS))
     return LoadResult(stg, rejects, rows_in, checksum, source)
 
@@ -303,11 +312,9 @@ def _month_select(month: str, source: str) -> Callable[[pl.LazyFrame], pl.LazyFr
     def select(lazy: pl.LazyFrame) -> pl.LazyFrame:
         date = iso_date("entry_date")
         in_month = _in_month(date, month)
-        others = collect_frame(
-            lazy.select((date.is_not_null() & ~in_month).sum().alias("others")),
-            source,
-            "the entry dates",
-        ).item()
+        # each distinct date text parsed once (a month's file has a few dozen)
+        dates = collect_frame(lazy.group_by("entry_date").len(), source, "the entry dates")
+        others = dates.select(pl.col("len").filter(date.is_not_null() & ~in_month).sum()).item()
         if others == 0:
             return lazy
         entries = collect_frame(
@@ -435,7 +442,7 @@ register_input_kind(
         parse=lambda raw, schedule: parse_customs_lines(raw, schedule.mfn),
         checks=customs_line_checks,
         stage=stage_customs_lines,
-        order=in_line_order,
+        parts=in_line_order_parts,
     )
 )
 

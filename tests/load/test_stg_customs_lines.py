@@ -334,3 +334,36 @@ def test_a_month_above_the_month_total_bound_is_refused_naming_file_and_month(tm
     assert str(raised.value).startswith(f"{path}: 2025-10: the 101 rows' customs_value_usd add up to "
                                         "101,000,000,000,000, above the per-month limit of 100,000,000,000,000")
 
+
+
+def test_parts_of_whole_entries_stage_as_one_part(tmp_path, schedule):
+    """Rows parsed and checked a part at a time (parts of whole entries, in line order) give
+    what one part gives: the entry rules (repeated lines, several dates or importers in an
+    entry) see every line of the entry, the rejects keep the file's row order."""
+    import transforms.stg_customs_lines as stg
+
+    def row(entry, line, **changes):
+        return dict(GOOD_ROW, entry_number=entry, line_number=str(line), **changes)
+
+    rows = [
+        row("ZZZ-0000009-1", 2), row("ABC-1234567-8", 3), row("MMM-0000005-5", 1, entry_date="2025-10-16"),
+        row("ZZZ-0000009-1", 1), row("abc-1234567-8", 1), row("MMM-0000005-5", 2),
+        row("ABC12345678", 2, customs_value_usd="1,000.00"), row("DDD-0000004-4", 1), row("DDD-0000004-4", 1),
+        row("", 1), row("EEE-0000003-3", 1, importer_id="IMP-009"), row("EEE-0000003-3", 2),
+        row("FFF-0000002-2", "x"), row("FFF-0000002-2", 2),
+    ]
+    path = write_rows(tmp_path / "entries.csv", rows)
+    whole = load_customs_lines(path, "2025-10", schedule)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(stg, "STAGING_PART_ROWS", 2)
+        parts = load_customs_lines(path, "2025-10", schedule)
+    assert parts.stg.equals(whole.stg)
+    assert parts.rejects.equals(whole.rejects)
+    assert parts.rows_in == whole.rows_in == len(rows)
+    assert whole.stg.select("entry_number", "line_number").rows() == [
+        ("ABC12345678", 1), ("ABC12345678", 3), ("FFF00000022", 2), ("ZZZ00000091", 1), ("ZZZ00000091", 2),
+    ]
+    assert sorted(set(whole.rejects["check"])) == [
+        "entry_single_date", "entry_single_importer", "grain_unique", "integer", "not_empty", "thousands_separator",
+    ]
+    assert max(parts.stg.n_chunks("all")) == 1
