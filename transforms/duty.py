@@ -22,13 +22,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
 import polars as pl
 
+from transforms.frames import stacked
 from transforms.schedule import (
     ALL_ORIGINS,
     ALL_SCOPES,
@@ -386,10 +387,24 @@ def _key_flags(layer_names: list[str]) -> pl.Expr:
     return pl.when(flags != "").then(flags)
 
 
-def _exact_exprs(layer_names: list[str], *, specific: bool = True, metal_layers: Mapping[str, str] | None = None) -> list[pl.Expr]:
+def _exact_exprs(
+    layer_names: list[str],
+    *,
+    specific: bool = True,
+    metal_layers: Mapping[str, str] | None = None,
+    heading_states: bool = False,
+    additive_layers: Collection[str] = (),
+    value_layers: Collection[str] = (),
+) -> list[pl.Expr]:
     """`mfn_exact` and per layer `<layer>__extra` (exact Decimal(38,10)) and
     `<layer>__applied_heading`, over lines joined to their key terms. `specific=False` leaves
     out the specific-rate MFN term (it is 0 when no line has a specific rate type).
+    `heading_states=True` gives, instead of the applied heading, which one applies:
+    `<layer>__heading_state` 0 (none), 1 (`heading`) or 2 (`heading_at_or_above_cap`), so that
+    the heading texts are needed per key only. `additive_layers`: layers whose measures are
+    all additive for these lines, `value_layers`: layers whose measures all apply to the
+    customs value for them: their expressions leave out what cannot apply (the MFN share,
+    the non-metal value).
 
     `metal_layers`: the layers (→ metal) whose measures charge declared metal content; when
     given, each layer's rate applies to its measure's `base` (`<layer>__base`): the customs
@@ -417,7 +432,7 @@ def _exact_exprs(layer_names: list[str], *, specific: bool = True, metal_layers:
     non_metal = pl.max_horizontal(functools.reduce(operator.sub, charged.values(), value), _ZERO)
     for layer in layer_names:
         absent, additive = pl.col(f"{layer}__absent"), pl.col(f"{layer}__additive")
-        if metal_layers:
+        if metal_layers and (layer in content or layer not in value_layers):
             base_kind = pl.col(f"{layer}__base").fill_null(DEFAULT_BASE)
             base = pl.when(base_kind == "non_metal_value").then(non_metal).otherwise(value)
             if layer in content:
@@ -428,6 +443,16 @@ def _exact_exprs(layer_names: list[str], *, specific: bool = True, metal_layers:
         else:
             base, share = value, mfn
         cap_total = pl.col(f"{layer}__rate").cast(RATE) * base
+        if layer in additive_layers:
+            # (an additive measure is its rate × base: no MFN share, always its `heading`)
+            exprs.append(pl.when(absent).then(_ZERO).otherwise(cap_total).alias(f"{layer}__extra"))
+            if heading_states:
+                state = pl.when(absent).then(pl.lit(0, pl.UInt8)).otherwise(pl.lit(1, pl.UInt8))
+                exprs.append(state.alias(f"{layer}__heading_state"))
+            else:
+                heading = pl.when(absent).then(None).otherwise(pl.col(f"{layer}__heading"))
+                exprs.append(heading.alias(f"{layer}__applied_heading"))
+            continue
         extra = (
             pl.when(absent)
             .then(_ZERO)
@@ -435,6 +460,16 @@ def _exact_exprs(layer_names: list[str], *, specific: bool = True, metal_layers:
             .then(cap_total)
             .otherwise(pl.max_horizontal(cap_total - share, _ZERO))
         )
+        if heading_states:
+            state = (
+                pl.when(absent)
+                .then(pl.lit(0, pl.UInt8))
+                .when(additive | (cap_total > share))
+                .then(pl.lit(1, pl.UInt8))
+                .otherwise(pl.lit(2, pl.UInt8))
+            )
+            exprs += [extra.alias(f"{layer}__extra"), state.alias(f"{layer}__heading_state")]
+            continue
         heading = (
             pl.when(absent)
             .then(None)
@@ -536,18 +571,6 @@ def _with_key_terms(
     beside the lines: the lines' columns are never copied."""
     term_rows, terms, found = _term_rows(lines, terms_of)
     return lines.hstack(terms.drop(key_columns(lines.columns))[term_rows]), found
-
-
-def _stacked(parts: list[pl.DataFrame]) -> pl.DataFrame:
-    """The frames of `parts` (same columns) one under the other, each column in one chunk.
-    Built a column at a time, each column dropped from the parts (the list is emptied) as soon
-    as it is whole: a rechunk of the whole frame would hold every column twice."""
-    columns = []
-    for name in parts[0].columns:
-        columns.append(pl.concat([part.get_column(name) for part in parts]).rechunk())
-        parts[:] = [part.drop(name) for part in parts]
-    parts.clear()
-    return pl.DataFrame(columns)
 
 
 def compute_exact_components(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
@@ -678,7 +701,7 @@ def _line_flags(applies: Mapping[str, pl.Expr], metals: Mapping[str, str]) -> pl
     """`key_flags` and, once, "metal content not declared" where a metal measure applies to
     the line's key but the line does not declare that metal's content."""
     undeclared = [applies[layer] & pl.col(CONTENT_COLUMNS[metals[layer]]).is_null() for layer in applies]
-    metal = pl.when(pl.any_horizontal(undeclared)).then(pl.lit("metal content not declared")) if undeclared else None
+    metal = pl.when(pl.any_horizontal(undeclared)).then(pl.lit(METAL_FLAG)) if undeclared else None
     parts = [pl.col("key_flags"), *([metal] if metal is not None else [])]
     return pl.concat_str(parts, separator=", ", ignore_nulls=True).fill_null("")
 
@@ -718,6 +741,8 @@ class _LinePricing:
     specific: bool
     components: dict[str, str]
     metals: dict[str, str]
+    additive: frozenset[str] = frozenset()  # active layers whose applied measures are all additive
+    on_value: frozenset[str] = frozenset()  # active layers whose applied measures all apply to the customs value
 
 
 def _line_terms(keys: pl.DataFrame, schedule: Schedule, layer_names: list[str]) -> tuple[pl.DataFrame, _LinePricing]:
@@ -736,6 +761,13 @@ def _line_terms(keys: pl.DataFrame, schedule: Schedule, layer_names: list[str]) 
             layer: found.item() for layer, found in distinct_components.items() if found.len() == 1 and found.item() is not None
         },
         metals=metals,
+        additive=frozenset(
+            layer for layer in active if applied[layer].get_column(f"{layer}__additive").fill_null(False).all()
+        ),
+        on_value=frozenset(
+            layer for layer in active
+            if not applied[layer].get_column(f"{layer}__base").is_in(["non_metal_value", *CONTENT_BASES]).any()
+        ),
     )
     layer_fields = ["absent", "additive", "rate", "heading", "heading_at_or_above_cap", *(["base"] if metals else [])]
     return (
@@ -833,37 +865,116 @@ def compute_line_duty(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     layer_names = layers(schedule)
     engine = _keyed_facts(lines.select(c for c in ENGINE_COLUMNS if c in lines.columns), schedule)
     term_rows, terms, pricing = _term_rows(engine, lambda keys: _line_terms(keys, schedule, layer_names))
-    terms = terms.drop(key_columns(engine.columns))
-    applies = {layer: ~pl.col(f"{layer}__absent") for layer in pricing.metals}
+    texts = terms.select(_TEXT_TERMS + [f"{layer}__{f}" for layer in pricing.active for f in _LAYER_TEXTS])
+    terms = terms.drop(key_columns(engine.columns), *texts.columns)
+    undeclared = [~pl.col(f"{layer}__absent") & pl.col(CONTENT_COLUMNS[metal]).is_null() for layer, metal in pricing.metals.items()]
+    states = 3 ** len(pricing.active)
+    # which texts a line has: its key's row of the terms, the heading each layer applies
+    # (`_exact_exprs` heading states) and whether it lacks a metal content a measure reads
+    text_code = (
+        pl.col(_TERM_ROW).cast(pl.UInt64) * states
+        + functools.reduce(
+            operator.add,
+            [pl.col(f"{layer}__heading_state").cast(pl.UInt64) * 3**i for i, layer in enumerate(pricing.active)],
+            pl.lit(0, pl.UInt64),
+        )
+    ) * 2 + pl.any_horizontal(undeclared or [pl.lit(False)]).cast(pl.UInt64)
 
-    def priced(start: int, length: int) -> pl.DataFrame:
-        """The duty of the lines of one chunk: their key terms gathered beside them, then the
-        arithmetic, lazily (each `rate × value` computed once)."""
-        chunk = engine.slice(start, length).hstack(terms[term_rows.slice(start, length)])
+    def amounts(lines: pl.DataFrame, rows: pl.Series, metals: dict[str, str]) -> pl.DataFrame:
+        """The rounded amounts, effective rate and text code of `lines` (engine columns) whose
+        terms are the rows `rows`: the terms gathered beside them, then the arithmetic, lazily
+        (each `rate × value` computed once). With `metals` empty the lines declare no metal
+        content: the metal layers charge nothing and every base is the customs value."""
+        priced = [layer for layer in pricing.active if layer not in pricing.metals or layer in metals]
         exact = (
-            _with_content_columns(chunk, pricing.metals)
+            _with_content_columns(lines.hstack(terms[rows]).with_columns(rows.alias(_TERM_ROW)), pricing.metals)
             .lazy()
-            .with_columns(_exact_exprs(pricing.active, specific=pricing.specific, metal_layers=pricing.metals))
+            .with_columns(
+                _exact_exprs(
+                    priced,
+                    specific=pricing.specific,
+                    metal_layers=metals,
+                    heading_states=True,
+                    additive_layers=pricing.additive,
+                    value_layers=pricing.on_value,
+                )
+            )
+            .with_columns(pl.lit(0, pl.UInt8).alias(f"{layer}__heading_state") for layer in pricing.active if layer not in priced)
         )
         return (
-            _rounded(exact, pricing.active, pricing.components)
+            _rounded(exact, priced, pricing.components)
             .select(
-                "mfn_rate_text",
                 "mfn_duty_usd",
                 *[f"{component}_duty_usd" for component in COMPONENTS],
                 "total_duty_usd",
                 effective_duty_rate=_line_effective_rate(),
-                ch99_headings=_ch99_headings(pricing.active),
-                flags=_line_flags(applies, pricing.metals),
+                _text_code=text_code,
             )
             .collect()
+        )
+
+    def priced(start: int, length: int) -> pl.DataFrame:
+        """The duty of the lines of one chunk: those that declare a metal content (usually
+        few) priced apart from the others, whose arithmetic is simpler; then the texts."""
+        lines, rows = engine.slice(start, length), term_rows.slice(start, length)
+        contents = [CONTENT_COLUMNS[m] for m in dict.fromkeys(pricing.metals.values()) if CONTENT_COLUMNS[m] in lines.columns]
+        declared = lines.select(pl.any_horizontal(pl.col(contents).is_not_null())).to_series() if contents else None
+        if declared is None or not declared.any():
+            done = amounts(lines, rows, {})
+        elif declared.all():
+            done = amounts(lines, rows, pricing.metals)
+        else:
+            plain, metal = ~declared, declared
+            done = pl.concat(
+                [amounts(lines.filter(plain), rows.filter(plain), {}), amounts(lines.filter(metal), rows.filter(metal), pricing.metals)]
+            )
+            done = done.select(pl.all().gather(pl.concat([plain.arg_true(), metal.arg_true()]).arg_sort()))
+        line_texts = _line_texts(done.get_column("_text_code"), texts, pricing.active, states)
+        return pl.concat(
+            [line_texts.select("mfn_rate_text"), done.drop("_text_code"), line_texts.drop("mfn_rate_text")], how="horizontal"
         )
 
     # (one contiguous chunk per column: the streaming engine hands back one chunk per morsel,
     # and beside single-chunk input columns that would make every later eager step realign,
     # i.e. copy, the whole frame)
-    duty = _stacked([priced(start, length) for start, length in _chunks(engine.height)])
+    duty = stacked([priced(start, length) for start, length in _chunks(engine.height)])
     return pl.concat([lines, duty], how="horizontal")
+
+
+# the key terms that are text, read per distinct text code (`_line_texts`), not per line
+_TEXT_TERMS = ["mfn_rate_text", "key_flags", "exemption_headings"]
+_LAYER_TEXTS = ["heading", "heading_at_or_above_cap"]
+METAL_FLAG = "metal content not declared"
+
+
+def _line_texts(codes: pl.Series, texts: pl.DataFrame, active: list[str], states: int) -> pl.DataFrame:
+    """mfn_rate_text, ch99_headings and flags of lines by their text code (compute_line_duty):
+    worked out once per distinct code (a few per key), then gathered in line order, so the
+    lines share the texts' buffers."""
+    distinct = codes.unique().to_frame("code")
+    term_row = (pl.col("code") // (2 * states)).cast(pl.UInt32)
+    decoded = distinct.with_columns(
+        pl.lit(texts.get_column(c)).gather(term_row).alias(c) for c in texts.columns
+    ).with_columns(
+        **{f"{layer}__state": (pl.col("code") // 2 // 3**i) % 3 for i, layer in enumerate(active)},
+        _metal=pl.col("code") % 2 == 1,
+    )
+    applied = [
+        pl.when(pl.col(f"{layer}__state") == 1)
+        .then(pl.col(f"{layer}__heading"))
+        .when(pl.col(f"{layer}__state") == 2)
+        .then(pl.col(f"{layer}__heading_at_or_above_cap"))
+        for layer in active
+    ]
+    by_code = decoded.select(
+        "mfn_rate_text",
+        ch99_headings=pl.concat_str([*applied, pl.col("exemption_headings")], separator=", ", ignore_nulls=True).fill_null(""),
+        flags=pl.concat_str(
+            [pl.col("key_flags"), pl.when(pl.col("_metal")).then(pl.lit(METAL_FLAG))], separator=", ", ignore_nulls=True
+        ).fill_null(""),
+    )
+    at = codes.replace_strict(distinct.get_column("code"), pl.int_range(distinct.height, dtype=pl.UInt32, eager=True))
+    return by_code[at]
 
 
 def _stated_rate(rate: pl.Expr, shape: pl.Expr, base: pl.Expr | None = None) -> pl.Expr:
