@@ -112,7 +112,6 @@ def text(column: str) -> pl.Expr:
 
 
 TEXT_PREFIX = "__text_"
-_EDGE_WHITESPACE_RE = r"^\s|\s$"
 
 
 def clean(column: str) -> pl.Expr:
@@ -128,10 +127,9 @@ def with_text_columns(raw: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame
     column with neither (clean data, the usual case) is shared as it is, not copied, and only
     the columns that need it are stripped."""
     probes = raw.select(
-        *(
-            pl.col(c).str.contains(_EDGE_WHITESPACE_RE).any().alias(f"ws_{i}")
-            for i, c in enumerate(columns)
-        ),
+        # (a cell with surrounding whitespace is one that stripping changes: cheaper than the
+        # regex `^\s|\s$`, the same cells)
+        *((pl.col(c).str.strip_chars() != pl.col(c)).any().alias(f"ws_{i}") for i, c in enumerate(columns)),
         *((pl.col(c) == "").any().alias(f"empty_{i}") for i, c in enumerate(columns)),
     ).row(0, named=True)
 
@@ -237,10 +235,11 @@ def parse_customs_lines(raw: pl.DataFrame, mfn: pl.DataFrame) -> pl.DataFrame:
     text does not parse) and the MFN facts of each line's HTS8 (`_in_schedule`,
     `_rate_unit`: the unit a specific MFN rate is on, null for free/ad valorem rates).
 
-    Entry-level facts for the entry rules: `_entry_first_date`, `_entry_last_date` (the
-    entry's earliest and latest parsed dates) and `_entry_importers` (distinct importer ids),
-    set only on the lines of entries with more than one date or importer (null elsewhere):
-    one group-by over the entries, joined back for the offending few.
+    Entry-level facts for the entry rules (`_entry_facts`): `_line_repeated` (another line
+    has the same entry and line number), `_entry_first_date`, `_entry_last_date` (the entry's
+    earliest and latest parsed dates) and `_entry_importers` (distinct importer ids), the
+    last three set only on the lines of entries with more than one date or importer (null
+    elsewhere).
 
     Missing optional columns are added as empty text. Row order is kept."""
     missing = [c for c in (*OPTIONAL_COLUMNS, *OPTIONAL_TEXT_COLUMNS) if c not in raw.columns]
@@ -286,29 +285,52 @@ def parse_customs_lines(raw: pl.DataFrame, mfn: pl.DataFrame) -> pl.DataFrame:
         .str.to_uppercase()
         .alias("_rate_unit"),
     ).unique("_hts8", keep="first")
-    entry_date = pl.col("_entry_date")
-    mixed_entries = (
-        parsed.group_by("_entry_number")
-        .agg(
-            _entry_first_date=entry_date.min(),
-            _entry_last_date=entry_date.max(),
-            _entry_importers=pl.col("_importer_id").drop_nulls().n_unique().cast(pl.Int64),
-        )
-        .filter(
-            pl.col("_entry_number").is_not_null()
-            & ((pl.col("_entry_first_date") != pl.col("_entry_last_date")) | (pl.col("_entry_importers") > 1))
-        )
-    )
     # joined on the key column alone and placed beside the lines: a join of the whole frame
     # would copy every column of every line
     looked_up = (
-        parsed.select("_hts8", "_entry_number")
+        parsed.select("_hts8")
         .join(rates, on="_hts8", how="left", maintain_order="left")
-        .join(mixed_entries, on="_entry_number", how="left", maintain_order="left")
-        .drop("_hts8", "_entry_number")
+        .drop("_hts8")
         .with_columns(pl.col("_in_schedule").fill_null(False))
     )
-    return parsed.hstack(looked_up.get_columns())
+    return parsed.hstack([*looked_up.get_columns(), *_entry_facts(parsed).get_columns()])
+
+
+def _entry_facts(parsed: pl.DataFrame) -> pl.DataFrame:
+    """Per line: `_line_repeated` (another line has its entry and line number) and, on the
+    lines of entries with more than one date or importer only, `_entry_first_date`,
+    `_entry_last_date` and `_entry_importers`.
+
+    Lines in line order (the loader's, `in_line_order_parts`) have an entry's lines together
+    and a repeated line beside its twin: the facts come from comparing neighbours and from one
+    group-by over runs of equal entry numbers. Otherwise from a window and a group-by over the
+    entry numbers, joined back."""
+    entry, line, entry_date = pl.col("_entry_number"), pl.col("_line_number"), pl.col("_entry_date")
+    facts = {
+        "_entry_first_date": entry_date.min(),
+        "_entry_last_date": entry_date.max(),
+        "_entry_importers": pl.col("_importer_id").drop_nulls().n_unique().cast(pl.Int64),
+    }
+    mixed = entry.is_not_null() & (
+        (pl.col("_entry_first_date") != pl.col("_entry_last_date")) | (pl.col("_entry_importers") > 1)
+    )
+    if parsed.select(rows_in_order(["_entry_number", "_line_number"], strict=False)).item():
+        same = (entry == entry.shift(1)) & (line == line.shift(1))
+        runs = parsed.select(entry.rle_id().alias("_run"), entry, line, entry_date, "_importer_id")
+        per_run = runs.group_by("_run", maintain_order=True).agg(**facts).sort("_run")
+        return (
+            runs.select(
+                entry,
+                _line_repeated=(same | same.shift(-1)).fill_null(False),
+                **{name: pl.lit(per_run.get_column(name)).gather(pl.col("_run")) for name in facts},
+            )
+            .with_columns(pl.when(mixed).then(pl.col(name)).alias(name) for name in facts)
+            .drop("_entry_number")
+        )
+    mixed_entries = parsed.group_by("_entry_number").agg(**facts).filter(mixed)
+    return parsed.select("_entry_number", _line_repeated=pl.len().over(entry, line) > 1).join(
+        mixed_entries, on="_entry_number", how="left", maintain_order="left"
+    ).drop("_entry_number")
 
 
 def _list_items(value: pl.Expr) -> pl.Expr:
@@ -422,7 +444,7 @@ def customs_line_checks() -> list[RowCheck]:
         RowCheck(
             "entry_number,line_number",
             "grain_unique",
-            entry.is_not_null() & line.is_not_null() & (pl.len().over(entry, line) > 1),
+            entry.is_not_null() & line.is_not_null() & pl.col("_line_repeated"),
             "(entry_number, line_number) must be unique; every copy is rejected",
             value=pl.concat_str(pl.col("entry_number"), pl.col("line_number"), separator=","),
         ),

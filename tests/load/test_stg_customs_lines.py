@@ -367,3 +367,30 @@ def test_parts_of_whole_entries_stage_as_one_part(tmp_path, schedule):
         "entry_single_date", "entry_single_importer", "grain_unique", "integer", "not_empty", "thousands_separator",
     ]
     assert max(parts.stg.n_chunks("all")) == 1
+
+
+def test_entry_facts_in_line_order_equal_the_general_ones(tmp_path, schedule):
+    """The entry facts of lines in line order (neighbours compared, runs of one entry grouped)
+    equal those of the same lines shuffled (window and group-by over entry numbers)."""
+    from flows.inputs.files import scan_text_table
+    from transforms.stg_customs_lines import in_line_order_parts, parse_customs_lines
+
+    def row(entry, line, **changes):
+        return dict(GOOD_ROW, entry_number=entry, line_number=str(line), **changes)
+
+    rows = [
+        row("AAA-0000001-1", 1), row("AAA-0000001-1", 1), row("AAA-0000001-1", 2, entry_date="2025-10-16"),
+        row("BBB-0000002-2", 1, importer_id="IMP-002"), row("BBB-0000002-2", 2), row("BBB-0000002-2", 2),
+        row("CCC-0000003-3", 1, entry_date="not a date"), row("CCC-0000003-3", 2), row("DDD-0000004-4", 1),
+        row("EEE-0000005-5", 3, importer_id=""), row("EEE-0000005-5", 4),
+    ]
+    path = write_rows(tmp_path / "facts.csv", rows)
+    lazy, _ = scan_text_table(path, COLUMNS, (), str(path))
+    raw = lazy.collect()
+    facts = ["_entry_number", "_line_number", "_line_repeated", "_entry_first_date", "_entry_last_date", "_entry_importers"]
+    ordered = pl.concat(list(in_line_order_parts(raw)))
+    in_order = parse_customs_lines(ordered, schedule.mfn).select(facts)
+    shuffled = parse_customs_lines(ordered.reverse(), schedule.mfn).select(facts).reverse()
+    assert in_order.equals(shuffled)
+    assert in_order["_line_repeated"].to_list() == [True, True, False, False, True, True, False, False, False, False, False]
+    assert in_order["_entry_importers"].to_list() == [1] * 3 + [2] * 3 + [None] * 5  # AAA: two dates
