@@ -809,7 +809,7 @@ def _same_comparisons(day: pl.Expr, breaks: pl.Series) -> pl.Expr:
     return pl.when(day.is_not_null()).then(pl.lit(starts).gather(pl.lit(breaks).search_sorted(day, side="right")))
 
 
-def _keyed_facts(engine: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+def keyed_facts(engine: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     """The key and the line facts reduced to what the rules can read, so that lines that
     differ only in what no rule reads share a key: the entry date as the first day of its
     stretch between the schedule's dates (`_same_comparisons`: the rules only compare it with
@@ -818,7 +818,9 @@ def _keyed_facts(engine: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     dates), the declared headings only where they include a claimable one (and then only
     those). A month's lines then have a few thousand keys rather than one per day.
 
-    For pricing only: the reduced entry date is not the line's."""
+    For pricing and resolving only: the reduced entry date is not the line's. Reducing twice
+    gives the same keys; a schedule that differs only in its measures' rates, shapes or
+    presence (the reconciliation's misreadings) is priced the same on these keys."""
     out = [_same_comparisons(pl.col("entry_date"), _entry_date_breaks(schedule)).alias("entry_date")]
     if "transport_mode" in engine.columns:
         out.append(
@@ -863,7 +865,7 @@ def compute_line_duty(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     (PRICING_CHUNK_ROWS); layers no line has a measure of are left out (they add 0 and no
     heading). The results are placed beside the untouched input."""
     layer_names = layers(schedule)
-    engine = _keyed_facts(lines.select(c for c in ENGINE_COLUMNS if c in lines.columns), schedule)
+    engine = keyed_facts(lines.select(c for c in ENGINE_COLUMNS if c in lines.columns), schedule)
     term_rows, terms, pricing = _term_rows(engine, lambda keys: _line_terms(keys, schedule, layer_names))
     texts = terms.select(_TEXT_TERMS + [f"{layer}__{f}" for layer in pricing.active for f in _LAYER_TEXTS])
     terms = terms.drop(key_columns(engine.columns), *texts.columns)
