@@ -195,11 +195,13 @@ def in_line_order_parts(raw: pl.DataFrame) -> Iterator[pl.DataFrame]:
 
     Parsing the rows in line order is what lets fct_duty_lines and the marts that keep its
     order share the staged columns instead of each sorting a copy."""
-    keys = raw.select(entry=entry_number_key(), line=integer_of(text("line_number")), row=pl.col(SOURCE_ROW))
+    # (a line number that is not a plain integer is rejected, wherever it sorts: no regex)
+    keys = raw.select(
+        entry=entry_number_key(), line=text("line_number").str.to_integer(strict=False), row=pl.col(SOURCE_ROW)
+    )
     order = None
     if not keys.select(rows_in_order(["entry", "line", "row"], strict=True)).item():
-        # (`raw` is in source row order: a stable sort keeps it among equal lines)
-        order = keys.select(pl.arg_sort_by("entry", "line", nulls_last=False, maintain_order=True)).to_series()
+        order = _line_order(keys)
     entries = keys.get_column("entry")
     del keys
     bounds = _part_bounds(entries if order is None else entries.gather(order), STAGING_PART_ROWS)
@@ -209,6 +211,26 @@ def in_line_order_parts(raw: pl.DataFrame) -> Iterator[pl.DataFrame]:
             yield raw.slice(start, end - start)
         else:
             yield raw.select(pl.all().gather(order.slice(start, end - start)))
+
+
+def _line_order(keys: pl.DataFrame) -> pl.Series:
+    """The row order that sorts `keys` (entry, line; in source row order) by entry then line,
+    stably. When every entry's lines are together and by line number (the usual export, its
+    entries merely not in entry number order), the runs of one entry are sorted, not the
+    lines; otherwise the lines are."""
+    entry, line = keys.get_column("entry"), keys.get_column("line")
+    first = pl.int_range(keys.height, eager=True) == 0
+    starts = first | entry.ne_missing(entry.shift(1))
+    heads = entry.filter(starts)
+    by_line = (starts | (line > line.shift(1))).fill_null(False).all()
+    if not (by_line and heads.n_unique() == heads.len()):
+        return keys.select(pl.arg_sort_by("entry", "line", nulls_last=False, maintain_order=True)).to_series()
+    run_starts = starts.arg_true()
+    run_ends = pl.concat([run_starts.slice(1), pl.Series([keys.height], dtype=run_starts.dtype)])
+    runs = heads.arg_sort(nulls_last=False)
+    return pl.select(
+        pl.int_ranges(pl.lit(run_starts.gather(runs)), pl.lit(run_ends.gather(runs)), dtype=pl.get_index_type())
+    ).to_series().explode()
 
 
 def _part_bounds(entries: pl.Series, rows: int) -> list[tuple[int, int]]:

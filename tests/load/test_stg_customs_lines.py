@@ -394,3 +394,21 @@ def test_entry_facts_in_line_order_equal_the_general_ones(tmp_path, schedule):
     assert in_order.equals(shuffled)
     assert in_order["_line_repeated"].to_list() == [True, True, False, False, True, True, False, False, False, False, False]
     assert in_order["_entry_importers"].to_list() == [1] * 3 + [2] * 3 + [None] * 5  # AAA: two dates
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        ["B", "B", "A", "C", "C", "C"],  # each entry's lines together: the entries are sorted
+        ["B", "A", "B", "C", "A", "C"],  # interleaved: the lines are sorted
+        ["B", "B", None, "A", "A", None],  # an entry number that does not parse
+    ],
+)
+def test_line_order_sorts_entries_or_lines(entries):
+    from transforms.stg_customs_lines import _line_order
+
+    lines = [1, 2, 1, 1, 2, 3] if entries[1] == "B" else [1, 1, 2, 1, 2, 2]
+    keys = pl.DataFrame({"entry": entries, "line": lines, "row": list(range(1, 7))},
+                        schema={"entry": pl.Utf8, "line": pl.Int64, "row": pl.Int64})
+    expected = keys.with_row_index("i").sort("entry", "line", nulls_last=False, maintain_order=True)["i"]
+    assert _line_order(keys).cast(pl.UInt32).to_list() == expected.to_list()
