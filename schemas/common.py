@@ -104,3 +104,14 @@ def rows_after_previous(data: pa.PolarsData, columns: list[str]) -> pl.LazyFrame
     one pass without hashing."""
     first = pl.int_range(pl.len()) == 0
     return data.lazyframe.select(first | after_previous_row(columns, strict=True).fill_null(False))
+
+
+def month_of_entry_date(data: pa.PolarsData) -> bool | pl.LazyFrame:
+    """Row-level: `month` is the `YYYY-MM` of `entry_date`. Checked on the distinct (month,
+    entry_date) pairs first (a month's lines have a few dozen: no date formatted per line);
+    only when a pair fails, row by row, which names the failing rows."""
+    matches = pl.col("month") == pl.col("entry_date").dt.strftime("%Y-%m")
+    pairs = data.lazyframe.select("month", "entry_date").unique()
+    if pairs.select(matches.fill_null(False).all()).collect().item():
+        return True
+    return data.lazyframe.select(matches)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from schemas.common import rows_after_previous
+from schemas.common import month_of_entry_date, rows_after_previous
 from transforms.stg_customs_lines import TRANSPORT_MODES, iso_country_codes
 
 GRAIN = ["entry_number", "line_number"]
@@ -50,11 +50,9 @@ class StgCustomsLines(pa.DataFrameModel):
         return rows_after_previous(data, GRAIN)
 
     @pa.dataframe_check
-    def month_is_entry_date_month(cls, data: pa.PolarsData) -> pl.LazyFrame:
+    def month_is_entry_date_month(cls, data: pa.PolarsData) -> bool | pl.LazyFrame:
         """`month` is the `YYYY-MM` of `entry_date`."""
-        return data.lazyframe.select(
-            pl.col("month") == pl.col("entry_date").dt.strftime("%Y-%m")
-        )
+        return month_of_entry_date(data)
 
     @pa.dataframe_check
     def export_not_after_entry(cls, data: pa.PolarsData) -> pl.LazyFrame:
