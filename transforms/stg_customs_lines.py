@@ -182,7 +182,7 @@ def _more_decimals_than(value: pl.Expr, decimals: int) -> pl.Expr:
 LINE_ORDER: tuple[str, str] = ("entry_number", "line_number")
 # All-text rows parsed, checked and staged at a time (whole entries): a part's parsed helper
 # columns and check flags are let go before the next part is parsed.
-STAGING_PART_ROWS = 1 << 19
+STAGING_PART_ROWS = 1 << 18
 
 
 def in_line_order_parts(raw: pl.DataFrame) -> Iterator[pl.DataFrame]:

@@ -22,8 +22,8 @@ from transforms.scenario import apply_overlay
 D = Decimal
 
 
-@pytest.fixture
-def mart():
+def _base_and_half():
+    """A schedule with 232 autos at 25%, and the scenario `half` that halves it from June."""
     base = tiny_schedule(
         [measure("autos", "s232", "cars", "2025-04-03", "0.25", heading="9903.94.01")],
         scopes={"cars": ["870323"]},
@@ -32,6 +32,12 @@ def mart():
     base = replace(base, fees=read_schedule().fees)  # the line mart needs the MPF/HMF rows
     half = apply_overlay(base, overlay({"operation": "change", "measure_id": "autos", "effective_date": "2025-06-01",
                                         "rate": "0.125"}), "half")
+    return base, half
+
+
+@pytest.fixture
+def mart():
+    base, half = _base_and_half()
     stg = _stg([
         ("ABC00000001", "8703230190", "2025-05-10", "20000.00"),
         ("ABC00000002", "8703230190", "2025-05-20", "10000.00"),
@@ -83,14 +89,7 @@ def test_as_enacted_from_the_hs_month_mart_equals_the_lines_sums():
     the lines."""
     from transforms.fct_duty_by_hs_month import build_fct_duty_by_hs_month
 
-    base = tiny_schedule(
-        [measure("autos", "s232", "cars", "2025-04-03", "0.25", heading="9903.94.01")],
-        scopes={"cars": ["870323"]},
-        mfn={"87032301": ("2.5%", "7", "0.025", "0"), "87114060": ("2.4%", "7", "0.024", "0")},
-    )
-    base = replace(base, fees=read_schedule().fees)
-    half = apply_overlay(base, overlay({"operation": "change", "measure_id": "autos", "effective_date": "2025-06-01",
-                                        "rate": "0.125"}), "half")
+    base, half = _base_and_half()
     stg = _stg([
         ("ABC00000001", "8703230190", "2025-05-10", "20000.00"),
         ("ABC00000002", "8703230190", "2025-06-02", "10000.00"),
