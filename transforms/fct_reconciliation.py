@@ -36,7 +36,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from transforms.duty import HEADING_SEPARATOR, compute_line_duty, key_columns, layers, resolve_measures
+from transforms.duty import HEADING_SEPARATOR, compute_line_duty, key_columns, keyed_facts, layers, resolve_measures
 from transforms.fct_duty_lines import sorted_by_line
 from transforms.schedule import Schedule
 from transforms.vocabulary import MONEY
@@ -188,6 +188,9 @@ def _readings(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     """Every (line, wrong reading of an applied measure) that reproduces the declared duty:
     ROW (the lines' row id), `reading_order`, `likely_cause`."""
     key = key_columns([c for c in lines.columns if c in ENGINE_INPUT])
+    # the key and line facts as the rules read them (entry dates by stretch between the
+    # schedule's dates, ...): the same measures, re-pricings and successors, on far fewer keys
+    lines = keyed_facts(lines, schedule)
     applied = resolve_measures(lines.select(key).unique(), schedule)
     line_measures = lines.select(ROW, *key).join(applied.select(*key, "measure_id"), on=key, nulls_equal=True)
     layer_order = {layer: i for i, layer in enumerate(layers(schedule))}
