@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import operator
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
@@ -998,12 +998,16 @@ def _stated_rate(rate: pl.Expr, shape: pl.Expr, base: pl.Expr | None = None) -> 
     return pl.when(on_content).then(stated + pl.lit(" of ") + base.str.replace("_content", "")).otherwise(stated)
 
 
-def line_components(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+def line_components(
+    lines: pl.DataFrame, schedule: Schedule, *, keep: Sequence[str] | None = None, ordered: bool = True
+) -> pl.DataFrame:
     """Long form: one row per line × duty component that applies (MFN always), with
     `program`, `heading` (`MFN` for MFN), `measure_id`, `stated_rate`, `shape`, `rate`
-    (duty ÷ value, the effective extra rate) and `duty_usd`. Keeps the input columns."""
+    (duty ÷ value, the effective extra rate) and `duty_usd`. Keeps the input columns (only
+    those in `keep`, when given); rows by line then layer (in no set order when not
+    `ordered`: a caller that groups the rows saves the sort)."""
     layer_names = layers(schedule)
-    base = lines.columns
+    base = lines.columns if keep is None else [c for c in lines.columns if c in keep]
     exact = round_components(
         compute_exact_components(lines.with_row_index("_line_order"), schedule), schedule
     )
@@ -1040,4 +1044,7 @@ def line_components(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
             .join(programs, on="measure_id", how="left")
         )
         parts.append(part.select(mfn.columns))
-    return pl.concat(parts).sort("_line_order", "layer_order").drop("_line_order", "layer_order")
+    stacked_parts = pl.concat(parts)
+    if ordered:
+        stacked_parts = stacked_parts.sort("_line_order", "layer_order")
+    return stacked_parts.drop("_line_order", "layer_order")
