@@ -18,7 +18,15 @@ Two mixes of lines (`--mix`):
   15 %, engines 8407/8408 12 %, safety glass 7007 4 %, other parts on CBP's Section 232
   auto-parts list (the shipped schedule's `s232_auto_parts` scope) 49 %, and other parts of
   chapters 40, 70, 73, 84, 85 and 87 off the list 20 %; within each group a code's weight is
-  its 2024 import value; parts origins JP 96 %, TH 2 %, MX 1 % (by truck), DE 1 %.
+  its 2024 import value; parts origins JP 96 %, TH 2 %, MX 1 % (by truck), DE 1 %. Its
+  lines also carry the facts issue 16's rules read (two more columns, `export_date` and
+  `declared_headings`): the date of exportation on 95 % of entries (one per entry: vessel 10-35
+  days before entry, 3 % of vessel entries held 36-110 days; air 1-3 days; truck 1-4 days);
+  the declared steel / aluminum content on 90 % of the lines of a product on the schedule's
+  Section 232 derivatives list for that metal (steel 20-60 %, aluminum 10-30 % of the value);
+  and a few claims in `declared_headings`: 2 % of the listed auto-parts lines claim
+  9903.94.06 (not a vehicle part), 4 % of the off-list parts lines claim certified parts
+  (9903.94.55 from Japan, else 9903.94.07).
 
 The input looks like a raw ES-003 export, all columns text, as the loader reads them:
 
@@ -57,6 +65,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 CENSUS_MIX = REPO_ROOT / "data" / "reference" / "census" / "japan_2024_hs10_imports.parquet"
 SCHEDULE_MFN = REPO_ROOT / "data" / "schedule" / "default" / "mfn_usitc_2025.csv"
 SCHEDULE_SCOPES = REPO_ROOT / "data" / "schedule" / "default" / "scopes.csv"
+SCHEDULE_DERIVATIVES = REPO_ROOT / "data" / "schedule" / "default" / "metal_derivatives.csv"
 
 DEFAULT_SEED = 20251001
 DEFAULT_MONTH = "2025-10"
@@ -101,6 +110,9 @@ class Mix:
     vehicle_entry_share: float
     part_origins: tuple[tuple[str, float], ...]
     groups: tuple[tuple[str, str, float], ...] | None = None
+    # whether lines carry the facts issue 16's rules read (export dates, declared metal
+    # content of every derivative product, claims); see the module docstring
+    line_facts: bool = False
 
 
 MIXES = {
@@ -113,6 +125,7 @@ MIXES = {
             ("part", "tires", 0.15), ("part", "engines", 0.12), ("part", "glass", 0.04),
             ("part", "listed_232_parts", 0.49), ("part", "other_parts", 0.20),
         ),
+        line_facts=True,
     ),
 }
 PART_CHAPTERS = ("40", "70", "73", "84", "85", "87")
@@ -122,6 +135,14 @@ COLUMNS = [
     "customs_value_usd", "quantity", "quantity_unit", "transport_mode", "port_code",
     "importer_id", "declared_duty_usd", "steel_content_value_usd", "aluminum_content_value_usd",
 ]
+FACT_COLUMNS = ["export_date", "declared_headings"]  # (mixes with line_facts only)
+EXPORT_DECLARED_SHARE = 0.95  # entries with a date of exportation
+HELD_SHARE = 0.03  # vessel entries held 36-110 days between export and entry
+CONTENT_DECLARED_SHARE = 0.90  # derivative-list lines declaring the listed metal's content
+CLAIMS = (  # (group, share of its lines, heading claimed from Japan, from elsewhere)
+    ("listed_232_parts", 0.02, "9903.94.06", "9903.94.06"),
+    ("other_parts", 0.04, "9903.94.55", "9903.94.07"),
+)
 
 
 # -- counter-based random numbers ---------------------------------------------------------------
@@ -200,6 +221,7 @@ def load_hs_mix(census: Path = CENSUS_MIX, mfn: Path = SCHEDULE_MFN, mix: Mix = 
             weight=pl.col("value")
             / pl.col("kind").replace_strict(TYPICAL_LINE_VALUE, return_dtype=pl.Float64)
         )
+    table = table.with_columns(_derivative_metals(pl.col("hts_code")))
     shares = pl.DataFrame(
         {"kind": [k for k, _, _ in mix.groups], "group": [g for _, g, _ in mix.groups],
          "share": [s for _, _, s in mix.groups]}
@@ -209,7 +231,7 @@ def load_hs_mix(census: Path = CENSUS_MIX, mfn: Path = SCHEDULE_MFN, mix: Mix = 
         .with_columns(_group_of(pl.col("hts_code"), listed_232_prefixes()))
         .join(shares, on="group", how="inner")
         .with_columns(weight=pl.col("share") * pl.col("value") / pl.col("value").sum().over("group"))
-        .drop("group", "share")
+        .drop("share")
         .sort("hts_code")
     )
     missing = set(shares.get_column("group")) - set(
@@ -224,6 +246,19 @@ def listed_232_prefixes(scopes: Path = SCHEDULE_SCOPES) -> list[str]:
     """The HTS prefixes of CBP's Section 232 auto-parts list, from the shipped schedule."""
     frame = pl.read_csv(scopes, infer_schema=False)
     return frame.filter(pl.col("scope_id") == "s232_auto_parts").get_column("hts_prefix").to_list()
+
+
+def _derivative_metals(hts: pl.Expr, derivatives: Path = SCHEDULE_DERIVATIVES) -> list[pl.Expr]:
+    """`steel_listed`, `aluminum_listed`: the code is a product of the shipped schedule's
+    Section 232 derivatives list for that metal (whatever the listing date)."""
+    frame = pl.read_csv(derivatives, infer_schema=False)
+    return [
+        pl.any_horizontal(
+            [hts.str.starts_with(prefix) for prefix in frame.filter(pl.col("metal") == metal).get_column("hts_prefix")]
+            or [pl.lit(False)]
+        ).alias(f"{metal}_listed")
+        for metal in ("steel", "aluminum")
+    ]
 
 
 def _group_of(hts: pl.Expr, listed: list[str]) -> pl.Expr:
@@ -270,7 +305,7 @@ def _entries(first: int, count: int, seed: int, year: int, month: int, mix: Mix 
     origin = origin.otherwise(pl.lit(mix.part_origins[-1][0]))
     is_vehicle = uniform(e, seed, 1) < mix.vehicle_entry_share
     serial = pl.lit(1_000_000, dtype=pl.Int64) + e // len(FILER_CODES)
-    return (
+    entries = (
         pl.DataFrame({"entry_index": pl.int_range(first, first + count, dtype=pl.Int64, eager=True)})
         .with_columns(
             is_vehicle=is_vehicle,
@@ -308,6 +343,27 @@ def _entries(first: int, count: int, seed: int, year: int, month: int, mix: Mix 
         )
         .drop("mode_u", "port_u", "importer_u")
     )
+    if not mix.line_facts:
+        return entries
+    days_in = [(36, 75), (10, 26), (1, 3), (1, 4)]  # held vessel, vessel, air, truck: first day, span
+
+    def lag(first_span: tuple[int, int]) -> pl.Expr:
+        first, span = first_span
+        return pl.lit(first, dtype=pl.Int64) + (uniform(e, seed, 20) * span).floor().cast(pl.Int64)
+
+    mode = pl.col("transport_mode")
+    return entries.with_columns(
+        # days from the date of exportation to the entry date (null: not declared)
+        export_lag_days=pl.when(uniform(e, seed, 8) >= EXPORT_DECLARED_SHARE)
+        .then(pl.lit(None, dtype=pl.Int64))
+        .when((mode == "vessel") & (uniform(e, seed, 9) < HELD_SHARE))
+        .then(lag(days_in[0]))
+        .when(mode == "vessel")
+        .then(lag(days_in[1]))
+        .when(mode == "air")
+        .then(lag(days_in[2]))
+        .otherwise(lag(days_in[3]))
+    )
 
 
 def _money_text(cents: pl.Expr) -> pl.Expr:
@@ -318,7 +374,8 @@ def _money_text(cents: pl.Expr) -> pl.Expr:
 
 
 def _lines(
-    entries: pl.DataFrame, mix: pl.DataFrame, seed: int, line_offset: int, declared_share: float
+    entries: pl.DataFrame, mix: pl.DataFrame, seed: int, line_offset: int, declared_share: float,
+    line_facts: bool = False,
 ) -> pl.DataFrame:
     lines = (
         entries.with_columns(line_number=pl.int_ranges(1, pl.col("n_lines") + 1, dtype=pl.Int64))
@@ -332,11 +389,11 @@ def _lines(
     from_vehicles = _draw(vehicle_table, vehicle_cdf, u_hs)
     from_parts = _draw(part_table, part_cdf, u_hs)
     is_vehicle = lines.get_column("is_vehicle")
+    drawn = ["hts_code", "unit", "mfn_rate_type_code", "mfn_ad_val_rate"]
+    if line_facts:
+        drawn += ["group", "steel_listed", "aluminum_listed"]
     hs = pl.DataFrame(
-        {
-            name: from_vehicles.get_column(name).zip_with(is_vehicle, from_parts.get_column(name))
-            for name in ("hts_code", "unit", "mfn_rate_type_code", "mfn_ad_val_rate")
-        }
+        {name: from_vehicles.get_column(name).zip_with(is_vehicle, from_parts.get_column(name)) for name in drawn}
     )
     lines = pl.concat([lines, hs], how="horizontal")
 
@@ -365,6 +422,25 @@ def _lines(
     steel_declared = pl.col("hts_code").str.slice(0, 6).is_in(STEEL_DERIVATIVE_HS6) & (
         uniform(li, seed, 17) < 0.6
     )
+    aluminum = pl.lit(None, dtype=pl.Utf8)
+    columns, facts = COLUMNS, {}
+    if line_facts:
+        steel_cents = (pl.col("value_cents").cast(pl.Float64) * (0.20 + 0.40 * uniform(li, seed, 22))).round(0).cast(pl.Int64)
+        steel_declared = pl.col("steel_listed") & (uniform(li, seed, 21) < CONTENT_DECLARED_SHARE)
+        aluminum_cents = (pl.col("value_cents").cast(pl.Float64) * (0.10 + 0.20 * uniform(li, seed, 24))).round(0).cast(pl.Int64)
+        aluminum = pl.when(pl.col("aluminum_listed") & (uniform(li, seed, 23) < CONTENT_DECLARED_SHARE)).then(
+            _money_text(aluminum_cents)
+        )
+        claim_u = uniform(li, seed, 25)
+        claimed = pl.lit(None, dtype=pl.Utf8)
+        for group, share, from_japan, from_elsewhere in reversed(CLAIMS):
+            heading = pl.when(pl.col("country_of_origin") == "JP").then(pl.lit(from_japan)).otherwise(pl.lit(from_elsewhere))
+            claimed = pl.when((pl.col("group") == group) & (claim_u < share)).then(heading).otherwise(claimed)
+        columns = COLUMNS + FACT_COLUMNS
+        facts = {
+            "export_date": (pl.col("entry_date") - pl.duration(days=pl.col("export_lag_days"))).dt.strftime("%Y-%m-%d"),
+            "declared_headings": claimed,
+        }
     dotted = uniform(li, seed, 18) < 0.2
     return (
         lines.with_columns(units=units, value_cents=value_cents)
@@ -386,11 +462,12 @@ def _lines(
                 pl.col("mfn_rate_type_code").is_in(["0", "7"]) & (uniform(li, seed, 19) < declared_share)
             ).then(_money_text(declared_cents)),
             steel_content_value_usd=pl.when(steel_declared).then(_money_text(steel_cents)),
-            aluminum_content_value_usd=pl.lit(None, dtype=pl.Utf8),
+            aluminum_content_value_usd=aluminum,
             line_number=pl.col("line_number").cast(pl.Utf8),
             entry_date=pl.col("entry_date").dt.strftime("%Y-%m-%d"),
+            **facts,
         )
-        .select(COLUMNS)
+        .select(columns)
     )
 
 
@@ -429,7 +506,7 @@ def generate_lines(
                     .then(pl.col("n_lines") - overshoot)
                     .otherwise(pl.col("n_lines"))
                 )
-            chunk = _lines(keep, hs_mix, seed, written, declared_share).to_arrow()
+            chunk = _lines(keep, hs_mix, seed, written, declared_share, drawn.line_facts).to_arrow()
             if writer is None:
                 writer = pq.ParquetWriter(partial, chunk.schema, compression="zstd")
             writer.write_table(chunk)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from transforms.order import rows_in_order
+from transforms.order import after_previous_row, rows_in_order
 from transforms.vocabulary import MONEY
 
 EFFECTIVE_RATE = pl.Decimal(18, 6)
@@ -96,3 +96,22 @@ def strictly_increasing_rows(data: pa.PolarsData) -> pl.LazyFrame:
     passes). For a row number (`source_row`): in file order without repeats, so unique, in
     one pass without hashing."""
     return data.lazyframe.select(pl.col(data.key).diff().fill_null(1) > 0)
+
+
+def rows_after_previous(data: pa.PolarsData, columns: list[str]) -> pl.LazyFrame:
+    """Row-level: the row comes after the row before it on `columns` (the first row passes; a
+    null in `columns` fails): rows in that order without repeats, so unique on `columns`, in
+    one pass without hashing."""
+    first = pl.int_range(pl.len()) == 0
+    return data.lazyframe.select(first | after_previous_row(columns, strict=True).fill_null(False))
+
+
+def month_of_entry_date(data: pa.PolarsData) -> bool | pl.LazyFrame:
+    """Row-level: `month` is the `YYYY-MM` of `entry_date`. Checked on the distinct (month,
+    entry_date) pairs first (a month's lines have a few dozen: no date formatted per line);
+    only when a pair fails, row by row, which names the failing rows."""
+    matches = pl.col("month") == pl.col("entry_date").dt.strftime("%Y-%m")
+    pairs = data.lazyframe.select("month", "entry_date").unique()
+    if pairs.select(matches.fill_null(False).all()).collect().item():
+        return True
+    return data.lazyframe.select(matches)

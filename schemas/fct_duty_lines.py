@@ -13,10 +13,6 @@ from transforms.vocabulary import RATE
 GRAIN = ["entry_number", "line_number"]
 
 
-def _month_matches_entry_date(data: pa.PolarsData) -> pl.LazyFrame:
-    return data.lazyframe.select(pl.col("month") == pl.col("entry_date").dt.strftime("%Y-%m"))
-
-
 SCHEMA = pa.DataFrameSchema(
     {
         "entry_number": common.entry_number(),
@@ -54,7 +50,7 @@ SCHEMA = pa.DataFrameSchema(
         common.grain_is_unique(GRAIN),
         common.total_is_sum_of_components(),
         common.cost_is_duty_plus_fees(),
-        pa.Check(_month_matches_entry_date, name="month_matches_entry_date"),
+        pa.Check(common.month_of_entry_date, name="month_matches_entry_date"),
     ],
     strict=True,
     name="fct_duty_lines",

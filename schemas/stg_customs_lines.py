@@ -1,6 +1,7 @@
 """Contract of `stg_customs_lines`: customs entry lines parsed, checked and normalised.
 
-Grain: one row per customs entry line, unique on (`entry_number`, `line_number`).
+Grain: one row per customs entry line, unique on (`entry_number`, `line_number`); the rows in
+that order (the order of fct_duty_lines, which then shares the staged columns).
 Produced by `flows/inputs/customs.py` + `transforms/stg_customs_lines.py` from the rows of an input file
 that failed no row check; dtypes as in docs/architecture.md. The loader validates every staged
 frame with this schema as a guard: the row checks must already have removed anything it would
@@ -12,8 +13,10 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from schemas.common import strictly_increasing_rows
+from schemas.common import month_of_entry_date, rows_after_previous
 from transforms.stg_customs_lines import TRANSPORT_MODES, iso_country_codes
+
+GRAIN = ["entry_number", "line_number"]
 
 
 class StgCustomsLines(pa.DataFrameModel):
@@ -40,17 +43,16 @@ class StgCustomsLines(pa.DataFrameModel):
     declared_heading_duties_usd: str = pa.Field(nullable=True)
     source_row: pl.Int64 = pa.Field(ge=1)
 
-    @pa.check("source_row", name="source_row_strictly_increasing")
-    def source_row_strictly_increasing(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        """In file order without repeats (staged rows keep file order)."""
-        return strictly_increasing_rows(data)
+    @pa.dataframe_check
+    def lines_strictly_increasing(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """In line order without repeats (entry_number, then line_number): so the grain is
+        unique, proved in one pass without hashing."""
+        return rows_after_previous(data, GRAIN)
 
     @pa.dataframe_check
-    def month_is_entry_date_month(cls, data: pa.PolarsData) -> pl.LazyFrame:
+    def month_is_entry_date_month(cls, data: pa.PolarsData) -> bool | pl.LazyFrame:
         """`month` is the `YYYY-MM` of `entry_date`."""
-        return data.lazyframe.select(
-            pl.col("month") == pl.col("entry_date").dt.strftime("%Y-%m")
-        )
+        return month_of_entry_date(data)
 
     @pa.dataframe_check
     def export_not_after_entry(cls, data: pa.PolarsData) -> pl.LazyFrame:
@@ -60,4 +62,3 @@ class StgCustomsLines(pa.DataFrameModel):
     class Config:
         strict = True
         ordered = True
-        unique = ["entry_number", "line_number"]

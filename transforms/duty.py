@@ -19,15 +19,17 @@ each `rate × value` are computed once.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
 import polars as pl
 
+from transforms.frames import stacked
 from transforms.schedule import (
     ALL_ORIGINS,
     ALL_SCOPES,
@@ -385,10 +387,24 @@ def _key_flags(layer_names: list[str]) -> pl.Expr:
     return pl.when(flags != "").then(flags)
 
 
-def _exact_exprs(layer_names: list[str], *, specific: bool = True, metal_layers: Mapping[str, str] | None = None) -> list[pl.Expr]:
+def _exact_exprs(
+    layer_names: list[str],
+    *,
+    specific: bool = True,
+    metal_layers: Mapping[str, str] | None = None,
+    heading_states: bool = False,
+    additive_layers: Collection[str] = (),
+    value_layers: Collection[str] = (),
+) -> list[pl.Expr]:
     """`mfn_exact` and per layer `<layer>__extra` (exact Decimal(38,10)) and
     `<layer>__applied_heading`, over lines joined to their key terms. `specific=False` leaves
     out the specific-rate MFN term (it is 0 when no line has a specific rate type).
+    `heading_states=True` gives, instead of the applied heading, which one applies:
+    `<layer>__heading_state` 0 (none), 1 (`heading`) or 2 (`heading_at_or_above_cap`), so that
+    the heading texts are needed per key only. `additive_layers`: layers whose measures are
+    all additive for these lines, `value_layers`: layers whose measures all apply to the
+    customs value for them: their expressions leave out what cannot apply (the MFN share,
+    the non-metal value).
 
     `metal_layers`: the layers (→ metal) whose measures charge declared metal content; when
     given, each layer's rate applies to its measure's `base` (`<layer>__base`): the customs
@@ -416,7 +432,7 @@ def _exact_exprs(layer_names: list[str], *, specific: bool = True, metal_layers:
     non_metal = pl.max_horizontal(functools.reduce(operator.sub, charged.values(), value), _ZERO)
     for layer in layer_names:
         absent, additive = pl.col(f"{layer}__absent"), pl.col(f"{layer}__additive")
-        if metal_layers:
+        if metal_layers and (layer in content or layer not in value_layers):
             base_kind = pl.col(f"{layer}__base").fill_null(DEFAULT_BASE)
             base = pl.when(base_kind == "non_metal_value").then(non_metal).otherwise(value)
             if layer in content:
@@ -427,6 +443,16 @@ def _exact_exprs(layer_names: list[str], *, specific: bool = True, metal_layers:
         else:
             base, share = value, mfn
         cap_total = pl.col(f"{layer}__rate").cast(RATE) * base
+        if layer in additive_layers:
+            # (an additive measure is its rate × base: no MFN share, always its `heading`)
+            exprs.append(pl.when(absent).then(_ZERO).otherwise(cap_total).alias(f"{layer}__extra"))
+            if heading_states:
+                state = pl.when(absent).then(pl.lit(0, pl.UInt8)).otherwise(pl.lit(1, pl.UInt8))
+                exprs.append(state.alias(f"{layer}__heading_state"))
+            else:
+                heading = pl.when(absent).then(None).otherwise(pl.col(f"{layer}__heading"))
+                exprs.append(heading.alias(f"{layer}__applied_heading"))
+            continue
         extra = (
             pl.when(absent)
             .then(_ZERO)
@@ -434,6 +460,16 @@ def _exact_exprs(layer_names: list[str], *, specific: bool = True, metal_layers:
             .then(cap_total)
             .otherwise(pl.max_horizontal(cap_total - share, _ZERO))
         )
+        if heading_states:
+            state = (
+                pl.when(absent)
+                .then(pl.lit(0, pl.UInt8))
+                .when(additive | (cap_total > share))
+                .then(pl.lit(1, pl.UInt8))
+                .otherwise(pl.lit(2, pl.UInt8))
+            )
+            exprs += [extra.alias(f"{layer}__extra"), state.alias(f"{layer}__heading_state")]
+            continue
         heading = (
             pl.when(absent)
             .then(None)
@@ -472,22 +508,21 @@ def _key_hashes(lines: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
     return hashes, keys.select(key)
 
 
-def _with_key_terms(
+def _term_rows(
     lines: pl.DataFrame, terms_of: Callable[[pl.DataFrame], tuple[pl.DataFrame, T]]
-) -> tuple[pl.DataFrame, T]:
-    """`lines` plus the terms of each line's key, in line order: `terms_of(keys)` gives one
-    row per key of `keys` (distinct KEY rows), with the KEY columns, and what it found out
-    about them (returned beside the lines); a null key part matches a null.
+) -> tuple[pl.Series, pl.DataFrame, T]:
+    """Each line's row of the terms of its key, the terms, and what `terms_of` found out:
+    `terms_of(keys)` gives one row per key of `keys` (distinct KEY rows), with the KEY
+    columns, and what it found out about them; a null key part matches a null.
 
     Lines find their key's terms through the key hash, then every line's key is compared with
     the key of the terms it found (a key sharing its hash with another, which `_key_hashes`
     would have left out, fails this); if one differs, the terms of every distinct key are
-    joined on the key columns instead."""
+    found on the key columns instead."""
     key = key_columns(lines.columns)
     hashes, keys = _key_hashes(lines)
     terms, found = terms_of(keys)
-    # each line's row of `terms` (through the hashes alone), then the terms gathered in line
-    # order and placed beside the lines: their other columns are never copied
+    # each line's row of `terms`, through the hashes alone
     term_rows = (
         hashes.to_frame()
         .join(
@@ -498,13 +533,44 @@ def _with_key_terms(
         )
         .get_column(_TERM_ROW)
     )
-    if term_rows.len() == lines.height:
-        gathered = terms[term_rows]
-        own_key = pl.all_horizontal(pl.col(c).eq_missing(gathered.get_column(c)) for c in key).all()
-        if lines.select(own_key).item():
-            return lines.hstack(gathered.drop(key)), found
+    if term_rows.len() == lines.height and _own_keys(lines.select(key), terms.select(key), term_rows):
+        return term_rows, terms, found
     terms, found = terms_of(lines.select(key).unique())
-    return lines.join(terms, on=key, how="left", maintain_order="left", nulls_equal=True), found
+    term_rows = (
+        lines.select(key)
+        .join(terms.select(key).with_row_index(_TERM_ROW), on=key, how="left", maintain_order="left", nulls_equal=True)
+        .get_column(_TERM_ROW)
+    )
+    return term_rows, terms, found
+
+
+# Lines priced at a time: a chunk's key terms are placed beside it, not those of every line.
+PRICING_CHUNK_ROWS = 1 << 20
+
+
+def _chunks(height: int) -> list[tuple[int, int]]:
+    """(offset, length) of the PRICING_CHUNK_ROWS slices of `height` rows (one, empty, for 0)."""
+    return [(start, min(PRICING_CHUNK_ROWS, height - start)) for start in range(0, height, PRICING_CHUNK_ROWS)] or [(0, 0)]
+
+
+def _own_keys(line_keys: pl.DataFrame, term_keys: pl.DataFrame, term_rows: pl.Series) -> bool:
+    """Every line's key equals the key of the terms row it found (a chunk of lines at a time)."""
+    for start, length in _chunks(line_keys.height):
+        found = term_keys[term_rows.slice(start, length)]
+        same = pl.all_horizontal(pl.col(c).eq_missing(found.get_column(c)) for c in line_keys.columns).all()
+        if not line_keys.slice(start, length).select(same).item():
+            return False
+    return True
+
+
+def _with_key_terms(
+    lines: pl.DataFrame, terms_of: Callable[[pl.DataFrame], tuple[pl.DataFrame, T]]
+) -> tuple[pl.DataFrame, T]:
+    """`lines` plus the terms of each line's key, in line order (`_term_rows`), and what
+    `terms_of` found out about the keys. The terms are gathered in line order and placed
+    beside the lines: the lines' columns are never copied."""
+    term_rows, terms, found = _term_rows(lines, terms_of)
+    return lines.hstack(terms.drop(key_columns(lines.columns))[term_rows]), found
 
 
 def compute_exact_components(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
@@ -635,7 +701,7 @@ def _line_flags(applies: Mapping[str, pl.Expr], metals: Mapping[str, str]) -> pl
     """`key_flags` and, once, "metal content not declared" where a metal measure applies to
     the line's key but the line does not declare that metal's content."""
     undeclared = [applies[layer] & pl.col(CONTENT_COLUMNS[metals[layer]]).is_null() for layer in applies]
-    metal = pl.when(pl.any_horizontal(undeclared)).then(pl.lit("metal content not declared")) if undeclared else None
+    metal = pl.when(pl.any_horizontal(undeclared)).then(pl.lit(METAL_FLAG)) if undeclared else None
     parts = [pl.col("key_flags"), *([metal] if metal is not None else [])]
     return pl.concat_str(parts, separator=", ", ignore_nulls=True).fill_null("")
 
@@ -675,6 +741,8 @@ class _LinePricing:
     specific: bool
     components: dict[str, str]
     metals: dict[str, str]
+    additive: frozenset[str] = frozenset()  # active layers whose applied measures are all additive
+    on_value: frozenset[str] = frozenset()  # active layers whose applied measures all apply to the customs value
 
 
 def _line_terms(keys: pl.DataFrame, schedule: Schedule, layer_names: list[str]) -> tuple[pl.DataFrame, _LinePricing]:
@@ -693,6 +761,13 @@ def _line_terms(keys: pl.DataFrame, schedule: Schedule, layer_names: list[str]) 
             layer: found.item() for layer, found in distinct_components.items() if found.len() == 1 and found.item() is not None
         },
         metals=metals,
+        additive=frozenset(
+            layer for layer in active if applied[layer].get_column(f"{layer}__additive").fill_null(False).all()
+        ),
+        on_value=frozenset(
+            layer for layer in active
+            if not applied[layer].get_column(f"{layer}__base").is_in(["non_metal_value", *CONTENT_BASES]).any()
+        ),
     )
     layer_fields = ["absent", "additive", "rate", "heading", "heading_at_or_above_cap", *(["base"] if metals else [])]
     return (
@@ -710,12 +785,43 @@ def _line_terms(keys: pl.DataFrame, schedule: Schedule, layer_names: list[str]) 
     )
 
 
-def _keyed_facts(engine: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
-    """The line facts reduced to what the rules can read, so that lines that differ only in
-    facts no rule reads share a key: the transport mode as `vessel` or `other`, the export
-    date only on entry dates inside some in-transit window, the declared headings only where
-    they include a claimable one (and then only those)."""
-    out = []
+def _date_breaks(dates: list[dt.date | None]) -> pl.Series:
+    """The distinct dates of `dates` (nulls left out), sorted, as a Date series."""
+    return pl.Series(sorted({d for d in dates if d is not None}), dtype=pl.Date)
+
+
+def _entry_date_breaks(schedule: Schedule) -> pl.Series:
+    """Every date the rules compare an entry date with: the measures' and exemptions' windows
+    and the derivative products' listing dates."""
+    frames = [schedule.measures.select("valid_from", "valid_to"), schedule.exemptions.select("valid_from", "valid_to")]
+    dates = [d for frame in frames for column in frame.get_columns() for d in column.to_list()]
+    dates += schedule.metal_derivatives.get_column("effective_date").to_list()
+    return _date_breaks(dates)
+
+
+def _same_comparisons(day: pl.Expr, breaks: pl.Series) -> pl.Expr:
+    """A date that compares with every date of `breaks` (sorted, distinct) as `day` does, the
+    same for every day between two consecutive breaks: the last break on or before `day`, or
+    the day before the first break for a day before it (null stays null)."""
+    if breaks.len() == 0:
+        return pl.when(day.is_not_null()).then(pl.lit(dt.date(1970, 1, 1)))
+    starts = pl.concat([(breaks.head(1) - dt.timedelta(days=1)), breaks])
+    return pl.when(day.is_not_null()).then(pl.lit(starts).gather(pl.lit(breaks).search_sorted(day, side="right")))
+
+
+def keyed_facts(engine: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+    """The key and the line facts reduced to what the rules can read, so that lines that
+    differ only in what no rule reads share a key: the entry date as the first day of its
+    stretch between the schedule's dates (`_same_comparisons`: the rules only compare it with
+    those), the transport mode as `vessel` or `other`, the export date only on entry dates
+    inside some in-transit window (and there only as compared with the rules' exported_before
+    dates), the declared headings only where they include a claimable one (and then only
+    those). A month's lines then have a few thousand keys rather than one per day.
+
+    For pricing and resolving only: the reduced entry date is not the line's. Reducing twice
+    gives the same keys; a schedule that differs only in its measures' rates, shapes or
+    presence (the reconciliation's misreadings) is priced the same on these keys."""
+    out = [_same_comparisons(pl.col("entry_date"), _entry_date_breaks(schedule)).alias("entry_date")]
     if "transport_mode" in engine.columns:
         out.append(
             pl.when(pl.col("transport_mode") == "vessel").then(pl.lit("vessel")).otherwise(pl.lit("other"))
@@ -727,7 +833,17 @@ def _keyed_facts(engine: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
             [in_force_on(pl.lit(start), pl.lit(end, dtype=pl.Date), pl.col("entry_date")) for start, end in windows]
             or [pl.lit(False)]
         )
-        out.append(pl.when(inside).then(pl.col("export_date")).alias("export_date"))
+        exported_before = _date_breaks(
+            schedule.exemptions.filter(pl.col("condition") == "in_transit").get_column("exported_before").to_list()
+        )
+        export = pl.col("export_date")
+        if exported_before.len():
+            # the day before the first exported_before date after it, or the last such date
+            ends = pl.concat([exported_before - dt.timedelta(days=1), exported_before.tail(1)])
+            export = pl.when(export.is_not_null()).then(
+                pl.lit(ends).gather(pl.lit(exported_before).search_sorted(export, side="right"))
+            )
+        out.append(pl.when(inside).then(export).alias("export_date"))
     if "declared_headings" in engine.columns:
         claims = (
             pl.col("declared_headings")
@@ -736,7 +852,7 @@ def _keyed_facts(engine: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
             .list.join(HEADING_SEPARATOR)
         )
         out.append(pl.when(claims != "").then(claims).alias("declared_headings"))
-    return engine.with_columns(out) if out else engine
+    return engine.with_columns(out)
 
 
 def compute_line_duty(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
@@ -745,34 +861,122 @@ def compute_line_duty(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     round_components(compute_exact_components(...)) on the columns it needs: the schedule is
     resolved per distinct key (hts_code, country_of_origin, entry_date and the FACTS the
     lines carry), what depends on the key alone (flags included) is worked out per key, and
-    the key terms are placed beside the lines once, in their order; layers no line has a
-    measure of are left out (they add 0 and no heading). The results are placed beside the
-    untouched input."""
+    the key terms are placed beside the lines once, in their order, a chunk of lines at a time
+    (PRICING_CHUNK_ROWS); layers no line has a measure of are left out (they add 0 and no
+    heading). The results are placed beside the untouched input."""
     layer_names = layers(schedule)
-    engine = _keyed_facts(lines.select(c for c in ENGINE_COLUMNS if c in lines.columns), schedule)
-    priced, pricing = _with_key_terms(engine, lambda keys: _line_terms(keys, schedule, layer_names))
-    priced = _with_content_columns(priced, pricing.metals)
-    applies = {layer: ~pl.col(f"{layer}__absent") for layer in pricing.metals}
-    exact = priced.lazy().with_columns(
-        _exact_exprs(pricing.active, specific=pricing.specific, metal_layers=pricing.metals)
-    )
-    duty = (
-        _rounded(exact, pricing.active, pricing.components)
-        .select(
-            "mfn_rate_text",
-            "mfn_duty_usd",
-            *[f"{component}_duty_usd" for component in COMPONENTS],
-            "total_duty_usd",
-            effective_duty_rate=_line_effective_rate(),
-            ch99_headings=_ch99_headings(pricing.active),
-            flags=_line_flags(applies, pricing.metals),
+    engine = keyed_facts(lines.select(c for c in ENGINE_COLUMNS if c in lines.columns), schedule)
+    term_rows, terms, pricing = _term_rows(engine, lambda keys: _line_terms(keys, schedule, layer_names))
+    texts = terms.select(_TEXT_TERMS + [f"{layer}__{f}" for layer in pricing.active for f in _LAYER_TEXTS])
+    terms = terms.drop(key_columns(engine.columns), *texts.columns)
+    undeclared = [~pl.col(f"{layer}__absent") & pl.col(CONTENT_COLUMNS[metal]).is_null() for layer, metal in pricing.metals.items()]
+    states = 3 ** len(pricing.active)
+    # which texts a line has: its key's row of the terms, the heading each layer applies
+    # (`_exact_exprs` heading states) and whether it lacks a metal content a measure reads
+    text_code = (
+        pl.col(_TERM_ROW).cast(pl.UInt64) * states
+        + functools.reduce(
+            operator.add,
+            [pl.col(f"{layer}__heading_state").cast(pl.UInt64) * 3**i for i, layer in enumerate(pricing.active)],
+            pl.lit(0, pl.UInt64),
         )
-        .collect()
-        # the streaming engine hands back one chunk per morsel; beside single-chunk input
-        # columns that would make every later eager step realign (copy) the whole frame
-        .rechunk()
-    )
+    ) * 2 + pl.any_horizontal(undeclared or [pl.lit(False)]).cast(pl.UInt64)
+
+    def amounts(lines: pl.DataFrame, rows: pl.Series, metals: dict[str, str]) -> pl.DataFrame:
+        """The rounded amounts, effective rate and text code of `lines` (engine columns) whose
+        terms are the rows `rows`: the terms gathered beside them, then the arithmetic, lazily
+        (each `rate × value` computed once). With `metals` empty the lines declare no metal
+        content: the metal layers charge nothing and every base is the customs value."""
+        priced = [layer for layer in pricing.active if layer not in pricing.metals or layer in metals]
+        exact = (
+            _with_content_columns(lines.hstack(terms[rows]).with_columns(rows.alias(_TERM_ROW)), pricing.metals)
+            .lazy()
+            .with_columns(
+                _exact_exprs(
+                    priced,
+                    specific=pricing.specific,
+                    metal_layers=metals,
+                    heading_states=True,
+                    additive_layers=pricing.additive,
+                    value_layers=pricing.on_value,
+                )
+            )
+            .with_columns(pl.lit(0, pl.UInt8).alias(f"{layer}__heading_state") for layer in pricing.active if layer not in priced)
+        )
+        return (
+            _rounded(exact, priced, pricing.components)
+            .select(
+                "mfn_duty_usd",
+                *[f"{component}_duty_usd" for component in COMPONENTS],
+                "total_duty_usd",
+                effective_duty_rate=_line_effective_rate(),
+                _text_code=text_code,
+            )
+            .collect()
+        )
+
+    def priced(start: int, length: int) -> pl.DataFrame:
+        """The duty of the lines of one chunk: those that declare a metal content (usually
+        few) priced apart from the others, whose arithmetic is simpler; then the texts."""
+        lines, rows = engine.slice(start, length), term_rows.slice(start, length)
+        contents = [CONTENT_COLUMNS[m] for m in dict.fromkeys(pricing.metals.values()) if CONTENT_COLUMNS[m] in lines.columns]
+        declared = lines.select(pl.any_horizontal(pl.col(contents).is_not_null())).to_series() if contents else None
+        if declared is None or not declared.any():
+            done = amounts(lines, rows, {})
+        elif declared.all():
+            done = amounts(lines, rows, pricing.metals)
+        else:
+            plain, metal = ~declared, declared
+            done = pl.concat(
+                [amounts(lines.filter(plain), rows.filter(plain), {}), amounts(lines.filter(metal), rows.filter(metal), pricing.metals)]
+            )
+            done = done.select(pl.all().gather(pl.concat([plain.arg_true(), metal.arg_true()]).arg_sort()))
+        line_texts = _line_texts(done.get_column("_text_code"), texts, pricing.active, states)
+        return pl.concat(
+            [line_texts.select("mfn_rate_text"), done.drop("_text_code"), line_texts.drop("mfn_rate_text")], how="horizontal"
+        )
+
+    # (one contiguous chunk per column: the streaming engine hands back one chunk per morsel,
+    # and beside single-chunk input columns that would make every later eager step realign,
+    # i.e. copy, the whole frame)
+    duty = stacked([priced(start, length) for start, length in _chunks(engine.height)])
     return pl.concat([lines, duty], how="horizontal")
+
+
+# the key terms that are text, read per distinct text code (`_line_texts`), not per line
+_TEXT_TERMS = ["mfn_rate_text", "key_flags", "exemption_headings"]
+_LAYER_TEXTS = ["heading", "heading_at_or_above_cap"]
+METAL_FLAG = "metal content not declared"
+
+
+def _line_texts(codes: pl.Series, texts: pl.DataFrame, active: list[str], states: int) -> pl.DataFrame:
+    """mfn_rate_text, ch99_headings and flags of lines by their text code (compute_line_duty):
+    worked out once per distinct code (a few per key), then gathered in line order, so the
+    lines share the texts' buffers."""
+    distinct = codes.unique().to_frame("code")
+    term_row = (pl.col("code") // (2 * states)).cast(pl.UInt32)
+    decoded = distinct.with_columns(
+        pl.lit(texts.get_column(c)).gather(term_row).alias(c) for c in texts.columns
+    ).with_columns(
+        **{f"{layer}__state": (pl.col("code") // 2 // 3**i) % 3 for i, layer in enumerate(active)},
+        _metal=pl.col("code") % 2 == 1,
+    )
+    applied = [
+        pl.when(pl.col(f"{layer}__state") == 1)
+        .then(pl.col(f"{layer}__heading"))
+        .when(pl.col(f"{layer}__state") == 2)
+        .then(pl.col(f"{layer}__heading_at_or_above_cap"))
+        for layer in active
+    ]
+    by_code = decoded.select(
+        "mfn_rate_text",
+        ch99_headings=pl.concat_str([*applied, pl.col("exemption_headings")], separator=", ", ignore_nulls=True).fill_null(""),
+        flags=pl.concat_str(
+            [pl.col("key_flags"), pl.when(pl.col("_metal")).then(pl.lit(METAL_FLAG))], separator=", ", ignore_nulls=True
+        ).fill_null(""),
+    )
+    at = codes.replace_strict(distinct.get_column("code"), pl.int_range(distinct.height, dtype=pl.UInt32, eager=True))
+    return by_code[at]
 
 
 def _stated_rate(rate: pl.Expr, shape: pl.Expr, base: pl.Expr | None = None) -> pl.Expr:
@@ -794,11 +998,16 @@ def _stated_rate(rate: pl.Expr, shape: pl.Expr, base: pl.Expr | None = None) -> 
     return pl.when(on_content).then(stated + pl.lit(" of ") + base.str.replace("_content", "")).otherwise(stated)
 
 
-def line_components(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+def line_components(
+    lines: pl.DataFrame, schedule: Schedule, *, keep: Sequence[str] | None = None, ordered: bool = True
+) -> pl.DataFrame:
     """Long form: one row per line × duty component that applies (MFN always), with
     `program`, `heading` (`MFN` for MFN), `measure_id`, `stated_rate`, `shape`, `rate`
-    (duty ÷ value, the effective extra rate) and `duty_usd`. Keeps the input columns."""
-    return components_of(priced_lines(lines, schedule), lines.columns, schedule)
+    (duty ÷ value, the effective extra rate) and `duty_usd`. Keeps the input columns (only
+    those in `keep`, when given); rows by line then layer (in no set order when not
+    `ordered`: a caller that groups the rows saves the sort)."""
+    base = lines.columns if keep is None else [c for c in lines.columns if c in keep]
+    return components_of(priced_lines(lines, schedule), base, schedule, ordered=ordered)
 
 
 def priced_lines(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
@@ -808,7 +1017,7 @@ def priced_lines(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     return round_components(compute_exact_components(lines.with_row_index("_line_order"), schedule), schedule)
 
 
-def components_of(exact: pl.DataFrame, base: list[str], schedule: Schedule) -> pl.DataFrame:
+def components_of(exact: pl.DataFrame, base: list[str], schedule: Schedule, *, ordered: bool = True) -> pl.DataFrame:
     """`line_components` of `priced_lines(...)`, keeping the columns `base` of the lines."""
     layer_names = layers(schedule)
     value = pl.col("customs_value_usd")
@@ -844,4 +1053,7 @@ def components_of(exact: pl.DataFrame, base: list[str], schedule: Schedule) -> p
             .join(programs, on="measure_id", how="left")
         )
         parts.append(part.select(mfn.columns))
-    return pl.concat(parts).sort("_line_order", "layer_order").drop("_line_order", "layer_order")
+    stacked_parts = pl.concat(parts)
+    if ordered:
+        stacked_parts = stacked_parts.sort("_line_order", "layer_order")
+    return stacked_parts.drop("_line_order", "layer_order")

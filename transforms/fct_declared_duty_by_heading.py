@@ -158,7 +158,7 @@ def build_fct_declared_duty_by_heading(
     declared = declared_by_heading(lines).with_columns(__declared=pl.lit(True))
     engine = lines.select(*LINE_ID, *[c for c in ENGINE_COLUMNS if c in lines.columns and c not in LINE_ID])
     computed = (
-        line_components(engine, schedule)
+        line_components(engine, schedule, keep=LINE_ID, ordered=False)
         .group_by(*LINE_ID, "heading")
         .agg(program=pl.col("program").first(), computed_duty_usd=pl.col("duty_usd").sum().cast(MONEY))
         .with_columns(__computed=pl.lit(True))

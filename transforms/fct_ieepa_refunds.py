@@ -125,16 +125,19 @@ def build_fct_ieepa_refunds(
         .list.filter(pl.element().is_in(headings))
         .list.join(", "),
     )
-    ledger = (
+    # the two new columns computed (lazily: the declared IEEPA expression names its difference
+    # twice, computed once) and placed beside the ledger, whose columns are not copied again
+    ledger = ledger.hstack(
         ledger.lazy()
-        .with_columns(
+        .select(
             ieepa_headings=pl.col("ch99_headings").replace_strict(
                 by_text.get_column("ch99_headings"), by_text.get_column("ieepa_headings"), default=None
             ),
-            # lazy: the declared IEEPA expression names its difference twice, computed once
             declared_ieepa_duty_usd=pl.when(pl.col("declared_duty_usd").is_not_null()).then(_declared_ieepa()),
         )
         .collect()
+        .rechunk()
+        .get_columns()
     )
     # the joins keep the order of fct_duty_lines (by line): sorted_by_line sorts only if not
     return (

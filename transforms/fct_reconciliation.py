@@ -40,6 +40,7 @@ from transforms.duty import (
     HEADING_SEPARATOR,
     compute_line_duty,
     key_columns,
+    keyed_facts,
     layers,
     priced_lines,
     resolve_measures,
@@ -196,6 +197,9 @@ def _readings(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     if lines.height == 0:
         return pl.DataFrame(schema=schema)
     key = key_columns([c for c in lines.columns if c in ENGINE_INPUT])
+    # the key and line facts as the rules read them (entry dates by stretch between the
+    # schedule's dates, ...): the same measures, re-pricings and successors, on far fewer keys
+    lines = keyed_facts(lines, schedule)
     applied = resolve_measures(lines.select(key).unique(), schedule)
     line_measures = lines.select(ROW, *key).join(applied.select(*key, "measure_id"), on=key, nulls_equal=True)
     layer_order = {layer: i for i, layer in enumerate(layers(schedule))}

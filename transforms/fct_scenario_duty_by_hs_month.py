@@ -48,13 +48,22 @@ def build_fct_scenario_duty_by_hs_month(
     fct_duty_lines: pl.DataFrame,
     stg_customs_lines: pl.DataFrame,
     scenarios: Mapping[str, Schedule],
+    fct_duty_by_hs_month: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """`as_enacted` from the published line mart; each scenario (name → schedule) computed on
-    the same staged lines. `delta_vs_enacted_usd` = scenario total − enacted total of the
-    same month × hts_code × country_of_origin (0 for as_enacted)."""
+    """`as_enacted` from the published line mart (its sums by month × hts_code ×
+    country_of_origin taken from `fct_duty_by_hs_month` when given: the same sums of the
+    same lines); each scenario (name → schedule) computed on the same staged lines.
+    `delta_vs_enacted_usd` = scenario total − enacted total of the same month × hts_code ×
+    country_of_origin (0 for as_enacted)."""
     if ENACTED in scenarios:
         raise ValueError(f"scenario name {ENACTED!r} is reserved for the schedule as enacted")
-    parts = [_by_hs_month(fct_duty_lines.select(_LINE_COLUMNS), ENACTED)]
+    if fct_duty_by_hs_month is None:
+        enacted_sums = _by_hs_month(fct_duty_lines.select(_LINE_COLUMNS), ENACTED)
+    else:
+        enacted_sums = fct_duty_by_hs_month.select(
+            *GRAIN[1:], "line_count", "customs_value_usd", *DUTY_COLUMNS, scenario=pl.lit(ENACTED, pl.Utf8)
+        )
+    parts = [enacted_sums]
     for name, schedule in scenarios.items():
         parts.append(_by_hs_month(compute_line_duty(stg_customs_lines, schedule).select(_LINE_COLUMNS), name))
     combined = pl.concat(parts, how="diagonal")

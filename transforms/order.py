@@ -9,17 +9,22 @@ from collections.abc import Sequence
 import polars as pl
 
 
-def rows_in_order(columns: Sequence[str], *, strict: bool) -> pl.Expr:
-    """True when every row comes after the row before it on `columns` (compared in order, text
+def after_previous_row(columns: Sequence[str], *, strict: bool) -> pl.Expr:
+    """Per row: it comes after the row before it on `columns` (compared in order, text
     byte-wise, as Polars and DuckDB sort it); `strict=False` also lets a row equal the one
-    before. A comparison with a null is false. True for a frame of 0 or 1 rows."""
+    before. Null on the first row; a comparison with a null is null or false."""
     after, tied = pl.lit(False), pl.lit(True)
     for column in columns:
         value, previous = pl.col(column), pl.col(column).shift(1)
         after = after | (tied & (value > previous))
         tied = tied & (value == previous)
-    in_order = after if strict else after | tied
-    return in_order.slice(1).fill_null(False).all()
+    return after if strict else after | tied
+
+
+def rows_in_order(columns: Sequence[str], *, strict: bool) -> pl.Expr:
+    """True when every row comes after the row before it on `columns` (`after_previous_row`).
+    A comparison with a null is false. True for a frame of 0 or 1 rows."""
+    return after_previous_row(columns, strict=strict).slice(1).fill_null(False).all()
 
 
 def is_in_order(frame: pl.DataFrame, columns: Sequence[str], *, strict: bool) -> bool:

@@ -14,14 +14,14 @@ case; transport modes lower case.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
 import polars as pl
 import pycountry
 
 from transforms.customs_columns import OPTIONAL_COLUMNS, OPTIONAL_MONEY_COLUMNS, OPTIONAL_TEXT_COLUMNS, REQUIRED_COLUMNS
-from transforms.order import sorted_by
+from transforms.order import rows_in_order, sorted_by
 from transforms.rejects import SOURCE_ROW, RowCheck, one_of
 from transforms.vocabulary import MONEY
 
@@ -112,7 +112,6 @@ def text(column: str) -> pl.Expr:
 
 
 TEXT_PREFIX = "__text_"
-_EDGE_WHITESPACE_RE = r"^\s|\s$"
 
 
 def clean(column: str) -> pl.Expr:
@@ -128,10 +127,9 @@ def with_text_columns(raw: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame
     column with neither (clean data, the usual case) is shared as it is, not copied, and only
     the columns that need it are stripped."""
     probes = raw.select(
-        *(
-            pl.col(c).str.contains(_EDGE_WHITESPACE_RE).any().alias(f"ws_{i}")
-            for i, c in enumerate(columns)
-        ),
+        # (a cell with surrounding whitespace is one that stripping changes: cheaper than the
+        # regex `^\s|\s$`, the same cells)
+        *((pl.col(c).str.strip_chars() != pl.col(c)).any().alias(f"ws_{i}") for i, c in enumerate(columns)),
         *((pl.col(c) == "").any().alias(f"empty_{i}") for i, c in enumerate(columns)),
     ).row(0, named=True)
 
@@ -181,15 +179,89 @@ def _more_decimals_than(value: pl.Expr, decimals: int) -> pl.Expr:
     return value.str.contains(rf"\.[0-9]{{{decimals}}}[0-9]*[1-9]")
 
 
+LINE_ORDER: tuple[str, str] = ("entry_number", "line_number")
+# All-text rows parsed, checked and staged at a time (whole entries): a part's parsed helper
+# columns and check flags are let go before the next part is parsed.
+STAGING_PART_ROWS = 1 << 18
+
+
+def in_line_order_parts(raw: pl.DataFrame) -> Iterator[pl.DataFrame]:
+    """The all-text rows in the order the staged lines keep (LINE_ORDER): by normalised entry
+    number, then line number, then source row, rows whose entry or line number does not parse
+    (rejected later) first; in parts of about STAGING_PART_ROWS rows that never split an
+    entry, since every rule that compares lines (the grain, one date and one importer per
+    entry) compares the lines of one entry. Slices of `raw` when it is in that order already,
+    else gathered a part at a time (the sorted rows are never all held beside `raw`).
+
+    Parsing the rows in line order is what lets fct_duty_lines and the marts that keep its
+    order share the staged columns instead of each sorting a copy."""
+    # (a line number that is not a plain integer is rejected, wherever it sorts: no regex)
+    keys = raw.select(
+        entry=entry_number_key(), line=text("line_number").str.to_integer(strict=False), row=pl.col(SOURCE_ROW)
+    )
+    order = None
+    if not keys.select(rows_in_order(["entry", "line", "row"], strict=True)).item():
+        order = _line_order(keys)
+    entries = keys.get_column("entry")
+    del keys
+    bounds = _part_bounds(entries if order is None else entries.gather(order), STAGING_PART_ROWS)
+    del entries
+    for start, end in bounds:
+        if order is None:
+            yield raw.slice(start, end - start)
+        else:
+            yield raw.select(pl.all().gather(order.slice(start, end - start)))
+
+
+def _line_order(keys: pl.DataFrame) -> pl.Series:
+    """The row order that sorts `keys` (entry, line; in source row order) by entry then line,
+    stably. When every entry's lines are together and by line number (the usual export, its
+    entries merely not in entry number order), the runs of one entry are sorted, not the
+    lines; otherwise the lines are."""
+    entry, line = keys.get_column("entry"), keys.get_column("line")
+    first = pl.int_range(keys.height, eager=True) == 0
+    starts = first | entry.ne_missing(entry.shift(1))
+    heads = entry.filter(starts)
+    by_line = (starts | (line > line.shift(1))).fill_null(False).all()
+    if not (by_line and heads.n_unique() == heads.len()):
+        return keys.select(pl.arg_sort_by("entry", "line", nulls_last=False, maintain_order=True)).to_series()
+    run_starts = starts.arg_true()
+    run_ends = pl.concat([run_starts.slice(1), pl.Series([keys.height], dtype=run_starts.dtype)])
+    runs = heads.arg_sort(nulls_last=False)
+    return pl.select(
+        pl.int_ranges(pl.lit(run_starts.gather(runs)), pl.lit(run_ends.gather(runs)), dtype=pl.get_index_type())
+    ).to_series().explode()
+
+
+def _part_bounds(entries: pl.Series, rows: int) -> list[tuple[int, int]]:
+    """(start, end) of consecutive parts of about `rows` rows of `entries` (sorted, equal
+    values together), each ending where an entry does: a part ends at the first entry start
+    at or after `rows` rows from its start. One (0, 0) part for no rows."""
+    height = entries.len()
+    starts = (entries.ne_missing(entries.shift(1)) | (pl.int_range(height, eager=True) == 0)).arg_true()
+    bounds, start = [], 0
+    while start < height or not bounds:
+        target = start + rows
+        if target >= height:
+            end = height
+        else:
+            at = starts.search_sorted(target, side="left")
+            end = starts[at] if at < starts.len() else height
+        bounds.append((start, end))
+        start = end
+    return bounds
+
+
 def parse_customs_lines(raw: pl.DataFrame, mfn: pl.DataFrame) -> pl.DataFrame:
     """The raw all-text lines plus typed, normalised helper columns `_<column>` (null where the
     text does not parse) and the MFN facts of each line's HTS8 (`_in_schedule`,
     `_rate_unit`: the unit a specific MFN rate is on, null for free/ad valorem rates).
 
-    Entry-level facts for the entry rules: `_entry_first_date`, `_entry_last_date` (the
-    entry's earliest and latest parsed dates) and `_entry_importers` (distinct importer ids),
-    set only on the lines of entries with more than one date or importer (null elsewhere):
-    one group-by over the entries, joined back for the offending few.
+    Entry-level facts for the entry rules (`_entry_facts`): `_line_repeated` (another line
+    has the same entry and line number), `_entry_first_date`, `_entry_last_date` (the entry's
+    earliest and latest parsed dates) and `_entry_importers` (distinct importer ids), the
+    last three set only on the lines of entries with more than one date or importer (null
+    elsewhere).
 
     Missing optional columns are added as empty text. Row order is kept."""
     missing = [c for c in (*OPTIONAL_COLUMNS, *OPTIONAL_TEXT_COLUMNS) if c not in raw.columns]
@@ -235,29 +307,52 @@ def parse_customs_lines(raw: pl.DataFrame, mfn: pl.DataFrame) -> pl.DataFrame:
         .str.to_uppercase()
         .alias("_rate_unit"),
     ).unique("_hts8", keep="first")
-    entry_date = pl.col("_entry_date")
-    mixed_entries = (
-        parsed.group_by("_entry_number")
-        .agg(
-            _entry_first_date=entry_date.min(),
-            _entry_last_date=entry_date.max(),
-            _entry_importers=pl.col("_importer_id").drop_nulls().n_unique().cast(pl.Int64),
-        )
-        .filter(
-            pl.col("_entry_number").is_not_null()
-            & ((pl.col("_entry_first_date") != pl.col("_entry_last_date")) | (pl.col("_entry_importers") > 1))
-        )
-    )
     # joined on the key column alone and placed beside the lines: a join of the whole frame
     # would copy every column of every line
     looked_up = (
-        parsed.select("_hts8", "_entry_number")
+        parsed.select("_hts8")
         .join(rates, on="_hts8", how="left", maintain_order="left")
-        .join(mixed_entries, on="_entry_number", how="left", maintain_order="left")
-        .drop("_hts8", "_entry_number")
+        .drop("_hts8")
         .with_columns(pl.col("_in_schedule").fill_null(False))
     )
-    return parsed.hstack(looked_up.get_columns())
+    return parsed.hstack([*looked_up.get_columns(), *_entry_facts(parsed).get_columns()])
+
+
+def _entry_facts(parsed: pl.DataFrame) -> pl.DataFrame:
+    """Per line: `_line_repeated` (another line has its entry and line number) and, on the
+    lines of entries with more than one date or importer only, `_entry_first_date`,
+    `_entry_last_date` and `_entry_importers`.
+
+    Lines in line order (the loader's, `in_line_order_parts`) have an entry's lines together
+    and a repeated line beside its twin: the facts come from comparing neighbours and from one
+    group-by over runs of equal entry numbers. Otherwise from a window and a group-by over the
+    entry numbers, joined back."""
+    entry, line, entry_date = pl.col("_entry_number"), pl.col("_line_number"), pl.col("_entry_date")
+    facts = {
+        "_entry_first_date": entry_date.min(),
+        "_entry_last_date": entry_date.max(),
+        "_entry_importers": pl.col("_importer_id").drop_nulls().n_unique().cast(pl.Int64),
+    }
+    mixed = entry.is_not_null() & (
+        (pl.col("_entry_first_date") != pl.col("_entry_last_date")) | (pl.col("_entry_importers") > 1)
+    )
+    if parsed.select(rows_in_order(["_entry_number", "_line_number"], strict=False)).item():
+        same = (entry == entry.shift(1)) & (line == line.shift(1))
+        runs = parsed.select(entry.rle_id().alias("_run"), entry, line, entry_date, "_importer_id")
+        per_run = runs.group_by("_run", maintain_order=True).agg(**facts).sort("_run")
+        return (
+            runs.select(
+                entry,
+                _line_repeated=(same | same.shift(-1)).fill_null(False),
+                **{name: pl.lit(per_run.get_column(name)).gather(pl.col("_run")) for name in facts},
+            )
+            .with_columns(pl.when(mixed).then(pl.col(name)).alias(name) for name in facts)
+            .drop("_entry_number")
+        )
+    mixed_entries = parsed.group_by("_entry_number").agg(**facts).filter(mixed)
+    return parsed.select("_entry_number", _line_repeated=pl.len().over(entry, line) > 1).join(
+        mixed_entries, on="_entry_number", how="left", maintain_order="left"
+    ).drop("_entry_number")
 
 
 def _list_items(value: pl.Expr) -> pl.Expr:
@@ -371,7 +466,7 @@ def customs_line_checks() -> list[RowCheck]:
         RowCheck(
             "entry_number,line_number",
             "grain_unique",
-            entry.is_not_null() & line.is_not_null() & (pl.len().over(entry, line) > 1),
+            entry.is_not_null() & line.is_not_null() & pl.col("_line_repeated"),
             "(entry_number, line_number) must be unique; every copy is rejected",
             value=pl.concat_str(pl.col("entry_number"), pl.col("line_number"), separator=","),
         ),
@@ -513,10 +608,11 @@ def line_fact_checks() -> list[RowCheck]:
 
 
 def stage_customs_lines(passed: pl.DataFrame) -> pl.DataFrame:
-    """Parsed rows that failed no check → `stg_customs_lines` (typed, normalised), sorted by
-    source row."""
-    # (the loader keeps file order: the usual frame is returned as is, not sorted again)
-    return sorted_by(passed, [SOURCE_ROW]).select(
+    """Parsed rows that failed no check → `stg_customs_lines` (typed, normalised), in line
+    order (LINE_ORDER)."""
+    # (the loader parses the rows in line order, `in_line_order_parts`: the usual frame is
+    # returned as is, not sorted again)
+    return sorted_by(passed, ["_entry_number", "_line_number"]).select(
         pl.col("_entry_number").alias("entry_number"),
         pl.col("_line_number").cast(pl.Int64).alias("line_number"),
         pl.col("_entry_date").alias("entry_date"),

@@ -37,11 +37,13 @@ from schemas.raw_customs_lines import RawCustomsLines
 from schemas.stg_customs_lines import StgCustomsLines
 from transforms.customs_columns import OPTIONAL_COLUMNS, OPTIONAL_TEXT_COLUMNS, REQUIRED_COLUMNS
 from transforms.customs_map import ENTRY_DATE, apply_customs_map, fold_line_tariff_rows, without_rows
+from transforms.frames import stacked
 from transforms.rejects import SOURCE_ROW
 from transforms.schedule import Schedule
 from transforms.stg_customs_lines import (
     customs_line_checks,
     entry_number_key,
+    in_line_order_parts,
     iso_date,
     parse_customs_lines,
     stage_customs_lines,
@@ -59,6 +61,7 @@ CUSTOMS = Staging(
     parse=lambda raw, schedule: parse_customs_lines(raw, schedule.mfn),
     checks=lambda columns: customs_line_checks(),
     stage=stage_customs_lines,
+    parts=in_line_order_parts,
 )
 
 
@@ -87,7 +90,7 @@ def read_mapped(path: Path, cmap: CustomsMap, select: Select | None, keep: pl.Ex
         mapped = without_rows(mapped, rejects)
     check_columns(mapped.columns, CUSTOMS.required_columns, f"{source} through customs map {cmap.name}")
     lazy = mapped.lazy()
-    rows = collect_frame(select(lazy) if select else lazy, source, "the data rows").sort(SOURCE_ROW).rechunk()
+    rows = stacked([collect_frame(select(lazy) if select else lazy, source, "the data rows").sort(SOURCE_ROW)])
     if keep is not None:  # the month's rejects
         rejects = rejects.filter(keep.fill_null(True))
     return RawInput(rows, checksum, source, rejects.drop(ENTRY_DATE))
@@ -160,11 +163,9 @@ def _month_select(month: str, source: str) -> Callable[[pl.LazyFrame], pl.LazyFr
     def select(lazy: pl.LazyFrame) -> pl.LazyFrame:
         date = iso_date("entry_date")
         in_month = _in_month(date, month)
-        others = collect_frame(
-            lazy.select((date.is_not_null() & ~in_month).sum().alias("others")),
-            source,
-            "the entry dates",
-        ).item()
+        # each distinct date text parsed once (a month's file has a few dozen)
+        dates = collect_frame(lazy.group_by("entry_date").len(), source, "the entry dates")
+        others = dates.select(pl.col("len").filter(date.is_not_null() & ~in_month).sum()).item()
         if others == 0:
             return lazy
         entries = collect_frame(

@@ -17,7 +17,7 @@ file as Problems (`file_problems`). Schema-level problems raise `InputSchemaErro
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -28,6 +28,7 @@ import polars as pl
 from flows.inputs.files import InputSchemaError, collect_frame, input_source, scan_text_table
 from flows.inputs.problems import Problem, problems_from_rejects
 from schemas.rejects import LoadRejects
+from transforms.frames import stacked
 from transforms.rejects import REJECT_COLUMNS, SOURCE_ROW, RowCheck, flag_failures, split_on_failures
 from transforms.stg_customs_lines import month_total_problems
 
@@ -65,6 +66,9 @@ class Staging:
     checks: the row rules over the parsed frame, given its columns (`RowCheck`).
     stage: parsed rows that failed no check → the staged table, validated by `stg_schema`.
     raw_schema: the contract of the all-text frame, when the kind has one.
+    parts: the raw rows in the order the staged table keeps, in parts that no row rule needs
+        to see together, parsed, checked and staged one after the other (None: all at once,
+        file order), so a part's helper columns are freed before the next is parsed.
     """
 
     name: str
@@ -75,6 +79,7 @@ class Staging:
     checks: Callable[[Sequence[str]], Sequence[RowCheck]]
     stage: Callable[[pl.DataFrame], pl.DataFrame]
     raw_schema: type[pa.DataFrameModel] | None = None
+    parts: Callable[[pl.DataFrame], Iterable[pl.DataFrame]] | None = None
 
 
 @dataclass(frozen=True)
@@ -98,22 +103,39 @@ def read_raw(path: Path, staging: Staging, select: Select | None = None, *, shee
         raise InputSchemaError(source, "no_data_rows", "no data rows (only a header)")
     # one contiguous chunk per column: a Parquet file arrives in one chunk per row group, and
     # every later step that mixes those columns with new single-chunk ones (parsed values,
-    # looked-up facts) would otherwise realign, i.e. copy, the whole frame each time
-    raw = collect_frame(select(lazy) if select else lazy, source, "the data rows").sort(SOURCE_ROW).rechunk()
+    # looked-up facts) would otherwise realign, i.e. copy, the whole frame each time (made a
+    # column at a time: the file's chunks are let go as each column is whole)
+    raw = stacked([collect_frame(select(lazy) if select else lazy, source, "the data rows").sort(SOURCE_ROW)])
     return RawInput(raw, checksum, source)
 
 
 class Checked(NamedTuple):
-    """Rows checked by their kind's rules: the parsed rows that passed, the rejects (with
-    `message`) and how many rows were read for the load."""
+    """Rows checked by their kind's rules: the staged rows that passed (or, `stage=False`, the
+    parsed rows that passed), the rejects (with `message`) and how many rows were read for
+    the load."""
 
     passed: pl.DataFrame
     rejects: pl.DataFrame
     rows_in: int
 
 
-def check_rows(raw: RawInput, staging: Staging, reference: Any, *, keep: pl.Expr | None = None) -> Checked:
-    """Contract check, parse, row checks and quarantine of rows read as all text.
+def _check_part(part: pl.DataFrame, staging: Staging, reference: Any, keep: pl.Expr | None, source: str
+                ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    parsed = staging.parse(part, reference)
+    checks = staging.checks(parsed.columns)
+    flagged = flag_failures(parsed, checks)
+    if keep is not None:
+        kept = flagged.select(keep.fill_null(False)).to_series()
+        if not kept.all():  # (a one-month file keeps every row: no filtering copy)
+            flagged = flagged.filter(kept)
+    passed, rejects = split_on_failures(flagged, checks, source)
+    return passed, rejects, flagged.height
+
+
+def check_rows(raw: RawInput, staging: Staging, reference: Any, *, keep: pl.Expr | None = None,
+               stage: bool = False) -> Checked:
+    """Contract check, parse, row checks and quarantine of rows read as all text, part by
+    part when the kind has `parts` (each part's passing rows staged at once with `stage`).
 
     reference: what the kind's `parse` looks facts up in (e.g. the schedule).
     keep: over the parsed frame, the rows that belong to this load (counted in `rows_in`,
@@ -121,25 +143,25 @@ def check_rows(raw: RawInput, staging: Staging, reference: Any, *, keep: pl.Expr
     """
     if staging.raw_schema is not None:
         staging.raw_schema.validate(raw.rows)
-    parsed = staging.parse(raw.rows, reference)
-    checks = staging.checks(parsed.columns)
-    flagged = flag_failures(parsed, checks)
-    if keep is not None:
-        kept = flagged.select(keep.fill_null(False)).to_series()
-        if not kept.all():  # (a one-month file keeps every row: no filtering copy)
-            flagged = flagged.filter(kept)
-    passed, rejects = split_on_failures(flagged, checks, raw.source)
-    rows_in = flagged.height
+    passed, rejected, rows_in = [], [], 0
+    for part in staging.parts(raw.rows) if staging.parts is not None else [raw.rows]:
+        part_passed, part_rejects, part_rows = _check_part(part, staging, reference, keep, raw.source)
+        passed.append(staging.stage(part_passed) if stage else part_passed)
+        rejected.append(part_rejects)
+        rows_in += part_rows
+        del part, part_passed  # (a part's parsed columns go before the next is parsed)
+    by_row = ["row_number", "column", "check"]
+    rejects = rejected[0] if len(rejected) == 1 else pl.concat(rejected).sort(by_row, maintain_order=True)
     if raw.rejects is not None and raw.rejects.height:
         rows_in += raw.rejects["row_number"].n_unique()
-        rejects = pl.concat([raw.rejects, rejects]).sort(["row_number", "column", "check"], maintain_order=True)
-    return Checked(passed, rejects, rows_in)
+        rejects = pl.concat([raw.rejects, rejects]).sort(by_row, maintain_order=True)
+    return Checked(stacked(passed), rejects, rows_in)
 
 
 def stage_rows(raw: RawInput, staging: Staging, reference: Any, *, keep: pl.Expr | None = None) -> LoadResult:
-    """`check_rows`, then the rows that passed staged and validated by the staging schema."""
-    passed, rejects, rows_in = check_rows(raw, staging, reference, keep=keep)
-    stg = staging.stg_schema.validate(staging.stage(passed))
+    """`check_rows`, the rows that passed staged, validated by the staging schema."""
+    staged, rejects, rows_in = check_rows(raw, staging, reference, keep=keep, stage=True)
+    stg = staging.stg_schema.validate(staged)
     LoadRejects.validate(rejects.select(REJECT_COLUMNS))
     return LoadResult(stg, rejects, rows_in, raw.checksum_sha256, raw.source)
 

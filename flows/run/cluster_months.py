@@ -168,7 +168,7 @@ def _merged_inputs(
     def merge() -> tuple[LoadResult, pl.DataFrame]:
         first = parts[0].input_checksums[CUSTOMS]
         customs = LoadResult(
-            stg=merged(STG_TABLE, "source_row"),
+            stg=merged(STG_TABLE, "entry_number", "line_number"),
             rejects=merged(LOAD_REJECTS, "row_number", "column", "check"),
             rows_in=run.result.rows_in,
             checksum_sha256=first["sha256"],

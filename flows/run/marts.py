@@ -112,7 +112,8 @@ def fct_scenario_duty_by_hs_month_for_month(ctx: MonthContext) -> pl.DataFrame:
     """The month's fct_scenario_duty_by_hs_month: `as_enacted` plus each scenario of the run
     (names or paths) read against the run's schedule."""
     return build_fct_scenario_duty_by_hs_month(
-        ctx.marts[LINES_TABLE], ctx.loaded["customs"].stg, read_scenarios(ctx.scenarios, ctx.schedule)
+        ctx.marts[LINES_TABLE], ctx.loaded["customs"].stg, read_scenarios(ctx.scenarios, ctx.schedule),
+        ctx.marts.get("fct_duty_by_hs_month"),
     )
 
 

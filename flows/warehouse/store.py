@@ -131,10 +131,17 @@ def segments_of(frame: pl.DataFrame) -> list[Segment]:
     ]
 
 
-def segment_file(table: str, period: str | None, run_id: str) -> str:
-    """The relative path of a new segment (unique per run: never overwrites a live file)."""
+def segment_file(store: Path, table: str, period: str | None, run_id: str) -> str:
+    """The relative path of a new segment: named after the run, never an existing file's name
+    (a publish retried after its swap writes `<run_id>~2.parquet`, so no live file is ever
+    written over)."""
     safe_run = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
-    return f"{table}/{period or 'undated'}/{safe_run}.parquet"
+    folder = f"{table}/{period or 'undated'}"
+    name, attempt = f"{safe_run}.parquet", 1
+    while (store / folder / name).exists():
+        attempt += 1
+        name = f"{safe_run}~{attempt}.parquet"
+    return f"{folder}/{name}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -182,7 +189,7 @@ def write_segment(
     `in_line_order`, is streamed as it is). DuckDB writes the file from the frame's Arrow
     buffers without a copy; the path is a parameter, names are checked identifiers."""
     _check_frame(table, frame, month)
-    relative = segment_file(table, month, run_id)
+    relative = segment_file(store, table, month, run_id)
     path = store / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     if max(frame.n_chunks("all"), default=1) > 1:
@@ -242,7 +249,7 @@ def copy_legacy_month(
         )
         params = {"month": month} if month else {}
         written = kept
-    relative = segment_file(table, month, run_id)
+    relative = segment_file(store, table, month, run_id)
     path = store / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     con.execute(f"COPY ({query}) TO $path ({EXPORT_OPTIONS})", {**params, "path": str(path)})

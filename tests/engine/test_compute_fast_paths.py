@@ -163,3 +163,41 @@ def test_compute_line_duty_with_line_facts_equals_the_general_path(extra, line_f
     # a line alone is priced as among the others
     alone = pl.concat([duty.compute_line_duty(data[i : i + 1], SCHEDULE) for i in range(min(4, data.height))])
     assert alone.select(duty.LINE_DUTY_COLUMNS).equals(fast.head(alone.height))
+
+
+def test_lines_on_every_day_are_priced_as_on_their_own_day():
+    """compute_line_duty resolves the schedule per stretch of days between the schedule's dates
+    (not per day): on every day from before the first date to after the last, for cars, parts,
+    metal derivatives and lines declaring export dates and claims, it equals the general path,
+    which resolves every day on its own."""
+    days = pl.date_range(dt.date(2024, 12, 1), dt.date(2027, 1, 31), eager=True).to_list()
+    codes = [("8703230190", "JP"), ("8708305090", "JP"), ("8711300000", "JP"), ("8704310120", "MX"), ("4011101010", "CN")]
+    rows = [(hts[:8], hts[8:], origin, day, Decimal("12345.67"), Decimal(3)) for day in days for hts, origin in codes]
+    data = frame(rows)
+    n = data.height
+    data = data.with_columns(
+        steel_content_value_usd=pl.Series([Decimal("100.00") if i % 3 == 0 else None for i in range(n)], dtype=MONEY),
+        # export dates a few days to a few months before entry, around the in-transit cut-offs
+        export_date=pl.Series([row[3] - dt.timedelta(days=(i * 7) % 120) if i % 4 else None for i, row in enumerate(rows)],
+                              dtype=pl.Date),
+        transport_mode=pl.Series(["vessel" if i % 5 else "air" for i in range(n)], dtype=pl.Utf8),
+        declared_headings=pl.Series([None if i % 6 else "9903.94.06" for i in range(n)], dtype=pl.Utf8),
+    )
+    fast = duty.compute_line_duty(data, SCHEDULE).select(duty.LINE_DUTY_COLUMNS)
+    assert fast.equals(general_path(data))
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(line, min_size=1, max_size=30), st.lists(with_metal, min_size=0, max_size=10))
+def test_lines_priced_a_chunk_at_a_time_equal_the_general_path(rows, extra):
+    """Chunks of 7 lines (PRICING_CHUNK_ROWS) give what one chunk gives, in one contiguous
+    chunk per column; also when keys share a hash (the key check runs a chunk at a time)."""
+    data = lines_with(rows, extra)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(duty, "PRICING_CHUNK_ROWS", 7)
+        chunked = duty.compute_line_duty(data, SCHEDULE)
+        patch.setattr(duty, "_key_hash", lambda key: pl.repeat(7, pl.len(), dtype=pl.UInt64).alias(duty._KEY_HASH))
+        collided = duty.compute_line_duty(data, SCHEDULE)
+    assert chunked.select(duty.LINE_DUTY_COLUMNS).equals(general_path(data))
+    assert collided.equals(chunked)
+    assert max(chunked.select(duty.LINE_DUTY_COLUMNS).n_chunks("all")) == 1

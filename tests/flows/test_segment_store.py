@@ -122,3 +122,17 @@ def test_the_views_read_from_any_working_directory(tmp_path):
                           cwd=elsewhere, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "2"
+
+
+def test_a_publish_retried_after_its_swap_never_writes_over_a_live_file(tmp_path):
+    publish(tmp_path, "2025-01", JAN, "r1")
+    first = tmp_path / "w.duckdb.d" / TABLE / "2025-01" / "r1.parquet"
+    before = (first.stat().st_ino, first.stat().st_mtime_ns, first.stat().st_size)
+
+    publish(tmp_path, "2025-01", JAN_AGAIN, "r1")  # the same run again: Prefect's retry of the publish task
+
+    assert (first.stat().st_ino, first.stat().st_mtime_ns, first.stat().st_size) == before
+    with connect(tmp_path / "w.duckdb") as con:
+        assert con.sql("SELECT file FROM tariffcost.segments").fetchall() == [(f"{TABLE}/2025-01/r1~2.parquet",)]
+        assert con.sql("SELECT file FROM tariffcost.retired_segments").fetchall() == [(f"{TABLE}/2025-01/r1.parquet",)]
+    assert total(tmp_path / "w.duckdb") == [("2025-01", 1, Decimal("40000.00"))]

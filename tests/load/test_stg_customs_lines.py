@@ -53,6 +53,10 @@ def test_good_rows_stage_normalised_with_exact_dtypes(good_csv, schedule):
             # unit "no" → NO, mode "Vessel" → vessel, 28000.5 → 28000.50
             ("ABC12345678", 2, dt.date(2025, 10, 15), "2025-10", "8704310120", "JP",
              d("28000.50"), d("1"), "NO", "vessel", "2704", "IMP-001", None, None, None, None, None, None, 2),
+            # spaces around the HTS code stripped (the lines in line order: K0Q before XYZ,
+            # although it is the file's last row)
+            ("K0Q00000010", 1, dt.date(2025, 11, 3), "2025-11", "4011101010", "JP",
+             d("5000.00"), d("40"), "NO", "air", "4601", "IMP-003", None, None, None, None, None, None, 5),
             # lower-case entry number and country upper-cased; specific rate on M2, unit M2
             ("XYZ98765432", 1, dt.date(2025, 10, 2), "2025-10", "7005290810", "JP",
              d("1200.00"), d("35.5"), "M2", "truck", "3802", "IMP-002", None, d("100.00"),
@@ -60,9 +64,6 @@ def test_good_rows_stage_normalised_with_exact_dtypes(good_csv, schedule):
             # rate type 2: specific on the second unit (KG)
             ("XYZ98765432", 2, dt.date(2025, 10, 2), "2025-10", "7004902500", "JP",
              d("800.10"), d("250.125"), "KG", "truck", "3802", "IMP-002", d("5.60"), None, None, None, None, None, 4),
-            # spaces around the HTS code stripped
-            ("K0Q00000010", 1, dt.date(2025, 11, 3), "2025-11", "4011101010", "JP",
-             d("5000.00"), d("40"), "NO", "air", "4601", "IMP-003", None, None, None, None, None, None, 5),
         ],
         schema=STG_SCHEMA,
         orient="row",
@@ -284,15 +285,33 @@ def test_with_the_shipped_default_schedule(tmp_path, good_csv):
     ]
 
 
-@pytest.mark.parametrize("rows", [[1, 2, 2, 4, 5], [1, 3, 2, 4, 5]], ids=["repeated", "out_of_order"])
-def test_stg_schema_refuses_repeated_or_unordered_source_rows(good_csv, schedule, rows):
+@pytest.mark.parametrize("lines", [[1, 1, 1, 1, 2], [2, 1, 1, 1, 2]], ids=["repeated", "out_of_order"])
+def test_stg_schema_refuses_repeated_or_unordered_lines(good_csv, schedule, lines):
     import pandera.polars as pa
 
     staged = load_customs_lines(good_csv, None, schedule).stg
     StgCustomsLines.validate(staged)
-    broken = staged.with_columns(pl.Series("source_row", rows, dtype=pl.Int64))
-    with pytest.raises(pa.errors.SchemaError, match="source_row_strictly_increasing"):
+    broken = staged.with_columns(pl.Series("line_number", lines, dtype=pl.Int64))
+    with pytest.raises(pa.errors.SchemaError, match="lines_strictly_increasing"):
         StgCustomsLines.validate(broken)
+
+
+def test_lines_are_staged_in_line_order_whatever_the_file_order(tmp_path, schedule):
+    """The staged lines are sorted by entry number then line number (rows that do not parse
+    are rejected whatever their place); rejects keep naming the file's rows."""
+    rows = [
+        dict(GOOD_ROW, entry_number="XYZ-9876543-2", line_number="2"),
+        dict(GOOD_ROW, entry_number="abc-1234567-8", line_number="10"),
+        dict(GOOD_ROW, entry_number="XYZ98765432", line_number="1"),
+        dict(GOOD_ROW, entry_number="ABC12345678", line_number="9"),
+        dict(GOOD_ROW, entry_number="ABC12345678", line_number="x"),
+    ]
+    result = load_customs_lines(write_rows(tmp_path / "shuffled.csv", rows), None, schedule)
+    assert result.stg.select("entry_number", "line_number", "source_row").rows() == [
+        ("ABC12345678", 9, 4), ("ABC12345678", 10, 2), ("XYZ98765432", 1, 3), ("XYZ98765432", 2, 1),
+    ]
+    assert result.rejects.select("row_number", "column", "check").rows() == [(5, "line_number", "integer")]
+    StgCustomsLines.validate(result.stg)
 
 
 def test_values_at_the_bounds_stage(tmp_path, schedule):
@@ -315,6 +334,83 @@ def test_a_month_above_the_month_total_bound_is_refused_naming_file_and_month(tm
     assert str(raised.value).startswith(f"{path}: 2025-10: the 101 rows' customs_value_usd add up to "
                                         "101,000,000,000,000, above the per-month limit of 100,000,000,000,000")
 
+
+def test_parts_of_whole_entries_stage_as_one_part(tmp_path, schedule):
+    """Rows parsed and checked a part at a time (parts of whole entries, in line order) give
+    what one part gives: the entry rules (repeated lines, several dates or importers in an
+    entry) see every line of the entry, the rejects keep the file's row order."""
+    import transforms.stg_customs_lines as stg
+
+    def row(entry, line, **changes):
+        return dict(GOOD_ROW, entry_number=entry, line_number=str(line), **changes)
+
+    rows = [
+        row("ZZZ-0000009-1", 2), row("ABC-1234567-8", 3), row("MMM-0000005-5", 1, entry_date="2025-10-16"),
+        row("ZZZ-0000009-1", 1), row("abc-1234567-8", 1), row("MMM-0000005-5", 2),
+        row("ABC12345678", 2, customs_value_usd="1,000.00"), row("DDD-0000004-4", 1), row("DDD-0000004-4", 1),
+        row("", 1), row("EEE-0000003-3", 1, importer_id="IMP-009"), row("EEE-0000003-3", 2),
+        row("FFF-0000002-2", "x"), row("FFF-0000002-2", 2),
+    ]
+    path = write_rows(tmp_path / "entries.csv", rows)
+    whole = load_customs_lines(path, "2025-10", schedule)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(stg, "STAGING_PART_ROWS", 2)
+        parts = load_customs_lines(path, "2025-10", schedule)
+    assert parts.stg.equals(whole.stg)
+    assert parts.rejects.equals(whole.rejects)
+    assert parts.rows_in == whole.rows_in == len(rows)
+    assert whole.stg.select("entry_number", "line_number").rows() == [
+        ("ABC12345678", 1), ("ABC12345678", 3), ("FFF00000022", 2), ("ZZZ00000091", 1), ("ZZZ00000091", 2),
+    ]
+    assert sorted(set(whole.rejects["check"])) == [
+        "entry_single_date", "entry_single_importer", "grain_unique", "integer", "not_empty", "thousands_separator",
+    ]
+    assert max(parts.stg.n_chunks("all")) == 1
+
+
+def test_entry_facts_in_line_order_equal_the_general_ones(tmp_path, schedule):
+    """The entry facts of lines in line order (neighbours compared, runs of one entry grouped)
+    equal those of the same lines shuffled (window and group-by over entry numbers)."""
+    from flows.inputs.files import scan_text_table
+    from transforms.stg_customs_lines import in_line_order_parts, parse_customs_lines
+
+    def row(entry, line, **changes):
+        return dict(GOOD_ROW, entry_number=entry, line_number=str(line), **changes)
+
+    rows = [
+        row("AAA-0000001-1", 1), row("AAA-0000001-1", 1), row("AAA-0000001-1", 2, entry_date="2025-10-16"),
+        row("BBB-0000002-2", 1, importer_id="IMP-002"), row("BBB-0000002-2", 2), row("BBB-0000002-2", 2),
+        row("CCC-0000003-3", 1, entry_date="not a date"), row("CCC-0000003-3", 2), row("DDD-0000004-4", 1),
+        row("EEE-0000005-5", 3, importer_id=""), row("EEE-0000005-5", 4),
+    ]
+    path = write_rows(tmp_path / "facts.csv", rows)
+    lazy, _ = scan_text_table(path, COLUMNS, (), str(path))
+    raw = lazy.collect()
+    facts = ["_entry_number", "_line_number", "_line_repeated", "_entry_first_date", "_entry_last_date", "_entry_importers"]
+    ordered = pl.concat(list(in_line_order_parts(raw)))
+    in_order = parse_customs_lines(ordered, schedule.mfn).select(facts)
+    shuffled = parse_customs_lines(ordered.reverse(), schedule.mfn).select(facts).reverse()
+    assert in_order.equals(shuffled)
+    assert in_order["_line_repeated"].to_list() == [True, True, False, False, True, True, False, False, False, False, False]
+    assert in_order["_entry_importers"].to_list() == [1] * 3 + [2] * 3 + [None] * 5  # AAA: two dates
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        ["B", "B", "A", "C", "C", "C"],  # each entry's lines together: the entries are sorted
+        ["B", "A", "B", "C", "A", "C"],  # interleaved: the lines are sorted
+        ["B", "B", None, "A", "A", None],  # an entry number that does not parse
+    ],
+)
+def test_line_order_sorts_entries_or_lines(entries):
+    from transforms.stg_customs_lines import _line_order
+
+    lines = [1, 2, 1, 1, 2, 3] if entries[1] == "B" else [1, 1, 2, 1, 2, 2]
+    keys = pl.DataFrame({"entry": entries, "line": lines, "row": list(range(1, 7))},
+                        schema={"entry": pl.Utf8, "line": pl.Int64, "row": pl.Int64})
+    expected = keys.with_row_index("i").sort("entry", "line", nulls_last=False, maintain_order=True)["i"]
+    assert _line_order(keys).cast(pl.UInt32).to_list() == expected.to_list()
 
 
 def test_raw_contract_checks_the_named_columns():

@@ -22,8 +22,8 @@ from transforms.scenario import apply_overlay
 D = Decimal
 
 
-@pytest.fixture
-def mart():
+def _base_and_half():
+    """A schedule with 232 autos at 25%, and the scenario `half` that halves it from June."""
     base = tiny_schedule(
         [measure("autos", "s232", "cars", "2025-04-03", "0.25", heading="9903.94.01")],
         scopes={"cars": ["870323"]},
@@ -32,6 +32,12 @@ def mart():
     base = replace(base, fees=read_schedule().fees)  # the line mart needs the MPF/HMF rows
     half = apply_overlay(base, overlay({"operation": "change", "measure_id": "autos", "effective_date": "2025-06-01",
                                         "rate": "0.125"}), "half")
+    return base, half
+
+
+@pytest.fixture
+def mart():
+    base, half = _base_and_half()
     stg = staged_lines([
         ("ABC00000001", "8703230190", "2025-05-10", "20000.00"),
         ("ABC00000002", "8703230190", "2025-05-20", "10000.00"),
@@ -75,3 +81,21 @@ def test_contract_catches_a_scenario_missing_rows(mart):
 def test_enacted_name_is_reserved(mart):
     with pytest.raises(ValueError, match="reserved"):
         build_fct_scenario_duty_by_hs_month(pl.DataFrame(), pl.DataFrame(), {"as_enacted": None})
+
+
+
+def test_as_enacted_from_the_hs_month_mart_equals_the_lines_sums():
+    """Given fct_duty_by_hs_month (what the run passes), as_enacted is the same as summed from
+    the lines."""
+    from transforms.fct_duty_by_hs_month import build_fct_duty_by_hs_month
+
+    base, half = _base_and_half()
+    stg = staged_lines([
+        ("ABC00000001", "8703230190", "2025-05-10", "20000.00"),
+        ("ABC00000002", "8703230190", "2025-06-02", "10000.00"),
+        ("ABC00000003", "8711406000", "2025-06-03", "5000.00"),
+    ])
+    lines = build_fct_duty_lines(stg, base)
+    summed = build_fct_scenario_duty_by_hs_month(lines, stg, {"half": half})
+    given = build_fct_scenario_duty_by_hs_month(lines, stg, {"half": half}, build_fct_duty_by_hs_month(lines))
+    assert given.equals(summed)
