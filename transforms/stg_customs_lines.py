@@ -50,26 +50,12 @@ TRANSPORT_MODES: tuple[str, ...] = ("vessel", "air", "truck", "rail", "mail", "o
 UNITLESS_RATE_TYPES: tuple[str, ...] = ("0", "7")
 SECOND_QUANTITY_RATE_TYPES: tuple[str, ...] = ("2", "5")
 
+# The staged table's columns: the contract's (transforms/customs_columns.py), with `month` after
+# the entry date, then the source row.
+_AFTER_DATE = REQUIRED_COLUMNS.index("entry_date") + 1
 STG_COLUMNS: tuple[str, ...] = (
-    "entry_number",
-    "line_number",
-    "entry_date",
-    "month",
-    "hts_code",
-    "country_of_origin",
-    "customs_value_usd",
-    "quantity",
-    "quantity_unit",
-    "transport_mode",
-    "port_code",
-    "importer_id",
-    "declared_duty_usd",
-    "steel_content_value_usd",
-    "aluminum_content_value_usd",
-    "export_date",
-    "declared_headings",
-    "declared_heading_duties_usd",
-    SOURCE_ROW,
+    *REQUIRED_COLUMNS[:_AFTER_DATE], "month", *REQUIRED_COLUMNS[_AFTER_DATE:],
+    *OPTIONAL_COLUMNS, *OPTIONAL_TEXT_COLUMNS, SOURCE_ROW,
 )
 
 ENTRY_NUMBER_RE = r"^[A-Z0-9]{3}-?[0-9]{7}-?[0-9]$"

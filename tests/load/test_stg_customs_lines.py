@@ -417,6 +417,9 @@ def test_raw_contract_checks_the_named_columns():
     # the column names live in transforms/customs_columns.py; the raw contract checks exactly them
     from schemas.raw_customs_lines import RawCustomsLines
     from transforms.customs_columns import OPTIONAL_COLUMNS, OPTIONAL_TEXT_COLUMNS, REQUIRED_COLUMNS
+    from transforms.stg_customs_lines import STG_COLUMNS
 
     fields = list(RawCustomsLines.to_schema().columns)
     assert fields == ["source_row", *REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, *OPTIONAL_TEXT_COLUMNS]
+    # and the staged table's columns are derived from them
+    assert list(StgCustomsLines.to_schema().columns) == list(STG_COLUMNS)

@@ -3,7 +3,7 @@ in one engine call (transforms/fct_reconciliation.py `_misread_prices`): every l
 get the price of its own measure's misreading alone. Checked against one engine call per
 measure on the embedded sample (22 months of Japanese lines, declared duty with every kind of
 cause; some lines pay two of the misread measures, which must then be misread apart) and on
-hand-made lines with one cause of each kind."""
+the golden lines of test_fct_reconciliation.py (one cause of each kind)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import polars as pl
 import pytest
 
 from flows.inputs.customs import load_customs_lines
-from tests.reconciliation.recon_schedule import CAR, MOTORCYCLE, SCHEDULE, TRUCK_PART, priced
+from tests.reconciliation.recon_schedule import SCHEDULE
+from tests.reconciliation.test_fct_reconciliation import LINES
 from transforms import fct_reconciliation
 from transforms.fct_duty_lines import build_fct_duty_lines
 from transforms.fct_reconciliation import build_fct_reconciliation
@@ -38,15 +39,8 @@ def test_sample_causes_are_those_of_one_call_per_measure(sample_lines, schedule,
 
 
 def test_one_cause_of_each_kind_as_with_one_call_per_measure(monkeypatch):
-    lines = priced(
-        ("JPN00000011", 1, "2025-06-10", CAR, "30000.00", "750.00", "IMP1"),
-        ("JPN00000029", 1, "2025-10-01", CAR, "30000.00", "8250.00", "IMP1"),
-        ("JPN00000037", 1, "2025-09-01", MOTORCYCLE, "10000.00", "1740.00", "IMP1"),
-        ("JPN00000045", 1, "2025-06-01", MOTORCYCLE, "10000.00", "240.00", "IMP2"),
-        ("JPN00000086", 1, "2026-02-04", TRUCK_PART, "77044.69", "11556.70", "IMP1"),
-        ("JPN00000094", 1, "2026-02-04", TRUCK_PART, "77044.69", "1926.12", "IMP1"),
-    )
-    together = build_fct_reconciliation(lines, SCHEDULE)
-    assert together.get_column("likely_cause").null_count() == 0
+    # the golden lines of test_fct_reconciliation.py: one line for each kind of cause
+    together = build_fct_reconciliation(LINES, SCHEDULE)
+    assert together.get_column("likely_cause").drop_nulls().n_unique() == 5
     _one_call_per_measure(monkeypatch)
-    assert together.equals(build_fct_reconciliation(lines, SCHEDULE))
+    assert together.equals(build_fct_reconciliation(LINES, SCHEDULE))
