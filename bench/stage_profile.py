@@ -72,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from flows.run import marts as marts_module
-    from flows.run.stages import compute_stage, load_stage, validate_stage
     from flows.run.monthly import PLAIN_STAGES, build_options, run_months
+    from flows.run.stages import compute_stage, load_stage, validate_stage
 
     sampler = Sampler()
     rows: list[tuple[str, float, float, int, int]] = []
