@@ -73,9 +73,14 @@ from flows.warehouse.store import (
 )
 from flows.warehouse.testing import pause_point
 
-# Settings of the publishing connection: FSST (one of the string compressions DuckDB tries on
-# every string segment it writes) is left out of the catalog; it holds only small tables.
-STAGING_SETTINGS = ("SET disabled_compression_methods = 'fsst'",)
+# Settings of the publishing connection. FSST (one of the string compressions DuckDB tries on
+# every string segment it writes) is left out of the catalog, which holds only small tables.
+# The segments are written from the marts' own Arrow buffers; DuckDB's working memory for
+# them (Parquet writer buffers, the sort of a table not already in line order) is capped, a
+# sort larger than that spilling to `<db>.staging-<run_id>.tmp/` (removed after the publish,
+# or by the next run's clean-up after a kill): the marts themselves are the month's memory.
+STAGING_SETTINGS = ("SET disabled_compression_methods = 'fsst'", "SET memory_limit = '1GB'")
+SPILL_SUFFIX = ".tmp"
 
 __all__ = [
     "STORAGE_VERSION", "PublishError", "PublishResult", "ReportWriter", "clean_leftovers", "ddl_columns",
@@ -235,6 +240,7 @@ def _build(job: _Publish, months: Mapping[str, Mapping[str, TableSource]], expor
     try:
         for setting in STAGING_SETTINGS:
             con.execute(setting)
+        con.execute("SET temp_directory = ?", [str(_spill_path(job))])
         attached = attach_live(con, job.db_path)
         state = read_state(con, attached, job.db_path, job.store)
         converted = convert_legacy(con, state, job.store, job.key) if state.legacy else []
@@ -247,7 +253,12 @@ def _build(job: _Publish, months: Mapping[str, Mapping[str, TableSource]], expor
             con.execute(f"DETACH {LIVE}")
     finally:
         con.close()
+        remove_path(_spill_path(job))
     return gone
+
+
+def _spill_path(job: _Publish) -> Path:
+    return job.staging.with_name(job.staging.name + SPILL_SUFFIX)
 
 
 def _bytes_of(paths: Sequence[Path]) -> int:

@@ -136,3 +136,16 @@ def test_a_publish_retried_after_its_swap_never_writes_over_a_live_file(tmp_path
         assert con.sql("SELECT file FROM tariffcost.segments").fetchall() == [(f"{TABLE}/2025-01/r1~2.parquet",)]
         assert con.sql("SELECT file FROM tariffcost.retired_segments").fetchall() == [(f"{TABLE}/2025-01/r1.parquet",)]
     assert total(tmp_path / "w.duckdb") == [("2025-01", 1, Decimal("40000.00"))]
+
+
+def test_a_sort_larger_than_the_publish_memory_spills_beside_the_warehouse_and_is_cleaned(tmp_path, monkeypatch):
+    import flows.warehouse.publish as publishing
+
+    monkeypatch.setattr(publishing, "STAGING_SETTINGS", ("SET memory_limit = '40MB'", "SET threads = 1"))
+    month = big_month("2025-01", 300_000).sample(fraction=1.0, shuffle=True, seed=7)  # not in ORDER BY ALL order
+    publish(tmp_path, "2025-01", month, "r1")
+
+    export = pl.read_parquet(tmp_path / "exports/duty_by_hs_month/year=2025/month=1/part-0.parquet")
+    assert export.height == 300_000
+    assert export.get_column("hts_code").is_sorted()  # the month written in ORDER BY ALL order
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exports", "w.duckdb", "w.duckdb.d"]  # no spill left
