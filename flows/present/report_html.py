@@ -12,7 +12,6 @@ import os
 import re
 
 from flows import config
-from flows.present.report_charts import VEGA_LITE_VERSION
 from flows.present.report_data import ReportData
 from flows.present.report_tables import (
     Table,
@@ -26,6 +25,7 @@ from flows.present.report_tables import (
     summary_tables,
     warnings,
 )
+from flows.present.vega import VEGA_LITE_VERSION
 
 # section id → (heading, chart ids in order); tables join their section by Table.section
 SECTIONS: list[tuple[str, str, list[str]]] = [

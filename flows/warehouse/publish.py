@@ -278,8 +278,8 @@ def publish_months(
     """Publish several months (month -> table name -> frame) and their `runs` rows in ONE
     swap of the warehouse: all months or none. A table may be given as a zero-argument
     callable returning its frame; it is called when its turn comes, so a long backfill never
-    holds every month in memory at once. A frame without columns publishes the table's month empty (its old rows
-    removed, its export an empty file of the table's columns).
+    holds every month in memory at once. A frame without columns publishes the table's month
+    empty (its old rows removed, its export an empty file of the table's columns).
     Exports are staged under `<exports>/.staging-<first run_id>/` and swapped in after the
     warehouse swap. With `reports`, each month's report is written from the staging warehouse
     into the staging area and swapped in with the exports (a month without one loses its old
@@ -297,33 +297,9 @@ def publish_months(
     )
     own = {r.run_id for r in runs}
     journaled = [r for r in read_journal(db_path) if r.run_id not in own]
-    runs_rows = runs_frame([*journaled, *runs])
-    swapped = False
-    try:
-        remove_path(job.staging)
-        remove_path(job.export_staging)
-        gone = _build(job, months, exports, runs_rows, {r.month: r.run_id for r in runs})
-        fsync_files([*job.new_files, job.staging], job.store if job.new_files else db_path.parent)
-        written, report_problems = (
-            _stage_reports(reports, job.staging, job.export_staging, list(months)) if reports is not None else ({}, {})
-        )
-        if job.export_staging.exists():
-            fsync_files([p for p in job.export_staging.rglob("*") if p.is_file()], job.export_staging)
-        pause("publish")
-        os.replace(job.staging, db_path)
-        swapped = True
-        fsync_path(db_path.parent)
-    except BaseException as error:
-        if swapped:  # interrupted after the swap: the next run rolls the staged exports forward
-            raise
-        remove_path(job.staging)
-        remove_path(job.staging.with_name(job.staging.name + ".wal"))
-        remove_path(job.export_staging)
-        remove_files(job.new_files, job.store)
-        if isinstance(error, Exception) and not isinstance(error, PublishError):
-            where = ", ".join(months)
-            raise PublishError(f"publishing {where} to {db_path} failed: {error}") from error
-        raise
+    gone, written, report_problems = _stage_and_swap(
+        job, months, exports, runs_frame([*journaled, *runs]), {r.month: r.run_id for r in runs}, pause, reports
+    )
     # The warehouse now holds the run; from here a crash is rolled forward by clean_leftovers.
     pause("swapped")
     remove_files([s.path(job.store) for s in gone], job.store)
@@ -331,8 +307,7 @@ def publish_months(
         swap_staged_exports(job.export_staging, exports_dir, key)
     # every journal entry is now in `runs` (folded above, or this run's own rows)
     remove_path(journal_path(db_path))
-    seconds = time.perf_counter() - started
-    written_bytes = _bytes_of(job.new_files)
+    seconds, written_bytes = time.perf_counter() - started, _bytes_of(job.new_files)
     return [
         PublishResult(
             db_path=db_path,
@@ -350,3 +325,44 @@ def publish_months(
         )
         for month in months
     ]
+
+
+def _stage_and_swap(
+    job: _Publish,
+    months: Mapping[str, Mapping[str, TableSource]],
+    exports: Mapping[str, str],
+    runs_rows: pl.DataFrame,
+    run_ids: Mapping[str, str],
+    pause: Callable[[str], None],
+    reports: ReportWriter | None,
+) -> tuple[list[Segment], Mapping[str, Any], Mapping[str, str]]:
+    """Everything up to and including the catalog swap: the segments and the staging catalog,
+    fsynced, the reports staged, then `os.replace`. Before the swap any failure removes what
+    this publish wrote and raises PublishError; returns (segments to delete now, reports,
+    report problems)."""
+    swapped = False
+    try:
+        remove_path(job.staging)
+        remove_path(job.export_staging)
+        gone = _build(job, months, exports, runs_rows, run_ids)
+        fsync_files([*job.new_files, job.staging], job.store if job.new_files else job.db_path.parent)
+        written, report_problems = (
+            _stage_reports(reports, job.staging, job.export_staging, list(months)) if reports is not None else ({}, {})
+        )
+        if job.export_staging.exists():
+            fsync_files([p for p in job.export_staging.rglob("*") if p.is_file()], job.export_staging)
+        pause("publish")
+        os.replace(job.staging, job.db_path)
+        swapped = True
+        fsync_path(job.db_path.parent)
+    except BaseException as error:
+        if swapped:  # interrupted after the swap: the next run rolls the staged exports forward
+            raise
+        remove_path(job.staging)
+        remove_path(job.staging.with_name(job.staging.name + ".wal"))
+        remove_path(job.export_staging)
+        remove_files(job.new_files, job.store)
+        if isinstance(error, Exception) and not isinstance(error, PublishError):
+            raise PublishError(f"publishing {', '.join(months)} to {job.db_path} failed: {error}") from error
+        raise
+    return gone, written, report_problems

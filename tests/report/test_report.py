@@ -73,7 +73,7 @@ def test_every_chart_is_a_valid_vega_lite_spec(warehouse, schedule):
 def test_specs_name_the_vega_lite_version_of_the_schema_checked():
     import altair as alt
 
-    from flows.present.report_charts import SCHEMA_URL, VEGA_LITE_VERSION
+    from flows.present.vega import SCHEMA_URL, VEGA_LITE_VERSION
 
     assert VEGA_LITE_VERSION == alt.SCHEMA_VERSION and SCHEMA_URL == alt.SCHEMA_URL
 
