@@ -43,6 +43,7 @@ CAUSES = (
     "heading_not_declared",
 )
 TOLERANCE_USD = Decimal("0.01")
+COMPONENT_PART_ROWS = 1 << 17  # declared lines priced by heading at a time
 LINE_COLUMNS = ["entry_date", "month", "importer_id", "hts_code", "country_of_origin"]
 FCT_DECLARED_DUTY_BY_HEADING_COLUMNS = [
     *LINE_ID,
@@ -157,12 +158,16 @@ def build_fct_declared_duty_by_heading(
         return pl.DataFrame(schema=SCHEMA)
     declared = declared_by_heading(lines).with_columns(__declared=pl.lit(True))
     engine = lines.select(*LINE_ID, *[c for c in ENGINE_COLUMNS if c in lines.columns and c not in LINE_ID])
-    computed = (
-        line_components(engine, schedule, keep=LINE_ID, ordered=False)
-        .group_by(*LINE_ID, "heading")
-        .agg(program=pl.col("program").first(), computed_duty_usd=pl.col("duty_usd").sum().cast(MONEY))
-        .with_columns(__computed=pl.lit(True))
-    )
+    # priced a part of the lines at a time: the engine's exact path holds every layer's terms
+    # per line, which for a large month's declared lines is more than the mart itself
+    computed = pl.concat(
+        [
+            line_components(engine.slice(start, COMPONENT_PART_ROWS), schedule, keep=LINE_ID, ordered=False)
+            .group_by(*LINE_ID, "heading")
+            .agg(program=pl.col("program").first(), computed_duty_usd=pl.col("duty_usd").sum().cast(MONEY))
+            for start in range(0, engine.height, COMPONENT_PART_ROWS)
+        ]
+    ).with_columns(__computed=pl.lit(True))
     zero = pl.lit(Decimal("0.00"), dtype=MONEY)
     rows = (
         declared.join(computed, on=[*LINE_ID, "heading"], how="full", coalesce=True)

@@ -31,8 +31,8 @@ def rows(frame: pl.DataFrame) -> list[tuple]:
                         "computed_duty_usd", "difference_usd", "cause").rows()
 
 
-def test_declared_and_computed_by_heading_with_causes():
-    stg = with_headings(
+def golden_stg() -> pl.DataFrame:
+    return with_headings(
         stg_lines(
             # Japan deal car 2025-10-15, $30,000.00: MFN 2.5% = 750.00; 9903.94.41 15% total
             # = 4,500.00 - 750.00 = 3,750.00 (its companion 9903.94.40 applies only when MFN is
@@ -53,7 +53,10 @@ def test_declared_and_computed_by_heading_with_causes():
         ["9903.94.41;9903.94.40", "9903.94.01", "9903.02.73", None],
         ["3750.00;0.00", "7500.00", "1200.00", None],
     )
-    got = build(stg)
+
+
+def test_declared_and_computed_by_heading_with_causes():
+    got = build(golden_stg())
     assert rows(got) == [
         ("JPN00000011", 1, "MFN", "mfn", D("750.00"), D("750.00"), D("0.00"), "match"),
         ("JPN00000011", 1, "9903.94.40", "section_232", D("0.00"), D("0.00"), D("0.00"), "no_duty_heading"),
@@ -71,6 +74,17 @@ def test_declared_and_computed_by_heading_with_causes():
         ("JPN00000029", D("8250.00"), D("4500.00")),
         ("JPN00000037", D("1440.00"), D("1500.00")),
     ]
+
+
+def test_lines_priced_a_part_at_a_time_give_the_same_rows(monkeypatch):
+    # a large month's declared lines are priced by heading COMPONENT_PART_ROWS at a time: parts of
+    # one line each must give exactly the rows of one pass
+    import transforms.fct_declared_duty_by_heading as mart
+
+    whole = build(golden_stg())
+    monkeypatch.setattr(mart, "COMPONENT_PART_ROWS", 1)
+    assert build(golden_stg()).equals(whole)
+    assert whole.height == 8
 
 
 def test_headings_declared_without_amounts():
