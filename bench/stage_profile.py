@@ -71,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--month", default="2025-10")
     args = parser.parse_args(argv)
 
+    from flows.allocator import configure_allocator
+
+    configure_allocator()  # as the console script does, before Polars loads
     from flows.run import marts as marts_module
     from flows.run.monthly import PLAIN_STAGES, build_options, run_months
     from flows.run.stages import compute_stage, load_stage, validate_stage

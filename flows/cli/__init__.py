@@ -17,9 +17,13 @@ from __future__ import annotations
 import gc
 import sys
 
-from flows.cli import api, batch, lookup, refunds  # noqa: F401  (registers the commands on `app`)
-from flows.cli.base import app
-from flows.cli.batch import SERVE_CRON, SERVE_TIMEZONE
+from flows.allocator import configure_allocator
+
+configure_allocator()  # before anything imports Polars (flows/allocator.py)
+
+from flows.cli import api, batch, lookup, refunds  # noqa: E402, F401  (registers the commands on `app`)
+from flows.cli.base import app  # noqa: E402
+from flows.cli.batch import SERVE_CRON, SERVE_TIMEZONE  # noqa: E402
 
 __all__ = ["SERVE_CRON", "SERVE_TIMEZONE", "app", "main"]
 
