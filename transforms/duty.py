@@ -769,7 +769,9 @@ def _line_terms(keys: pl.DataFrame, schedule: Schedule, layer_names: list[str]) 
             if not applied[layer].get_column(f"{layer}__base").is_in(["non_metal_value", *CONTENT_BASES]).any()
         ),
     )
-    layer_fields = ["absent", "additive", "rate", "heading", "heading_at_or_above_cap", *(["base"] if metals else [])]
+    layer_fields = [
+        "absent", "additive", "rate", "measure_id", "heading", "heading_at_or_above_cap", *(["base"] if metals else [])
+    ]
     return (
         terms.select(
             *key_columns(keys.columns),
@@ -855,7 +857,7 @@ def keyed_facts(engine: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     return engine.with_columns(out)
 
 
-def compute_line_duty(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+def compute_line_duty(lines: pl.DataFrame, schedule: Schedule, *, layer_detail: bool = False) -> pl.DataFrame:
     """The input lines (same rows, same order) plus LINE_DUTY_COLUMNS (and nothing else).
 
     round_components(compute_exact_components(...)) on the columns it needs: the schedule is
@@ -863,12 +865,20 @@ def compute_line_duty(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     lines carry), what depends on the key alone (flags included) is worked out per key, and
     the key terms are placed beside the lines once, in their order, a chunk of lines at a time
     (PRICING_CHUNK_ROWS); layers no line has a measure of are left out (they add 0 and no
-    heading). The results are placed beside the untouched input."""
+    heading). The results are placed beside the untouched input.
+
+    `layer_detail`: also, for every layer some line has a measure of (layer order), what
+    `line_components` reads of it: `<layer>__duty_usd` (the layer's amount rounded once, 0
+    where none applies), `<layer>__applied_heading` and `<layer>__measure_id` (null where
+    none applies, as where a metal measure finds no declared content).
+    """
     layer_names = layers(schedule)
     engine = keyed_facts(lines.select(c for c in ENGINE_COLUMNS if c in lines.columns), schedule)
     term_rows, terms, pricing = _term_rows(engine, lambda keys: _line_terms(keys, schedule, layer_names))
-    texts = terms.select(_TEXT_TERMS + [f"{layer}__{f}" for layer in pricing.active for f in _LAYER_TEXTS])
-    terms = terms.drop(key_columns(engine.columns), *texts.columns)
+    layer_texts = [*_LAYER_TEXTS, *(["measure_id"] if layer_detail else [])]
+    texts = terms.select(_TEXT_TERMS + [f"{layer}__{f}" for layer in pricing.active for f in layer_texts])
+    ids = [f"{layer}__measure_id" for layer in pricing.active]
+    terms = terms.drop(key_columns(engine.columns), *dict.fromkeys([*texts.columns, *ids]))
     undeclared = [~pl.col(f"{layer}__absent") & pl.col(CONTENT_COLUMNS[metal]).is_null() for layer, metal in pricing.metals.items()]
     states = 3 ** len(pricing.active)
     # which texts a line has: its key's row of the terms, the heading each layer applies
@@ -903,6 +913,11 @@ def compute_line_duty(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
             )
             .with_columns(pl.lit(0, pl.UInt8).alias(f"{layer}__heading_state") for layer in pricing.active if layer not in priced)
         )
+        zero = pl.lit(Decimal(0), dtype=MONEY)
+        detail = {
+            f"{layer}__duty_usd": pl.col(f"{layer}__duty_usd") if layer in priced else zero
+            for layer in (pricing.active if layer_detail else [])
+        }
         return (
             _rounded(exact, priced, pricing.components)
             .select(
@@ -911,6 +926,7 @@ def compute_line_duty(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
                 "total_duty_usd",
                 effective_duty_rate=_line_effective_rate(),
                 _text_code=text_code,
+                **detail,
             )
             .collect()
         )
@@ -931,7 +947,7 @@ def compute_line_duty(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
                 [amounts(lines.filter(plain), rows.filter(plain), {}), amounts(lines.filter(metal), rows.filter(metal), pricing.metals)]
             )
             done = done.select(pl.all().gather(pl.concat([plain.arg_true(), metal.arg_true()]).arg_sort()))
-        line_texts = _line_texts(done.get_column("_text_code"), texts, pricing.active, states)
+        line_texts = _line_texts(done.get_column("_text_code"), texts, pricing.active, states, layer_detail)
         return pl.concat(
             [line_texts.select("mfn_rate_text"), done.drop("_text_code"), line_texts.drop("mfn_rate_text")], how="horizontal"
         )
@@ -949,10 +965,13 @@ _LAYER_TEXTS = ["heading", "heading_at_or_above_cap"]
 METAL_FLAG = "metal content not declared"
 
 
-def _line_texts(codes: pl.Series, texts: pl.DataFrame, active: list[str], states: int) -> pl.DataFrame:
+def _line_texts(
+    codes: pl.Series, texts: pl.DataFrame, active: list[str], states: int, layer_detail: bool = False
+) -> pl.DataFrame:
     """mfn_rate_text, ch99_headings and flags of lines by their text code (compute_line_duty):
     worked out once per distinct code (a few per key), then gathered in line order, so the
-    lines share the texts' buffers."""
+    lines share the texts' buffers. `layer_detail`: also `<layer>__applied_heading` and
+    `<layer>__measure_id` of every active layer."""
     distinct = codes.unique().to_frame("code")
     term_row = (pl.col("code") // (2 * states)).cast(pl.UInt32)
     decoded = distinct.with_columns(
@@ -974,6 +993,15 @@ def _line_texts(codes: pl.Series, texts: pl.DataFrame, active: list[str], states
         flags=pl.concat_str(
             [pl.col("key_flags"), pl.when(pl.col("_metal")).then(pl.lit(METAL_FLAG))], separator=", ", ignore_nulls=True
         ).fill_null(""),
+        **{
+            name: expr
+            for layer, heading in zip(active, applied, strict=True)
+            for name, expr in (
+                (f"{layer}__applied_heading", heading),
+                (f"{layer}__measure_id", pl.when(pl.col(f"{layer}__state") != 0).then(pl.col(f"{layer}__measure_id"))),
+            )
+            if layer_detail
+        },
     )
     at = codes.replace_strict(distinct.get_column("code"), pl.int_range(distinct.height, dtype=pl.UInt32, eager=True))
     return by_code[at]

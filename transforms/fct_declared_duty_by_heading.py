@@ -5,7 +5,8 @@ The declared side comes from the staged lines: `declared_headings` with their du
 (`declared_heading_duties_usd`, `;`-separated in the same order) — what an ACE ES-003 export
 reports as the chapter 99/98 rows of a line (`--customs-map ace_es003`) — and the MFN part,
 `declared_duty_usd` less the headings' duties (the duty of the line's own HTS row). The
-computed side is the engine's duty per component (`transforms.duty.line_components`):
+computed side is the engine's duty per component (`transforms.duty.line_components`'s rows,
+from one pass of the line engine: `computed_by_heading`):
 `MFN` and each applied chapter 99 heading, zero-duty companion headings included.
 
 Covered lines: the published lines that declared a duty, in a month whose input declares
@@ -27,7 +28,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from transforms.duty import ENGINE_COLUMNS, line_components
+from transforms.duty import ENGINE_COLUMNS, compute_line_duty, layers
 from transforms.schedule import Schedule
 from transforms.stg_customs_lines import LIST_SEPARATOR
 from transforms.vocabulary import LINE_GRAIN, MONEY
@@ -43,7 +44,6 @@ CAUSES = (
     "heading_not_declared",
 )
 TOLERANCE_USD = Decimal("0.01")
-COMPONENT_PART_ROWS = 1 << 17  # declared lines priced by heading at a time
 LINE_COLUMNS = ["entry_date", "month", "importer_id", "hts_code", "country_of_origin"]
 FCT_DECLARED_DUTY_BY_HEADING_COLUMNS = [
     *LINE_ID,
@@ -114,6 +114,35 @@ def declared_by_heading(lines: pl.DataFrame) -> pl.DataFrame:
     ).with_columns(pl.col("declared_duty_usd").cast(MONEY))
 
 
+def computed_by_heading(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+    """(line, heading, program, computed_duty_usd) of lines (LINE_ID and the engine columns):
+    `MFN` and each heading a layer applies (`line_components`' rows, zero-duty companion
+    headings included), the duties of a heading applied twice summed; in no set order. One
+    pass of the line engine (`compute_line_duty` with its layer detail)."""
+    priced = compute_line_duty(lines, schedule, layer_detail=True)
+    programs = schedule.measures.select("measure_id", "program").unique("measure_id", keep="first")
+    parts = [priced.select(*LINE_ID, heading=pl.lit(MFN_HEADING), program=pl.lit("mfn"), duty_usd="mfn_duty_usd")]
+    for layer in layers(schedule):
+        heading = f"{layer}__applied_heading"
+        if heading not in priced.columns:  # (no line has a measure of the layer)
+            continue
+        parts.append(
+            priced.filter(pl.col(heading).is_not_null()).select(
+                *LINE_ID,
+                heading=heading,
+                program=pl.col(f"{layer}__measure_id").replace_strict(
+                    programs.get_column("measure_id"), programs.get_column("program"), default=None, return_dtype=pl.Utf8
+                ),
+                duty_usd=f"{layer}__duty_usd",
+            )
+        )
+    return (
+        pl.concat(parts)
+        .group_by(*LINE_ID, "heading")
+        .agg(program=pl.col("program").first(), computed_duty_usd=pl.col("duty_usd").sum().cast(MONEY))
+    )
+
+
 def _cause() -> pl.Expr:
     declared, computed = pl.col("declared_duty_usd"), pl.col("computed_duty_usd")
     return (
@@ -158,16 +187,7 @@ def build_fct_declared_duty_by_heading(
         return pl.DataFrame(schema=SCHEMA)
     declared = declared_by_heading(lines).with_columns(__declared=pl.lit(True))
     engine = lines.select(*LINE_ID, *[c for c in ENGINE_COLUMNS if c in lines.columns and c not in LINE_ID])
-    # priced a part of the lines at a time: the engine's exact path holds every layer's terms
-    # per line, which for a large month's declared lines is more than the mart itself
-    computed = pl.concat(
-        [
-            line_components(engine.slice(start, COMPONENT_PART_ROWS), schedule, keep=LINE_ID, ordered=False)
-            .group_by(*LINE_ID, "heading")
-            .agg(program=pl.col("program").first(), computed_duty_usd=pl.col("duty_usd").sum().cast(MONEY))
-            for start in range(0, engine.height, COMPONENT_PART_ROWS)
-        ]
-    ).with_columns(__computed=pl.lit(True))
+    computed = computed_by_heading(engine, schedule).with_columns(__computed=pl.lit(True))
     zero = pl.lit(Decimal("0.00"), dtype=MONEY)
     rows = (
         declared.join(computed, on=[*LINE_ID, "heading"], how="full", coalesce=True)

@@ -3,15 +3,19 @@ of tests/reconciliation/recon_schedule.py: each line's declared duty split by he
 the computed duty of the same heading, and the cause of every difference."""
 
 from decimal import Decimal
+from pathlib import Path
 
 import polars as pl
 
 from schemas.fct_declared_duty_by_heading import SCHEMA
 from tests.reconciliation.recon_schedule import CAR, MOTORCYCLE, SCHEDULE, stg_lines
-from transforms.fct_declared_duty_by_heading import build_fct_declared_duty_by_heading
+from flows.inputs.customs import load_customs_lines
+from transforms.duty import ENGINE_COLUMNS, line_components
+from transforms.fct_declared_duty_by_heading import build_fct_declared_duty_by_heading, computed_by_heading
 from transforms.fct_duty_lines import build_fct_duty_lines
 
 D = Decimal
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "customs_lines.parquet"
 
 
 def with_headings(stg: pl.DataFrame, headings: list[str | None], duties: list[str | None]) -> pl.DataFrame:
@@ -76,15 +80,24 @@ def test_declared_and_computed_by_heading_with_causes():
     ]
 
 
-def test_lines_priced_a_part_at_a_time_give_the_same_rows(monkeypatch):
-    # a large month's declared lines are priced by heading COMPONENT_PART_ROWS at a time: parts of
-    # one line each must give exactly the rows of one pass
-    import transforms.fct_declared_duty_by_heading as mart
-
-    whole = build(golden_stg())
-    monkeypatch.setattr(mart, "COMPONENT_PART_ROWS", 1)
-    assert build(golden_stg()).equals(whole)
-    assert whole.height == 8
+def test_computed_by_heading_gives_line_components_rows(schedule):
+    # the computed side comes from one pass of the line engine (compute_line_duty's layer
+    # detail); it must give, line by line, the rows of the exact path (line_components) grouped
+    # by heading: on the embedded sample's 22 months (claims, refused claims, in-transit dates,
+    # metal content declared and not) under the shipped schedule
+    stg = load_customs_lines(SAMPLE, None, schedule).stg
+    engine = stg.select("entry_number", "line_number", *[c for c in ENGINE_COLUMNS if c in stg.columns])
+    expected = (
+        line_components(engine, schedule, keep=["entry_number", "line_number"])
+        .group_by("entry_number", "line_number", "heading")
+        .agg(program=pl.col("program").first(), computed_duty_usd=pl.col("duty_usd").sum())
+    )
+    got = computed_by_heading(engine, schedule)
+    key = ["entry_number", "line_number", "heading"]
+    assert got.sort(key).equals(expected.select(got.columns).sort(key))
+    # the sample exercises what the detail must get right: several layers, zero-duty headings
+    assert got.get_column("heading").n_unique() > 5
+    assert got.filter(pl.col("computed_duty_usd") == 0, pl.col("heading") != "MFN").height > 0
 
 
 def test_headings_declared_without_amounts():
