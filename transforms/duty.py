@@ -869,8 +869,10 @@ def compute_line_duty(lines: pl.DataFrame, schedule: Schedule, *, layer_detail: 
 
     `layer_detail`: also, for every layer some line has a measure of (layer order), what
     `line_components` reads of it: `<layer>__duty_usd` (the layer's amount rounded once, 0
-    where none applies), `<layer>__applied_heading` and `<layer>__measure_id` (null where
-    none applies, as where a metal measure finds no declared content).
+    where none applies), `<layer>__applied_heading` (null where none applies, as where a
+    metal measure finds no declared content) and `<layer>__measure_id` (the measure of the
+    layer that applies to the line's key, as `priced_lines` names it: also where the line
+    lacks the metal content it reads).
     """
     layer_names = layers(schedule)
     engine = keyed_facts(lines.select(c for c in ENGINE_COLUMNS if c in lines.columns), schedule)
@@ -998,7 +1000,7 @@ def _line_texts(
             for layer, heading in zip(active, applied, strict=True)
             for name, expr in (
                 (f"{layer}__applied_heading", heading),
-                (f"{layer}__measure_id", pl.when(pl.col(f"{layer}__state") != 0).then(pl.col(f"{layer}__measure_id"))),
+                (f"{layer}__measure_id", pl.col(f"{layer}__measure_id")),
             )
             if layer_detail
         },

@@ -121,6 +121,7 @@ def computed_by_heading(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame
     pass of the line engine (`compute_line_duty` with its layer detail)."""
     priced = compute_line_duty(lines, schedule, layer_detail=True)
     programs = schedule.measures.select("measure_id", "program").unique("measure_id", keep="first")
+    ids, names = programs.get_column("measure_id"), programs.get_column("program")
     parts = [priced.select(*LINE_ID, heading=pl.lit(MFN_HEADING), program=pl.lit("mfn"), duty_usd="mfn_duty_usd")]
     for layer in layers(schedule):
         heading = f"{layer}__applied_heading"
@@ -130,9 +131,7 @@ def computed_by_heading(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame
             priced.filter(pl.col(heading).is_not_null()).select(
                 *LINE_ID,
                 heading=heading,
-                program=pl.col(f"{layer}__measure_id").replace_strict(
-                    programs.get_column("measure_id"), programs.get_column("program"), default=None, return_dtype=pl.Utf8
-                ),
+                program=pl.col(f"{layer}__measure_id").replace_strict(ids, names, default=None, return_dtype=pl.Utf8),
                 duty_usd=f"{layer}__duty_usd",
             )
         )

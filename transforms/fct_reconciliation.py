@@ -42,7 +42,6 @@ from transforms.duty import (
     key_columns,
     keyed_facts,
     layers,
-    priced_lines,
     resolve_measures,
 )
 from transforms.fct_duty_lines import sorted_by_line
@@ -303,16 +302,24 @@ def _with_price(lines: pl.DataFrame, alt: Schedule) -> pl.DataFrame:
 
 def _with_successor(lines: pl.DataFrame, alt: Schedule, layer: str) -> pl.DataFrame:
     """`_with_price` plus the measure of `layer` that applies under `alt`
-    (`successor_measure_id`, `successor_heading`; null where none does), from one engine
-    pass: `priced_lines` names each layer's applied measure beside the line's duty exactly as
-    compute_line_duty gives it (tests/engine/test_priced_lines.py)."""
-    duty = priced_lines(lines.select(c for c in ENGINE_INPUT if c in lines.columns), alt)
-    measure_id, heading = f"{layer}__measure_id", f"{layer}__heading"
+    (`successor_measure_id`, `successor_heading`: its `heading`; null where none does), from
+    one engine pass: compute_line_duty's layer detail names each layer's measure as
+    `priced_lines` does (tests/engine/test_priced_lines.py)."""
+    duty = compute_line_duty(lines.select(c for c in ENGINE_INPUT if c in lines.columns), alt, layer_detail=True)
+    measure_id = f"{layer}__measure_id"
+    if measure_id in duty.columns:
+        headings = alt.measures.select("measure_id", "heading").unique("measure_id", keep="first")
+        successor = duty.get_column(measure_id)
+        heading = successor.replace_strict(
+            headings.get_column("measure_id"), headings.get_column("heading"), default=None, return_dtype=pl.Utf8
+        )
+    else:  # (no line has a measure of the layer under `alt`)
+        successor = heading = pl.lit(None, pl.Utf8)
     return lines.with_columns(
         alt_total_usd=duty.get_column("total_duty_usd"),
         alt_headings=duty.get_column("ch99_headings"),
-        successor_measure_id=duty.get_column(measure_id) if measure_id in duty.columns else pl.lit(None, pl.Utf8),
-        successor_heading=duty.get_column(heading) if heading in duty.columns else pl.lit(None, pl.Utf8),
+        successor_measure_id=successor,
+        successor_heading=heading,
     )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from flows.inputs.customs import load_customs_lines
-from transforms.duty import ENGINE_COLUMNS, LINE_DUTY_COLUMNS, compute_line_duty, priced_lines
+from transforms.duty import ENGINE_COLUMNS, LINE_DUTY_COLUMNS, compute_line_duty, layers, priced_lines
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "customs_lines.parquet"
 
@@ -26,3 +26,27 @@ def test_priced_lines_equal_compute_line_duty_with_the_line_facts(schedule):
     expected = compute_line_duty(lines, schedule).select(LINE_DUTY_COLUMNS)
     assert exact.select(LINE_DUTY_COLUMNS).equals(expected)
     assert exact.filter(pl.col("flags").str.contains("refused")).height > 0
+
+
+def test_layer_detail_names_each_layer_as_priced_lines_does(schedule):
+    # compute_line_duty's layer detail (the declared-by-heading mart, the reconciliation's
+    # successor readings) gives, per layer some line has a measure of, the measure, the applied
+    # heading and the rounded amount of the exact path; the other layers apply to no line
+    stg = load_customs_lines(SAMPLE, None, schedule).stg
+    lines = stg.select(c for c in ENGINE_COLUMNS if c in stg.columns)
+    exact = priced_lines(lines, schedule)
+    detail = compute_line_duty(lines, schedule, layer_detail=True)
+    assert detail.select(LINE_DUTY_COLUMNS).equals(exact.select(LINE_DUTY_COLUMNS))
+    active = [c.removesuffix("__measure_id") for c in detail.columns if c.endswith("__measure_id")]
+    assert len(active) >= 3
+    for layer in layers(schedule):
+        fields = [f"{layer}__measure_id", f"{layer}__applied_heading", f"{layer}__duty_usd"]
+        if layer in active:
+            assert detail.select(fields).equals(exact.select(fields)), layer
+        else:
+            assert exact.get_column(f"{layer}__measure_id").null_count() == lines.height, layer
+    # the metal layers name their measure also on lines without the content it reads
+    assert detail.filter(
+        pl.any_horizontal(pl.col(f"{layer}__measure_id").is_not_null() & pl.col(f"{layer}__applied_heading").is_null()
+                          for layer in active)
+    ).height > 0

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import polars as pl
 
+from flows.inputs.customs import load_customs_lines
 from schemas.fct_declared_duty_by_heading import SCHEMA
 from tests.reconciliation.recon_schedule import CAR, MOTORCYCLE, SCHEDULE, stg_lines
-from flows.inputs.customs import load_customs_lines
 from transforms.duty import ENGINE_COLUMNS, line_components
 from transforms.fct_declared_duty_by_heading import build_fct_declared_duty_by_heading, computed_by_heading
 from transforms.fct_duty_lines import build_fct_duty_lines
