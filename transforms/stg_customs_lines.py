@@ -166,6 +166,7 @@ def _more_decimals_than(value: pl.Expr, decimals: int) -> pl.Expr:
 
 
 LINE_ORDER: tuple[str, str] = ("entry_number", "line_number")
+ENTRY_KEY = "_entry_number"  # the normalised entry number (`entry_number_key`)
 # All-text rows parsed, checked and staged at a time (whole entries): a part's parsed helper
 # columns and check flags are let go before the next part is parsed.
 STAGING_PART_ROWS = 1 << 18
@@ -177,7 +178,8 @@ def in_line_order_parts(raw: pl.DataFrame) -> Iterator[pl.DataFrame]:
     (rejected later) first; in parts of about STAGING_PART_ROWS rows that never split an
     entry, since every rule that compares lines (the grain, one date and one importer per
     entry) compares the lines of one entry. Slices of `raw` when it is in that order already,
-    else gathered a part at a time (the sorted rows are never all held beside `raw`).
+    else gathered a part at a time (the sorted rows are never all held beside `raw`). Each
+    part carries its rows' normalised entry numbers (ENTRY_KEY), worked out here once.
 
     Parsing the rows in line order is what lets fct_duty_lines and the marts that keep its
     order share the staged columns instead of each sorting a copy."""
@@ -190,13 +192,15 @@ def in_line_order_parts(raw: pl.DataFrame) -> Iterator[pl.DataFrame]:
         order = _line_order(keys)
     entries = keys.get_column("entry")
     del keys
-    bounds = _part_bounds(entries if order is None else entries.gather(order), STAGING_PART_ROWS)
-    del entries
-    for start, end in bounds:
+    if order is not None:
+        entries = entries.gather(order)
+    for start, end in _part_bounds(entries, STAGING_PART_ROWS):
+        # (with each part, its rows' normalised entry numbers: `parse_customs_lines` reuses them)
+        key = entries.slice(start, end - start).alias(ENTRY_KEY)
         if order is None:
-            yield raw.slice(start, end - start)
+            yield raw.slice(start, end - start).with_columns(key)
         else:
-            yield raw.select(pl.all().gather(order.slice(start, end - start)))
+            yield raw.select(pl.all().gather(order.slice(start, end - start))).with_columns(key)
 
 
 def _line_order(keys: pl.DataFrame) -> pl.Series:
@@ -249,12 +253,14 @@ def parse_customs_lines(raw: pl.DataFrame, mfn: pl.DataFrame) -> pl.DataFrame:
     last three set only on the lines of entries with more than one date or importer (null
     elsewhere).
 
-    Missing optional columns are added as empty text. Row order is kept."""
+    Missing optional columns are added as empty text. Row order is kept. Rows from
+    `in_line_order_parts` carry their normalised entry number already (ENTRY_KEY): it is
+    reused, not worked out again."""
     missing = [c for c in (*OPTIONAL_COLUMNS, *OPTIONAL_TEXT_COLUMNS) if c not in raw.columns]
     raw = raw.with_columns(pl.lit(None, dtype=pl.Utf8).alias(c) for c in missing)
     raw = with_text_columns(raw, (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, *OPTIONAL_TEXT_COLUMNS))
     parsed = raw.with_columns(
-        _entry_number=normalised_entry_number(clean("entry_number")),
+        _entry_number=pl.col(ENTRY_KEY) if ENTRY_KEY in raw.columns else normalised_entry_number(clean("entry_number")),
         _line_number=integer_of(clean("line_number")),
         _entry_date=date_of(clean("entry_date")),
         _hts_code=pl.when(clean("hts_code").str.contains(HTS_CODE_RE)).then(
