@@ -207,9 +207,8 @@ def _readings(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
         .with_columns(layer_order=pl.col("layer").replace_strict(layer_order, return_dtype=pl.Int64))
         .sort("layer_order", "measure_id")
     ).rows(named=True)
-    rows_of = {
-        measure_id: rows for measure_id, rows in line_measures.group_by("measure_id").agg(ROW).iter_rows()
-    }
+    by_measure = line_measures.select("measure_id", ROW).partition_by("measure_id", as_dict=True)
+    rows_of = {measure_id: rows.get_column(ROW) for (measure_id,), rows in by_measure.items()}
     engine_columns = [c for c in ENGINE_INPUT if c in lines.columns]
     reprice = lines.select(ROW, *engine_columns, "declared_duty_usd", "total_duty_usd")
     priced = _misread_prices(reprice, schedule, measures, rows_of, _applied_together(line_measures))
@@ -250,7 +249,7 @@ def _misread_prices(
     lines: pl.DataFrame,
     schedule: Schedule,
     measures: list[dict],
-    rows_of: dict[str, list[int]],
+    rows_of: dict[str, pl.Series],
     together: set[tuple[str, str]],
 ) -> dict[tuple[Callable, str], pl.DataFrame]:
     """(misreading, measure_id) → the lines measure m applies to with `alt_total_usd` and
@@ -277,16 +276,14 @@ def _misread_prices(
         alt_measures = schedule.measures
         for reading, m in group:
             alt_measures = reading.measures(alt_measures, m)
-        rows = [row for _, m in group for row in rows_of[m["measure_id"]]]
-        subset = lines.filter(pl.col(ROW).is_in(pl.Series(rows, dtype=lines.schema[ROW]).implode()))
+        rows = pl.concat([rows_of[m["measure_id"]] for _, m in group])
+        subset = lines.filter(pl.col(ROW).is_in(rows.implode()))
         if len(group) == 1 and group[0][0].successor is not None:
             priced = _with_successor(subset, schedule.with_measures(alt_measures), group[0][1]["layer"])
         else:
             priced = _with_price(subset, schedule.with_measures(alt_measures))
         for reading, m in group:
-            part = priced if len(group) == 1 else priced.filter(
-                pl.col(ROW).is_in(pl.Series(rows_of[m["measure_id"]], dtype=lines.schema[ROW]).implode())
-            )
+            part = priced if len(group) == 1 else priced.filter(pl.col(ROW).is_in(rows_of[m["measure_id"]].implode()))
             prices[reading.measures, m["measure_id"]] = part
     return prices
 
