@@ -431,7 +431,7 @@ def _exact_exprs(
     }
     non_metal = pl.max_horizontal(functools.reduce(operator.sub, charged.values(), value), _ZERO)
     for layer in layer_names:
-        absent, additive = pl.col(f"{layer}__absent"), pl.col(f"{layer}__additive")
+        absent = pl.col(f"{layer}__absent")
         if metal_layers and (layer in content or layer not in value_layers):
             base_kind = pl.col(f"{layer}__base").fill_null(DEFAULT_BASE)
             base = pl.when(base_kind == "non_metal_value").then(non_metal).otherwise(value)
@@ -443,42 +443,43 @@ def _exact_exprs(
         else:
             base, share = value, mfn
         cap_total = pl.col(f"{layer}__rate").cast(RATE) * base
-        if layer in additive_layers:
-            # (an additive measure is its rate × base: no MFN share, always its `heading`)
-            exprs.append(pl.when(absent).then(_ZERO).otherwise(cap_total).alias(f"{layer}__extra"))
-            if heading_states:
-                state = pl.when(absent).then(pl.lit(0, pl.UInt8)).otherwise(pl.lit(1, pl.UInt8))
-                exprs.append(state.alias(f"{layer}__heading_state"))
-            else:
-                heading = pl.when(absent).then(None).otherwise(pl.col(f"{layer}__heading"))
-                exprs.append(heading.alias(f"{layer}__applied_heading"))
-            continue
-        extra = (
-            pl.when(absent)
-            .then(_ZERO)
-            .when(additive)
-            .then(cap_total)
-            .otherwise(pl.max_horizontal(cap_total - share, _ZERO))
-        )
-        if heading_states:
-            state = (
-                pl.when(absent)
-                .then(pl.lit(0, pl.UInt8))
-                .when(additive | (cap_total > share))
-                .then(pl.lit(1, pl.UInt8))
-                .otherwise(pl.lit(2, pl.UInt8))
-            )
-            exprs += [extra.alias(f"{layer}__extra"), state.alias(f"{layer}__heading_state")]
-            continue
-        heading = (
-            pl.when(absent)
-            .then(None)
-            .when(additive | (cap_total > share))
-            .then(pl.col(f"{layer}__heading"))
-            .otherwise(pl.col(f"{layer}__heading_at_or_above_cap"))
-        )
-        exprs += [extra.alias(f"{layer}__extra"), heading.alias(f"{layer}__applied_heading")]
+        exprs += _layer_amount(layer, absent, cap_total, share, layer in additive_layers, heading_states)
     return exprs
+
+
+def _layer_amount(
+    layer: str, absent: pl.Expr, cap_total: pl.Expr, share: pl.Expr, additive_only: bool, heading_states: bool
+) -> list[pl.Expr]:
+    """`<layer>__extra` and `<layer>__heading_state` or `<layer>__applied_heading` of
+    `_exact_exprs`, given whether no measure of the layer applies (`absent`), its rate × base
+    (`cap_total`), the MFN share of its base and whether all its measures are additive."""
+    if additive_only:
+        # (an additive measure is its rate × base: no MFN share, always its `heading`)
+        extra = pl.when(absent).then(_ZERO).otherwise(cap_total)
+        if heading_states:
+            return [extra.alias(f"{layer}__extra"),
+                    pl.when(absent).then(pl.lit(0, pl.UInt8)).otherwise(pl.lit(1, pl.UInt8)).alias(f"{layer}__heading_state")]
+        heading = pl.when(absent).then(None).otherwise(pl.col(f"{layer}__heading"))
+        return [extra.alias(f"{layer}__extra"), heading.alias(f"{layer}__applied_heading")]
+    additive = pl.col(f"{layer}__additive")
+    extra = pl.when(absent).then(_ZERO).when(additive).then(cap_total).otherwise(pl.max_horizontal(cap_total - share, _ZERO))
+    if heading_states:
+        state = (
+            pl.when(absent)
+            .then(pl.lit(0, pl.UInt8))
+            .when(additive | (cap_total > share))
+            .then(pl.lit(1, pl.UInt8))
+            .otherwise(pl.lit(2, pl.UInt8))
+        )
+        return [extra.alias(f"{layer}__extra"), state.alias(f"{layer}__heading_state")]
+    heading = (
+        pl.when(absent)
+        .then(None)
+        .when(additive | (cap_total > share))
+        .then(pl.col(f"{layer}__heading"))
+        .otherwise(pl.col(f"{layer}__heading_at_or_above_cap"))
+    )
+    return [extra.alias(f"{layer}__extra"), heading.alias(f"{layer}__applied_heading")]
 
 
 def metal_layers(schedule: Schedule) -> dict[str, str]:
@@ -881,27 +882,57 @@ def compute_line_duty(lines: pl.DataFrame, schedule: Schedule, *, layer_detail: 
     texts = terms.select(_TEXT_TERMS + [f"{layer}__{f}" for layer in pricing.active for f in layer_texts])
     ids = [f"{layer}__measure_id" for layer in pricing.active]
     terms = terms.drop(key_columns(engine.columns), *dict.fromkeys([*texts.columns, *ids]))
-    undeclared = [~pl.col(f"{layer}__absent") & pl.col(CONTENT_COLUMNS[metal]).is_null() for layer, metal in pricing.metals.items()]
-    states = 3 ** len(pricing.active)
-    # which texts a line has: its key's row of the terms, the heading each layer applies
-    # (`_exact_exprs` heading states) and whether it lacks a metal content a measure reads
-    text_code = (
-        pl.col(_TERM_ROW).cast(pl.UInt64) * states
-        + functools.reduce(
+    job = _ChunkPricing(pricing, terms, texts, layer_detail)
+    # (one contiguous chunk per column: the streaming engine hands back one chunk per morsel,
+    # and beside single-chunk input columns that would make every later eager step realign,
+    # i.e. copy, the whole frame)
+    duty = stacked(
+        [job.priced(engine.slice(start, length), term_rows.slice(start, length)) for start, length in _chunks(engine.height)]
+    )
+    return pl.concat([lines, duty], how="horizontal")
+
+
+@dataclass(frozen=True)
+class _ChunkPricing:
+    """How compute_line_duty prices a chunk of lines: what their keys need (`pricing`), the
+    key terms the arithmetic reads (`terms`, one row per key), the texts read per distinct
+    text code (`texts`, same rows) and whether the layer detail is asked for."""
+
+    pricing: _LinePricing
+    terms: pl.DataFrame
+    texts: pl.DataFrame
+    layer_detail: bool
+
+    @property
+    def states(self) -> int:
+        """How many combinations of heading states the active layers have."""
+        return 3 ** len(self.pricing.active)
+
+    def text_code(self) -> pl.Expr:
+        """Which texts a line has: its key's row of the terms, the heading each layer applies
+        (`_exact_exprs` heading states) and whether it lacks a metal content a measure reads."""
+        active = self.pricing.active
+        undeclared = [
+            ~pl.col(f"{layer}__absent") & pl.col(CONTENT_COLUMNS[metal]).is_null()
+            for layer, metal in self.pricing.metals.items()
+        ]
+        states = functools.reduce(
             operator.add,
-            [pl.col(f"{layer}__heading_state").cast(pl.UInt64) * 3**i for i, layer in enumerate(pricing.active)],
+            [pl.col(f"{layer}__heading_state").cast(pl.UInt64) * 3**i for i, layer in enumerate(active)],
             pl.lit(0, pl.UInt64),
         )
-    ) * 2 + pl.any_horizontal(undeclared or [pl.lit(False)]).cast(pl.UInt64)
+        code = pl.col(_TERM_ROW).cast(pl.UInt64) * self.states + states
+        return code * 2 + pl.any_horizontal(undeclared or [pl.lit(False)]).cast(pl.UInt64)
 
-    def amounts(lines: pl.DataFrame, rows: pl.Series, metals: dict[str, str]) -> pl.DataFrame:
+    def amounts(self, lines: pl.DataFrame, rows: pl.Series, metals: dict[str, str]) -> pl.DataFrame:
         """The rounded amounts, effective rate and text code of `lines` (engine columns) whose
         terms are the rows `rows`: the terms gathered beside them, then the arithmetic, lazily
         (each `rate × value` computed once). With `metals` empty the lines declare no metal
         content: the metal layers charge nothing and every base is the customs value."""
+        pricing = self.pricing
         priced = [layer for layer in pricing.active if layer not in pricing.metals or layer in metals]
         exact = (
-            _with_content_columns(lines.hstack(terms[rows]).with_columns(rows.alias(_TERM_ROW)), pricing.metals)
+            _with_content_columns(lines.hstack(self.terms[rows]).with_columns(rows.alias(_TERM_ROW)), pricing.metals)
             .lazy()
             .with_columns(
                 _exact_exprs(
@@ -918,7 +949,7 @@ def compute_line_duty(lines: pl.DataFrame, schedule: Schedule, *, layer_detail: 
         zero = pl.lit(Decimal(0), dtype=MONEY)
         detail = {
             f"{layer}__duty_usd": pl.col(f"{layer}__duty_usd") if layer in priced else zero
-            for layer in (pricing.active if layer_detail else [])
+            for layer in (pricing.active if self.layer_detail else [])
         }
         return (
             _rounded(exact, priced, pricing.components)
@@ -927,38 +958,34 @@ def compute_line_duty(lines: pl.DataFrame, schedule: Schedule, *, layer_detail: 
                 *[f"{component}_duty_usd" for component in COMPONENTS],
                 "total_duty_usd",
                 effective_duty_rate=_line_effective_rate(),
-                _text_code=text_code,
+                _text_code=self.text_code(),
                 **detail,
             )
             .collect()
         )
 
-    def priced(start: int, length: int) -> pl.DataFrame:
-        """The duty of the lines of one chunk: those that declare a metal content (usually
-        few) priced apart from the others, whose arithmetic is simpler; then the texts."""
-        lines, rows = engine.slice(start, length), term_rows.slice(start, length)
-        contents = [CONTENT_COLUMNS[m] for m in dict.fromkeys(pricing.metals.values()) if CONTENT_COLUMNS[m] in lines.columns]
+    def priced(self, lines: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+        """The duty of one chunk of lines whose terms are the rows `rows`: those that declare a
+        metal content (usually few) priced apart from the others, whose arithmetic is simpler;
+        then the texts."""
+        metals = self.pricing.metals
+        contents = [CONTENT_COLUMNS[m] for m in dict.fromkeys(metals.values()) if CONTENT_COLUMNS[m] in lines.columns]
         declared = lines.select(pl.any_horizontal(pl.col(contents).is_not_null())).to_series() if contents else None
         if declared is None or not declared.any():
-            done = amounts(lines, rows, {})
+            done = self.amounts(lines, rows, {})
         elif declared.all():
-            done = amounts(lines, rows, pricing.metals)
+            done = self.amounts(lines, rows, metals)
         else:
             plain, metal = ~declared, declared
             done = pl.concat(
-                [amounts(lines.filter(plain), rows.filter(plain), {}), amounts(lines.filter(metal), rows.filter(metal), pricing.metals)]
+                [self.amounts(lines.filter(plain), rows.filter(plain), {}),
+                 self.amounts(lines.filter(metal), rows.filter(metal), metals)]
             )
             done = done.select(pl.all().gather(pl.concat([plain.arg_true(), metal.arg_true()]).arg_sort()))
-        line_texts = _line_texts(done.get_column("_text_code"), texts, pricing.active, states, layer_detail)
+        line_texts = _line_texts(done.get_column("_text_code"), self.texts, self.pricing.active, self.states, self.layer_detail)
         return pl.concat(
             [line_texts.select("mfn_rate_text"), done.drop("_text_code"), line_texts.drop("mfn_rate_text")], how="horizontal"
         )
-
-    # (one contiguous chunk per column: the streaming engine hands back one chunk per morsel,
-    # and beside single-chunk input columns that would make every later eager step realign,
-    # i.e. copy, the whole frame)
-    duty = stacked([priced(start, length) for start, length in _chunks(engine.height)])
-    return pl.concat([lines, duty], how="horizontal")
 
 
 # the key terms that are text, read per distinct text code (`_line_texts`), not per line
