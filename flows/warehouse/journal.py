@@ -17,6 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
+from flows.warehouse.store import fsync_path
 from schemas.runs import SCHEMA as RUNS_SCHEMA
 
 
@@ -118,14 +119,6 @@ def append_journal(db_path: Path, record: RunRecord) -> None:
         os.close(fd)
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def bad_journal_path(db_path: Path) -> Path:
     """Where journal lines that cannot be read are moved (`<db>.runs.jsonl.bad`)."""
     path = journal_path(db_path)
@@ -187,9 +180,9 @@ def quarantine_journal(db_path: Path) -> list[str]:
         os.close(fd)
     kept = path.with_name(path.name + ".tmp")
     kept.write_bytes(b"".join(raw + b"\n" for _, raw, entry in lines if not isinstance(entry, str)))
-    _fsync(kept)
+    fsync_path(kept)
     os.replace(kept, path)
-    _fsync(path.parent)
+    fsync_path(path.parent)
     return [f"{path}: line {number} cannot be read, moved to {aside}: {reason}" for number, _, reason in bad]
 
 
