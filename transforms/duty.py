@@ -878,10 +878,8 @@ def compute_line_duty(lines: pl.DataFrame, schedule: Schedule, *, layer_detail: 
     layer_names = layers(schedule)
     engine = keyed_facts(lines.select(c for c in ENGINE_COLUMNS if c in lines.columns), schedule)
     term_rows, terms, pricing = _term_rows(engine, lambda keys: _line_terms(keys, schedule, layer_names))
-    layer_texts = [*_LAYER_TEXTS, *(["measure_id"] if layer_detail else [])]
-    texts = terms.select(_TEXT_TERMS + [f"{layer}__{f}" for layer in pricing.active for f in layer_texts])
-    ids = [f"{layer}__measure_id" for layer in pricing.active]
-    terms = terms.drop(key_columns(engine.columns), *dict.fromkeys([*texts.columns, *ids]))
+    texts = terms.select(_TEXT_TERMS + [f"{layer}__{f}" for layer in pricing.active for f in _LAYER_TEXTS])
+    terms = terms.drop(key_columns(engine.columns), *texts.columns)
     job = _ChunkPricing(pricing, terms, texts, layer_detail)
     # (one contiguous chunk per column: the streaming engine hands back one chunk per morsel,
     # and beside single-chunk input columns that would make every later eager step realign,
@@ -990,7 +988,7 @@ class _ChunkPricing:
 
 # the key terms that are text, read per distinct text code (`_line_texts`), not per line
 _TEXT_TERMS = ["mfn_rate_text", "key_flags", "exemption_headings"]
-_LAYER_TEXTS = ["heading", "heading_at_or_above_cap"]
+_LAYER_TEXTS = ["heading", "heading_at_or_above_cap", "measure_id"]
 METAL_FLAG = "metal content not declared"
 
 
