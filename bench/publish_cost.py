@@ -36,6 +36,8 @@ from run_bench import (  # noqa: E402
     warm_up,
 )
 
+from flows.warehouse.reader import store_path  # noqa: E402
+
 BIG_MONTHS = ("2025-07", "2025-08", "2025-09", "2025-06", "2025-05", "2025-04")
 SMALL_MONTH = "2025-10"
 
@@ -52,7 +54,7 @@ def tree_mib(*paths: Path) -> float:
 
 def run_month(work: Path, month: str, customs: Path) -> dict:
     db = work / "warehouse.duckdb"
-    before = tree_mib(db, db.with_name(db.name + ".d"))
+    before = tree_mib(db, store_path(db))
     run = measure(
         [str(TARIFFCOST), "run", "--month", month, "--customs", str(customs), "--db", str(db),
          "--exports", str(work / "exports")],

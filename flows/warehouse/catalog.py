@@ -22,6 +22,7 @@ import duckdb
 import polars as pl
 
 from flows.warehouse.exports import quoted
+from flows.warehouse.reader import INTERNAL_SCHEMA
 from flows.warehouse.store import (
     SEGMENT_SCHEMA,
     PublishError,
@@ -37,7 +38,6 @@ from flows.warehouse.store import (
 # Storage format of the catalog file: readable by every DuckDB 1.x (and 2.x) client.
 STORAGE_VERSION = "v1.0.0"
 RUNS_TABLE = "runs"
-INTERNAL_SCHEMA = "tariffcost"
 LIVE = "live"  # catalog alias of the live warehouse (read-only) during a publish
 STAGED = "staged"  # catalog alias of the staging catalog file during a publish
 

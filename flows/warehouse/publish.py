@@ -49,6 +49,7 @@ from flows.warehouse.catalog import (
 )
 from flows.warehouse.exports import PARQUET_FILE, export_month_dir
 from flows.warehouse.journal import RunRecord, journal_path, read_journal, runs_frame, utc_now
+from flows.warehouse.reader import store_path
 from flows.warehouse.recovery import (
     REMOVED_SUFFIX,
     REPORTS_FOLDER,
@@ -68,7 +69,6 @@ from flows.warehouse.store import (
     link_or_copy,
     read_ddl,
     remove_files,
-    store_path,
     write_segment,
 )
 from flows.warehouse.testing import pause_point

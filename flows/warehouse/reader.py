@@ -34,6 +34,7 @@ import duckdb
 from flows.config import settings
 
 STORE_SUFFIX = ".d"  # the segment store beside the warehouse file (flows/warehouse/store.py)
+INTERNAL_SCHEMA = "tariffcost"  # the catalog's bookkeeping schema (flows/warehouse/catalog.py)
 
 # The catalog name the warehouse file is attached under (also the default catalog).
 CATALOG = "warehouse"
@@ -45,6 +46,11 @@ class WarehouseMissing(FileNotFoundError):
 
 class WarehouseUnreadable(RuntimeError):
     """The file at the path cannot be opened as a DuckDB database (corrupt, or not one)."""
+
+
+def store_path(db_path: Path) -> Path:
+    """The folder of the warehouse's segment files, beside it: `<db>.d`."""
+    return db_path.with_name(db_path.name + STORE_SUFFIX)
 
 
 def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
@@ -76,10 +82,7 @@ def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
 def _views_beside(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
     """Temporary views over the store beside `db_path` when the catalog's views name another
     store (the warehouse was moved or copied with its store)."""
-    # imported here: the store module needs Polars, which a plain reader does not
-    from flows.warehouse.catalog import INTERNAL_SCHEMA, store_views
-
-    here = (db_path.parent.resolve() / (db_path.name + STORE_SUFFIX)).as_posix()
+    here = store_path(db_path.parent.resolve() / db_path.name).as_posix()
     found = con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_catalog = ? AND table_schema = ?",
         [CATALOG, INTERNAL_SCHEMA],
@@ -102,6 +105,10 @@ def _views_beside(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
                 "folder, copied or moved together"
             )
         return
+    # imported here, on a moved warehouse only: the catalog module needs Polars, which a
+    # plain reader does not
+    from flows.warehouse.catalog import store_views
+
     for sql in store_views(con, CATALOG, Path(here)):
         con.execute(sql.replace("CREATE VIEW main.", "CREATE TEMP VIEW ", 1))
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from flows.warehouse.catalog import INTERNAL_SCHEMA, RUNS_TABLE
 from flows.warehouse.reader import connect as connect_warehouse
-from flows.warehouse.store import fsync_path, remove_files, store_path
+from flows.warehouse.reader import store_path
+from flows.warehouse.store import fsync_path, remove_files
 from flows.warehouse.testing import pause_point
 
 STAGING_PREFIX = ".staging-"

@@ -34,7 +34,6 @@ import duckdb
 import polars as pl
 
 from flows.warehouse.exports import EXPORT_OPTIONS, in_line_order, month_partition, quoted
-from flows.warehouse.reader import STORE_SUFFIX
 
 RUN_ID = "run_id"  # every published row names the run that wrote it
 PARTITION_COLUMNS = ("year", "period")  # after the table's columns, in tables with a month
@@ -86,11 +85,6 @@ def ddl_columns(table: str) -> tuple[tuple[str, str], ...]:
 
 def has_month(table: str) -> bool:
     return any(name == "month" for name, _ in ddl_columns(table))
-
-
-def store_path(db_path: Path) -> Path:
-    """The folder of the warehouse's segment files, beside it: `<db>.d`."""
-    return db_path.with_name(db_path.name + STORE_SUFFIX)
 
 
 def retired_hours() -> float:
