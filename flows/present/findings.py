@@ -41,7 +41,7 @@ class ProblemSummary:
 
     def describe(self) -> str:
         shown = ", ".join(f"row {row} {value!r}" for row, value in self.examples)
-        return f"{self.column} / {self.check}: {self.rows} row{'s' if self.rows != 1 else ''} (e.g. {shown})"
+        return f"{self.column} / {self.check}: {plural(self.rows, 'row')} (e.g. {shown})"
 
 
 def duty_by_program(lines: pl.DataFrame | None) -> dict[str, Decimal]:

@@ -232,8 +232,7 @@ def top_hs_chart(data: ReportData) -> dict:
                  height=24 * frame.height)
 
 
-def _is_enacted() -> str:
-    return f"(datum.scenario === '{ENACTED}')"
+IS_ENACTED = f"(datum.scenario === '{ENACTED}')"  # a Vega expression: the row is the schedule as enacted
 
 
 def scenarios_chart(data: ReportData) -> dict:
@@ -242,7 +241,7 @@ def scenarios_chart(data: ReportData) -> dict:
     encoding = {
         "y": field("scenario:N", sort=frame.get_column("scenario").to_list(), title=None),
         "x": field("total_duty_usd:Q", axis=_money_axis(largest, "total duty")),
-        "color": condition(_is_enacted(), "#4c78a8", "#bab0ac"),
+        "color": condition(IS_ENACTED, "#4c78a8", "#bab0ac"),
         "tooltip": [field("scenario:N"), _money_tooltip("total_duty_usd", "total duty"),
                     _money_tooltip("delta_vs_enacted_usd", "vs as enacted", signed=True),
                     field("effective_duty_rate:Q", format=".2%")],
@@ -258,7 +257,7 @@ def scenario_trend_chart(data: ReportData) -> dict:
         "x": _time_month_axis(frame.get_column("month").min(), data.month),
         "y": field("total_duty_usd:Q", axis=_money_axis(largest, "total duty")),
         "color": field("scenario:N", title="scenario"),
-        "strokeDash": condition(_is_enacted(), [1, 0], [5, 3]),
+        "strokeDash": condition(IS_ENACTED, [1, 0], [5, 3]),
         "tooltip": [field("month:N"), field("scenario:N"), _money_tooltip("total_duty_usd", "total duty")],
     }
     return chart(frame, mark("line", point=True), encoding, title="Total duty per month under each scenario",

@@ -20,14 +20,14 @@ FIELD_TYPES = {"N": "nominal", "O": "ordinal", "Q": "quantitative", "T": "tempor
 
 def field(shorthand: str, **properties: Any) -> dict:
     """A field definition from Vega-Lite shorthand, `name:T`, `sum(name):Q` or
-    `utcyearmonthdate(name):T` (an aggregate or a time unit), plus `properties`; keys sorted,
-    as every definition inside an encoding."""
+    `utcyearmonthdate(name):T` (an aggregate or a time unit), plus `properties` (its keys are
+    sorted with the encoding it is placed in: `chart`, `layered`)."""
     name, kind = shorthand.rsplit(":", 1)
     definition: dict[str, Any] = {"type": FIELD_TYPES[kind]}
     if name.endswith(")"):
         function, name = name[:-1].split("(", 1)
         definition["timeUnit" if kind == "T" else "aggregate"] = function
-    return _sorted({**definition, "field": name, **properties})
+    return {**definition, "field": name, **properties}
 
 
 def condition(test: str, if_true: Any, otherwise: Any) -> dict:
