@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import os
 import resource
 import shutil
@@ -76,7 +77,6 @@ def main(argv: list[str] | None = None) -> int:
     configure_allocator()  # as the console script does, before Polars loads
     from flows.run import marts as marts_module
     from flows.run.monthly import PLAIN_STAGES, build_options, run_months
-    from flows.run.stages import compute_stage, load_stage, validate_stage
 
     sampler = Sampler()
     rows: list[tuple[str, float, float, int, int]] = []
@@ -108,10 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     marts = [wrapped_mart(m) for m in marts_module.MARTS]
     stages = dataclasses.replace(
         PLAIN_STAGES,
-        load=lambda *a, **kw: measured("load", load_stage, *a, **kw),
-        validate=lambda *a, **kw: measured("validate", validate_stage, *a, **kw),
-        compute=lambda *a, **kw: measured("compute", compute_stage, *a, **kw),
-        publish=lambda *a, **kw: measured("publish", PLAIN_STAGES.publish, *a, **kw),
+        **{
+            stage: functools.partial(measured, stage, getattr(PLAIN_STAGES, stage))
+            for stage in ("load", "validate", "compute", "publish")
+        },
     )
 
     shutil.rmtree(WORK_DIR, ignore_errors=True)
