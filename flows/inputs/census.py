@@ -14,10 +14,27 @@ import pycountry
 from flows.config import DATA_DIR, REFERENCE_DIR
 from flows.inputs.files import InputSchemaError
 from flows.inputs.problems import Problem
-from flows.inputs.staging import LoadResult, Staging, file_problems, load_result, read_raw, stage_input
+from flows.inputs.staging import (
+    LoadResult,
+    RawInput,
+    Select,
+    Staging,
+    file_problems,
+    load_result,
+    read_raw,
+    stage_rows,
+)
 from schemas.stg_census_lines import StgCensusLines
 from transforms.schedule import Schedule
-from transforms.stg_census_lines import ANNUAL, MONTHLY, census_checks, in_schedule, parse_census, stage_census
+from transforms.stg_census_lines import (
+    ANNUAL,
+    MONTHLY,
+    census_checks,
+    in_schedule,
+    parse_census,
+    stage_census,
+    value_columns,
+)
 
 CENSUS_CODES = REFERENCE_DIR / "census" / "census_country_codes.csv"
 CODE_OVERRIDES = DATA_DIR / "census" / "country_code_overrides.csv"
@@ -77,13 +94,15 @@ def census_country_codes() -> pl.DataFrame:
     ).drop_nulls()
 
 
-def _census_rules(call, path: Path):
-    """`call()` of the staging pipeline; CensusInputError for a file without value columns
-    (transforms/stg_census_lines.py `value_columns`)."""
+def _read_census(path: Path, select: Select | None = None) -> RawInput:
+    """The all-text rows of a Census file that `select` keeps; CensusInputError when it has
+    no value columns (transforms/stg_census_lines.py `value_columns`)."""
+    raw = read_raw(path, CENSUS, select)
     try:
-        return call()
+        value_columns(raw.rows.columns)
     except ValueError as error:
         raise CensusInputError(path, str(error), "missing_columns") from error
+    return raw
 
 
 def load_census(path: Path, month: str | None, schedule: Schedule) -> CensusLoad:
@@ -92,7 +111,7 @@ def load_census(path: Path, month: str | None, schedule: Schedule) -> CensusLoad
     path = Path(path)
     time = pl.col("time").str.strip_chars().str.slice(0, 7)
     select = (lambda lazy: lazy.filter(time == month)) if month is not None else None
-    staged = _census_rules(lambda: stage_input(path, CENSUS, census_country_codes(), select=select), path)
+    staged = stage_rows(_read_census(path, select), CENSUS, census_country_codes())
     covered = in_schedule(staged.stg, schedule)
     return load_result(staged, result=CensusLoad, stg=staged.stg.filter(covered),
                        out_of_scope=staged.stg.filter(~covered))
@@ -101,8 +120,7 @@ def load_census(path: Path, month: str | None, schedule: Schedule) -> CensusLoad
 def validate_census_file(path: Path, schedule: Schedule) -> list[Problem]:
     """Every row problem of a Census file (`tariffcost validate --kind census`)."""
     del schedule
-    raw = read_raw(Path(path), CENSUS)
-    return _census_rules(lambda: file_problems(raw, CENSUS, census_country_codes()), Path(path))
+    return file_problems(_read_census(Path(path)), CENSUS, census_country_codes())
 
 
 def census_warnings(tables: dict[str, pl.DataFrame], loaded: dict) -> list[str]:

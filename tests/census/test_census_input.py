@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from flows.config import REFERENCE_DIR
-from flows.inputs.census import load_census
+from flows.inputs.census import CensusInputError, load_census, validate_census_file
 from flows.inputs.files import InputSchemaError
 from schemas.stg_census_lines import StgCensusLines
 
@@ -23,6 +23,15 @@ def test_a_census_csv_that_is_not_utf8_is_refused_with_offset_and_line(tmp_path,
     with pytest.raises(InputSchemaError, match=r"not UTF-8 text: byte 0xe9 at byte offset 88 \(line 3\)") as error:
         load_census(path, "2025-06", schedule)
     assert error.value.check == "not_utf8"
+
+
+def test_a_census_file_without_value_columns_is_refused_by_the_loader_and_by_validate(tmp_path, schedule):
+    path = tmp_path / "census.csv"
+    path.write_text("CTY_CODE,I_COMMODITY,time,CON_VAL_MO\n5880,8703230190,2025-06,1000.00\n")
+    for read in (lambda: load_census(path, "2025-06", schedule), lambda: validate_census_file(path, schedule)):
+        with pytest.raises(CensusInputError, match="needs CON_VAL_MO and CAL_DUT_MO") as error:
+            read()
+        assert error.value.check == "missing_columns"
 
 
 def test_the_checksum_is_the_files_sha256_and_the_staged_rows_meet_their_contract(tmp_path, schedule):
