@@ -13,17 +13,6 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.common import strictly_increasing_rows
-from transforms.customs_columns import (
-    OPTIONAL_COLUMNS,
-    OPTIONAL_MONEY_COLUMNS,
-    OPTIONAL_TEXT_COLUMNS,
-    REQUIRED_COLUMNS,
-)
-
-# the contract's column names (transforms/customs_columns.py), beside the model that checks them
-__all__ = [
-    "OPTIONAL_COLUMNS", "OPTIONAL_MONEY_COLUMNS", "OPTIONAL_TEXT_COLUMNS", "REQUIRED_COLUMNS", "RawCustomsLines",
-]
 
 
 class RawCustomsLines(pa.DataFrameModel):

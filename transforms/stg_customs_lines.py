@@ -165,7 +165,6 @@ def _more_decimals_than(value: pl.Expr, decimals: int) -> pl.Expr:
     return value.str.contains(rf"\.[0-9]{{{decimals}}}[0-9]*[1-9]")
 
 
-LINE_ORDER: tuple[str, str] = ("entry_number", "line_number")
 ENTRY_KEY = "_entry_number"  # the normalised entry number (`entry_number_key`)
 # All-text rows parsed, checked and staged at a time (whole entries): a part's parsed helper
 # columns and check flags are let go before the next part is parsed.
@@ -173,7 +172,7 @@ STAGING_PART_ROWS = 1 << 18
 
 
 def in_line_order_parts(raw: pl.DataFrame) -> Iterator[pl.DataFrame]:
-    """The all-text rows in the order the staged lines keep (LINE_ORDER): by normalised entry
+    """The all-text rows in the order the staged lines keep (`transforms.vocabulary.LINE_GRAIN`): by normalised entry
     number, then line number, then source row, rows whose entry or line number does not parse
     (rejected later) first; in parts of about STAGING_PART_ROWS rows that never split an
     entry, since every rule that compares lines (the grain, one date and one importer per
@@ -601,7 +600,7 @@ def line_fact_checks() -> list[RowCheck]:
 
 def stage_customs_lines(passed: pl.DataFrame) -> pl.DataFrame:
     """Parsed rows that failed no check → `stg_customs_lines` (typed, normalised), in line
-    order (LINE_ORDER)."""
+    order (`transforms.vocabulary.LINE_GRAIN`)."""
     # (the loader parses the rows in line order, `in_line_order_parts`: the usual frame is
     # returned as is, not sorted again)
     return sorted_by(passed, ["_entry_number", "_line_number"]).select(
