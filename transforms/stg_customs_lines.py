@@ -172,8 +172,8 @@ STAGING_PART_ROWS = 1 << 18
 
 
 def in_line_order_parts(raw: pl.DataFrame) -> Iterator[pl.DataFrame]:
-    """The all-text rows in the order the staged lines keep (`transforms.vocabulary.LINE_GRAIN`): by normalised entry
-    number, then line number, then source row, rows whose entry or line number does not parse
+    """The all-text rows in the order the staged lines keep (`transforms.vocabulary.LINE_GRAIN`):
+    by normalised entry number, then line number, then source row, rows whose entry or line number does not parse
     (rejected later) first; in parts of about STAGING_PART_ROWS rows that never split an
     entry, since every rule that compares lines (the grain, one date and one importer per
     entry) compares the lines of one entry. Slices of `raw` when it is in that order already,
