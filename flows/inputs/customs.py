@@ -22,7 +22,6 @@ import polars as pl
 
 from flows.inputs.customs_maps import check_map_headers, read_customs_map
 from flows.inputs.files import (
-    InputSchemaError,
     check_columns,
     collect_frame,
     file_headers,
@@ -30,14 +29,24 @@ from flows.inputs.files import (
     scan_text_table,
 )
 from flows.inputs.problems import Problem
-from flows.inputs.staging import LoadResult, RawInput, Select, Staging, file_problems, load_result, read_raw, stage_rows
+from flows.inputs.staging import (
+    LoadResult,
+    RawInput,
+    Select,
+    Staging,
+    file_problems,
+    load_result,
+    no_data_rows,
+    read_raw,
+    selected_rows,
+    stage_rows,
+)
 from flows.months import month_days, parse_month
 from schemas.customs_map import CustomsMap
 from schemas.raw_customs_lines import RawCustomsLines
 from schemas.stg_customs_lines import StgCustomsLines
 from transforms.customs_columns import OPTIONAL_COLUMNS, OPTIONAL_TEXT_COLUMNS, REQUIRED_COLUMNS
 from transforms.customs_map import ENTRY_DATE, apply_customs_map, fold_line_tariff_rows, without_rows
-from transforms.frames import stacked
 from transforms.rejects import SOURCE_ROW
 from transforms.schedule import Schedule
 from transforms.stg_customs_lines import (
@@ -81,7 +90,7 @@ def read_mapped(path: Path, cmap: CustomsMap, select: Select | None, keep: pl.Ex
     lazy, checksum = scan_text_table(path, headers, (), source, cmap.sheet)
     raw = collect_frame(lazy, source, "the data rows").sort(SOURCE_ROW)
     if raw.height == 0:
-        raise InputSchemaError(source, "no_data_rows", "no data rows (only a header)")
+        raise no_data_rows(source)
     mapped, rejects = apply_customs_map(raw, cmap, source)
     if cmap.layout == "line_tariff_rows":
         mapped, folded = fold_line_tariff_rows(mapped, source, rejects["row_number"])
@@ -90,7 +99,7 @@ def read_mapped(path: Path, cmap: CustomsMap, select: Select | None, keep: pl.Ex
         mapped = without_rows(mapped, rejects)
     check_columns(mapped.columns, CUSTOMS.required_columns, f"{source} through customs map {cmap.name}")
     lazy = mapped.lazy()
-    rows = stacked([collect_frame(select(lazy) if select else lazy, source, "the data rows").sort(SOURCE_ROW)])
+    rows = selected_rows(lazy, select, source)
     if keep is not None:  # the month's rejects
         rejects = rejects.filter(keep.fill_null(True))
     return RawInput(rows, checksum, source, rejects.drop(ENTRY_DATE))

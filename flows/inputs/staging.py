@@ -100,13 +100,22 @@ def read_raw(path: Path, staging: Staging, select: Select | None = None, *, shee
     source = input_source(path, sheet)
     lazy, checksum = scan_text_table(path, staging.required_columns, staging.optional_columns, source, sheet)
     if collect_frame(lazy.head(1), source, "the first data row").height == 0:
-        raise InputSchemaError(source, "no_data_rows", "no data rows (only a header)")
-    # one contiguous chunk per column: a Parquet file arrives in one chunk per row group, and
-    # every later step that mixes those columns with new single-chunk ones (parsed values,
-    # looked-up facts) would otherwise realign, i.e. copy, the whole frame each time (made a
-    # column at a time: the file's chunks are let go as each column is whole)
-    raw = stacked([collect_frame(select(lazy) if select else lazy, source, "the data rows").sort(SOURCE_ROW)])
-    return RawInput(raw, checksum, source)
+        raise no_data_rows(source)
+    return RawInput(selected_rows(lazy, select, source), checksum, source)
+
+
+def no_data_rows(source: str) -> InputSchemaError:
+    """The refusal of a file with a header and no data rows."""
+    return InputSchemaError(source, "no_data_rows", "no data rows (only a header)")
+
+
+def selected_rows(lazy: pl.LazyFrame, select: Select | None, source: str) -> pl.DataFrame:
+    """The rows of an all-text scan that `select` keeps (all when None), in file order, one
+    contiguous chunk per column: a Parquet file arrives in one chunk per row group, and every
+    later step that mixes those columns with new single-chunk ones (parsed values, looked-up
+    facts) would otherwise realign, i.e. copy, the whole frame each time (made a column at a
+    time: the file's chunks are let go as each column is whole)."""
+    return stacked([collect_frame(select(lazy) if select else lazy, source, "the data rows").sort(SOURCE_ROW)])
 
 
 class Checked(NamedTuple):
