@@ -169,7 +169,7 @@ def test_a_contract_layout_workbook_reads_as_its_csv(tmp_path, schedule):
     assert from_xlsx.source == f"{xlsx_path} (sheet Lines)"
     assert from_xlsx.rejects.drop("source").equals(from_csv.rejects.drop("source"))
     # a sheet the workbook does not have is named in the error
-    from flows.inputs.customs import InputSchemaError
+    from flows.inputs.files import InputSchemaError
     cmap = tmp_path / "sheet.toml"
     cmap.write_text((MAPS_DIR / "contract.toml").read_text(encoding="utf-8").replace(
         'layout = "lines"', 'layout = "lines"\nsheet = "Report"'), encoding="utf-8")

@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 from conftest import COLUMNS, GOOD_ROW, HEADER, write_rows
 
-from flows.inputs.customs import InputSchemaError, load_customs_lines
+from flows.inputs.customs import load_customs_lines
+from flows.inputs.files import InputSchemaError
 
 GOOD_LINE = ",".join(GOOD_ROW[c] for c in COLUMNS)
 

@@ -10,7 +10,8 @@ from conftest import COLUMNS, FIXTURES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows.inputs.customs import InputSchemaError, load_customs_lines
+from flows.inputs.customs import load_customs_lines
+from flows.inputs.files import InputSchemaError
 
 GOOD = pl.read_csv(FIXTURES / "customs_good.csv", infer_schema=False).select(COLUMNS)
 

@@ -10,7 +10,8 @@ import pytest
 from conftest import GOOD_ROW, write_rows
 
 from flows.inputs import customs as load
-from flows.inputs.customs import InputSchemaError, load_customs_lines, read_ahead
+from flows.inputs.customs import load_customs_lines, read_ahead
+from flows.inputs.files import InputSchemaError
 
 
 def _row(**changes: str) -> dict[str, str]:

@@ -11,7 +11,8 @@ import polars as pl
 import pytest
 from conftest import COLUMNS, GOOD_ROW, write_rows
 
-from flows.inputs.customs import InputSchemaError, load_customs_lines
+from flows.inputs.customs import load_customs_lines
+from flows.inputs.files import InputSchemaError
 from schemas.stg_customs_lines import StgCustomsLines
 
 STG_SCHEMA = {
