@@ -167,6 +167,6 @@ def month_inputs(inputs: Mapping[str, str | Path], month: str) -> dict[str, Path
     and the option, when a `{month}` path names no file."""
     resolved = {kind: month_path(location, month) for kind, location in inputs.items()}
     for kind, path in resolved.items():
-        if MONTH_PLACEHOLDER in str(inputs[kind]) and "://" not in str(path) and not path.is_file():
+        if MONTH_PLACEHOLDER in str(inputs[kind]) and not is_url(inputs[kind]) and not path.is_file():
             raise InputMissing(f"{path} does not exist (--{kind} {inputs[kind]} for {month})")
     return resolved

@@ -168,7 +168,6 @@ def _submit_months(jobs: Sequence[MonthJob], plan: Mapping[str, int], progress: 
 def run_cluster_backfill(
     months: Sequence[str],
     options: RunOptions,
-    inputs: Mapping[str, str],
     *,
     staging: str | None = None,
     partition_lines: int = DEFAULT_PARTITION_LINES,
@@ -180,7 +179,8 @@ def run_cluster_backfill(
     PublishError end as failed results with nothing published."""
     for month in months:
         parse_month(month)
-    check_inputs(inputs)
+    check_inputs(options.inputs)
+    inputs = {kind: str(location) for kind, location in options.inputs.items()}  # as given: paths or URLs
     db_path, exports_dir = Path(options.db_path), Path(options.exports_dir)
     with warehouse_lock(db_path, options.wait_lock_seconds):
         clean_leftovers(db_path, exports_dir)
@@ -299,10 +299,9 @@ def cluster_backfill_duty_runs(
     `cluster_backfill`); the summary, artifacts and reports as for a sequential backfill. The
     workers read each input where it was given (a path or an fsspec URL)."""
     options = options_of(options, parameters)
-    inputs = {kind: str(location) for kind, location in options.inputs.items()}
 
     def runner(months: Sequence[str], opts: RunOptions, progress: RunProgress) -> list[RunResult]:
-        return run_cluster_backfill(months, opts, inputs, staging=staging,
+        return run_cluster_backfill(months, opts, staging=staging,
                                     partition_lines=partition_lines, progress=progress)
 
     return run_in_flow(month_range(start, end), options, runner=runner)
