@@ -30,6 +30,7 @@ from flows.warehouse.store import (
     copy_legacy_month,
     has_month,
     read_ddl,
+    registered,
     segments_frame,
     segments_of,
     view_sql,
@@ -91,10 +92,9 @@ def read_state(con: duckdb.DuckDBPyConnection, attached: bool, db_path: Path, st
         state.tables = list(state.legacy)
         return state
     internal = f"{LIVE}.{INTERNAL_SCHEMA}"
-    state.segments = segments_of(con.sql(f"SELECT * FROM {internal}.segments ORDER BY file").pl())
+    state.segments, state.tables = _listed(con, internal)
     retired = con.sql(f"SELECT * FROM {internal}.retired_segments ORDER BY file").pl()
     state.retired = list(zip(segments_of(retired.drop("retired_at")), retired["retired_at"].to_list(), strict=True))
-    state.tables = con.sql(f"SELECT table_name FROM {internal}.tables ORDER BY 1").pl()["table_name"].to_list()
     missing = [s.file for s in state.segments if not s.path(store).is_file()]
     if missing:
         raise PublishError(
@@ -154,14 +154,11 @@ def build_catalog(
         con.execute(read_ddl(RUNS_TABLE))
         if live_runs:
             con.execute(f"INSERT INTO {STAGED}.main.runs BY NAME SELECT * FROM {LIVE}.main.runs")
-        con.register("incoming_runs", incoming_runs)
-        try:
+        with registered(con, "incoming_runs", incoming_runs):
             con.execute(
                 f"INSERT INTO {STAGED}.main.runs BY NAME SELECT * FROM incoming_runs "
                 f"WHERE run_id NOT IN (SELECT run_id FROM {STAGED}.main.runs)"
             )
-        finally:
-            con.unregister("incoming_runs")
         internal = f"{STAGED}.{INTERNAL_SCHEMA}"
         con.execute(f"CREATE SCHEMA {internal}")
         columns = ", ".join(f"{name} {_sql_type(dtype)}" for name, dtype in SEGMENT_SCHEMA.items())
@@ -173,11 +170,8 @@ def build_catalog(
             ("retired_segments", _retired_frame(retired)),
             ("tables", pl.DataFrame({"table_name": tables}, schema={"table_name": pl.Utf8})),
         ):
-            con.register("incoming_rows", frame)
-            try:
+            with registered(con, "incoming_rows", frame):
                 con.execute(f"INSERT INTO {internal}.{name} BY NAME SELECT * FROM incoming_rows")
-            finally:
-                con.unregister("incoming_rows")
         root = store.resolve()
         con.execute(f"CREATE TABLE {internal}.store (path VARCHAR)")
         con.execute(f"INSERT INTO {internal}.store VALUES (?)", [root.as_posix()])
@@ -202,10 +196,15 @@ def _views(tables: list[str], segments: list[Segment], root: Path) -> list[str]:
 
 def store_views(con: duckdb.DuckDBPyConnection, catalog: str, root: Path) -> list[str]:
     """The views of the catalog attached as `catalog`, over the store folder `root`."""
-    internal = f"{catalog}.{INTERNAL_SCHEMA}"
-    segments = segments_of(con.sql(f"SELECT * FROM {internal}.segments").pl())
-    tables = con.sql(f"SELECT table_name FROM {internal}.tables ORDER BY 1").pl()["table_name"].to_list()
+    segments, tables = _listed(con, f"{catalog}.{INTERNAL_SCHEMA}")
     return _views(tables, segments, root)
+
+
+def _listed(con: duckdb.DuckDBPyConnection, internal: str) -> tuple[list[Segment], list[str]]:
+    """The segments (by file) and the tables of the bookkeeping schema `internal`."""
+    segments = segments_of(con.sql(f"SELECT * FROM {internal}.segments ORDER BY file").pl())
+    tables = con.sql(f"SELECT table_name FROM {internal}.tables ORDER BY 1").pl()["table_name"].to_list()
+    return segments, tables
 
 
 def _sql_type(dtype: pl.DataType) -> str:

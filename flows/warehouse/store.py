@@ -19,13 +19,14 @@ publish keeps reading it. Retired files are deleted by the first publish after
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import functools
 import os
 import shutil
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -190,6 +191,17 @@ def _select_list(table: str, frame_columns: Sequence[str]) -> str:
     return ", ".join(parts)
 
 
+@contextlib.contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, data: object) -> Iterator[None]:
+    """`data` (a Polars frame or Arrow table) readable as the view `name` of `con` inside the
+    block, unregistered after it whatever happens."""
+    con.register(name, data)
+    try:
+        yield
+    finally:
+        con.unregister(name)
+
+
 def write_segment(
     con: duckdb.DuckDBPyConnection, store: Path, table: str, frame: pl.DataFrame, month: str, run_id: str
 ) -> Segment:
@@ -207,8 +219,7 @@ def write_segment(
     ordered = in_line_order(frame, names)
     view = f"incoming_{table}"
     # Arrow in Polars' own string layout (string views): DuckDB scans it as it is
-    con.register(view, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
-    try:
+    with registered(con, view, frame.to_arrow(compat_level=pl.CompatLevel.newest())):
         year, number = month_partition(month)
         query = (
             f"COPY (SELECT {_select_list(table, frame.columns)} FROM {quoted(view)}"
@@ -216,8 +227,6 @@ def write_segment(
         )
         values = {"number": number, "year": year, "month": month, "run_id": run_id, "path": str(path)}
         con.execute(query, {k: v for k, v in values.items() if f"${k}" in query})
-    finally:
-        con.unregister(view)
     written = names + (list(PARTITION_COLUMNS) if has_month(table) else [])
     return Segment(table, month, run_id, relative, frame.height, tuple(written))
 
