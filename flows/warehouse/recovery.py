@@ -14,9 +14,9 @@ import os
 import shutil
 from pathlib import Path
 
-from flows.warehouse.catalog import INTERNAL_SCHEMA, RUNS_TABLE
+from flows.warehouse.catalog import RUNS_TABLE
+from flows.warehouse.reader import INTERNAL_SCHEMA, store_path
 from flows.warehouse.reader import connect as connect_warehouse
-from flows.warehouse.reader import store_path
 from flows.warehouse.store import fsync_path, remove_files
 from flows.warehouse.testing import pause_point
 
