@@ -482,6 +482,14 @@ def _layer_amount(
     return [extra.alias(f"{layer}__extra"), heading.alias(f"{layer}__applied_heading")]
 
 
+def measure_field(measure_id: pl.Expr, schedule: Schedule, field: str) -> pl.Expr:
+    """A field of the schedule's measure named by `measure_id` (null where none is)."""
+    fields = schedule.measures.select("measure_id", field).unique("measure_id", keep="first")
+    return measure_id.replace_strict(
+        fields.get_column("measure_id"), fields.get_column(field), default=None, return_dtype=fields.schema[field]
+    )
+
+
 def metal_layers(schedule: Schedule) -> dict[str, str]:
     """Layers whose measures charge declared metal content → their metal."""
     measures = schedule.measures.filter(pl.col("base").is_in(list(CONTENT_BASES)))

@@ -28,7 +28,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from transforms.duty import ENGINE_COLUMNS, compute_line_duty, layers
+from transforms.duty import ENGINE_COLUMNS, compute_line_duty, layers, measure_field
 from transforms.schedule import Schedule
 from transforms.stg_customs_lines import LIST_SEPARATOR
 from transforms.vocabulary import LINE_GRAIN, MONEY
@@ -120,8 +120,6 @@ def computed_by_heading(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame
     headings included), the duties of a heading applied twice summed; in no set order. One
     pass of the line engine (`compute_line_duty` with its layer detail)."""
     priced = compute_line_duty(lines, schedule, layer_detail=True)
-    programs = schedule.measures.select("measure_id", "program").unique("measure_id", keep="first")
-    ids, names = programs.get_column("measure_id"), programs.get_column("program")
     parts = [priced.select(*LINE_ID, heading=pl.lit(MFN_HEADING), program=pl.lit("mfn"), duty_usd="mfn_duty_usd")]
     for layer in layers(schedule):
         heading = f"{layer}__applied_heading"
@@ -131,7 +129,7 @@ def computed_by_heading(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame
             priced.filter(pl.col(heading).is_not_null()).select(
                 *LINE_ID,
                 heading=heading,
-                program=pl.col(f"{layer}__measure_id").replace_strict(ids, names, default=None, return_dtype=pl.Utf8),
+                program=measure_field(pl.col(f"{layer}__measure_id"), schedule, "program"),
                 duty_usd=f"{layer}__duty_usd",
             )
         )

@@ -42,6 +42,7 @@ from transforms.duty import (
     key_columns,
     keyed_facts,
     layers,
+    measure_field,
     resolve_measures,
 )
 from transforms.fct_duty_lines import sorted_by_line
@@ -278,46 +279,32 @@ def _misread_prices(
             alt_measures = reading.measures(alt_measures, m)
         rows = pl.concat([rows_of[m["measure_id"]] for _, m in group])
         subset = lines.filter(pl.col(ROW).is_in(rows.implode()))
-        if len(group) == 1 and group[0][0].successor is not None:
-            priced = _with_successor(subset, schedule.with_measures(alt_measures), group[0][1]["layer"])
-        else:
-            priced = _with_price(subset, schedule.with_measures(alt_measures))
+        successor_layer = group[0][1]["layer"] if len(group) == 1 and group[0][0].successor is not None else None
+        priced = _with_price(subset, schedule.with_measures(alt_measures), successor_layer)
         for reading, m in group:
             part = priced if len(group) == 1 else priced.filter(pl.col(ROW).is_in(rows_of[m["measure_id"]].implode()))
             prices[reading.measures, m["measure_id"]] = part
     return prices
 
 
-def _with_price(lines: pl.DataFrame, alt: Schedule) -> pl.DataFrame:
-    """`lines` with `alt_total_usd` and `alt_headings`, their price under `alt`."""
-    # compute_line_duty keeps the rows and their order: its results sit beside `lines`
-    duty = compute_line_duty(lines.select(c for c in ENGINE_INPUT if c in lines.columns), alt)
-    return lines.with_columns(
-        alt_total_usd=duty.get_column("total_duty_usd"), alt_headings=duty.get_column("ch99_headings")
-    )
-
-
-def _with_successor(lines: pl.DataFrame, alt: Schedule, layer: str) -> pl.DataFrame:
-    """`_with_price` plus the measure of `layer` that applies under `alt`
+def _with_price(lines: pl.DataFrame, alt: Schedule, successor_layer: str | None = None) -> pl.DataFrame:
+    """`lines` with `alt_total_usd` and `alt_headings`, their price under `alt`; with
+    `successor_layer`, also the measure of that layer that applies under `alt`
     (`successor_measure_id`, `successor_heading`: its `heading`; null where none does), from
-    one engine pass: compute_line_duty's layer detail names each layer's measure as
+    the same engine pass: compute_line_duty's layer detail names each layer's measure as
     `priced_lines` does (tests/engine/test_priced_lines.py)."""
-    duty = compute_line_duty(lines.select(c for c in ENGINE_INPUT if c in lines.columns), alt, layer_detail=True)
-    measure_id = f"{layer}__measure_id"
-    if measure_id in duty.columns:
-        headings = alt.measures.select("measure_id", "heading").unique("measure_id", keep="first")
-        successor = duty.get_column(measure_id)
-        heading = successor.replace_strict(
-            headings.get_column("measure_id"), headings.get_column("heading"), default=None, return_dtype=pl.Utf8
-        )
-    else:  # (no line has a measure of the layer under `alt`)
-        successor = heading = pl.lit(None, pl.Utf8)
-    return lines.with_columns(
-        alt_total_usd=duty.get_column("total_duty_usd"),
-        alt_headings=duty.get_column("ch99_headings"),
-        successor_measure_id=successor,
-        successor_heading=heading,
-    )
+    # compute_line_duty keeps the rows and their order: its results sit beside `lines`
+    engine = lines.select(c for c in ENGINE_INPUT if c in lines.columns)
+    duty = compute_line_duty(engine, alt, layer_detail=successor_layer is not None)
+    priced = {"alt_total_usd": duty.get_column("total_duty_usd"), "alt_headings": duty.get_column("ch99_headings")}
+    if successor_layer is not None:
+        measure_id = f"{successor_layer}__measure_id"
+        if measure_id in duty.columns:
+            successor = pl.lit(duty.get_column(measure_id))
+            priced |= {"successor_measure_id": successor, "successor_heading": measure_field(successor, alt, "heading")}
+        else:  # (no line has a measure of the layer under `alt`)
+            priced |= {"successor_measure_id": pl.lit(None, pl.Utf8), "successor_heading": pl.lit(None, pl.Utf8)}
+    return lines.with_columns(**priced)
 
 
 Job = tuple[WrongReading, dict]  # a reading of one applied measure (a row of schedule.measures)
