@@ -173,12 +173,13 @@ STAGING_PART_ROWS = 1 << 18
 
 def in_line_order_parts(raw: pl.DataFrame) -> Iterator[pl.DataFrame]:
     """The all-text rows in the order the staged lines keep (`transforms.vocabulary.LINE_GRAIN`):
-    by normalised entry number, then line number, then source row, rows whose entry or line number does not parse
-    (rejected later) first; in parts of about STAGING_PART_ROWS rows that never split an
-    entry, since every rule that compares lines (the grain, one date and one importer per
-    entry) compares the lines of one entry. Slices of `raw` when it is in that order already,
-    else gathered a part at a time (the sorted rows are never all held beside `raw`). Each
-    part carries its rows' normalised entry numbers (ENTRY_KEY), worked out here once.
+    by normalised entry number, then line number, then source row, rows whose entry or line
+    number does not parse (rejected later) first; in parts of about STAGING_PART_ROWS rows
+    that never split an entry, since every rule that compares lines (the grain, one date and
+    one importer per entry) compares the lines of one entry. Slices of `raw` when it is in
+    that order already, else gathered a part at a time (the sorted rows are never all held
+    beside `raw`). Each part carries its rows' normalised entry numbers (ENTRY_KEY), worked
+    out here once.
 
     Parsing the rows in line order is what lets fct_duty_lines and the marts that keep its
     order share the staged columns instead of each sorting a copy."""
@@ -208,8 +209,7 @@ def _line_order(keys: pl.DataFrame) -> pl.Series:
     entries merely not in entry number order), the runs of one entry are sorted, not the
     lines; otherwise the lines are."""
     entry, line = keys.get_column("entry"), keys.get_column("line")
-    first = pl.int_range(keys.height, eager=True) == 0
-    starts = first | entry.ne_missing(entry.shift(1))
+    starts = _run_starts(entry)
     heads = entry.filter(starts)
     by_line = (starts | (line > line.shift(1))).fill_null(False).all()
     if not (by_line and heads.n_unique() == heads.len()):
@@ -222,12 +222,17 @@ def _line_order(keys: pl.DataFrame) -> pl.Series:
     ).to_series().explode()
 
 
+def _run_starts(values: pl.Series) -> pl.Series:
+    """Per row: the first row, or a value other than the row before's (nulls equal)."""
+    return (pl.int_range(values.len(), eager=True) == 0) | values.ne_missing(values.shift(1))
+
+
 def _part_bounds(entries: pl.Series, rows: int) -> list[tuple[int, int]]:
     """(start, end) of consecutive parts of about `rows` rows of `entries` (sorted, equal
     values together), each ending where an entry does: a part ends at the first entry start
     at or after `rows` rows from its start. One (0, 0) part for no rows."""
     height = entries.len()
-    starts = (entries.ne_missing(entries.shift(1)) | (pl.int_range(height, eager=True) == 0)).arg_true()
+    starts = _run_starts(entries).arg_true()
     bounds, start = [], 0
     while start < height or not bounds:
         target = start + rows
