@@ -31,10 +31,12 @@ test: lint
 test-fast: lint
 	$(BIN)/python -m pytest -m "not slow"
 
-# After `make run`: the published tables and exports against a golden copy (GOLDEN=dir).
-GOLDEN ?= /work/golden
+# After `make run`: the published tables and exports against a golden copy
+# (GOLDEN=dir holding warehouse.duckdb and exports/; GOLDEN_REPO=the checkout it was made in,
+# when not this one).
 compare: $(STAMP)
-	$(BIN)/python scripts/compare_outputs.py --golden $(GOLDEN)
+	@test -n "$(GOLDEN)" || { echo "make compare: give the golden copy, e.g. make compare GOLDEN=/path/to/golden (a folder holding warehouse.duckdb and exports/)" >&2; exit 2; }
+	$(BIN)/python scripts/compare_outputs.py --golden "$(GOLDEN)" $(if $(GOLDEN_REPO),--golden-repo "$(GOLDEN_REPO)")
 
 # Regenerate the lock file from pyproject.toml (needs the package registry).
 lock:

@@ -1,16 +1,16 @@
 """Compare a run's published tables and Parquet exports with a golden copy, row for row.
 
-    python scripts/compare_outputs.py [--golden /work/golden] [--golden-repo /work/base]
+    python scripts/compare_outputs.py --golden DIR [--golden-repo CHECKOUT]
                                       [--db data/warehouse.duckdb] [--exports data/exports]
 
 Every warehouse table is compared in full (sorted on all compared columns), leaving out the
 run-time columns: run ids, timestamps, the refund estimate's `as_of_date`, stage durations and
 the input paths inside `runs.input_checksums` (the sha256 and row counts are compared); the
-checkout each run came from (`--golden-repo`, and this one; a golden copy made in this
-checkout needs no `--golden-repo`) is written `<repo>` in text columns (rejects name their
-source file, runs their schedule file). Every Parquet file under the exports is compared the
-same way (same relative paths on both sides).
-Exit code 0 when everything is identical, 1 otherwise (each difference is printed).
+checkout each run came from (`--golden-repo`, by default this checkout, and `--repo`) is
+written `<repo>` in text columns (rejects name their source file, runs their schedule file).
+Every Parquet file under the exports is compared the same way (same relative paths on both
+sides). Exit code 0 when everything is identical, 1 otherwise (each difference is printed), 2
+when the golden copy or the warehouse is not there.
 """
 
 from __future__ import annotations
@@ -89,13 +89,19 @@ def compare_exports(golden_root: Path, root: Path, golden_repo: Path, repo: Path
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--golden", type=Path, default=Path("/work/golden"))
-    parser.add_argument("--golden-repo", type=Path, default=Path("/work/base"),
-                        help="the checkout the golden run was made in")
+    parser.add_argument("--golden", type=Path, required=True,
+                        help="the golden copy: a folder holding warehouse.duckdb and exports/")
+    parser.add_argument("--golden-repo", type=Path, default=None,
+                        help="the checkout the golden run was made in (default: --repo)")
     parser.add_argument("--repo", type=Path, default=Path.cwd(), help="the checkout of this run")
     parser.add_argument("--db", type=Path, default=Path("data/warehouse.duckdb"))
     parser.add_argument("--exports", type=Path, default=Path("data/exports"))
     args = parser.parse_args(argv)
+    args.golden_repo = args.golden_repo or args.repo
+    missing = [p for p in (args.golden / "warehouse.duckdb", args.golden / "exports", args.db) if not p.exists()]
+    if missing:
+        print(f"nothing to compare: {', '.join(map(str, missing))} not found", file=sys.stderr)
+        return 2
     table_problems, tables = compare_warehouse(args.golden / "warehouse.duckdb", args.db, args.golden_repo, args.repo)
     export_problems, files = compare_exports(args.golden / "exports", args.exports, args.golden_repo, args.repo)
     for problem in table_problems + export_problems:

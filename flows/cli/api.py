@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import typer
 
-from flows.cli.base import app, fail
+from flows.cli.base import API_STATUS_EXIT_CODES, API_STOP_EXIT_CODES, Command, Group, app, fail
 
 api_app = typer.Typer(
+    cls=Group,
     help="The shared local Prefect API that `run` and `backfill` start and reuse.", no_args_is_help=True
 )
 app.add_typer(api_app, name="api")
 
 
-@api_app.command("status")
+@api_app.command("status", cls=Command, epilog=API_STATUS_EXIT_CODES)
 def api_status() -> None:
     """Show the shared local Prefect API of this Prefect home (exit 1 when none is running)."""
     from flows.run.shared_api import prefect_home, shared_status
@@ -29,7 +30,7 @@ def api_status() -> None:
     )
 
 
-@api_app.command("stop")
+@api_app.command("stop", cls=Command, epilog=API_STOP_EXIT_CODES)
 def api_stop() -> None:
     """Stop the shared local Prefect API of this Prefect home (nothing to do is not an error)."""
     from flows.run.shared_api import prefect_home, stop_shared

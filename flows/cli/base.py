@@ -61,6 +61,12 @@ VALIDATE_EXIT_CODES = (
     "2 bad command line."
 )
 SERVE_EXIT_CODES = "Exit codes: 0 stopped after serving; 1 no Prefect server to serve on; 2 bad command line."
+REFUNDS_EXIT_CODES = (
+    "Exit codes: 0 files written; 1 nothing to write from (no warehouse, no ledger, or no line of the "
+    "importer in it); 2 bad command line."
+)
+API_STATUS_EXIT_CODES = "Exit codes: 0 a shared API is running; 1 none is running; 2 bad command line."
+API_STOP_EXIT_CODES = "Exit codes: 0 stopped, or none was running; 2 bad command line."
 
 
 # `validate --kind`: the input kinds of flows/inputs/kinds.py.

@@ -10,10 +10,10 @@ from typing import Annotated
 
 import typer
 
-from flows.cli.base import DbOpt, app, date_option, fail, month_option
+from flows.cli.base import REFUNDS_EXIT_CODES, Command, DbOpt, app, date_option, fail, month_option
 
 
-@app.command()
+@app.command(cls=Command, epilog=REFUNDS_EXIT_CODES)
 def refunds(
     importer: Annotated[
         str, typer.Option("--importer", metavar="ID", help="Importer of record number, as in the customs input.")

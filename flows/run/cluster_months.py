@@ -17,7 +17,15 @@ import polars as pl
 from flows.inputs.customs import load_customs_lines
 from flows.inputs.kinds import load_input
 from flows.inputs.staging import LoadResult
-from flows.run.lifecycle import MonthRun, RunResult, input_checksums, month_tables, start_record, timed
+from flows.run.lifecycle import (
+    MonthRun,
+    RunResult,
+    error_text,
+    input_checksums,
+    month_tables,
+    start_record,
+    timed,
+)
 from flows.run.marts import LINES_MART, LINES_TABLE, MonthContext
 from flows.run.partitions import entry_partition
 from flows.run.stages import compute_stage, is_io_error, load_stage
@@ -64,10 +72,6 @@ class StagedPartition:
     input_checksums: dict[str, dict] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     error: str | None = None
-
-
-def error_text(error: BaseException) -> str:
-    return str(error) or type(error).__name__
 
 
 @dataclass(frozen=True)

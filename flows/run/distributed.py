@@ -50,12 +50,18 @@ from flows.run.cluster_months import (
     CUSTOMS,
     MonthJob,
     StagedMonth,
-    error_text,
     merge_partitions,
     stage_month,
     stage_partition,
 )
-from flows.run.lifecycle import MonthRun, RunResult, new_batch_id, replace_whole_month, schedule_unreadable
+from flows.run.lifecycle import (
+    MonthRun,
+    RunResult,
+    error_text,
+    new_batch_id,
+    replace_whole_month,
+    schedule_unreadable,
+)
 from flows.run.marts import LINES_TABLE
 from flows.run.month_state import PublishedMonth, choose_scenarios, published_month
 from flows.run.monthly import moved_journal_lines, report_writer, run_in_flow

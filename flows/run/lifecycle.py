@@ -96,7 +96,7 @@ def input_checksums(loaded: Mapping[str, Any]) -> dict[str, dict]:
 
 def error_text(error: BaseException) -> str:
     """The message a failed month is journaled and reported with."""
-    return f"{type(error).__name__}: {error}" if not str(error) else str(error)
+    return str(error) or type(error).__name__
 
 
 def timed(timings: dict[str, float], stage: str, call: Callable, *args, **kwargs):

@@ -305,20 +305,46 @@ def test_the_origin_rule_is_the_loaders():
     assert origin_option(" jp ") == "JP"
 
 
-def test_validate_kinds_are_the_input_registry():
-    from typing import get_args
+# one real file of every input kind (the shipped sample and the Census reference data)
+KIND_FILES = {
+    "customs": REPO / "data" / "sample" / "customs_lines.parquet",
+    "vehicles": REPO / "data" / "sample" / "vehicles.parquet",
+    "census": REPO / "data" / "reference" / "census" / "japan_2024_hs10_ch87.csv",
+}
 
-    from flows.cli.base import InputKind
+
+def test_validate_checks_a_file_of_every_input_kind():
     from flows.inputs.kinds import INPUT_NAMES
 
-    assert get_args(InputKind) == INPUT_NAMES
+    assert set(KIND_FILES) == set(INPUT_NAMES), "a new input kind needs a file here"
+    for kind, path in KIND_FILES.items():
+        result = invoke("validate", str(path), "--kind", kind)
+        assert result.exit_code in (0, 1), (kind, result.output)
+        assert result.stdout.splitlines()[0].startswith(f"{path}: ") and f"({kind})" in result.stdout
 
 
-@pytest.mark.parametrize("command", ["run", "backfill", "serve", "quote", "validate", "schedule"])
+def _commands(group, prefix=()):
+    for name, command in group.commands.items():
+        yield (*prefix, name)
+        if hasattr(command, "commands"):
+            yield from _commands(command, (*prefix, name))
+
+
+def test_the_help_test_covers_every_command():
+    import typer
+
+    listed = {" ".join(c) for c in _commands(typer.main.get_command(app))}
+    assert listed == {"run", "backfill", "serve", "quote", "validate", "schedule", "refunds", "api",
+                      "api status", "api stop"}
+
+
+@pytest.mark.parametrize(
+    "command", ["run", "backfill", "serve", "quote", "validate", "schedule", "refunds", "api status", "api stop"]
+)
 def test_every_command_help_states_exit_codes_and_shows_choices(command):
     from flows.config import shipped_scenario_names
 
-    result = runner.invoke(app, [command, "--help"], terminal_width=200)
+    result = runner.invoke(app, [*command.split(), "--help"], terminal_width=200)
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     assert "Exit codes: 0" in text and "2 bad command line" in text
@@ -334,3 +360,9 @@ def test_every_command_help_states_exit_codes_and_shows_choices(command):
 def test_top_level_help_states_exit_codes():
     text = " ".join(runner.invoke(app, ["--help"], terminal_width=200).output.split())
     assert "Exit codes: 0 success" in text and "<bool>" not in text
+
+
+def test_api_group_help_shows_no_flag_types():
+    result = runner.invoke(app, ["api", "--help"], terminal_width=200)
+    assert result.exit_code == 0 and "status" in result.output and "stop" in result.output
+    assert "<bool>" not in result.output
