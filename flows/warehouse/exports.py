@@ -22,6 +22,9 @@ PARQUET_FILE = "part-0.parquet"
 # in a row group, so high-cardinality columns (amounts, entry numbers) go plain at once
 # instead of after filling a large dictionary. Encodings only: same columns, types and rows.
 EXPORT_OPTIONS = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, DICTIONARY_SIZE_LIMIT 4096"
+# The same for the segments Polars writes (flows/warehouse/store.py: write_segment): zstd level
+# 1, row groups of DuckDB's size (122,880 rows), column statistics for DuckDB's filters.
+SEGMENT_WRITE_OPTIONS = {"compression": "zstd", "compression_level": 1, "row_group_size": 122_880, "statistics": True}
 
 
 def quoted(name: str) -> str:

@@ -75,10 +75,11 @@ from flows.warehouse.testing import pause_point
 
 # Settings of the publishing connection. FSST (one of the string compressions DuckDB tries on
 # every string segment it writes) is left out of the catalog, which holds only small tables.
-# The segments are written from the marts' own Arrow buffers; DuckDB's working memory for
-# them (Parquet writer buffers, the sort of a table not already in line order) is capped, a
-# sort larger than that spilling to `<db>.staging-<run_id>.tmp/` (removed after the publish,
-# or by the next run's clean-up after a kill): the marts themselves are the month's memory.
+# The segments are written by Polars from the marts' own columns (store.write_segment); the
+# DuckDB working memory of this connection (converting a warehouse from before the store: the
+# sort of each legacy month) is capped, a sort larger than that spilling to
+# `<db>.staging-<run_id>.tmp/` (removed after the publish, or by the next run's clean-up after
+# a kill): the marts themselves are the month's memory.
 STAGING_SETTINGS = ("SET disabled_compression_methods = 'fsst'", "SET memory_limit = '1GB'")
 SPILL_SUFFIX = ".tmp"
 
@@ -172,7 +173,6 @@ class _Publish:
 
 
 def _write_months(
-    con: duckdb.DuckDBPyConnection,
     job: _Publish,
     months: Mapping[str, Mapping[str, TableSource]],
     exports: Mapping[str, str],
@@ -194,7 +194,7 @@ def _write_months(
             if frame.width == 0:  # the table's month removed: published empty, export included
                 first = ddl_columns(table)[0][0]
                 frame = pl.DataFrame({first: pl.Series([], dtype=pl.Utf8)})
-            segment = write_segment(con, job.store, table, frame, month, run_ids[month])
+            segment = write_segment(job.store, table, frame, month, run_ids[month])
             path = segment.path(job.store)
             job.new_files.append(path)
             segments.append(segment)
@@ -245,7 +245,7 @@ def _build(job: _Publish, months: Mapping[str, Mapping[str, TableSource]], expor
         state = read_state(con, attached, job.db_path, job.store)
         converted = convert_legacy(con, state, job.store, job.key) if state.legacy else []
         job.new_files.extend(s.path(job.store) for s in converted)
-        new, replaced, names = _write_months(con, job, months, exports, run_ids)
+        new, replaced, names = _write_months(job, months, exports, run_ids)
         segments, retired, gone, tables = _next_catalog(state, new, replaced, names, converted)
         build_catalog(con, job.staging, live_runs=state.has_runs, incoming_runs=runs_rows,
                       segments=segments, retired=retired, tables=tables, store=job.store)

@@ -80,3 +80,40 @@ def test_export_of_rows_out_of_order_is_sorted(tmp_path):
     frame = _lines(["B", "A", "A"], [1, 2, 1])
     exported = _export(tmp_path, frame)
     assert exported.select("entry_number", "line_number").rows() == [("A", 1), ("A", 2), ("B", 1)]
+
+
+def test_a_segment_out_of_line_order_is_written_in_duckdbs_order_by_all(tmp_path):
+    """A table without the line grain (rows in any order, ties on leading columns, nulls, text
+    of mixed case and length) is written by Polars in exactly DuckDB's ORDER BY ALL order."""
+    import random
+
+    rng = random.Random(7)
+    codes = ["8703230190", "870323019", "a703230190", "A703230190", "é"]
+    n = 400
+    varied, zero = ("customs_value_usd", "mfn_duty_usd"), (
+        "section_232_duty_usd", "ieepa_duty_usd", "other_duty_usd", "total_duty_usd", "mpf_usd", "hmf_usd")
+    frame = pl.DataFrame(
+        {
+            "month": ["2025-01"] * n,
+            "hts_code": [rng.choice(codes) for _ in range(n)],
+            "country_of_origin": [rng.choice(["JP", "jp", "DE"]) for _ in range(n)],
+            "line_count": [rng.choice([1, -3]) for _ in range(n)],
+            # (few distinct values: many rows tie up to the last column, where the nulls are)
+            **{c: [Decimal(rng.randint(-1, 0)) / 4 for _ in range(n)] for c in varied},
+            **{c: [Decimal(0)] * n for c in zero},
+            "effective_duty_rate": [None if rng.random() < 0.3 else Decimal(rng.randint(0, 3)) / 100 for _ in range(n)],
+        },
+        schema_overrides={**{c: pl.Decimal(18, 2) for c in (*varied, *zero)}, "effective_duty_rate": pl.Decimal(18, 6)},
+    )
+    record = RunRecord(run_id="r1", month="2025-01", started_at=dt.datetime(2025, 2, 1), status="success")
+    publish_month(
+        db_path=tmp_path / "w.duckdb", exports_dir=tmp_path / "exports", month="2025-01",
+        tables={"fct_duty_by_hs_month": frame}, exports={"fct_duty_by_hs_month": "duty_by_hs_month"}, run=record,
+    )
+    path = tmp_path / "exports/duty_by_hs_month/year=2025/month=1/part-0.parquet"
+    written = pl.read_parquet(path)
+    with duckdb.connect() as con:
+        expected = con.sql(f"SELECT * FROM read_parquet('{path}') ORDER BY ALL").pl()
+    assert written.height == n
+    assert written.equals(expected)
+    assert written.get_column("effective_duty_rate").null_count() > 0
