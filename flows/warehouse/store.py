@@ -236,7 +236,11 @@ def write_segment(store: Path, table: str, frame: pl.DataFrame, month: str, run_
     path = store / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     names = [name for name, _ in ddl_columns(table)]
-    segment = frame.select(_segment_columns(table, frame.columns, month, run_id))
+    # (the frame's first column anchors the constants to its height: a frame holding only
+    # `month`, e.g. an emptied table's, would otherwise give one row of constants)
+    anchor = "__segment_rows"
+    columns = _segment_columns(table, frame.columns, month, run_id)
+    segment = frame.select(pl.first().alias(anchor), *columns).drop(anchor)
     if not in_line_order(frame, names):
         segment = segment.sort(segment.columns, nulls_last=True)
     segment.write_parquet(path, **SEGMENT_WRITE_OPTIONS)
