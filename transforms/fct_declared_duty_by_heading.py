@@ -24,16 +24,19 @@ under a heading the schedule does not apply to the line: a wrong heading), or
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 import polars as pl
 
 from transforms.duty import ENGINE_COLUMNS, compute_line_duty, layers, measure_field
+from transforms.order import sorted_by
 from transforms.schedule import Schedule
 from transforms.stg_customs_lines import LIST_SEPARATOR
 from transforms.vocabulary import LINE_GRAIN, MONEY
 
 LINE_ID = list(LINE_GRAIN)
+LINE = "__line"  # a line's position in the mart's lines: the key its internal joins use
 MFN_HEADING = "MFN"
 CAUSES = (
     "match",
@@ -76,33 +79,35 @@ def declares_headings(stg: pl.DataFrame) -> bool:
     return "declared_headings" in stg.columns and stg.get_column("declared_headings").is_not_null().any()
 
 
-def declared_by_heading(lines: pl.DataFrame) -> pl.DataFrame:
-    """(line, heading, declared_duty_usd) of staged lines that declared a duty: each declared
-    heading (duties summed if a heading is declared twice) and `MFN` = the rest."""
+def declared_by_heading(lines: pl.DataFrame, key: Sequence[str] = LINE_ID) -> pl.DataFrame:
+    """(line, heading, declared_duty_usd) of staged lines that declared a duty, the line named
+    by its `key` columns: each declared heading (duties summed if a heading is declared
+    twice) and `MFN` = the rest."""
+    key = list(key)
     headings = pl.col("declared_headings").str.split(LIST_SEPARATOR)
     duties = pl.col("declared_heading_duties_usd").str.split(LIST_SEPARATOR)
     long = (
         lines.filter(pl.col("declared_headings").is_not_null())
         .select(
-            *LINE_ID,
+            *key,
             heading=headings,
             duty=pl.when(duties.is_not_null()).then(duties).otherwise(headings.list.eval(pl.lit(None, pl.Utf8))),
         )
         .explode("heading", "duty")
         .with_columns(pl.col("duty").cast(MONEY, strict=False))
-        .group_by(*LINE_ID, "heading", maintain_order=True)
+        .group_by(*key, "heading", maintain_order=True)
         .agg(declared_duty_usd=pl.when(pl.col("duty").is_null().any()).then(None).otherwise(pl.col("duty").sum()))
     )
-    ch99_total = long.group_by(LINE_ID).agg(
+    ch99_total = long.group_by(key).agg(
         __ch99=pl.when(pl.col("declared_duty_usd").is_null().any())
         .then(None)
         .otherwise(pl.col("declared_duty_usd").sum())
     )
     mfn = (
-        lines.select(*LINE_ID, "declared_duty_usd", "declared_headings")
-        .join(ch99_total, on=LINE_ID, how="left")
+        lines.select(*key, "declared_duty_usd", "declared_headings")
+        .join(ch99_total, on=key, how="left")
         .select(
-            *LINE_ID,
+            *key,
             heading=pl.lit(MFN_HEADING),
             declared_duty_usd=pl.when(pl.col("declared_headings").is_null())
             .then(pl.col("declared_duty_usd"))
@@ -114,20 +119,22 @@ def declared_by_heading(lines: pl.DataFrame) -> pl.DataFrame:
     ).with_columns(pl.col("declared_duty_usd").cast(MONEY))
 
 
-def computed_by_heading(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
-    """(line, heading, program, computed_duty_usd) of lines (LINE_ID and the engine columns):
-    `MFN` and each heading a layer applies (`line_components`' rows, zero-duty companion
-    headings included), the duties of a heading applied twice summed; in no set order. One
-    pass of the line engine (`compute_line_duty` with its layer detail)."""
+def computed_by_heading(lines: pl.DataFrame, schedule: Schedule, key: Sequence[str] = LINE_ID) -> pl.DataFrame:
+    """(line, heading, program, computed_duty_usd) of lines (the `key` columns that name a
+    line, and the engine columns): `MFN` and each heading a layer applies (`line_components`'
+    rows, zero-duty companion headings included), the duties of a heading applied twice
+    summed; in no set order. One pass of the line engine (`compute_line_duty` with its layer
+    detail)."""
+    key = list(key)
     priced = compute_line_duty(lines, schedule, layer_detail=True)
-    parts = [priced.select(*LINE_ID, heading=pl.lit(MFN_HEADING), program=pl.lit("mfn"), duty_usd="mfn_duty_usd")]
+    parts = [priced.select(*key, heading=pl.lit(MFN_HEADING), program=pl.lit("mfn"), duty_usd="mfn_duty_usd")]
     for layer in layers(schedule):
         heading = f"{layer}__applied_heading"
         if heading not in priced.columns:  # (no line has a measure of the layer)
             continue
         parts.append(
             priced.filter(pl.col(heading).is_not_null()).select(
-                *LINE_ID,
+                *key,
                 heading=heading,
                 program=measure_field(pl.col(f"{layer}__measure_id"), schedule, "program"),
                 duty_usd=f"{layer}__duty_usd",
@@ -135,7 +142,7 @@ def computed_by_heading(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame
         )
     return (
         pl.concat(parts)
-        .group_by(*LINE_ID, "heading")
+        .group_by(*key, "heading")
         .agg(program=pl.col("program").first(), computed_duty_usd=pl.col("duty_usd").sum().cast(MONEY))
     )
 
@@ -172,22 +179,39 @@ def _heading_programs(schedule: Schedule) -> pl.DataFrame:
     )
 
 
+def _line_rows(stg_customs_lines: pl.DataFrame, fct_duty_lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(staged lines, published lines) of the lines that declared a duty, row for row in the
+    same order. The staged and published lines are usually the same lines in the same order
+    (fct_duty_lines keeps the staged order): then one mask picks both, else a join."""
+    declared = fct_duty_lines.get_column("declared_duty_usd").is_not_null()
+    published = fct_duty_lines.filter(declared).select(*LINE_ID, *LINE_COLUMNS)
+    if stg_customs_lines.height == fct_duty_lines.height and stg_customs_lines.select(LINE_ID).equals(
+        fct_duty_lines.select(LINE_ID)
+    ):
+        return stg_customs_lines.filter(declared), published
+    lines = published.select(LINE_ID).join(stg_customs_lines, on=LINE_ID, how="inner", maintain_order="left")
+    return lines, published.join(lines.select(LINE_ID), on=LINE_ID, how="semi", maintain_order="left")
+
+
 def build_fct_declared_duty_by_heading(
     stg_customs_lines: pl.DataFrame, fct_duty_lines: pl.DataFrame, schedule: Schedule
 ) -> pl.DataFrame:
     """The line × heading reconciliation of the month's published lines (see module doc)."""
     if not declares_headings(stg_customs_lines):
         return pl.DataFrame(schema=SCHEMA)
-    published = fct_duty_lines.filter(pl.col("declared_duty_usd").is_not_null()).select(*LINE_ID, *LINE_COLUMNS)
-    lines = stg_customs_lines.join(published.select(LINE_ID), on=LINE_ID, how="semi")
+    lines, published = _line_rows(stg_customs_lines, fct_duty_lines)
     if lines.height == 0:
         return pl.DataFrame(schema=SCHEMA)
-    declared = declared_by_heading(lines).with_columns(__declared=pl.lit(True))
-    engine = lines.select(*LINE_ID, *[c for c in ENGINE_COLUMNS if c in lines.columns and c not in LINE_ID])
-    computed = computed_by_heading(engine, schedule).with_columns(__computed=pl.lit(True))
+    # (in the line grain's order: fct_duty_lines' own, so these are no-ops)
+    lines, published = sorted_by(lines, LINE_ID), sorted_by(published, LINE_ID)
+    # a line is named by its position (LINE) in `lines` and `published` inside the mart
+    lines = lines.with_row_index(LINE)
+    declared = declared_by_heading(lines, [LINE]).with_columns(__declared=pl.lit(True))
+    engine = lines.select(LINE, *[c for c in ENGINE_COLUMNS if c in lines.columns and c not in LINE_ID])
+    computed = computed_by_heading(engine, schedule, [LINE]).with_columns(__computed=pl.lit(True))
     zero = pl.lit(Decimal("0.00"), dtype=MONEY)
     rows = (
-        declared.join(computed, on=[*LINE_ID, "heading"], how="full", coalesce=True)
+        declared.join(computed, on=[LINE, "heading"], how="full", coalesce=True)
         .join(_heading_programs(schedule), on="heading", how="left")
         .with_columns(
             program=pl.coalesce(
@@ -201,12 +225,8 @@ def build_fct_declared_duty_by_heading(
         .with_columns(
             difference_usd=(pl.col("computed_duty_usd") - pl.col("declared_duty_usd").fill_null(zero)).cast(MONEY),
         )
-        .join(published, on=LINE_ID, how="inner")
+        # MFN first, then the headings in order, per line in the line grain's order
+        .sort(LINE, pl.col("heading") != MFN_HEADING, "heading")
     )
-    # MFN first, then the headings in order, per line in the line grain's order
-    return (
-        rows.with_columns(__mfn_last=pl.col("heading") != MFN_HEADING)
-        .sort(*LINE_ID, "__mfn_last", "heading")
-        .select(FCT_DECLARED_DUTY_BY_HEADING_COLUMNS)
-        .cast(SCHEMA)
-    )
+    line_columns = published.select(pl.all().gather(rows.get_column(LINE)))
+    return pl.concat([line_columns, rows], how="horizontal").select(FCT_DECLARED_DUTY_BY_HEADING_COLUMNS).cast(SCHEMA)

@@ -118,3 +118,20 @@ def test_an_input_without_declared_headings_gives_no_rows():
     got = build(stg)
     assert got.height == 0
     assert got.columns == [c for c in SCHEMA.columns if c != "run_id"]  # run_id: added when published
+
+
+def test_staged_lines_in_another_order_or_beyond_the_published_ones_give_the_same_rows():
+    # the mart picks the staged lines of the published ones by position when both frames hold
+    # the same lines in the same order (the pipeline's case), else by joining on the line: the
+    # rows must not depend on which
+    stg = golden_stg()
+    published = build_fct_duty_lines(stg.drop("declared_headings", "declared_heading_duties_usd"), SCHEDULE)
+    expected = rows(build_fct_declared_duty_by_heading(stg, published, SCHEDULE))
+    assert rows(build_fct_declared_duty_by_heading(stg.reverse(), published, SCHEDULE)) == expected
+    # a staged line that was not published (and one published line fewer) changes nothing else
+    extra = stg.head(1).with_columns(entry_number=pl.lit("JPN00000099"))
+    assert rows(build_fct_declared_duty_by_heading(pl.concat([extra, stg]), published, SCHEDULE)) == expected
+    without_first = published.filter(pl.col("entry_number") != "JPN00000011")
+    assert rows(build_fct_declared_duty_by_heading(stg, without_first, SCHEDULE)) == [
+        r for r in expected if r[0] != "JPN00000011"
+    ]
