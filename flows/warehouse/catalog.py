@@ -14,7 +14,9 @@ first publish: every month of every table is written out as a segment, once.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +32,6 @@ from flows.warehouse.store import (
     copy_legacy_month,
     has_month,
     read_ddl,
-    registered,
     segments_frame,
     segments_of,
     view_sql,
@@ -54,6 +55,17 @@ class CatalogState:
     tables: list[str] = field(default_factory=list)
     legacy: list[str] = field(default_factory=list)
     has_runs: bool = False
+
+
+@contextlib.contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, data: object) -> Iterator[None]:
+    """`data` (a Polars frame or Arrow table) readable as the view `name` of `con` inside the
+    block, unregistered after it whatever happens."""
+    con.register(name, data)
+    try:
+        yield
+    finally:
+        con.unregister(name)
 
 
 def attach_live(con: duckdb.DuckDBPyConnection, db_path: Path) -> bool:

@@ -19,7 +19,6 @@ publish keeps reading it. Retired files are deleted by the first publish after
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import errno
 import functools
@@ -27,7 +26,7 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -210,17 +209,6 @@ def _segment_columns(table: str, frame_columns: Sequence[str], month: str, run_i
         year, _ = month_partition(month)
         exprs += [pl.lit(year, dtype=pl.Int32).alias("year"), pl.lit(month, dtype=pl.Utf8).alias("period")]
     return exprs
-
-
-@contextlib.contextmanager
-def registered(con: duckdb.DuckDBPyConnection, name: str, data: object) -> Iterator[None]:
-    """`data` (a Polars frame or Arrow table) readable as the view `name` of `con` inside the
-    block, unregistered after it whatever happens."""
-    con.register(name, data)
-    try:
-        yield
-    finally:
-        con.unregister(name)
 
 
 def write_segment(store: Path, table: str, frame: pl.DataFrame, month: str, run_id: str) -> Segment:
