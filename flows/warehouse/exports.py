@@ -17,13 +17,15 @@ from transforms.order import is_in_order
 from transforms.vocabulary import LINE_GRAIN
 
 PARQUET_FILE = "part-0.parquet"
-# Parquet writer options of the exports: zstd level 1 (smaller than the default level on our
-# marts, and faster); a dictionary is kept only for columns with at most 4,096 distinct values
-# in a row group, so high-cardinality columns (amounts, entry numbers) go plain at once
+# Parquet writer options of the segment files (each month's export is its segment, linked).
+# DuckDB's, for the months it copies out of a warehouse from before the segment store
+# (flows/warehouse/store.py: copy_legacy_month): zstd level 1 (smaller than the default level
+# on our marts, and faster); a dictionary is kept only for columns with at most 4,096 distinct
+# values in a row group, so high-cardinality columns (amounts, entry numbers) go plain at once
 # instead of after filling a large dictionary. Encodings only: same columns, types and rows.
 EXPORT_OPTIONS = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, DICTIONARY_SIZE_LIMIT 4096"
-# The same for the segments Polars writes (flows/warehouse/store.py: write_segment): zstd level
-# 1, row groups of DuckDB's size (122,880 rows), column statistics for DuckDB's filters.
+# Polars', for every segment a publish writes (write_segment): zstd level 1, row groups of
+# DuckDB's size (122,880 rows), column statistics for DuckDB's filters.
 SEGMENT_WRITE_OPTIONS = {"compression": "zstd", "compression_level": 1, "row_group_size": 122_880, "statistics": True}
 
 
