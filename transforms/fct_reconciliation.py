@@ -30,7 +30,7 @@ declared duty.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -212,30 +212,32 @@ def _readings(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     rows_of = {measure_id: rows.get_column(ROW) for (measure_id,), rows in by_measure.items()}
     engine_columns = [c for c in ENGINE_INPUT if c in lines.columns]
     reprice = lines.select(ROW, *engine_columns, "declared_duty_usd", "total_duty_usd")
-    priced = _misread_prices(reprice, schedule, measures, rows_of, _applied_together(line_measures))
-    found = []
-    for m_index, m in enumerate(measures):
-        for r_index, reading in enumerate(READINGS):
-            if not reading.applies_to(m):
+    del lines
+    found = [pl.DataFrame(schema=schema)]
+    # each re-priced set of lines is reduced to the readings it reproduces before the next
+    # is priced (only those few rows are kept)
+    for (misreading, measure_id), candidates in _misread_prices(
+        reprice, schedule, measures, rows_of, _applied_together(line_measures)
+    ):
+        for m_index, m in enumerate(measures):
+            if m["measure_id"] != measure_id:
                 continue
-            candidates = priced[reading.measures, m["measure_id"]]
-            if reading.successor is not None:
-                has_successor = pl.col("successor_measure_id").is_not_null()
-                candidates = candidates.filter(has_successor if reading.successor else ~has_successor)
-            found.append(
-                candidates.filter(
-                    (pl.col("alt_total_usd") != pl.col("total_duty_usd"))
-                    & (
-                        (pl.col("alt_total_usd") - pl.col("declared_duty_usd")).abs()
-                        <= pl.lit(CAUSE_TOLERANCE_USD, dtype=MONEY)
-                    )
-                ).select(
-                    ROW,
-                    reading_order=pl.lit(r_index * 10_000 + m_index, dtype=pl.Int64),
-                    likely_cause=reading.cause(m),
-                )
-            )
-    return pl.concat([pl.DataFrame(schema=schema), *found], how="vertical_relaxed")
+            for r_index, reading in enumerate(READINGS):
+                if reading.measures is misreading and reading.applies_to(m):
+                    found.append(_reproduced(candidates, reading, m, r_index * 10_000 + m_index))
+    return pl.concat(found, how="vertical_relaxed")
+
+
+def _reproduced(candidates: pl.DataFrame, reading: WrongReading, m: dict, order: int) -> pl.DataFrame:
+    """ROW, `reading_order` (`order`) and `likely_cause` of the re-priced lines whose price under
+    `reading` of measure `m` differs from the computed duty and reproduces the declared duty."""
+    if reading.successor is not None:
+        has_successor = pl.col("successor_measure_id").is_not_null()
+        candidates = candidates.filter(has_successor if reading.successor else ~has_successor)
+    return candidates.filter(
+        (pl.col("alt_total_usd") != pl.col("total_duty_usd"))
+        & ((pl.col("alt_total_usd") - pl.col("declared_duty_usd")).abs() <= pl.lit(CAUSE_TOLERANCE_USD, dtype=MONEY))
+    ).select(ROW, reading_order=pl.lit(order, dtype=pl.Int64), likely_cause=reading.cause(m))
 
 
 def _applied_together(line_measures: pl.DataFrame) -> set[tuple[str, str]]:
@@ -252,8 +254,8 @@ def _misread_prices(
     measures: list[dict],
     rows_of: dict[str, pl.Series],
     together: set[tuple[str, str]],
-) -> dict[tuple[Callable, str], pl.DataFrame]:
-    """(misreading, measure_id) → the lines measure m applies to with `alt_total_usd` and
+) -> Iterator[tuple[tuple[Callable, str], pl.DataFrame]]:
+    """(misreading, measure_id) and the lines measure m applies to with `alt_total_usd` and
     `alt_headings`, their price under m's misreading, for every reading that applies to an
     applied measure m (a misreading two readings share, once). Misreadings that drop m also
     give `successor_measure_id` and `successor_heading`: the measure of m's layer that
@@ -272,7 +274,6 @@ def _misread_prices(
                 jobs.setdefault((reading.measures, m["measure_id"]), (reading, m))
     own = [job for job in jobs.values() if job[0].own_fields_only]
     groups = _apart(own, together) + [[job] for job in jobs.values() if not job[0].own_fields_only]
-    prices: dict[tuple[Callable, str], pl.DataFrame] = {}
     for group in groups:
         alt_measures = schedule.measures
         for reading, m in group:
@@ -283,8 +284,7 @@ def _misread_prices(
         priced = _with_price(subset, schedule.with_measures(alt_measures), successor_layer)
         for reading, m in group:
             part = priced if len(group) == 1 else priced.filter(pl.col(ROW).is_in(rows_of[m["measure_id"]].implode()))
-            prices[reading.measures, m["measure_id"]] = part
-    return prices
+            yield (reading.measures, m["measure_id"]), part
 
 
 def _with_price(lines: pl.DataFrame, alt: Schedule, successor_layer: str | None = None) -> pl.DataFrame:
@@ -396,7 +396,11 @@ def build_fct_reconciliation(fct_duty_lines: pl.DataFrame, schedule: Schedule) -
     # only the columns the mart and the re-pricing read, then the lines that declared duty
     needed = [c for c in dict.fromkeys([*FCT_RECONCILIATION_COLUMNS, *ENGINE_INPUT]) if c in fct_duty_lines.columns]
     checked = with_status(fct_duty_lines.select(needed)).with_row_index(ROW)
-    causes = likely_causes(checked.filter(pl.col("status") != "match"), schedule)
+    # (the mismatched lines with only the columns the causes read: a copy of fewer columns)
+    cause_columns = [ROW, *(c for c in ENGINE_INPUT if c in needed), "declared_duty_usd", "total_duty_usd", "ch99_headings"]
+    mismatched = checked.select(*dict.fromkeys(cause_columns), "status").filter(pl.col("status") != "match")
+    causes = likely_causes(mismatched.drop("status"), schedule)
+    del mismatched
     # the left join keeps the order of fct_duty_lines (by line): sorted_by_line sorts only if not
     return (
         checked.join(causes, on=ROW, how="left", maintain_order="left")
