@@ -225,8 +225,10 @@ def build_fct_declared_duty_by_heading(
         .with_columns(
             difference_usd=(pl.col("computed_duty_usd") - pl.col("declared_duty_usd").fill_null(zero)).cast(MONEY),
         )
-        # MFN first, then the headings in order, per line in the line grain's order
-        .sort(LINE, pl.col("heading") != MFN_HEADING, "heading")
+        # per line (in the line grain's order), the headings in byte order: the published
+        # table's own order (ORDER BY ALL: MFN after the chapter 99 headings), so the
+        # segment is written without sorting the mart again
+        .sort(LINE, "heading")
     )
     line_columns = published.select(pl.all().gather(rows.get_column(LINE)))
     return pl.concat([line_columns, rows], how="horizontal").select(FCT_DECLARED_DUTY_BY_HEADING_COLUMNS).cast(SCHEMA)

@@ -28,7 +28,7 @@ import polars as pl
 from flows.inputs.files import InputSchemaError, collect_frame, input_source, scan_text_table
 from flows.inputs.problems import Problem, problems_from_rejects
 from schemas.rejects import LoadRejects
-from transforms.frames import stacked
+from transforms.frames import constants_as_literals, stacked
 from transforms.rejects import REJECT_COLUMNS, SOURCE_ROW, RowCheck, flag_failures, split_on_failures
 from transforms.stg_customs_lines import month_total_problems
 
@@ -170,7 +170,8 @@ def check_rows(raw: RawInput, staging: Staging, reference: Any, *, keep: pl.Expr
 def stage_rows(raw: RawInput, staging: Staging, reference: Any, *, keep: pl.Expr | None = None) -> LoadResult:
     """`check_rows`, the rows that passed staged, validated by the staging schema."""
     staged, rejects, rows_in = check_rows(raw, staging, reference, keep=keep, stage=True)
-    stg = staging.stg_schema.validate(staged)
+    # (a column with one value on every row, e.g. `month`, is then held as that value once)
+    stg = constants_as_literals(staging.stg_schema.validate(staged))
     LoadRejects.validate(rejects.select(REJECT_COLUMNS))
     return LoadResult(stg, rejects, rows_in, raw.checksum_sha256, raw.source)
 

@@ -19,6 +19,7 @@ from flows.inputs.kinds import load_input, load_order, month_inputs
 from flows.present.findings import ProblemSummary, worst_problems
 from flows.run.marts import MARTS, Mart, MonthContext
 from flows.warehouse.testing import pause_point
+from transforms.frames import constants_as_literals
 from transforms.schedule import Schedule
 
 
@@ -98,7 +99,8 @@ def compute_stage(ctx: MonthContext, marts: Sequence[Mart] | None = None) -> dic
         frame = mart.build(ctx)
         if frame is None:
             continue
-        ctx.marts[mart.table] = mart.validate(frame)
+        # (a column with one value on every row is held as that value once)
+        ctx.marts[mart.table] = constants_as_literals(mart.validate(frame))
     return dict(ctx.marts)
 
 

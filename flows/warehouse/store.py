@@ -35,6 +35,7 @@ import duckdb
 import polars as pl
 
 from flows.warehouse.exports import EXPORT_OPTIONS, SEGMENT_WRITE_OPTIONS, in_line_order, month_partition, quoted
+from transforms.order import is_in_order
 
 RUN_ID = "run_id"  # every published row names the run that wrote it
 PARTITION_COLUMNS = ("year", "period")  # after the table's columns, in tables with a month
@@ -169,7 +170,7 @@ def _check_frame(table: str, frame: pl.DataFrame, month: str) -> None:
         )
     if "month" in frame.columns and frame.height:
         other = frame.filter(pl.col("month") != month).get_column("month").head(1).to_list()
-        if other or frame.get_column("month").null_count():
+        if other or frame.select(pl.col("month").null_count()).item():
             raise PublishError(f"{table}: rows of month {other[0] if other else None!r} given to publish {month}")
 
 
@@ -229,7 +230,9 @@ def write_segment(store: Path, table: str, frame: pl.DataFrame, month: str, run_
     anchor = "__segment_rows"
     columns = _segment_columns(table, frame.columns, month, run_id)
     segment = frame.select(pl.first().alias(anchor), *columns).drop(anchor)
-    if not in_line_order(frame, names):
+    # (a frame strictly in order on its leading columns, e.g. a mart built in its table's
+    # order, needs no sort: later columns never break a tie)
+    if not in_line_order(frame, names) and not is_in_order(segment, segment.columns, strict=True):
         segment = segment.sort(segment.columns, nulls_last=True)
     segment.write_parquet(path, **SEGMENT_WRITE_OPTIONS)
     return Segment(table, month, run_id, relative, frame.height, tuple(segment.columns))

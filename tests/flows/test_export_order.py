@@ -117,3 +117,45 @@ def test_a_segment_out_of_line_order_is_written_in_duckdbs_order_by_all(tmp_path
     assert written.height == n
     assert written.equals(expected)
     assert written.get_column("effective_duty_rate").null_count() > 0
+
+
+def test_a_segment_already_in_order_by_all_is_written_without_sorting(tmp_path, monkeypatch):
+    """Rows strictly in order on their leading columns (a mart built in its table's order,
+    e.g. fct_declared_duty_by_heading: line, then heading in byte order) are written as they
+    are: no sort, and the file is still exactly DuckDB's ORDER BY ALL."""
+    n = 300
+    frame = pl.DataFrame(
+        {
+            "month": ["2025-01"] * n,
+            "hts_code": [f"87032{i // 10:05d}" for i in range(n)],
+            # ("MFN" after the digits, as byte order has it; the later columns never decide)
+            "country_of_origin": [["9903.94.01", "9903.94.41", "MFN"][i % 3] + f"{i % 10}" for i in range(n)],
+            "line_count": [-i for i in range(n)],
+        }
+    ).sort("hts_code", "country_of_origin")
+    assert frame.select(pl.struct(pl.all()).is_unique().all()).item()
+
+    def no_sort(*args, **kwargs):
+        raise AssertionError("a segment already in order was sorted")
+
+    record = RunRecord(run_id="r1", month="2025-01", started_at=dt.datetime(2025, 2, 1), status="success")
+    monkeypatch.setattr(pl.DataFrame, "sort", no_sort)
+    publish_month(
+        db_path=tmp_path / "w.duckdb", exports_dir=tmp_path / "exports", month="2025-01",
+        tables={"fct_duty_by_hs_month": frame}, exports={"fct_duty_by_hs_month": "duty_by_hs_month"}, run=record,
+    )
+    monkeypatch.undo()
+    path = tmp_path / "exports/duty_by_hs_month/year=2025/month=1/part-0.parquet"
+    written = pl.read_parquet(path)
+    with duckdb.connect() as con:
+        expected = con.sql(f"SELECT * FROM read_parquet('{path}') ORDER BY ALL").pl()
+    assert written.height == n
+    assert written.equals(expected)
+    # the same rows out of order are sorted into the same file
+    shuffled = frame.sample(fraction=1.0, shuffle=True, seed=3)
+    record = RunRecord(run_id="r2", month="2025-01", started_at=dt.datetime(2025, 2, 2), status="success")
+    publish_month(
+        db_path=tmp_path / "w.duckdb", exports_dir=tmp_path / "exports", month="2025-01",
+        tables={"fct_duty_by_hs_month": shuffled}, exports={"fct_duty_by_hs_month": "duty_by_hs_month"}, run=record,
+    )
+    assert pl.read_parquet(path).drop("run_id").equals(written.drop("run_id"))

@@ -62,14 +62,14 @@ def golden_stg() -> pl.DataFrame:
 def test_declared_and_computed_by_heading_with_causes():
     got = build(golden_stg())
     assert rows(got) == [
-        ("JPN00000011", 1, "MFN", "mfn", D("750.00"), D("750.00"), D("0.00"), "match"),
         ("JPN00000011", 1, "9903.94.40", "section_232", D("0.00"), D("0.00"), D("0.00"), "no_duty_heading"),
         ("JPN00000011", 1, "9903.94.41", "section_232", D("3750.00"), D("3750.00"), D("0.00"), "match"),
-        ("JPN00000029", 1, "MFN", "mfn", D("750.00"), D("750.00"), D("0.00"), "match"),
+        ("JPN00000011", 1, "MFN", "mfn", D("750.00"), D("750.00"), D("0.00"), "match"),
         ("JPN00000029", 1, "9903.94.01", "section_232", D("7500.00"), D("0.00"), D("-7500.00"), "heading_not_computed"),
         ("JPN00000029", 1, "9903.94.41", "section_232", None, D("3750.00"), D("3750.00"), "heading_not_declared"),
-        ("JPN00000037", 1, "MFN", "mfn", D("240.00"), D("240.00"), D("0.00"), "match"),
+        ("JPN00000029", 1, "MFN", "mfn", D("750.00"), D("750.00"), D("0.00"), "match"),
         ("JPN00000037", 1, "9903.02.73", "ieepa", D("1200.00"), D("1260.00"), D("60.00"), "amount_differs"),
+        ("JPN00000037", 1, "MFN", "mfn", D("240.00"), D("240.00"), D("0.00"), "match"),
     ]
     # per line: declared sums to the declared duty, computed to total_duty_usd
     per_line = got.group_by("entry_number").agg(pl.col("declared_duty_usd").sum(), pl.col("computed_duty_usd").sum())
@@ -108,8 +108,8 @@ def test_headings_declared_without_amounts():
         ["9903.94.41"], [None],
     )
     assert [(r[2], r[4], r[7]) for r in rows(build(stg))] == [
-        ("MFN", None, "amount_not_declared"),
         ("9903.94.41", None, "amount_not_declared"),
+        ("MFN", None, "amount_not_declared"),
     ]
 
 
