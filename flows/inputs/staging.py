@@ -82,13 +82,15 @@ class Staging:
     parts: Callable[[pl.DataFrame], Iterable[pl.DataFrame]] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass
 class RawInput:
     """The all-text rows read from a file (with `source_row`, in file order), the file's
     SHA-256 and how rejects name it; `rejects`: rows refused while reading (a column map's),
-    counted in and reported with the row rules' rejects."""
+    counted in and reported with the row rules' rejects. `check_rows` consumes the rows
+    (`rows` is None after it): a large month's text is let go before its staged parts are
+    put together, not held beside them."""
 
-    rows: pl.DataFrame
+    rows: pl.DataFrame | None
     checksum_sha256: str
     source: str
     rejects: pl.DataFrame | None = None
@@ -150,15 +152,21 @@ def check_rows(raw: RawInput, staging: Staging, reference: Any, *, keep: pl.Expr
     keep: over the parsed frame, the rows that belong to this load (counted in `rows_in`,
         staged or rejected); the other rows only give context to window rules.
     """
+    rows, raw.rows = raw.rows, None  # (consumed: this is the last reference to the text)
+    if rows is None:
+        raise ValueError(f"{raw.source}: its rows were checked already (check_rows consumes them)")
     if staging.raw_schema is not None:
-        staging.raw_schema.validate(raw.rows)
+        staging.raw_schema.validate(rows)
     passed, rejected, rows_in = [], [], 0
-    for part in staging.parts(raw.rows) if staging.parts is not None else [raw.rows]:
+    parts = staging.parts(rows) if staging.parts is not None else iter([rows])
+    del rows  # (the parts hold the text now: it goes with the last of them)
+    for part in parts:
         part_passed, part_rejects, part_rows = _check_part(part, staging, reference, keep, raw.source)
         passed.append(staging.stage(part_passed) if stage else part_passed)
         rejected.append(part_rejects)
         rows_in += part_rows
         del part, part_passed  # (a part's parsed columns go before the next is parsed)
+    del parts
     by_row = ["row_number", "column", "check"]
     rejects = rejected[0] if len(rejected) == 1 else pl.concat(rejected).sort(by_row, maintain_order=True)
     if raw.rejects is not None and raw.rejects.height:
