@@ -76,7 +76,7 @@ SCHEMA = {
 
 
 def declares_headings(stg: pl.DataFrame) -> bool:
-    return "declared_headings" in stg.columns and stg.get_column("declared_headings").is_not_null().any()
+    return "declared_headings" in stg.columns and stg.select(pl.col("declared_headings").is_not_null().any()).item()
 
 
 def declared_by_heading(lines: pl.DataFrame, key: Sequence[str] = LINE_ID) -> pl.DataFrame:
@@ -140,11 +140,30 @@ def computed_by_heading(lines: pl.DataFrame, schedule: Schedule, key: Sequence[s
                 duty_usd=f"{layer}__duty_usd",
             )
         )
-    return (
-        pl.concat(parts)
-        .group_by(*key, "heading")
-        .agg(program=pl.col("program").first(), computed_duty_usd=pl.col("duty_usd").sum().cast(MONEY))
+    del priced  # (the engine's detail goes before the rows are put together)
+    rows = pl.concat(parts)
+    if not layers_share_headings(schedule):
+        # each layer's headings are its own: a line has each heading once, nothing to sum
+        return rows.select(*key, "heading", "program", computed_duty_usd=pl.col("duty_usd").cast(MONEY))
+    return rows.group_by(*key, "heading").agg(
+        program=pl.col("program").first(), computed_duty_usd=pl.col("duty_usd").sum().cast(MONEY)
     )
+
+
+def layers_share_headings(schedule: Schedule) -> bool:
+    """Whether a heading can be applied by two layers (a heading or at-or-above-cap heading of
+    measures of two layers, or `MFN`), so that a line may carry it twice."""
+    measures = schedule.measures
+    headings = (
+        pl.concat([
+            measures.select("layer", "heading"),
+            measures.select("layer", heading=pl.col("heading_at_or_above_cap")),
+        ])
+        .filter(pl.col("heading").is_not_null() & (pl.col("heading") != ""))
+        .unique()
+        .get_column("heading")
+    )
+    return bool(headings.is_duplicated().any() or (headings == MFN_HEADING).any())
 
 
 def _cause() -> pl.Expr:
@@ -184,7 +203,10 @@ def _line_rows(stg_customs_lines: pl.DataFrame, fct_duty_lines: pl.DataFrame) ->
     same order. The staged and published lines are usually the same lines in the same order
     (fct_duty_lines keeps the staged order): then one mask picks both, else a join."""
     declared = fct_duty_lines.get_column("declared_duty_usd").is_not_null()
-    published = fct_duty_lines.filter(declared).select(*LINE_ID, *LINE_COLUMNS)
+    published = fct_duty_lines.select(*LINE_ID, *LINE_COLUMNS).filter(declared)
+    # (only the staged columns the mart reads are copied)
+    read = [*LINE_ID, *ENGINE_COLUMNS, "declared_duty_usd", "declared_headings", "declared_heading_duties_usd"]
+    stg_customs_lines = stg_customs_lines.select(c for c in dict.fromkeys(read) if c in stg_customs_lines.columns)
     if stg_customs_lines.height == fct_duty_lines.height and stg_customs_lines.select(LINE_ID).equals(
         fct_duty_lines.select(LINE_ID)
     ):

@@ -11,7 +11,11 @@ from flows.inputs.customs import load_customs_lines
 from schemas.fct_declared_duty_by_heading import SCHEMA
 from tests.reconciliation.recon_schedule import CAR, MOTORCYCLE, SCHEDULE, stg_lines
 from transforms.duty import ENGINE_COLUMNS, line_components
-from transforms.fct_declared_duty_by_heading import build_fct_declared_duty_by_heading, computed_by_heading
+from transforms.fct_declared_duty_by_heading import (
+    build_fct_declared_duty_by_heading,
+    computed_by_heading,
+    layers_share_headings,
+)
 from transforms.fct_duty_lines import build_fct_duty_lines
 
 D = Decimal
@@ -135,3 +139,24 @@ def test_staged_lines_in_another_order_or_beyond_the_published_ones_give_the_sam
     assert rows(build_fct_declared_duty_by_heading(stg, without_first, SCHEDULE)) == [
         r for r in expected if r[0] != "JPN00000011"
     ]
+
+
+def test_a_heading_two_layers_apply_is_one_row_with_their_duties_summed(schedule):
+    # every measure of the shipped schedule under the heading `MFN`: a line that pays MFN and a
+    # layer carries that heading twice, and computed_by_heading must sum it into one row (the
+    # shipped schedule's layers never share a heading: each line has each heading once, and
+    # its rows are not grouped)
+    assert not layers_share_headings(schedule)
+    one = pl.lit("MFN")
+    shared = schedule.with_measures(schedule.measures.with_columns(
+        heading=one, heading_at_or_above_cap=pl.when(pl.col("heading_at_or_above_cap").is_not_null()).then(one)
+    ))
+    assert layers_share_headings(shared)
+    stg = load_customs_lines(SAMPLE, None, shared).stg
+    engine = stg.select("entry_number", "line_number", *[c for c in ENGINE_COLUMNS if c in stg.columns])
+    components = line_components(engine, shared, keep=["entry_number", "line_number"])
+    key = ["entry_number", "line_number", "heading"]
+    expected = components.group_by(key).agg(program=pl.col("program").first(), computed_duty_usd=pl.col("duty_usd").sum())
+    assert expected.height < components.height  # some lines pay MFN and a layer
+    got = computed_by_heading(engine, shared)
+    assert got.sort(key).equals(expected.select(got.columns).sort(key))
