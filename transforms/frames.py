@@ -19,6 +19,7 @@ def stacked(parts: list[pl.DataFrame]) -> pl.DataFrame:
 
 
 # the types whose "one value on every row" is decided by min == max (no NaN, a total order)
+_FIRST_ROWS = 4096  # rows compared first: a column that varies there is not compared whole
 _ORDERED = (pl.String, pl.Decimal, pl.Date, pl.Datetime, pl.Boolean, pl.Int8, pl.Int16, pl.Int32, pl.Int64,
             pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
 
@@ -29,21 +30,21 @@ def constants_as_literals(frame: pl.DataFrame) -> pl.DataFrame:
     length, through filters, joins, sorts and concatenations, instead of one value per row (a
     one-month load's `month`, a file's optional column left empty, a measure no line pays:
     5M lines hold 76 MB per column of text or money). The values are the same; a frame
-    without rows, or without such columns, is returned as is."""
+    without rows, or without such columns, is returned as is. Only columns without nulls
+    whose first rows hold one value are compared whole (5M lines: about 0.05 s)."""
     if frame.height == 0:
         return frame
-    candidates = [name for name, dtype in frame.schema.items() if isinstance(dtype, _ORDERED)]
-    if not candidates:
+    ordered = [name for name, dtype in frame.schema.items() if isinstance(dtype, _ORDERED)]
+    counts = frame.select(pl.col(ordered).null_count()).row(0, named=True) if ordered else {}
+    literals = {name: None for name, nulls in counts.items() if nulls == frame.height}
+    full = [name for name, nulls in counts.items() if nulls == 0]
+    for rows in (frame.head(_FIRST_ROWS), frame) if frame.height > _FIRST_ROWS else (frame,):
+        if not full:
+            break
+        bounds = rows.select(*(pl.col(c).min().alias(f"{c}<") for c in full),
+                             *(pl.col(c).max().alias(f"{c}>") for c in full)).row(0, named=True)
+        full = [c for c in full if bounds[f"{c}<"] == bounds[f"{c}>"]]
+    literals |= {name: bounds[f"{name}<"] for name in full}
+    if not literals:
         return frame
-    facts = frame.select(
-        *(pl.col(c).null_count().alias(f"{i}n") for i, c in enumerate(candidates)),
-        *(pl.col(c).min().alias(f"{i}lo") for i, c in enumerate(candidates)),
-        *(pl.col(c).max().alias(f"{i}hi") for i, c in enumerate(candidates)),
-    ).row(0)
-    count = len(candidates)
-    literals = []
-    for i, name in enumerate(candidates):
-        nulls, low, high = facts[i], facts[count + i], facts[2 * count + i]
-        if nulls == frame.height or (nulls == 0 and low == high):
-            literals.append(pl.lit(None if nulls else low, dtype=frame.schema[name]).alias(name))
-    return frame.with_columns(literals) if literals else frame
+    return frame.with_columns(pl.lit(value, dtype=frame.schema[name]).alias(name) for name, value in literals.items())
