@@ -397,7 +397,8 @@ def build_fct_reconciliation(fct_duty_lines: pl.DataFrame, schedule: Schedule) -
     needed = [c for c in dict.fromkeys([*FCT_RECONCILIATION_COLUMNS, *ENGINE_INPUT]) if c in fct_duty_lines.columns]
     checked = with_status(fct_duty_lines.select(needed)).with_row_index(ROW)
     # (the mismatched lines with only the columns the causes read: a copy of fewer columns)
-    cause_columns = [ROW, *(c for c in ENGINE_INPUT if c in needed), "declared_duty_usd", "total_duty_usd", "ch99_headings"]
+    engine_columns = [c for c in ENGINE_INPUT if c in needed]
+    cause_columns = [ROW, *engine_columns, "declared_duty_usd", "total_duty_usd", "ch99_headings"]
     mismatched = checked.select(*dict.fromkeys(cause_columns), "status").filter(pl.col("status") != "match")
     causes = likely_causes(mismatched.drop("status"), schedule)
     del mismatched
