@@ -23,6 +23,7 @@ from decimal import Decimal
 import polars as pl
 
 from transforms.fct_duty_lines import sorted_by_line
+from transforms.frames import constants_as_literals
 from transforms.schedule import Schedule
 from transforms.vocabulary import MONEY
 
@@ -102,7 +103,8 @@ def with_refund_status(ledger: pl.DataFrame, rules: pl.DataFrame, as_of: dt.date
         per_date.with_columns(_matched=pl.lit(True)), on="entry_date", how="left", maintain_order="left"
     )
     if matched.height == ledger.height and matched.get_column("_matched").is_not_null().all():
-        return ledger.hstack(matched.drop("entry_date", "_matched"))
+        # (a status column with one value for every line, e.g. the note, is held once)
+        return pl.concat([ledger, constants_as_literals(matched.drop("entry_date", "_matched"))], how="horizontal")
     return ledger.join(per_date, on="entry_date", how="inner", maintain_order="left")
 
 

@@ -85,8 +85,10 @@ def worst_problems(rejects: pl.DataFrame | None, top: int = TOP_PROBLEMS) -> lis
 def _flag_counts(lines: pl.DataFrame) -> pl.DataFrame:
     """flag -> (lines, entries) over the ", "-joined `flags` column, UNCONFIRMED flags first."""
     return (
-        # (most lines have no flag: only the others are split)
-        lines.filter(pl.col("flags") != "")
+        # (most lines have no flag: only the others are split; only the two columns read are
+        # copied)
+        lines.select("entry_number", "flags")
+        .filter(pl.col("flags") != "")
         .select("entry_number", flag=pl.col("flags").str.split(", "))
         .explode("flag")
         .filter(pl.col("flag").is_not_null() & (pl.col("flag") != ""))
