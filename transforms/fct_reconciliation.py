@@ -375,15 +375,20 @@ def _heading_differences(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFram
     )
 
 
-def likely_causes(mismatched: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+def likely_causes(mismatched: pl.LazyFrame, schedule: Schedule) -> pl.DataFrame:
     """ROW and `likely_cause` for the lines (with a ROW id) whose declared duty a wrong
     reading or a difference of declared and computed headings explains (a refused claim
     first, then the first reading in READINGS order, then layer order, then any other
-    heading difference)."""
-    headings = _heading_differences(mismatched, schedule)
+    heading difference). `mismatched` is collected here: the lines are held once (those of
+    refused claims, which need no re-pricing, collected again without them, not copied)."""
+    lines = mismatched.collect()
+    headings = _heading_differences(lines, schedule)
     # a refused claim comes before every wrong reading: its lines need no re-pricing
     refused = headings.filter(pl.col("reading_order") < 0).get_column(ROW)
-    readings = _readings(mismatched.filter(~pl.col(ROW).is_in(refused.implode())), schedule)
+    if refused.len():
+        del lines
+        lines = mismatched.filter(~pl.col(ROW).is_in(refused.implode())).collect()
+    readings = _readings(lines, schedule)
     found = pl.concat([readings, headings], how="vertical_relaxed")
     return found.group_by(ROW).agg(pl.col("likely_cause").sort_by("reading_order").first())
 
@@ -393,15 +398,20 @@ def build_fct_reconciliation(fct_duty_lines: pl.DataFrame, schedule: Schedule) -
 
     `fct_duty_lines` needs the fct_duty_lines columns (declared_duty_usd, importer_id, quantity
     and the engine inputs included)."""
-    # only the columns the mart and the re-pricing read, then the lines that declared duty
-    needed = [c for c in dict.fromkeys([*FCT_RECONCILIATION_COLUMNS, *ENGINE_INPUT]) if c in fct_duty_lines.columns]
-    checked = with_status(fct_duty_lines.select(needed)).with_row_index(ROW)
-    # (the mismatched lines with only the columns the causes read: a copy of fewer columns)
-    engine_columns = [c for c in ENGINE_INPUT if c in needed]
-    cause_columns = [ROW, *engine_columns, "declared_duty_usd", "total_duty_usd", "ch99_headings"]
-    mismatched = checked.select(*dict.fromkeys(cause_columns), "status").filter(pl.col("status") != "match")
-    causes = likely_causes(mismatched.drop("status"), schedule)
-    del mismatched
+    # the mart's columns of the lines that declared duty, ROW their position
+    columns = [c for c in FCT_RECONCILIATION_COLUMNS if c in fct_duty_lines.columns]
+    checked = with_status(fct_duty_lines.select(columns)).with_row_index(ROW)
+    # the mismatched lines with only the columns the causes read, ROW counted among the
+    # lines that declared duty (before the filter), as in `checked`
+    engine_columns = [c for c in ENGINE_INPUT if c in fct_duty_lines.columns]
+    position = (pl.col("declared_duty_usd").is_not_null().cum_sum() - 1).cast(checked.schema[ROW])
+    reads = [*dict.fromkeys([*engine_columns, "declared_duty_usd", "total_duty_usd", "ch99_headings"])]
+    mismatched = (
+        with_status(fct_duty_lines.lazy().select(position.alias(ROW), *reads))
+        .filter(pl.col("status") != "match")
+        .drop("status", "difference_usd")
+    )
+    causes = likely_causes(mismatched, schedule)
     # the left join keeps the order of fct_duty_lines (by line): sorted_by_line sorts only if not
     return (
         checked.join(causes, on=ROW, how="left", maintain_order="left")
