@@ -231,10 +231,13 @@ def build_fct_declared_duty_by_heading(
     declared = declared_by_heading(lines, [LINE]).with_columns(__declared=pl.lit(True))
     engine = lines.select(LINE, *[c for c in ENGINE_COLUMNS if c in lines.columns and c not in LINE_ID])
     computed = computed_by_heading(engine, schedule, [LINE]).with_columns(__computed=pl.lit(True))
+    del lines, engine  # (the staged lines are done with before the rows are put together)
     zero = pl.lit(Decimal("0.00"), dtype=MONEY)
+    # (one lazy query: the joins' and columns' intermediate frames are not each materialised)
     rows = (
-        declared.join(computed, on=[LINE, "heading"], how="full", coalesce=True)
-        .join(_heading_programs(schedule), on="heading", how="left")
+        declared.lazy()
+        .join(computed.lazy(), on=[LINE, "heading"], how="full", coalesce=True)
+        .join(_heading_programs(schedule).lazy(), on="heading", how="left")
         .with_columns(
             program=pl.coalesce(
                 "program",
@@ -251,6 +254,8 @@ def build_fct_declared_duty_by_heading(
         # table's own order (ORDER BY ALL: MFN after the chapter 99 headings), so the
         # segment is written without sorting the mart again
         .sort(LINE, "heading")
+        .collect()
     )
+    del declared, computed
     line_columns = published.select(pl.all().gather(rows.get_column(LINE)))
     return pl.concat([line_columns, rows], how="horizontal").select(FCT_DECLARED_DUTY_BY_HEADING_COLUMNS).cast(SCHEMA)
