@@ -176,10 +176,15 @@ def in_line_order_parts(raw: pl.DataFrame) -> Iterator[pl.DataFrame]:
     by normalised entry number, then line number, then source row, rows whose entry or line
     number does not parse (rejected later) first; in parts of about STAGING_PART_ROWS rows
     that never split an entry, since every rule that compares lines (the grain, one date and
-    one importer per entry) compares the lines of one entry. Slices of `raw` when it is in
-    that order already, else gathered a part at a time (the sorted rows are never all held
-    beside `raw`). Each part carries its rows' normalised entry numbers (ENTRY_KEY), worked
-    out here once.
+    one importer per entry) compares the lines of one entry. Each part carries its rows'
+    normalised entry numbers (ENTRY_KEY), worked out here once.
+
+    The generator holds the only reference to `raw` (the caller lets it go) and lets it go as
+    the parts are used: slices of `raw` when it is in that order already (a file read in row
+    groups, not copied into one piece, is freed a row group at a time as the parts pass it);
+    else the parts are gathered a column at a time, each column of `raw` dropped once its
+    pieces are gathered, and each part freed once used. A large month's text is then never
+    held whole beside its staged rows.
 
     Parsing the rows in line order is what lets fct_duty_lines and the marts that keep its
     order share the staged columns instead of each sorting a copy."""
@@ -194,13 +199,36 @@ def in_line_order_parts(raw: pl.DataFrame) -> Iterator[pl.DataFrame]:
     del keys
     if order is not None:
         entries = entries.gather(order)
-    for start, end in _part_bounds(entries, STAGING_PART_ROWS):
-        # (with each part, its rows' normalised entry numbers: `parse_customs_lines` reuses them)
-        key = entries.slice(start, end - start).alias(ENTRY_KEY)
-        if order is None:
-            yield raw.slice(start, end - start).with_columns(key)
-        else:
-            yield raw.select(pl.all().gather(order.slice(start, end - start))).with_columns(key)
+    bounds = _part_bounds(entries, STAGING_PART_ROWS)
+    if order is None:
+        rest = raw
+        del raw
+        for start, end in bounds:
+            part, rest = rest.slice(0, end - start), rest.slice(end - start)
+            # (with each part, its rows' normalised entry numbers: `parse_customs_lines` reuses them)
+            yield part.with_columns(entries.slice(start, end - start).alias(ENTRY_KEY))
+            del part
+        return
+    pieces: list[list[pl.DataFrame] | None] = [[] for _ in bounds]
+    names = raw.columns
+    for at in range(0, len(names), _GATHERED_TOGETHER):
+        # (a few columns at a time, gathered in parallel; in one piece first: a gather from a
+        # column in many chunks is far slower)
+        taken = names[at:at + _GATHERED_TOGETHER]
+        group, raw = raw.select(taken).rechunk(), raw.drop(taken)
+        for piece, (start, end) in zip(pieces, bounds, strict=True):
+            piece.append(group.select(pl.all().gather(order.slice(start, end - start))))
+        del group
+    del raw
+    for index, (start, end) in enumerate(bounds):
+        part, pieces[index] = pl.concat(pieces[index], how="horizontal"), None
+        yield part.with_columns(entries.slice(start, end - start).alias(ENTRY_KEY))
+        del part
+
+
+# Columns of the text gathered into the parts together (in parallel): each group is held
+# twice while it is gathered, the rest of the text once.
+_GATHERED_TOGETHER = 4
 
 
 def _line_order(keys: pl.DataFrame) -> pl.Series:

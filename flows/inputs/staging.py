@@ -103,7 +103,9 @@ def read_raw(path: Path, staging: Staging, select: Select | None = None, *, shee
     lazy, checksum = scan_text_table(path, staging.required_columns, staging.optional_columns, source, sheet)
     if collect_frame(lazy.head(1), source, "the first data row").height == 0:
         raise no_data_rows(source)
-    return RawInput(selected_rows(lazy, select, source), checksum, source)
+    # (a kind staged in parts takes the rows as read, in the file's row groups: its parts are
+    # cut from them, and each row group freed once passed, with no copy into one piece)
+    return RawInput(selected_rows(lazy, select, source, one_piece=staging.parts is None), checksum, source)
 
 
 def no_data_rows(source: str) -> InputSchemaError:
@@ -111,13 +113,14 @@ def no_data_rows(source: str) -> InputSchemaError:
     return InputSchemaError(source, "no_data_rows", "no data rows (only a header)")
 
 
-def selected_rows(lazy: pl.LazyFrame, select: Select | None, source: str) -> pl.DataFrame:
-    """The rows of an all-text scan that `select` keeps (all when None), in file order, one
-    contiguous chunk per column: a Parquet file arrives in one chunk per row group, and every
-    later step that mixes those columns with new single-chunk ones (parsed values, looked-up
-    facts) would otherwise realign, i.e. copy, the whole frame each time (made a column at a
-    time: the file's chunks are let go as each column is whole)."""
-    return stacked([collect_frame(select(lazy) if select else lazy, source, "the data rows").sort(SOURCE_ROW)])
+def selected_rows(lazy: pl.LazyFrame, select: Select | None, source: str, *, one_piece: bool = True) -> pl.DataFrame:
+    """The rows of an all-text scan that `select` keeps (all when None), in file order; with
+    `one_piece`, one contiguous chunk per column: a Parquet file arrives in one chunk per row
+    group, and every later step that mixes those columns with new single-chunk ones (parsed
+    values, looked-up facts) would otherwise realign, i.e. copy, the whole frame each time
+    (made a column at a time: the file's chunks are let go as each column is whole)."""
+    rows = collect_frame(select(lazy) if select else lazy, source, "the data rows").sort(SOURCE_ROW)
+    return stacked([rows]) if one_piece else rows
 
 
 class Checked(NamedTuple):

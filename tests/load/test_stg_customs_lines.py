@@ -369,6 +369,37 @@ def test_parts_of_whole_entries_stage_as_one_part(tmp_path, schedule):
     assert max(parts.stg.n_chunks("all")) == 1
 
 
+@pytest.mark.parametrize("in_line_order", [True, False])
+def test_a_file_read_in_row_groups_is_parted_as_read_whole(tmp_path, schedule, in_line_order):
+    """A Parquet file's rows arrive in its row groups and are cut into parts without being
+    copied into one piece first (slices, in line order; else gathered a few columns at a
+    time): the staged lines and rejects are those of the file read in one part, and the
+    staged columns are each in one piece."""
+    import transforms.stg_customs_lines as stg
+
+    def row(entry, line, **changes):
+        return dict(GOOD_ROW, entry_number=entry, line_number=str(line), **changes)
+
+    rows = [row(f"ABC-{n:07d}-1", line) for n in range(1, 12) for line in (1, 2, 3)]
+    rows[4] = dict(rows[4], customs_value_usd="1,000.00")  # a reject in the middle
+    rows.insert(14, row("ABC-0000005-1", 2))  # a repeated line, beside its twin: both rejected
+    if not in_line_order:
+        rows = rows[1::2] + rows[::2]
+    path = tmp_path / "lines.parquet"
+    pl.DataFrame(rows).write_parquet(path, row_group_size=4)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(stg, "STAGING_PART_ROWS", 1 << 30)
+        whole = load_customs_lines(path, "2025-10", schedule)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(stg, "STAGING_PART_ROWS", 5)
+        patch.setattr(stg, "_GATHERED_TOGETHER", 3)
+        parts = load_customs_lines(path, "2025-10", schedule)
+    assert whole.stg.height == 31 and set(whole.rejects["check"]) == {"thousands_separator", "grain_unique"}
+    assert parts.stg.equals(whole.stg)
+    assert parts.rejects.equals(whole.rejects)
+    assert max(parts.stg.n_chunks("all")) == 1
+
+
 def test_entry_facts_in_line_order_equal_the_general_ones(tmp_path, schedule):
     """The entry facts of lines in line order (neighbours compared, runs of one entry grouped)
     equal those of the same lines shuffled (window and group-by over entry numbers)."""
