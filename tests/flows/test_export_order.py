@@ -105,18 +105,24 @@ def test_a_segment_out_of_line_order_is_written_in_duckdbs_order_by_all(tmp_path
         },
         schema_overrides={**{c: pl.Decimal(18, 2) for c in (*varied, *zero)}, "effective_duty_rate": pl.Decimal(18, 6)},
     )
-    record = RunRecord(run_id="r1", month="2025-01", started_at=dt.datetime(2025, 2, 1), status="success")
+    written, expected = _published_by_hs_month(tmp_path, frame)
+    assert written.height == n
+    assert written.equals(expected)
+    assert written.get_column("effective_duty_rate").null_count() > 0
+
+
+def _published_by_hs_month(tmp_path, frame: pl.DataFrame, run_id: str = "r1") -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`frame` published as fct_duty_by_hs_month's 2025-01: (its export as written, the same
+    file's rows in DuckDB's ORDER BY ALL)."""
+    record = RunRecord(run_id=run_id, month="2025-01", started_at=dt.datetime(2025, 2, 1), status="success")
     publish_month(
         db_path=tmp_path / "w.duckdb", exports_dir=tmp_path / "exports", month="2025-01",
         tables={"fct_duty_by_hs_month": frame}, exports={"fct_duty_by_hs_month": "duty_by_hs_month"}, run=record,
     )
     path = tmp_path / "exports/duty_by_hs_month/year=2025/month=1/part-0.parquet"
-    written = pl.read_parquet(path)
     with duckdb.connect() as con:
         expected = con.sql(f"SELECT * FROM read_parquet('{path}') ORDER BY ALL").pl()
-    assert written.height == n
-    assert written.equals(expected)
-    assert written.get_column("effective_duty_rate").null_count() > 0
+    return pl.read_parquet(path), expected
 
 
 def test_a_segment_already_in_order_by_all_is_written_without_sorting(tmp_path, monkeypatch):
@@ -138,24 +144,11 @@ def test_a_segment_already_in_order_by_all_is_written_without_sorting(tmp_path, 
     def no_sort(*args, **kwargs):
         raise AssertionError("a segment already in order was sorted")
 
-    record = RunRecord(run_id="r1", month="2025-01", started_at=dt.datetime(2025, 2, 1), status="success")
     monkeypatch.setattr(pl.DataFrame, "sort", no_sort)
-    publish_month(
-        db_path=tmp_path / "w.duckdb", exports_dir=tmp_path / "exports", month="2025-01",
-        tables={"fct_duty_by_hs_month": frame}, exports={"fct_duty_by_hs_month": "duty_by_hs_month"}, run=record,
-    )
+    written, expected = _published_by_hs_month(tmp_path, frame)
     monkeypatch.undo()
-    path = tmp_path / "exports/duty_by_hs_month/year=2025/month=1/part-0.parquet"
-    written = pl.read_parquet(path)
-    with duckdb.connect() as con:
-        expected = con.sql(f"SELECT * FROM read_parquet('{path}') ORDER BY ALL").pl()
     assert written.height == n
     assert written.equals(expected)
     # the same rows out of order are sorted into the same file
-    shuffled = frame.sample(fraction=1.0, shuffle=True, seed=3)
-    record = RunRecord(run_id="r2", month="2025-01", started_at=dt.datetime(2025, 2, 2), status="success")
-    publish_month(
-        db_path=tmp_path / "w.duckdb", exports_dir=tmp_path / "exports", month="2025-01",
-        tables={"fct_duty_by_hs_month": shuffled}, exports={"fct_duty_by_hs_month": "duty_by_hs_month"}, run=record,
-    )
-    assert pl.read_parquet(path).drop("run_id").equals(written.drop("run_id"))
+    again, _ = _published_by_hs_month(tmp_path, frame.sample(fraction=1.0, shuffle=True, seed=3), "r2")
+    assert again.drop("run_id").equals(written.drop("run_id"))
