@@ -216,10 +216,11 @@ def write_segment(store: Path, table: str, frame: pl.DataFrame, month: str, run_
     """Write the month's rows of `table` (`frame`, every row tagged with `run_id`) as a new
     segment file, in a stable row order (sorted on all its columns, text byte-wise and nulls
     last, as DuckDB's ORDER BY ALL; a frame already in that order, in line order (see
-    `in_line_order`) or strictly ordered on its leading columns, as it is). Polars writes the file from the frame's own columns (those already of their DDL type
-    are not copied), zstd level 1 (SEGMENT_WRITE_OPTIONS): 5M lines of
-    fct_duty_lines in 2.1 s where DuckDB's COPY from the same frame took 3.1 s, the file
-    3 % larger (3–10 % for the other marts), DuckDB reading the same rows and types from both."""
+    `in_line_order`) or strictly ordered on its leading columns, as it is). Polars writes the
+    file from the frame's own columns (those already of their DDL type are not copied), zstd
+    level 1 (SEGMENT_WRITE_OPTIONS): 5M lines of fct_duty_lines in 2.1 s where DuckDB's COPY
+    from the same frame took 3.1 s, the file 3 % larger (3–10 % for the other marts), DuckDB
+    reading the same rows and types from both."""
     _check_frame(table, frame, month)
     relative = segment_file(store, table, month, run_id)
     path = store / relative
