@@ -213,18 +213,17 @@ def _readings(lines: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     engine_columns = [c for c in ENGINE_INPUT if c in lines.columns]
     reprice = lines.select(ROW, *engine_columns, "declared_duty_usd", "total_duty_usd")
     del lines
+    m_index = {m["measure_id"]: i for i, m in enumerate(measures)}
     found = [pl.DataFrame(schema=schema)]
     # each re-priced set of lines is reduced to the readings it reproduces before the next
     # is priced (only those few rows are kept)
     for (misreading, measure_id), candidates in _misread_prices(
         reprice, schedule, measures, rows_of, _applied_together(line_measures)
     ):
-        for m_index, m in enumerate(measures):
-            if m["measure_id"] != measure_id:
-                continue
-            for r_index, reading in enumerate(READINGS):
-                if reading.measures is misreading and reading.applies_to(m):
-                    found.append(_reproduced(candidates, reading, m, r_index * 10_000 + m_index))
+        m = measures[m_index[measure_id]]
+        for r_index, reading in enumerate(READINGS):
+            if reading.measures is misreading and reading.applies_to(m):
+                found.append(_reproduced(candidates, reading, m, r_index * 10_000 + m_index[measure_id]))
     return pl.concat(found, how="vertical_relaxed")
 
 
