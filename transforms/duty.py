@@ -46,6 +46,10 @@ KEY = ["hts_code", "country_of_origin", "entry_date"]
 # exportation and the transport mode (in-transit rules), the chapter 99 headings the line
 # declared (claims). Where a frame has them they are part of the key.
 FACTS = ["export_date", "transport_mode", "declared_headings"]
+# Several schedules priced in one engine pass: a frame of lines with this column (UInt32) is
+# priced, line by line, under the measures whose own column of that name holds the same
+# number (`variant_schedule`); the other tables are shared. Part of the key where present.
+VARIANT = "_schedule_variant"
 CONTENT_COLUMNS = {"steel": "steel_content_value_usd", "aluminum": "aluminum_content_value_usd"}
 HEADING_SEPARATOR = ";"
 COMPONENTS = ["section_232", "ieepa", "other"]
@@ -104,8 +108,23 @@ def _hts_prefix_matches(hts_codes: pl.DataFrame, prefixes: pl.DataFrame) -> pl.D
 
 
 def key_columns(columns: list[str]) -> list[str]:
-    """The key of a frame with `columns`: KEY plus the FACTS it carries."""
-    return [*KEY, *[c for c in FACTS if c in columns]]
+    """The key of a frame with `columns`: KEY plus the FACTS and the VARIANT it carries."""
+    return [*KEY, *[c for c in (*FACTS, VARIANT) if c in columns]]
+
+
+def variant_schedule(schedule: Schedule, variants: Sequence[pl.DataFrame]) -> Schedule:
+    """`schedule` with the measures tables `variants` (each one a change to its measures:
+    some measures' fields changed, some left out) as one table, each row numbered with its
+    variant (VARIANT): lines with a VARIANT column are priced under their variant's measures.
+    The rows keep the order of `schedule`'s layers, so that headings are listed in the order
+    each variant alone would list them."""
+    layer_order = {layer: i for i, layer in enumerate(layers(schedule))}
+    measures = pl.concat(
+        [frame.with_columns(pl.lit(i, pl.UInt32).alias(VARIANT)) for i, frame in enumerate(variants)]
+    )
+    return schedule.with_measures(
+        measures.sort(pl.col("layer").replace_strict(layer_order, return_dtype=pl.Int64), maintain_order=True)
+    )
 
 
 def _declares(heading: pl.Expr) -> pl.Expr:
@@ -155,7 +174,7 @@ def _candidates(keys: pl.DataFrame, schedule: Schedule, key: list[str]) -> pl.Da
     joined = (
         keys.drop_nulls(KEY)
         .join(_scoped(codes, schedule.scopes), on="hts_code")
-        .join(measures, on="scope_id")
+        .join(measures, on=["scope_id", VARIANT] if VARIANT in key else "scope_id")
         .filter(
             in_force_on(pl.col("valid_from"), pl.col("valid_to"), pl.col("entry_date"))
             & ((pl.col("origin") == pl.col("country_of_origin")) | (pl.col("origin") == ALL_ORIGINS))
@@ -298,12 +317,12 @@ def _refused_claims(keys: pl.DataFrame, applied: pl.DataFrame, used: pl.DataFram
     """Per key, each declared claimable heading (schedule.claimable_headings) that neither an
     applied measure (heading or cap heading) nor a used exemption carries: key,
     exemption_id (the heading), note, kind 1."""
-    claimable = schedule.claimable_headings
+    claimable = _claimable(schedule, key)
     declared = (
         keys.filter(pl.col("declared_headings").is_not_null())
         .with_columns(claim=pl.col("declared_headings").str.split(HEADING_SEPARATOR))
         .explode("claim")
-        .filter(pl.col("claim").is_in(claimable))
+        .join(claimable, on=claimable.columns, how="semi")
         .select(*key, "claim")
     )
     honoured = pl.concat(
@@ -318,6 +337,22 @@ def _refused_claims(keys: pl.DataFrame, applied: pl.DataFrame, used: pl.DataFram
         exemption_id="claim",
         note=pl.lit("claim ") + pl.col("claim") + pl.lit(" refused: not available for the line's HTS code / origin / entry date (priced without it)"),
         kind=pl.lit(1),
+    )
+
+
+def _claimable(schedule: Schedule, key: list[str]) -> pl.DataFrame:
+    """The schedule's claimable headings (`claim`); for keys with a VARIANT, per variant (a
+    variant without a claim measure refuses no claim of its heading)."""
+    if VARIANT not in key:
+        return pl.DataFrame({"claim": schedule.claimable_headings}, schema={"claim": pl.Utf8})
+    return pl.concat(
+        [
+            pl.DataFrame(
+                {VARIANT: variant, "claim": schedule.with_measures(measures).claimable_headings},
+                schema={VARIANT: pl.UInt32, "claim": pl.Utf8},
+            )
+            for (variant,), measures in schedule.measures.partition_by(VARIANT, as_dict=True).items()
+        ]
     )
 
 
@@ -884,7 +919,7 @@ def compute_line_duty(lines: pl.DataFrame, schedule: Schedule, *, layer_detail: 
     lacks the metal content it reads).
     """
     layer_names = layers(schedule)
-    engine = keyed_facts(lines.select(c for c in ENGINE_COLUMNS if c in lines.columns), schedule)
+    engine = keyed_facts(lines.select(c for c in (*ENGINE_COLUMNS, VARIANT) if c in lines.columns), schedule)
     term_rows, terms, pricing = _term_rows(engine, lambda keys: _line_terms(keys, schedule, layer_names))
     texts = terms.select(_TEXT_TERMS + [f"{layer}__{f}" for layer in pricing.active for f in _LAYER_TEXTS])
     terms = terms.drop(key_columns(engine.columns), *texts.columns)

@@ -30,6 +30,7 @@ declared duty.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -38,12 +39,14 @@ import polars as pl
 
 from transforms.duty import (
     HEADING_SEPARATOR,
+    VARIANT,
     compute_line_duty,
     key_columns,
     keyed_facts,
     layers,
     measure_field,
     resolve_measures,
+    variant_schedule,
 )
 from transforms.fct_duty_lines import sorted_by_line
 from transforms.schedule import Schedule
@@ -262,10 +265,16 @@ def _misread_prices(
 
     Misreadings that change m's own fields only (`WrongReading.own_fields_only`) are priced
     several at once: misreadings of measures that never apply together to a line share one
-    misread schedule and one engine call, each line priced once, where exactly one of those
-    measures applies to it. The others apply to it neither before nor after (a rate or a shape
-    never decides which measures apply), so each line gets the price of its own measure's
-    misreading alone. A misreading that drops m gets a schedule of its own."""
+    misread schedule, each line priced once, where exactly one of those measures applies to
+    it. The others apply to it neither before nor after (a rate or a shape never decides
+    which measures apply), so each line gets the price of its own measure's misreading alone.
+    A misreading that drops m gets a schedule of its own.
+
+    The misread schedules are priced several at once (`variant_schedule`), in batches of at
+    most TOGETHER_ROWS re-priced lines (a larger set alone): each engine pass has a fixed cost
+    of a few hundred small steps, which a month with few mismatched lines would otherwise pay
+    once per schedule (11 times at 10k lines); the batches bound the memory of a large month,
+    each batch's priced sets reduced by the caller before the next is priced."""
     jobs: dict[tuple[Callable, str], Job] = {}
     for reading in READINGS:
         for m in measures:
@@ -273,35 +282,92 @@ def _misread_prices(
                 jobs.setdefault((reading.measures, m["measure_id"]), (reading, m))
     own = [job for job in jobs.values() if job[0].own_fields_only]
     groups = _apart(own, together) + [[job] for job in jobs.values() if not job[0].own_fields_only]
-    for group in groups:
-        alt_measures = schedule.measures
-        for reading, m in group:
-            alt_measures = reading.measures(alt_measures, m)
-        rows = pl.concat([rows_of[m["measure_id"]] for _, m in group])
-        subset = lines.filter(pl.col(ROW).is_in(rows.implode()))
-        successor_layer = group[0][1]["layer"] if len(group) == 1 and group[0][0].successor is not None else None
-        priced = _with_price(subset, schedule.with_measures(alt_measures), successor_layer)
-        for reading, m in group:
-            part = priced if len(group) == 1 else priced.filter(pl.col(ROW).is_in(rows_of[m["measure_id"]].implode()))
-            yield (reading.measures, m["measure_id"]), part
+    for batch in _batches([_misread_set(group, schedule, rows_of) for group in groups]):
+        for s, priced in zip(batch, _priced_together(lines, schedule, batch), strict=True):
+            for reading, m in s.group:
+                rows = rows_of[m["measure_id"]]
+                yield (reading.measures, m["measure_id"]), (
+                    priced if len(s.group) == 1 else priced.filter(pl.col(ROW).is_in(rows.implode()))
+                )
 
 
-def _with_price(lines: pl.DataFrame, alt: Schedule, successor_layer: str | None = None) -> pl.DataFrame:
-    """`lines` with `alt_total_usd` and `alt_headings`, their price under `alt`; with
-    `successor_layer`, also the measure of that layer that applies under `alt`
-    (`successor_measure_id`, `successor_heading`: its `heading`; null where none does), from
-    the same engine pass: compute_line_duty's layer detail names each layer's measure as
+# re-priced lines of the misread schedules priced in one engine pass (memory: at 5M realistic
+# lines the 11 schedules re-price 1.6M lines in all)
+TOGETHER_ROWS = 400_000
+
+
+@dataclass(frozen=True)
+class _MisreadSet:
+    """Misreadings priced under one misread schedule: the (reading, measure) jobs, the
+    misread measures table, the ROW ids of the lines to re-price and, for a misreading that
+    drops its measure, the layer whose successor measure is wanted (else None)."""
+
+    group: list[Job]
+    measures: pl.DataFrame
+    rows: pl.Series
+    successor_layer: str | None
+
+
+def _misread_set(group: list[Job], schedule: Schedule, rows_of: dict[str, pl.Series]) -> _MisreadSet:
+    alt_measures = schedule.measures
+    for reading, m in group:
+        alt_measures = reading.measures(alt_measures, m)
+    successor_layer = group[0][1]["layer"] if len(group) == 1 and group[0][0].successor is not None else None
+    return _MisreadSet(group, alt_measures, pl.concat([rows_of[m["measure_id"]] for _, m in group]), successor_layer)
+
+
+def _batches(sets: list[_MisreadSet]) -> list[list[_MisreadSet]]:
+    """`sets` in order, in consecutive batches of at most TOGETHER_ROWS lines to re-price (a
+    set with more alone)."""
+    batches: list[list[_MisreadSet]] = []
+    rows = 0
+    for s in sets:
+        if not batches or rows + s.rows.len() > TOGETHER_ROWS:
+            batches.append([])
+            rows = 0
+        batches[-1].append(s)
+        rows += s.rows.len()
+    return batches
+
+
+def _lines_of(lines: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    return lines.filter(pl.col(ROW).is_in(rows.implode()))
+
+
+def _priced_together(lines: pl.DataFrame, schedule: Schedule, sets: list[_MisreadSet]) -> list[pl.DataFrame]:
+    """Each set's lines with `alt_total_usd` and `alt_headings`, their price under the set's
+    misread schedule, and for a set with a `successor_layer` the measure of that layer that
+    applies under it (`successor_measure_id`, `successor_heading`: its `heading`; null where
+    none does), every set in one engine pass: the sets' lines one under the other, each
+    numbered with its set (VARIANT). compute_line_duty keeps the rows and their order, so each
+    set's price is its slice of the result, and its layer detail names each layer's measure as
     `priced_lines` does (tests/engine/test_priced_lines.py)."""
-    # compute_line_duty keeps the rows and their order: its results sit beside `lines`
-    engine = lines.select(c for c in ENGINE_INPUT if c in lines.columns)
-    duty = compute_line_duty(engine, alt, layer_detail=successor_layer is not None)
+    parts = [_lines_of(lines, s.rows) for s in sets]
+    engine = pl.concat(
+        [part.select(c for c in ENGINE_INPUT if c in part.columns).with_columns(pl.lit(i, pl.UInt32).alias(VARIANT))
+         for i, part in enumerate(parts)]
+    )
+    layer_detail = any(s.successor_layer is not None for s in sets)
+    duty = compute_line_duty(engine, variant_schedule(schedule, [s.measures for s in sets]), layer_detail=layer_detail)
+    offsets = [0, *itertools.accumulate(part.height for part in parts)]
+    return [
+        _priced(part, duty.slice(start, part.height), schedule, s.successor_layer)
+        for part, start, s in zip(parts, offsets, sets, strict=False)
+    ]
+
+
+def _priced(lines: pl.DataFrame, duty: pl.DataFrame, schedule: Schedule, successor_layer: str | None) -> pl.DataFrame:
+    """`lines` with the columns `_priced_together` gives them, from `duty`, the engine's result
+    for them (same rows, same order). `schedule` names the successor's heading: a misreading
+    never changes a measure's heading."""
     priced = {"alt_total_usd": duty.get_column("total_duty_usd"), "alt_headings": duty.get_column("ch99_headings")}
     if successor_layer is not None:
         measure_id = f"{successor_layer}__measure_id"
         if measure_id in duty.columns:
             successor = pl.lit(duty.get_column(measure_id))
-            priced |= {"successor_measure_id": successor, "successor_heading": measure_field(successor, alt, "heading")}
-        else:  # (no line has a measure of the layer under `alt`)
+            heading = measure_field(successor, schedule, "heading")
+            priced |= {"successor_measure_id": successor, "successor_heading": heading}
+        else:  # (no line of the batch has a measure of the layer under its misreading)
             priced |= {"successor_measure_id": pl.lit(None, pl.Utf8), "successor_heading": pl.lit(None, pl.Utf8)}
     return lines.with_columns(**priced)
 

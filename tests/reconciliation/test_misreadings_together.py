@@ -3,7 +3,9 @@ in one engine call (transforms/fct_reconciliation.py `_misread_prices`): every l
 get the price of its own measure's misreading alone. Checked against one engine call per
 measure on the embedded sample (22 months of Japanese lines, declared duty with every kind of
 cause; some lines pay two of the misread measures, which must then be misread apart) and on
-the golden lines of test_fct_reconciliation.py (one cause of each kind)."""
+the golden lines of test_fct_reconciliation.py (one cause of each kind). The misread schedules
+are priced together in batches (`TOGETHER_ROWS`): one pass for all, batches and one pass per
+schedule give the same reconciliation."""
 
 from __future__ import annotations
 
@@ -44,3 +46,31 @@ def test_one_cause_of_each_kind_as_with_one_call_per_measure(monkeypatch):
     assert together.get_column("likely_cause").drop_nulls().n_unique() == 5
     _one_call_per_measure(monkeypatch)
     assert together.equals(build_fct_reconciliation(LINES, SCHEDULE))
+
+
+def _engine_passes(monkeypatch) -> list[int]:
+    """The line count of each engine pass of the misread schedules, as they happen."""
+    passes: list[int] = []
+    engine = fct_reconciliation.compute_line_duty
+
+    def counted(lines, schedule, **options):
+        passes.append(lines.height)
+        return engine(lines, schedule, **options)
+
+    monkeypatch.setattr(fct_reconciliation, "compute_line_duty", counted)
+    return passes
+
+
+@pytest.mark.parametrize("limit", [0, 200])
+def test_misread_schedules_priced_in_batches_as_in_one_pass(sample_lines, schedule, monkeypatch, limit):
+    # the sample's misread schedules re-price 551 lines in all, in sets of 6-181 lines: one
+    # engine pass for all, against one pass per schedule (limit 0) and batches of at most 200
+    passes = _engine_passes(monkeypatch)
+    together = build_fct_reconciliation(sample_lines, schedule)
+    assert len(passes) == 1
+    repriced = passes[0]
+    passes.clear()
+    monkeypatch.setattr(fct_reconciliation, "TOGETHER_ROWS", limit)
+    assert together.equals(build_fct_reconciliation(sample_lines, schedule))
+    assert sum(passes) == repriced and len(passes) > 2
+    assert limit == 0 or max(passes) <= limit
