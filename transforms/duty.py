@@ -345,15 +345,12 @@ def _claimable(schedule: Schedule, key: list[str]) -> pl.DataFrame:
     variant without a claim measure refuses no claim of its heading)."""
     if VARIANT not in key:
         return pl.DataFrame({"claim": schedule.claimable_headings}, schema={"claim": pl.Utf8})
-    return pl.concat(
-        [
-            pl.DataFrame(
-                {VARIANT: variant, "claim": schedule.with_measures(measures).claimable_headings},
-                schema={VARIANT: pl.UInt32, "claim": pl.Utf8},
-            )
-            for (variant,), measures in schedule.measures.partition_by(VARIANT, as_dict=True).items()
-        ]
-    )
+    pairs = [
+        (variant, heading)
+        for (variant,), measures in schedule.measures.partition_by(VARIANT, as_dict=True).items()
+        for heading in schedule.with_measures(measures).claimable_headings
+    ]
+    return pl.DataFrame(pairs, schema={VARIANT: pl.UInt32, "claim": pl.Utf8}, orient="row")
 
 
 def resolve_measures(keys: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
@@ -910,6 +907,8 @@ def compute_line_duty(lines: pl.DataFrame, schedule: Schedule, *, layer_detail: 
     the key terms are placed beside the lines once, in their order, a chunk of lines at a time
     (PRICING_CHUNK_ROWS); layers no line has a measure of are left out (they add 0 and no
     heading). The results are placed beside the untouched input.
+
+    Lines with a VARIANT column are priced under their variant's measures (`variant_schedule`).
 
     `layer_detail`: also, for every layer some line has a measure of (layer order), what
     `line_components` reads of it: `<layer>__duty_usd` (the layer's amount rounded once, 0
