@@ -29,7 +29,7 @@ from typing import TypeVar
 
 import polars as pl
 
-from transforms.frames import stacked
+from transforms.frames import per_distinct_value, stacked
 from transforms.schedule import (
     ALL_ORIGINS,
     ALL_SCOPES,
@@ -888,13 +888,17 @@ def keyed_facts(engine: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
             )
         out.append(pl.when(inside).then(export).alias("export_date"))
     if "declared_headings" in engine.columns:
-        claims = (
-            pl.col("declared_headings")
-            .str.split(HEADING_SEPARATOR)
-            .list.eval(pl.element().filter(pl.element().is_in(schedule.claimable_headings)))
-            .list.join(HEADING_SEPARATOR)
-        )
-        out.append(pl.when(claims != "").then(claims).alias("declared_headings"))
+        claimable = schedule.claimable_headings
+
+        def claims_of(declared: pl.Expr) -> pl.Expr:
+            claims = (
+                declared.str.split(HEADING_SEPARATOR)
+                .list.eval(pl.element().filter(pl.element().is_in(claimable)))
+                .list.join(HEADING_SEPARATOR)
+            )
+            return pl.when(claims != "").then(claims)
+
+        out.append(per_distinct_value(engine, "declared_headings", claims_of).alias("declared_headings"))
     return engine.with_columns(out)
 
 

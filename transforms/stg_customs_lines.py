@@ -21,6 +21,7 @@ import polars as pl
 import pycountry
 
 from transforms.customs_columns import OPTIONAL_COLUMNS, OPTIONAL_MONEY_COLUMNS, OPTIONAL_TEXT_COLUMNS, REQUIRED_COLUMNS
+from transforms.frames import per_distinct_value
 from transforms.order import rows_in_order, sorted_by
 from transforms.rejects import SOURCE_ROW, RowCheck, one_of
 from transforms.vocabulary import MONEY
@@ -310,11 +311,9 @@ def parse_customs_lines(raw: pl.DataFrame, mfn: pl.DataFrame) -> pl.DataFrame:
         _declared_heading_list=declared_headings_of(clean("declared_headings")),
     ).with_columns(
         _hts8=pl.col("_hts_code").str.slice(0, 8),
-        _declared_headings=pl.col("_declared_heading_list").list.join(HEADING_SEPARATOR).replace("", None),
-        _bad_declared_headings=pl.col("_declared_heading_list")
-        .list.eval(pl.element().filter(~pl.element().str.contains(DECLARED_HEADING_RE)))
-        .list.join(HEADING_SEPARATOR)
-        .replace("", None),
+        # (per distinct text: a month's lines declare few distinct lists)
+        _declared_headings=per_distinct_value(raw, TEXT_PREFIX + "declared_headings", _joined_headings),
+        _bad_declared_headings=per_distinct_value(raw, TEXT_PREFIX + "declared_headings", _bad_headings),
         _declared_heading_duties_usd=_list_items(clean("declared_heading_duties_usd")),
     )
 
@@ -340,6 +339,22 @@ def parse_customs_lines(raw: pl.DataFrame, mfn: pl.DataFrame) -> pl.DataFrame:
         .with_columns(pl.col("_in_schedule").fill_null(False))
     )
     return parsed.hstack([*looked_up.get_columns(), *_entry_facts(parsed).get_columns()])
+
+
+def _joined_headings(value: pl.Expr) -> pl.Expr:
+    """The declared headings of stripped `declared_headings` text, `;`-joined (null: none)."""
+    return declared_headings_of(value).list.join(HEADING_SEPARATOR).replace("", None)
+
+
+def _bad_headings(value: pl.Expr) -> pl.Expr:
+    """The declared headings of stripped `declared_headings` text that are not chapter 99
+    headings (DECLARED_HEADING_RE), `;`-joined (null: none)."""
+    return (
+        declared_headings_of(value)
+        .list.eval(pl.element().filter(~pl.element().str.contains(DECLARED_HEADING_RE)))
+        .list.join(HEADING_SEPARATOR)
+        .replace("", None)
+    )
 
 
 def _entry_facts(parsed: pl.DataFrame) -> pl.DataFrame:
