@@ -132,8 +132,12 @@ def computed_by_heading(lines: pl.DataFrame, schedule: Schedule, key: Sequence[s
         heading = f"{layer}__applied_heading"
         if heading not in priced.columns:  # (no line has a measure of the layer)
             continue
+        # (the layer's columns first, then its lines: filtering the priced lines whole copies
+        # every column of them, 0.13 GiB more at the build's peak on 5M realistic lines)
         parts.append(
-            priced.filter(pl.col(heading).is_not_null()).select(
+            priced.select(*key, heading, f"{layer}__measure_id", f"{layer}__duty_usd")
+            .filter(pl.col(heading).is_not_null())
+            .select(
                 *key,
                 heading=heading,
                 program=measure_field(pl.col(f"{layer}__measure_id"), schedule, "program"),

@@ -23,13 +23,12 @@ from decimal import Decimal
 import polars as pl
 
 from transforms.fct_duty_lines import sorted_by_line
-from transforms.frames import constants_as_literals
 from transforms.schedule import Schedule
 from transforms.vocabulary import MONEY
 
 LINE_ID = ["entry_number", "line_number"]
 IEEPA_PROGRAM = "ieepa"
-NON_IEEPA_COMPONENTS = ["mfn_duty_usd", "section_232_duty_usd", "other_duty_usd"]
+STATUS_COLUMNS = ["estimated_liquidation_date", "as_of_date", "refund_status", "cape_eligible", "refund_status_note"]
 MONEY_COLUMNS = ["customs_value_usd", "ieepa_duty_usd", "declared_duty_usd", "declared_ieepa_duty_usd"]
 
 FCT_IEEPA_REFUNDS_COLUMNS = [
@@ -62,17 +61,19 @@ def ieepa_headings(schedule: Schedule) -> list[str]:
 
 
 def _declared_ieepa() -> pl.Expr:
-    paid_other = pl.col(NON_IEEPA_COMPONENTS[0])
-    for column in NON_IEEPA_COMPONENTS[1:]:
-        paid_other = paid_other + pl.col(column)
-    rest = (pl.col("declared_duty_usd") - paid_other).cast(MONEY)
+    """The declared duty less the computed non-IEEPA components, floored at 0; the
+    non-IEEPA components are total_duty_usd − ieepa_duty_usd, exactly (fct_duty_lines'
+    contract: the total is the exact sum of its components), so that of the lines only the
+    total is read besides the ledger's own columns, not the three components."""
+    rest = (pl.col("declared_duty_usd") - (pl.col("total_duty_usd") - pl.col("ieepa_duty_usd"))).cast(MONEY)
     zero = pl.lit(Decimal(0), dtype=MONEY)
     return pl.when(rest < zero).then(zero).otherwise(rest).cast(MONEY)
 
 
 def with_refund_status(ledger: pl.DataFrame, rules: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     """The ledger plus the status columns, worked out once per distinct entry date (the status
-    depends on the entry date only) and joined to the lines."""
+    depends on the entry date only) and placed beside the lines (joined to them where some
+    date has no status or several)."""
     lag_days = rules.get_column("liquidation_lag_days")[0]
     dated = ledger.select(pl.col("entry_date").unique()).with_columns(
         estimated_liquidation_date=pl.col("entry_date") + pl.duration(days=lag_days),
@@ -95,19 +96,28 @@ def with_refund_status(ledger: pl.DataFrame, rules: pl.DataFrame, as_of: dt.date
         refund_status_note="note",
     )
     per_date = dated.join(statuses, how="cross").filter(window).select(
-        "entry_date", "estimated_liquidation_date", "as_of_date", "refund_status", "cape_eligible", "refund_status_note"
+        "entry_date", *STATUS_COLUMNS
     )
-    # usually one status per date: the status columns are placed beside the ledger, whose
-    # other columns the join then never copies; otherwise the join keeps the lines with a status
-    matched = ledger.select("entry_date").join(
-        per_date.with_columns(_matched=pl.lit(True)), on="entry_date", how="left", maintain_order="left"
-    )
-    if matched.height == ledger.height and matched.get_column("_matched").is_not_null().all():
-        # (a status column with one value for every line, e.g. the note, is held once from
-        # here, not only once the mart is built and checked (compute_stage): 5M census lines,
-        # the run's peak 2.91 -> 2.86 GiB)
-        return pl.concat([ledger, constants_as_literals(matched.drop("entry_date", "_matched"))], how="horizontal")
+    dates = per_date.get_column("entry_date")
+    if dates.null_count() == 0 and dates.n_unique() == per_date.height == dated.height:
+        # one status per date, for every line: each status column is placed beside the
+        # ledger, whose columns are then never copied
+        return ledger.with_columns(_by_entry_date(per_date, column) for column in STATUS_COLUMNS)
     return ledger.join(per_date, on="entry_date", how="inner", maintain_order="left")
+
+
+def _by_entry_date(per_date: pl.DataFrame, column: str) -> pl.Expr:
+    """Each line's `column` of `per_date` (one row per entry date) by its entry date; where
+    every date has the same value (the as-of date, the note, usually the status), that
+    value as a literal, held once and never spelled out per line (5M census lines: joining
+    the status columns to the lines, then making literals of them, took 0.13 GiB more)."""
+    values = per_date.get_column(column)
+    if values.n_unique() > 1:
+        return pl.col("entry_date").replace_strict(
+            per_date.get_column("entry_date"), values, return_dtype=values.dtype
+        ).alias(column)
+    # (one value on every date; no date at all: no line)
+    return pl.lit(values[0] if values.len() else None, dtype=values.dtype).alias(column)
 
 
 def build_fct_ieepa_refunds(
@@ -117,10 +127,11 @@ def build_fct_ieepa_refunds(
     `refund_status_rules` is the checked frame of `flows.inputs.refund_rules.read_refund_status_rules`
     (its windows tile the days, so every line gets exactly one status)."""
     headings = ieepa_headings(schedule)
-    # only the columns the ledger reads, then the lines with IEEPA duty
+    # only the columns the ledger reads, then the lines with IEEPA duty (eagerly: a lazy
+    # filter hands back many chunks, 79 on 5M census lines, which the roll-up's group_by
+    # then copies: 0.69 GiB at its peak instead of 0.16)
     ledger = fct_duty_lines.select(
-        *[c for c in FCT_IEEPA_REFUNDS_COLUMNS if c in fct_duty_lines.columns],
-        *NON_IEEPA_COMPONENTS,
+        *[c for c in FCT_IEEPA_REFUNDS_COLUMNS if c in fct_duty_lines.columns], "total_duty_usd"
     ).filter(pl.col("ieepa_duty_usd") > 0)
     # the IEEPA headings of each distinct ch99_headings text (a few hundred), not of each line
     by_text = ledger.select(pl.col("ch99_headings").unique()).with_columns(
@@ -130,7 +141,8 @@ def build_fct_ieepa_refunds(
         .list.join(", "),
     )
     # the two new columns computed (lazily: the declared IEEPA expression names its difference
-    # twice, computed once) and placed beside the ledger, whose columns are not copied again
+    # twice, computed once) and placed beside the ledger, whose columns are not copied again;
+    # the total they read is dropped at once
     ledger = ledger.hstack(
         ledger.lazy()
         .select(
@@ -142,7 +154,7 @@ def build_fct_ieepa_refunds(
         .collect()
         .rechunk()
         .get_columns()
-    )
+    ).drop("total_duty_usd")
     # the joins keep the order of fct_duty_lines (by line): sorted_by_line sorts only if not
     return (
         with_refund_status(ledger, refund_status_rules, as_of)

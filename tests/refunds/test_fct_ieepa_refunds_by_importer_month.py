@@ -38,3 +38,18 @@ def test_rollup_by_importer_month(ledger):
         ("2026-02", "IMP1"): (1, 1, 0, D("1000.00"), D("126.00"), D("0.00"), D("126.00")),
     }
     assert rollup.get_column("ieepa_duty_usd").sum() == ledger.get_column("ieepa_duty_usd").sum()
+
+
+def test_rollup_of_a_one_month_ledger_by_importer(ledger):
+    # a monthly run's ledger holds one month (as a literal column, as compute_stage holds
+    # it): every line of an importer in one row. IMP1: 100 + 1,260 + 126 (CAPE 126), IMP2:
+    # 1,000 + 500 + 252 (CAPE 252), declared IEEPA 1,500.00 and 0.00
+    one_month = ledger.with_columns(month=pl.lit("2025-06"))
+    rollup = build_fct_ieepa_refunds_by_importer_month(one_month)
+    ROLLUP_SCHEMA.validate(rollup)
+    assert rollup.select("month", "importer_id", "entry_count", "line_count", "declared_line_count",
+                         "customs_value_usd", "ieepa_duty_usd", "declared_ieepa_duty_usd",
+                         "cape_eligible_ieepa_duty_usd").rows() == [
+        ("2025-06", "IMP1", 3, 3, 1, D("12000.00"), D("1486.00"), D("1500.00"), D("126.00")),
+        ("2025-06", "IMP2", 2, 3, 1, D("17000.00"), D("1752.00"), D("0.00"), D("252.00")),
+    ]
