@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-from prefect import flow, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from flows.inputs.schedule import read_schedule
@@ -54,6 +54,7 @@ from flows.run.cluster_months import (
     stage_month,
     stage_partition,
 )
+from flows.run.flow_parameters import run_flow
 from flows.run.lifecycle import (
     MonthRun,
     RunResult,
@@ -288,7 +289,7 @@ def publish_staged(staged: Sequence[StagedMonth], db_path: Path, exports_dir: Pa
     return [s.result for s in good] + [s.result for s in bad]
 
 
-@flow(name="cluster-backfill-duty-runs", log_prints=False)
+@run_flow("cluster-backfill-duty-runs")
 @takes_run_parameters(leave_out=("customs_map",))
 def cluster_backfill_duty_runs(
     start: str,

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import polars as pl
-from prefect import flow, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
@@ -25,6 +25,7 @@ from flows.months import month_range, parse_month, previous_month
 from flows.present.report import report_path, stage_reports
 from flows.present.run_progress import RunProgress
 from flows.present.summary import print_report_paths, print_summary, summary_markdown
+from flows.run.flow_parameters import run_flow
 from flows.run.lifecycle import (
     MonthRun,
     RunResult,
@@ -273,7 +274,7 @@ def run_in_flow(
     return results
 
 
-@flow(name="monthly-duty-run", log_prints=False)
+@run_flow("monthly-duty-run")
 @takes_run_parameters()
 def monthly_duty_run(month: str | None = None, *, options: RunOptions | None = None, **parameters) -> list[RunResult]:
     """The monthly batch for `month` (default: the previous calendar month at run time), on
@@ -281,7 +282,7 @@ def monthly_duty_run(month: str | None = None, *, options: RunOptions | None = N
     return run_in_flow([parse_month(month) if month else previous_month()], options_of(options, parameters))
 
 
-@flow(name="backfill-duty-runs", log_prints=False)
+@run_flow("backfill-duty-runs")
 @takes_run_parameters()
 def backfill_duty_runs(start: str, end: str, *, options: RunOptions | None = None, **parameters) -> list[RunResult]:
     """The monthly batch for every month from `start` to `end` in one flow run (each month
