@@ -23,6 +23,7 @@ from decimal import Decimal
 import polars as pl
 
 from transforms.fct_duty_lines import sorted_by_line
+from transforms.frames import looked_up
 from transforms.schedule import Schedule
 from transforms.vocabulary import MONEY
 
@@ -101,23 +102,14 @@ def with_refund_status(ledger: pl.DataFrame, rules: pl.DataFrame, as_of: dt.date
     dates = per_date.get_column("entry_date")
     if dates.null_count() == 0 and dates.n_unique() == per_date.height == dated.height:
         # one status per date, for every line: each status column is placed beside the
-        # ledger, whose columns are then never copied
-        return ledger.with_columns(_by_entry_date(per_date, column) for column in STATUS_COLUMNS)
+        # ledger, whose columns are then never copied; one with the same value on every date
+        # (the as-of date, the note, usually the status) as a literal (5M census lines:
+        # joining the status columns to the lines, then making literals of them, took 0.13
+        # GiB more)
+        return ledger.with_columns(
+            looked_up("entry_date", dates, per_date.get_column(column)).alias(column) for column in STATUS_COLUMNS
+        )
     return ledger.join(per_date, on="entry_date", how="inner", maintain_order="left")
-
-
-def _by_entry_date(per_date: pl.DataFrame, column: str) -> pl.Expr:
-    """Each line's `column` of `per_date` (one row per entry date) by its entry date; where
-    every date has the same value (the as-of date, the note, usually the status), that
-    value as a literal, held once and never spelled out per line (5M census lines: joining
-    the status columns to the lines, then making literals of them, took 0.13 GiB more)."""
-    values = per_date.get_column(column)
-    if values.n_unique() > 1:
-        return pl.col("entry_date").replace_strict(
-            per_date.get_column("entry_date"), values, return_dtype=values.dtype
-        ).alias(column)
-    # (one value on every date; no date at all: no line)
-    return pl.lit(values[0] if values.len() else None, dtype=values.dtype).alias(column)
 
 
 def build_fct_ieepa_refunds(

@@ -24,16 +24,23 @@ def per_distinct_value(frame: pl.DataFrame, column: str, derive: Callable[[pl.Ex
     """`derive(pl.col(column))` over `frame`, worked out once per distinct value of the column
     and looked up per row, where the column has few distinct values (at most one row in
     eight): text operations such as splitting a list of headings cost far more per row than
-    the lookup (5M lines with 4 distinct declared heading lists: 0.5 → 0.2 s). One value on
-    every row gives a literal (for `with_columns`, where it fills every row). `derive` must map
-    a value alone (no look at other rows)."""
+    the lookup (5M lines with 4 distinct declared heading lists: 0.5 → 0.2 s); one derived
+    value for every row gives a literal (`looked_up`). `derive` must map a value alone (no
+    look at other rows)."""
     distinct = frame.select(pl.col(column).unique()).to_series()
     if distinct.len() * 8 > frame.height:
         return derive(pl.col(column))
-    derived = distinct.to_frame().select(derive(pl.col(column))).to_series()
-    if distinct.len() == 1:
-        return pl.lit(derived.item(), dtype=derived.dtype).alias(column)
-    return pl.col(column).replace_strict(distinct, derived, return_dtype=derived.dtype)
+    return looked_up(column, distinct, distinct.to_frame().select(derive(pl.col(column))).to_series()).alias(column)
+
+
+def looked_up(column: str, keys: pl.Series, values: pl.Series) -> pl.Expr:
+    """Each row's entry of `values` at the position of its `column` value in `keys` (every
+    value of the column is one of `keys`); where every key has the same value (or there is
+    no key), that value as a literal, held once and never spelled out per row (for
+    `with_columns`, where it fills every row)."""
+    if values.n_unique() <= 1:
+        return pl.lit(values[0] if values.len() else None, dtype=values.dtype)
+    return pl.col(column).replace_strict(keys, values, return_dtype=values.dtype)
 
 
 # the types whose "one value on every row" is decided by min == max (no NaN, a total order)
