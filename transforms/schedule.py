@@ -7,6 +7,7 @@ Column meanings and dtypes are documented in docs/architecture.md ("The schedule
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field, replace
 
 import polars as pl
@@ -118,9 +119,11 @@ class Schedule:
     def unconfirmed_measures(self) -> pl.DataFrame:
         return self.measures.filter(pl.col("confidence") == "unconfirmed")
 
-    @property
+    @functools.cached_property
     def claimable_headings(self) -> list[str]:
-        """Headings a line can claim: those of `claim` exemptions and `claim` measures."""
+        """Headings a line can claim: those of `claim` exemptions and `claim` measures (worked
+        out once per schedule: the engine reads them in every pass; `with_measures` gives a
+        new schedule, worked out afresh)."""
         measures = (
             self.measures.filter(pl.col("condition") == CLAIM)
             if "condition" in self.measures.columns
