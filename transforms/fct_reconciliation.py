@@ -357,10 +357,10 @@ def _priced_together(lines: pl.DataFrame, schedule: Schedule, sets: list[_Misrea
     )
     layer_detail = any(s.successor_layer is not None for s in sets)
     duty = compute_line_duty(engine, variant_schedule(schedule, [s.measures for s in sets]), layer_detail=layer_detail)
-    offsets = [0, *itertools.accumulate(part.height for part in parts)]
+    starts = itertools.accumulate((part.height for part in parts[:-1]), initial=0)
     return [
         _priced(part, duty.slice(start, part.height), schedule, s.successor_layer)
-        for part, start, s in zip(parts, offsets, sets, strict=False)
+        for part, start, s in zip(parts, starts, sets, strict=True)
     ]
 
 
