@@ -27,6 +27,8 @@ os.environ.pop("PREFECT_API_URL", None)
 # commands run by tests boot a temporary Prefect API that ends with them (flows/run/prefect_api.py);
 # the tests of the shared API ask for it, in a Prefect home of their own, and stop it
 os.environ["TARIFFCOST_PREFECT_API"] = "temporary"
+# every command in its own process: the warm runner's own tests turn it on (tests/cli/test_warm.py)
+os.environ["TARIFFCOST_WARM"] = "off"
 # derived files (the report's JavaScript bundle) are cached per session, never in ~/.cache
 os.environ["TARIFFCOST_CACHE"] = tempfile.mkdtemp(prefix="tariffcost-cache-")
 

@@ -21,15 +21,30 @@ from flows.allocator import configure_allocator
 
 configure_allocator()  # before anything imports Polars (flows/allocator.py)
 
-from flows.cli import api, batch, lookup, refunds  # noqa: E402, F401  (registers the commands on `app`)
-from flows.cli.base import app  # noqa: E402
-from flows.cli.batch import SERVE_CRON, SERVE_TIMEZONE  # noqa: E402
-
 __all__ = ["SERVE_CRON", "SERVE_TIMEZONE", "app", "main"]
+_LAZY = {"app": "flows.cli.base", "SERVE_CRON": "flows.cli.batch", "SERVE_TIMEZONE": "flows.cli.batch"}
 
 
-def main() -> None:
-    """The `tariffcost` console script: `app`, started and ended faster.
+def __getattr__(name: str):
+    """`app` (with every command registered) and the serve schedule, imported on first use:
+    `main` decides first whether the command runs here at all (flows/run/warm.py)."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    from flows.cli import api, batch, lookup, refunds  # noqa: F401  (registers the commands on `app`)
+
+    return getattr(importlib.import_module(_LAZY[name]), name)
+
+
+def main(*, here: bool = False) -> None:
+    """The `tariffcost` console script: `app`, started and ended faster (`here`: never hand
+    the command over, the warm runner's forked process calls it so).
+
+    - `run` is handed to the warm runner when one is up for this environment and code
+      (flows/run/warm.py): the command then only passes its descriptors and waits, and the
+      imports below are already done in the process that runs it. Otherwise (or with
+      TARIFFCOST_WARM=off) it runs here, and starts the runner for the next `run`.
 
     - pandera imports hypothesis, when it is installed (the test extras), only to offer
       data-synthesis strategies no command uses: about 0.4 s of every command's start-up. The
@@ -48,9 +63,18 @@ def main() -> None:
       at once. Every file the commands write is closed by then (DuckDB connections, exports,
       the journal and the report are closed by the code that writes them).
     """
+    from flows.run import warm
+
+    if not here and warm.enabled(sys.argv):
+        code = warm.run_warm(sys.argv)
+        if code is not None:
+            _exit_now(code)
     sys.modules.setdefault("hypothesis", None)  # type: ignore[assignment]
     if sys.argv[1:2] in (["run"], ["backfill"]):
         gc.disable()
+    from flows.cli import api, batch, lookup, refunds  # noqa: F401, I001  (registers the commands on `app`)
+    from flows.cli.base import app
+
     try:
         app()
         code: object = 0

@@ -89,7 +89,7 @@ def _run_flow(api, flow_fn, console: dict, **kwargs) -> None:
         raise typer.Exit(1) from None  # the summary with the reasons is already printed
     except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM (flows/run/prefect_api.py)
         raise fail(
-            f"tariffcost: interrupted by {interrupt or 'SIGINT'} (a month is published whole or not at all; "
+            f"tariffcost: interrupted by {str(interrupt) or 'SIGINT'} (a month is published whole or not at all; "
             "the runs journal beside the warehouse records each month's outcome)",
             130,
         ) from None
