@@ -374,11 +374,15 @@ def render_markdown(results: dict) -> str:
         "# Benchmark results",
         "",
         "Written by `bench/run_bench.py` (`make bench`); the latest run of each size and mix is "
-        "kept. Pipeline = `tariffcost run --month M --customs FILE --db X --exports Y` end to end "
-        "in a fresh process (Prefect start-up included); baseline = `bench/plain_duckdb.sql` (the "
+        "kept. Pipeline = `tariffcost run --month M --customs FILE --db X --exports Y` end to end, "
+        "started as a fresh command (handed to the warm runner that the warm-up started, unless "
+        "measured with `--warm-runner off`: then every import and Prefect's client start-up in the "
+        "command's own process); baseline = `bench/plain_duckdb.sql` (the "
         "same core arithmetic as lean hand-written DuckDB SQL: no row checks, no reconciliation, "
         "refund ledger, scenarios or line export). Peak memory = maximum resident set size of the "
-        "process (wait4); written = growth of RUSAGE_CHILDREN's ru_oublock × 512 bytes. Load = the "
+        "process (wait4; for a run in the warm runner, of the process it forked for the run, from the "
+        "runner's wait4); written = growth of RUSAGE_CHILDREN's ru_oublock × 512 bytes (plus the "
+        "forked run's). Load = the "
         "1/5/15-minute load averages just before the process started (2 cores shared with other "
         "jobs). With `--repeat N` each figure is the median of N runs.",
         "",
@@ -387,7 +391,8 @@ def render_markdown(results: dict) -> str:
         if "machine" in r:
             m = r["machine"]
             out.append(f"- {r.get('mix', 'census')} {size_label(r['lines'])}: measured {r['when']} "
-                       f"({r.get('prefect_api', 'temporary')} Prefect API) on "
+                       f"({r.get('prefect_api', 'temporary')} Prefect API, warm runner "
+                       f"{r.get('warm_runner', 'off')}) on "
                        f"{m['cpus']} CPUs, {m['memory_gib']} GiB ({m['cpu']}), Python {m['python']}, "
                        f"polars {m['polars']}, duckdb {m['duckdb']}")
     out += [
@@ -482,7 +487,7 @@ def _bench(args: argparse.Namespace) -> int:
             runs = [bench_size(n, args.month, args.seed, not args.skip_baseline, not args.skip_pipeline, mix)
                     for _ in range(max(args.repeat, 1))]
             result = median_result(runs)
-            result.update(when=when, machine=info, prefect_api=args.prefect_api)
+            result.update(when=when, machine=info, prefect_api=args.prefect_api, warm_runner=args.warm_runner)
             this_run["sizes"][result_key(mix, n)] = result
             merged["sizes"][result_key(mix, n)] = result
     if not args.skip_quote:
