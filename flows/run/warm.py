@@ -16,9 +16,12 @@ it and ends with its exit code.
   before and starts the runner detached beside it; the runs after it use it. The runner stops
   after `TARIFFCOST_WARM_IDLE_SECONDS` (default 900) without a run, or by `tariffcost api stop`.
 - **One runner per environment and code**: the socket's name is a hash of the environment
-  (Prefect reads its settings when imported), the Python, the installed packages (the
-  site-packages folder's time) and every source file of flows/, transforms/ and schemas/ (name,
-  size, time). Edited code or another environment gets its own runner; the old one idles out.
+  and of the files Prefect reads its settings from when imported (prefect.toml, pyproject.toml
+  and .env of the working directory, the profiles file: their contents; the runner imports
+  Prefect in the working directory of the command that started it), the Python, the installed
+  packages (the site-packages folder's time) and every source file of flows/, transforms/ and
+  schemas/ (name, size, time). Edited code, another environment or other Prefect settings get
+  their own runner; the old one idles out.
 - **Signals and death**: Ctrl-C, SIGTERM and SIGHUP of the command are passed to the run (which
   fails without publishing, exit 130, as in a process of its own); if the command is killed
   outright the run sees its socket close and interrupts itself the same way.
@@ -63,6 +66,7 @@ SERVER_MODULE = "flows.run.warm_server"
 # environment variables a shell changes between commands without changing what a run does
 VOLATILE_ENV = frozenset({"_", "PWD", "OLDPWD", "SHLVL", WARM_ENV, RUSAGE_ENV})
 CODE_PACKAGES = ("flows", "transforms", "schemas")
+SETTINGS_FILES = ("prefect.toml", "pyproject.toml", ".env")  # read by Prefect's settings from the working directory
 HEADER = struct.Struct("!I")  # the request's length, before its JSON
 MAX_REQUEST = 1 << 24
 PASSED_FDS = (0, 1, 2)
@@ -92,10 +96,10 @@ def runner_dir(env: os._Environ | dict | None = None) -> Path | None:
     made or is not private to this user."""
     env = os.environ if env is None else env
     if env.get(WARM_DIR_ENV):
-        folder = Path(env[WARM_DIR_ENV])
+        folder = Path(env[WARM_DIR_ENV]).expanduser().absolute()
     else:
         base = env.get("XDG_RUNTIME_DIR") or env.get("TMPDIR") or "/tmp"
-        folder = Path(base) / f"tariffcost-{os.getuid()}"
+        folder = Path(base).absolute() / f"tariffcost-{os.getuid()}"
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         info = folder.stat()
@@ -126,7 +130,23 @@ def runner_key(env: os._Environ | dict | None = None) -> str:
     for path in _site_packages():
         with contextlib.suppress(OSError):
             digest.update(f"{path}:{os.stat(path).st_mtime_ns}\0".encode())
+    for path in settings_files(env):
+        try:
+            content = Path(path).read_bytes()
+        except OSError:
+            content = b"(none)"
+        digest.update(f"{os.path.basename(path)}:{len(content)}\0".encode() + content)
     return digest.hexdigest()
+
+
+def settings_files(env: os._Environ | dict, cwd: str | None = None) -> list[str]:
+    """The files Prefect's settings read when it is imported: prefect.toml, pyproject.toml and
+    .env of the working directory, and the profiles file (its active profile). Their contents
+    are part of the key; the runner is started in the command's working directory."""
+    folder = os.getcwd() if cwd is None else cwd
+    home = os.path.expanduser(env.get("PREFECT_HOME") or "~/.prefect")
+    profiles = env.get("PREFECT_PROFILES_PATH") or os.path.join(home, "profiles.toml")
+    return [*(os.path.join(folder, name) for name in SETTINGS_FILES), os.path.expanduser(profiles)]
 
 
 def code_root() -> Path:
@@ -230,7 +250,8 @@ def start_runner(folder: Path, key: str) -> None:
     try:
         subprocess.Popen(
             [sys.executable, "-m", SERVER_MODULE, "--socket", str(socket_path(folder, key)),
-             "--record", str(record_path(folder, key)), "--idle-seconds", str(idle_seconds())],
+             "--record", str(record_path(folder, key)), "--idle-seconds", str(idle_seconds()),
+             "--settings-dir", os.getcwd()],
             env=dict(os.environ), cwd=code_root(), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
             start_new_session=True,  # no terminal signal reaches it
         )

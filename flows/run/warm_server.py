@@ -1,5 +1,6 @@
 """The warm runner's process (`python -m flows.run.warm_server --socket P --record R
---idle-seconds S`; what it is for: flows/run/warm.py).
+--idle-seconds S --settings-dir D`, started in the code's folder; what it is for:
+flows/run/warm.py).
 
 It imports what `tariffcost run` imports before its flow starts, except what starts threads
 (Polars, DuckDB, PyArrow and the modules that import them: the forked run imports those
@@ -53,7 +54,10 @@ def main() -> None:
     parser.add_argument("--socket", type=Path, required=True)
     parser.add_argument("--record", type=Path, required=True)
     parser.add_argument("--idle-seconds", type=float, required=True)
+    parser.add_argument("--settings-dir", type=Path, required=True,
+                        help="the working directory Prefect's settings files are read from when it is imported")
     args = parser.parse_args()
+    os.chdir(args.settings_dir)  # the modules come from sys.path[0], the code's folder (python -m)
     lock = _locked(args.socket.with_name(args.socket.name + ".lock"))
     if lock is None:
         return  # another runner serves this socket (or is starting to)

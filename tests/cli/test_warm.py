@@ -111,8 +111,13 @@ def test_exit_codes_and_messages_come_back_from_the_runner(runner_env, tmp_path)
     assert published(tmp_path / "warehouse.duckdb", tmp_path / "exports")[1:] == ({}, {})
 
 
-def _paused_run(folder: Path, env: dict, work: Path) -> tuple[subprocess.Popen, int]:
-    """A run handed to the runner, stopped at its pause point; the command and the run's pid."""
+def _paused_run(runner_env, tmp_path: Path) -> tuple[Path, subprocess.Popen, int]:
+    """A run handed to the runner, stopped at its pause point: its folder, the command, and the
+    pid of the process running it."""
+    folder, env = runner_env
+    _serving(folder / "run")
+    work = tmp_path / "w"
+    work.mkdir()
     marker = Path(env["TARIFFCOST_TEST_PAUSE_FILE"])
     marker.unlink(missing_ok=True)
     command = start("run", "--month", MONTH, "--db", work / "warehouse.duckdb", "--exports", work / "exports",
@@ -123,7 +128,7 @@ def _paused_run(folder: Path, env: dict, work: Path) -> tuple[subprocess.Popen, 
     assert marker.exists(), "the run never reached its pause point"
     run_pid = int(marker.read_text().split()[0])
     assert run_pid != command.pid  # the forked process runs it, not the command
-    return command, run_pid
+    return work, command, run_pid
 
 
 def _gone(pid: int, timeout_s: float = 60) -> bool:
@@ -136,11 +141,7 @@ def _gone(pid: int, timeout_s: float = 60) -> bool:
 
 
 def test_ctrl_c_of_the_command_interrupts_the_run_and_nothing_is_published(runner_env, tmp_path):
-    folder, env = runner_env
-    _serving(folder / "run")
-    work = tmp_path / "w"
-    work.mkdir()
-    command, run_pid = _paused_run(folder, env, work)
+    work, command, run_pid = _paused_run(runner_env, tmp_path)
     os.kill(command.pid, signal.SIGINT)
     assert command.wait(timeout=120) == 130
     assert "interrupted by SIGINT" in (work / "command.err").read_text()
@@ -149,18 +150,14 @@ def test_ctrl_c_of_the_command_interrupts_the_run_and_nothing_is_published(runne
 
 
 def test_a_command_killed_outright_stops_its_run(runner_env, tmp_path):
-    folder, env = runner_env
-    _serving(folder / "run")
-    work = tmp_path / "w"
-    work.mkdir()
-    command, run_pid = _paused_run(folder, env, work)
+    work, command, run_pid = _paused_run(runner_env, tmp_path)
     os.kill(command.pid, signal.SIGKILL)
     command.wait(timeout=30)
     assert _gone(run_pid), "the run went on without its command"
     journal = [json.loads(line) for line in (work / "warehouse.duckdb.runs.jsonl").read_text().splitlines()]
     assert journal[-1]["status"] == "failed"
     assert published(work / "warehouse.duckdb", work / "exports")[1:] == ({}, {})
-    assert warm.runners(folder / "run"), "the runner itself keeps serving"
+    assert warm.runners(runner_env[0] / "run"), "the runner itself keeps serving"
 
 
 def test_the_runner_is_keyed_by_the_environment_not_by_what_a_shell_changes_between_commands():
@@ -171,6 +168,23 @@ def test_the_runner_is_keyed_by_the_environment_not_by_what_a_shell_changes_betw
     assert warm.runner_key({**env, "TARIFFCOST_WARM_RUSAGE": "/tmp/u.json"}) == key
     assert warm.runner_key({**env, "PREFECT_HOME": "/b"}) != key
     assert warm.runner_key({**env, "PREFECT_API_URL": "http://h/api"}) != key
+
+
+def test_the_runner_is_keyed_by_the_prefect_settings_files_it_would_read(tmp_path, monkeypatch):
+    env = {"PREFECT_HOME": str(tmp_path / "home"), "PATH": "/usr/bin"}
+    monkeypatch.chdir(tmp_path)
+    bare = warm.runner_key(env)
+    (tmp_path / "prefect.toml").write_text('[api]\nurl = "http://127.0.0.1:4200/api"\n')
+    with_toml = warm.runner_key(env)
+    assert with_toml != bare  # Prefect reads the working directory's prefect.toml when imported
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "prefect.toml").write_text((tmp_path / "prefect.toml").read_text())
+    monkeypatch.chdir(elsewhere)
+    assert warm.runner_key(env) == with_toml  # the same settings from another folder: the same runner
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "profiles.toml").write_text('active = "remote"\n')
+    assert warm.runner_key(env) != with_toml  # the active profile too
 
 
 def test_only_run_is_handed_over_and_off_means_off():
