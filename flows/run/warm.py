@@ -23,8 +23,9 @@ it and ends with its exit code.
   schemas/ (name, size, time). Edited code, another environment or other Prefect settings get
   their own runner; the old one idles out.
 - **Signals and death**: Ctrl-C, SIGTERM and SIGHUP of the command are passed to the run (which
-  fails without publishing, exit 130, as in a process of its own); if the command is killed
-  outright the run sees its socket close and interrupts itself the same way.
+  fails without publishing, exit 130, as in a process of its own); Ctrl-Z stops the run with
+  the command and SIGCONT resumes both; if the command is killed outright the run sees its
+  socket close and interrupts itself the same way.
 - **Measuring**: the run's CPU, peak memory and bytes written are its own process's, not the
   command's; with `TARIFFCOST_WARM_RUSAGE=FILE` the command writes them there (JSON, what
   wait4 gave the runner), which the benchmark reads.
@@ -201,6 +202,8 @@ def _handed_over(sock: socket.socket, argv: list[str]) -> int | None:
         return None  # the runner ended before forking: nothing ran
     pid = int(json.loads(started)["pid"])
     previous = {sig: signal.signal(sig, _forward_to(pid, to)) for sig, to in FORWARDED_SIGNALS.items()}
+    previous[signal.SIGTSTP] = signal.signal(signal.SIGTSTP, _stop_both(pid))
+    previous[signal.SIGCONT] = signal.signal(signal.SIGCONT, _forward_to(pid, signal.SIGCONT))
     try:
         while True:
             try:
@@ -226,6 +229,18 @@ def _forward_to(pid: int, to: signal.Signals):
             os.kill(pid, to)
 
     return forward
+
+
+def _stop_both(pid: int):
+    """Ctrl-Z: the run is stopped with the command (SIGCONT, e.g. the shell's `fg`, resumes
+    both: it is passed on)."""
+
+    def stop(signum, frame) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGSTOP)
+        os.kill(os.getpid(), signal.SIGSTOP)
+
+    return stop
 
 
 def _lost_runner(pid: int) -> int:

@@ -149,6 +149,24 @@ def test_ctrl_c_of_the_command_interrupts_the_run_and_nothing_is_published(runne
     assert published(work / "warehouse.duckdb", work / "exports")[1:] == ({}, {})
 
 
+def _state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+
+
+def test_ctrl_z_stops_the_run_with_the_command_and_fg_resumes_both(runner_env, tmp_path):
+    work, command, run_pid = _paused_run(runner_env, tmp_path)
+    os.kill(command.pid, signal.SIGTSTP)
+    deadline = time.monotonic() + 30
+    while not (_state(run_pid) == "T" and _state(command.pid) == "T") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert (_state(run_pid), _state(command.pid)) == ("T", "T")
+    time.sleep(2)  # longer than the pause: a run that was not stopped would go on meanwhile
+    assert _state(run_pid) == "T"
+    os.kill(command.pid, signal.SIGCONT)
+    assert command.wait(timeout=120) == 0, (work / "command.err").read_text()
+    assert "SUCCESS" in (work / "command.out").read_text()
+
+
 def test_a_command_killed_outright_stops_its_run(runner_env, tmp_path):
     work, command, run_pid = _paused_run(runner_env, tmp_path)
     os.kill(command.pid, signal.SIGKILL)
