@@ -24,8 +24,9 @@ it and ends with its exit code.
   their own runner; the old one idles out.
 - **Signals and death**: Ctrl-C, SIGTERM and SIGHUP of the command are passed to the run (which
   fails without publishing, exit 130, as in a process of its own); Ctrl-Z stops the run with
-  the command and SIGCONT resumes both; if the command is killed outright the run sees its
-  socket close and interrupts itself the same way.
+  the command and SIGCONT resumes both; if the command is killed outright (kill -9) the run
+  sees its socket close and kills itself at once, as if the two were one process (a publish is
+  kill -9 safe; the warehouse lock is free at once).
 - **Measuring**: the run's CPU, peak memory and bytes written are its own process's, not the
   command's; with `TARIFFCOST_WARM_RUSAGE=FILE` the command writes them there (JSON, what
   wait4 gave the runner), which the benchmark reads.

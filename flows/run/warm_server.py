@@ -182,7 +182,7 @@ class Runner:
         try:
             conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
         except OSError:
-            pass  # the command is gone: the run sees its socket closed and stops itself
+            pass  # the command is gone: the run sees its socket closed and ends itself
         pidfd = None
         with contextlib.suppress(AttributeError, OSError):
             pidfd = os.pidfd_open(pid)
@@ -271,12 +271,16 @@ def _run_forked(conn: socket.socket, request: dict, fds: list[int]) -> None:
 
 
 def _stop_when_gone(conn: socket.socket) -> None:
-    """The command sends nothing after its request: the socket closes only when it ended, and
-    then the run is interrupted as by SIGTERM (nothing published)."""
+    """The command sends nothing after its request and closes the socket only once it has the
+    run's exit status: a socket closed before that means the command died without passing on
+    a signal (kill -9, the OOM killer, a crash). The run then dies the same way, at once, as
+    the one process the command and the run stand for would have (a publish is kill -9 safe,
+    and the warehouse lock is free for the next run right away; a SIGTERM would wait for the
+    DuckDB or Polars call under way)."""
     with contextlib.suppress(OSError):
         while conn.recv(1):
             pass
-    os.kill(os.getpid(), signal.SIGTERM)
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _usage(usage) -> dict:
