@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Callable
 
 from flows.allocator import configure_allocator
 
@@ -37,9 +38,10 @@ def __getattr__(name: str):
     return getattr(importlib.import_module(_LAZY[name]), name)
 
 
-def main(*, here: bool = False) -> None:
+def main(*, here: bool = False, on_exit: Callable[[int], None] | None = None) -> None:
     """The `tariffcost` console script: `app`, started and ended faster (`here`: never hand
-    the command over, the warm runner's forked process calls it so).
+    the command over, the warm runner's forked process calls it so, with `on_exit`, told the
+    exit code once the output is flushed, just before the process ends).
 
     - `run` is handed to the warm runner when one is up for this environment and code
       (flows/run/warm.py): the command then only passes its descriptors and waits, and the
@@ -83,10 +85,10 @@ def main(*, here: bool = False) -> None:
     if isinstance(code, str):
         print(code, file=sys.stderr)
         code = 1
-    _exit_now(0 if code is None else int(code))
+    _exit_now(0 if code is None else int(code), on_exit)
 
 
-def _exit_now(code: int) -> None:
+def _exit_now(code: int, on_exit: Callable[[int], None] | None = None) -> None:
     import atexit
     import os
     import threading
@@ -100,4 +102,6 @@ def _exit_now(code: int) -> None:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe (`| head`) or stream
             pass
+    if on_exit is not None:
+        on_exit(code)
     os._exit(code)

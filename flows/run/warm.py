@@ -205,23 +205,21 @@ def _handed_over(sock: socket.socket, argv: list[str]) -> int | None:
     previous = {sig: signal.signal(sig, _forward_to(pid, to)) for sig, to in FORWARDED_SIGNALS.items()}
     previous[signal.SIGTSTP] = signal.signal(signal.SIGTSTP, _stop_both(pid))
     previous[signal.SIGCONT] = signal.signal(signal.SIGCONT, _forward_to(pid, signal.SIGCONT))
+    told: int | None = None  # the run's own word, sent just before it ends
     try:
-        while True:
-            try:
-                ended = replies.readline()
-                break
-            except InterruptedError:
+        for line in replies:  # until the runner's reply (exit code and resource use) or the end
+            status = json.loads(line)
+            if "rusage" not in status:
+                told = int(status["exit"])
                 continue
+            if os.environ.get(RUSAGE_ENV):
+                with contextlib.suppress(OSError):
+                    Path(os.environ[RUSAGE_ENV]).write_text(json.dumps(status["rusage"]) + "\n", encoding="utf-8")
+            return int(status["exit"])
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    if not ended:
-        return _lost_runner(pid)
-    status = json.loads(ended)
-    if os.environ.get(RUSAGE_ENV):
-        with contextlib.suppress(OSError):
-            Path(os.environ[RUSAGE_ENV]).write_text(json.dumps(status["rusage"]) + "\n", encoding="utf-8")
-    return int(status["exit"])
+    return told if told is not None else _lost_runner(pid)
 
 
 def _forward_to(pid: int, to: signal.Signals):
@@ -245,11 +243,12 @@ def _stop_both(pid: int):
 
 
 def _lost_runner(pid: int) -> int:
-    """The runner ended while the run (`pid`) went on: wait for the run to end; its exit code
-    is unknown (its outcome is in the runs journal)."""
+    """Neither the runner nor the run said how the run (`pid`) ended (the runner was killed,
+    and so was the run, or the run died before it could say): wait for it to be gone; exit 1
+    (its outcome is in the runs journal)."""
     while Path(f"/proc/{pid}").exists():
         time.sleep(0.1)
-    print(f"tariffcost: the warm runner ended during the run (pid {pid}); its exit code is unknown, "
+    print(f"tariffcost: the warm runner ended during the run (pid {pid}), which ended without an exit code; "
           "its outcome is in the runs journal beside the warehouse", file=sys.stderr)
     return 1
 

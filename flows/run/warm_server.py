@@ -262,12 +262,19 @@ def _run_forked(conn: socket.socket, request: dict, fds: list[int]) -> None:
         threading.Thread(target=_stop_when_gone, args=(conn,), name="tariffcost-warm-watch", daemon=True).start()
         from flows.cli import main as command
 
-        command(here=True)  # ends the process
+        command(here=True, on_exit=lambda code: _tell(conn, {"exit": code}))  # ends the process
     except BaseException:
         with contextlib.suppress(BaseException):
             traceback.print_exc()
             sys.stderr.flush()
     os._exit(1)
+
+
+def _tell(conn: socket.socket, message: dict) -> None:
+    """The run's own word of its exit code, for the command in case the runner is gone by the
+    time the run ends (the runner's reply, with the resource use, follows it)."""
+    with contextlib.suppress(OSError):
+        conn.sendall(json.dumps(message).encode() + b"\n")
 
 
 def _stop_when_gone(conn: socket.socket) -> None:

@@ -181,6 +181,16 @@ def test_a_command_killed_outright_takes_its_run_with_it_and_the_next_run_goes_a
     assert "SUCCESS" in again.stdout
 
 
+def test_a_run_outlives_its_runner_and_its_exit_code_still_comes_back(runner_env, tmp_path):
+    # the last test of the module's runner: it kills it
+    work, command, run_pid = _paused_run(runner_env, tmp_path)
+    (runner,) = warm.runners(runner_env[0] / "run")
+    os.kill(runner["pid"], signal.SIGKILL)
+    assert command.wait(timeout=120) == 0, (work / "command.err").read_text()
+    assert "SUCCESS" in (work / "command.out").read_text()
+    assert "warm runner ended" not in (work / "command.err").read_text()
+
+
 def test_the_runner_is_keyed_by_the_environment_not_by_what_a_shell_changes_between_commands():
     env = {"PREFECT_HOME": "/a", "PATH": "/usr/bin"}
     key = warm.runner_key(env)
