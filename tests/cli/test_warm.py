@@ -132,9 +132,14 @@ def _paused_run(runner_env, tmp_path: Path) -> tuple[Path, subprocess.Popen, int
 
 
 def _gone(pid: int, timeout_s: float = 60) -> bool:
+    """Whether `pid` ended within `timeout_s` (a zombie, ended but not yet reaped by this
+    test process that started it, counts as ended)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if not Path(f"/proc/{pid}").exists():
+        try:
+            if _state(pid) in ("Z", "X"):
+                return True
+        except FileNotFoundError:
             return True
         time.sleep(0.05)
     return False
@@ -225,6 +230,30 @@ def test_only_run_is_handed_over_and_off_means_off():
     assert not warm.enabled(["tariffcost", "quote"], {})
     for off in ("off", "0", "no", "false", "OFF"):
         assert not warm.enabled(["tariffcost", "run"], {"TARIFFCOST_WARM": off})
+
+
+def test_the_runners_folder_is_the_users_runtime_folder_else_tmpdir(tmp_path):
+    uid = os.getuid()
+    assert warm.runner_dir({"XDG_RUNTIME_DIR": str(tmp_path / "xdg"), "TMPDIR": str(tmp_path / "t")}) == (
+        tmp_path / "xdg" / f"tariffcost-{uid}")
+    assert warm.runner_dir({"TMPDIR": str(tmp_path / "t")}) == tmp_path / "t" / f"tariffcost-{uid}"
+
+
+def test_a_runner_without_runs_exits_after_its_idle_time_and_leaves_no_socket(tmp_path, monkeypatch):
+    folder = Path(tempfile.mkdtemp(prefix="tcw-"))
+    try:
+        monkeypatch.setenv("TARIFFCOST_WARM_IDLE_SECONDS", "2")
+        key = warm.runner_key()
+        warm.start_runner(folder, key)
+        (runner,) = _serving(folder)
+        assert runner["idle_timeout_s"] == 2
+        status = tariffcost("api", "status", TARIFFCOST_WARM_DIR=str(folder))
+        assert f"warm runner pid {runner['pid']}" in status.stdout
+        assert _gone(runner["pid"], timeout_s=60), "the runner did not exit when idle"
+        assert not warm.socket_path(folder, key).exists()
+        assert warm.runners(folder) == []
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_a_runner_folder_other_users_can_enter_is_not_used(tmp_path):
