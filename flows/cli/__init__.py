@@ -68,7 +68,11 @@ def main(*, here: bool = False, on_exit: Callable[[int], None] | None = None) ->
     from flows.run import warm
 
     if not here and warm.enabled(sys.argv):
-        code = warm.run_warm(sys.argv)
+        try:
+            code = warm.run_warm(sys.argv)
+        except KeyboardInterrupt:  # Ctrl-C before the run's pid came back (then it is passed on)
+            print("tariffcost: interrupted by SIGINT before the run started; nothing was published", file=sys.stderr)
+            code = 130
         if code is not None:
             _exit_now(code)
     sys.modules.setdefault("hypothesis", None)  # type: ignore[assignment]
