@@ -27,10 +27,20 @@ def per_distinct_value(frame: pl.DataFrame, column: str, derive: Callable[[pl.Ex
     the lookup (5M lines with 4 distinct declared heading lists: 0.5 → 0.2 s); one derived
     value for every row gives a literal (`looked_up`). `derive` must map a value alone (no
     look at other rows)."""
+    (derived,) = per_distinct_values(frame, column, {column: derive})
+    return derived
+
+
+def per_distinct_values(
+    frame: pl.DataFrame, column: str, derives: dict[str, Callable[[pl.Expr], pl.Expr]]
+) -> list[pl.Expr]:
+    """`per_distinct_value` for several derivations of one column, each named by its key,
+    the distinct values found once for all."""
     distinct = frame.select(pl.col(column).unique()).to_series()
     if distinct.len() * 8 > frame.height:
-        return derive(pl.col(column))
-    return looked_up(column, distinct, distinct.to_frame().select(derive(pl.col(column))).to_series()).alias(column)
+        return [derive(pl.col(column)).alias(name) for name, derive in derives.items()]
+    derived = distinct.to_frame().select(derive(pl.col(column)).alias(name) for name, derive in derives.items())
+    return [looked_up(column, distinct, derived.get_column(name)).alias(name) for name in derives]
 
 
 def looked_up(column: str, keys: pl.Series, values: pl.Series) -> pl.Expr:

@@ -21,7 +21,7 @@ import polars as pl
 import pycountry
 
 from transforms.customs_columns import OPTIONAL_COLUMNS, OPTIONAL_MONEY_COLUMNS, OPTIONAL_TEXT_COLUMNS, REQUIRED_COLUMNS
-from transforms.frames import per_distinct_value
+from transforms.frames import per_distinct_values
 from transforms.order import rows_in_order, sorted_by
 from transforms.rejects import SOURCE_ROW, RowCheck, one_of
 from transforms.vocabulary import MONEY
@@ -314,10 +314,13 @@ def parse_customs_lines(raw: pl.DataFrame, mfn: pl.DataFrame) -> pl.DataFrame:
         _export_date=date_of(clean("export_date")),
         _declared_heading_list=declared_headings_of(clean("declared_headings")),
     ).with_columns(
-        _hts8=pl.col("_hts_code").str.slice(0, 8),
         # (per distinct text: a month's lines declare few distinct lists)
-        _declared_headings=per_distinct_value(raw, TEXT_PREFIX + "declared_headings", _joined_headings),
-        _bad_declared_headings=per_distinct_value(raw, TEXT_PREFIX + "declared_headings", _bad_headings),
+        *per_distinct_values(
+            raw,
+            TEXT_PREFIX + "declared_headings",
+            {"_declared_headings": _joined_headings, "_bad_declared_headings": _bad_headings},
+        ),
+        _hts8=pl.col("_hts_code").str.slice(0, 8),
         _declared_heading_duties_usd=_list_items(clean("declared_heading_duties_usd")),
     )
 

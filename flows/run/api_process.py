@@ -74,8 +74,9 @@ def wait_healthy(url: str, process: subprocess.Popen | None, limit_s: float, pid
     return f"it did not answer within {limit_s:.0f} s"
 
 
-def is_server_process(pid: int) -> bool:
-    """Whether `pid` is alive and (where /proc tells) runs the shared server module."""
+def is_server_process(pid: int, module: str = SERVER_MODULE) -> bool:
+    """Whether `pid` is alive and (where /proc tells) runs `module` (default: the shared
+    server's; flows/run/warm.py asks it of the warm runner's)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -88,7 +89,7 @@ def is_server_process(pid: int) -> bool:
             with contextlib.suppress(ChildProcessError, OSError):
                 if os.waitpid(pid, os.WNOHANG)[0] == pid:  # our own child that already exited
                     return False
-            return SERVER_MODULE.encode() in cmdline.read_bytes()
+            return module.encode() in cmdline.read_bytes()
         except OSError:
             return False
     return True

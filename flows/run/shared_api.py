@@ -87,7 +87,7 @@ class SharedApi:
         finally:
             log.close()
         self.pid, self.reused = self.process.pid, False
-        _write_state(self.state_path, {
+        write_state(self.state_path, {
             "pid": self.pid, "port": self.port, "url": self.url, "prefect_version": prefect_version(),
             "idle_timeout_s": idle_timeout(), "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "log": str(self.home / LOG_FILE),
@@ -158,14 +158,14 @@ def stop_shared(home: Path | None = None, wait_s: float = 10.0) -> dict | None:
     pid = state["pid"]
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
-        if not _ended(pid, wait_s):
+        if not ended(pid, wait_s):
             os.kill(pid, signal.SIGKILL)
-            _ended(pid, wait_s)
+            ended(pid, wait_s)
     (home / STATE_FILE).unlink(missing_ok=True)
     return state
 
 
-def _ended(pid: int, wait_s: float) -> bool:
+def ended(pid: int, wait_s: float) -> bool:
     """Wait up to `wait_s` for `pid` to be gone (or a zombie: ended, not yet reaped; reaped
     here if it is this process's child)."""
     deadline = time.monotonic() + wait_s
@@ -195,7 +195,8 @@ def shared_status(home: Path | None = None) -> dict | None:
     return {**state, "answers": healthy(f"http://127.0.0.1:{state['port']}/api", HEALTH_TIMEOUT_S)}
 
 
-def _write_state(path: Path, state: dict) -> None:
+def write_state(path: Path, state: dict) -> None:
+    """`state` as the JSON file `path`, replaced whole (written beside it, then renamed)."""
     partial = path.with_name(path.name + ".partial")
     partial.write_text(json.dumps(state, indent=1) + "\n", encoding="utf-8")
     partial.replace(path)

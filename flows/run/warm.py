@@ -296,21 +296,20 @@ def runners(folder: Path | None = None) -> list[dict]:
 
 
 def _is_runner(pid: int) -> bool:
-    try:
-        return SERVER_MODULE.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
+    from flows.run.api_process import is_server_process
+
+    return is_server_process(pid, SERVER_MODULE)
 
 
 def stop_runners(folder: Path | None = None, wait_s: float = 10.0) -> list[dict]:
     """Stop every recorded runner of this user (SIGTERM: it stops taking runs, lets the
     running ones end, then exits); returns those it stopped."""
+    from flows.run.shared_api import ended
+
     stopped = runners(folder)
     for record in stopped:
         with contextlib.suppress(ProcessLookupError):
             os.kill(record["pid"], signal.SIGTERM)
-    deadline = time.monotonic() + wait_s
     for record in stopped:
-        while _is_runner(record["pid"]) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        ended(record["pid"], wait_s)
     return stopped

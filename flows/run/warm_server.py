@@ -33,6 +33,7 @@ import time
 import traceback
 from pathlib import Path
 
+from flows.run.shared_api import write_state
 from flows.run.warm import HEADER, MAX_REQUEST, PASSED_FDS
 
 # What `run` imports before its flow starts and that starts no thread (checked at start-up).
@@ -117,7 +118,7 @@ class Runner:
         self.selector.register(listener, selectors.EVENT_READ, "accept")
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
-        _write_json(self.record, {
+        write_state(self.record, {
             "pid": os.getpid(), "socket": str(self.path), "prefect_home": os.environ.get("PREFECT_HOME", ""),
             "idle_timeout_s": self.idle_s, "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         })
@@ -309,12 +310,6 @@ def _locked(path: Path):
         handle.close()
         return None
     return handle  # held (and kept open) for the runner's life
-
-
-def _write_json(path: Path, value: dict) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(value, indent=1) + "\n", encoding="utf-8")
-    partial.replace(path)
 
 
 def _log(message: str) -> None:
