@@ -33,9 +33,16 @@ def __getattr__(name: str):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import importlib
 
-    from flows.cli import api, batch, lookup, refunds  # noqa: F401  (registers the commands on `app`)
-
+    _registered_app()
     return getattr(importlib.import_module(_LAZY[name]), name)
+
+
+def _registered_app():
+    """The Typer app with every command registered on it (by importing their modules)."""
+    from flows.cli import api, batch, lookup, refunds  # noqa: F401
+    from flows.cli.base import app
+
+    return app
 
 
 def main(*, here: bool = False, on_exit: Callable[[int], None] | None = None) -> None:
@@ -78,9 +85,7 @@ def main(*, here: bool = False, on_exit: Callable[[int], None] | None = None) ->
     sys.modules.setdefault("hypothesis", None)  # type: ignore[assignment]
     if sys.argv[1:2] in (["run"], ["backfill"]):
         gc.disable()
-    from flows.cli import api, batch, lookup, refunds  # noqa: F401, I001  (registers the commands on `app`)
-    from flows.cli.base import app
-
+    app = _registered_app()
     try:
         app()
         code: object = 0

@@ -49,8 +49,11 @@ def runner_env():
 
 def _run(work: Path, env: dict, *extra: str, rusage: Path | None = None) -> subprocess.CompletedProcess:
     more = {"TARIFFCOST_WARM_RUSAGE": str(rusage)} if rusage else {}
-    return tariffcost("run", "--month", MONTH, "--db", work / "warehouse.duckdb", "--exports", work / "exports",
-                      *extra, **env, **more)
+    return tariffcost(*_run_args(work), *extra, **env, **more)
+
+
+def _run_args(work: Path) -> tuple:
+    return "run", "--month", MONTH, "--db", work / "warehouse.duckdb", "--exports", work / "exports"
 
 
 def _serving(folder: Path, timeout_s: float = 120) -> list[dict]:
@@ -120,8 +123,7 @@ def _paused_run(runner_env, tmp_path: Path) -> tuple[Path, subprocess.Popen, int
     work.mkdir()
     marker = Path(env["TARIFFCOST_TEST_PAUSE_FILE"])
     marker.unlink(missing_ok=True)
-    command = start("run", "--month", MONTH, "--db", work / "warehouse.duckdb", "--exports", work / "exports",
-                    output=work / "command", **env)
+    command = start(*_run_args(work), output=work / "command", **env)
     deadline = time.monotonic() + 120
     while not (marker.exists() and marker.read_text().endswith("\n")) and time.monotonic() < deadline:
         time.sleep(0.02)
